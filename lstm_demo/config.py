@@ -1,0 +1,94 @@
+"""Frozen configuration values and the hard caps that every entry point (widget, notebook, crafted request) obeys.
+
+The caps are checked here, in the core, not only by widget ranges: a crafted websocket message can send any value.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+
+class ConfigError(ValueError):
+    """A value a user chose is out of range; the message says which and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard caps sized for the smallest hosted tier (690 MB RAM, a fraction of a core)."""
+    max_hidden: int = 256            # units per layer
+    max_layers: int = 3              # stacked LSTM layers
+    max_seq_len: int = 256           # steps per training window / traced sequence
+    max_batch: int = 128             # windows per optimiser step
+    max_steps: int = 5000            # optimiser steps per training run
+    max_wall_seconds: float = 300.0  # a training job stops itself after this long
+    max_text_chars: int = 1_000_000  # longer text is refused, not truncated silently
+    max_vocab: int = 256             # distinct characters
+    max_series_len: int = 200_000    # points
+    max_upload_bytes: int = 5_000_000
+    max_concurrent_jobs: int = 2     # trainings running at once in this process; others wait in a queue
+    heartbeat_timeout: float = 90.0  # a job nobody has looked at for this long stops (visitor left)
+
+
+LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "text"       # "text": embedding -> LSTM -> next-character logits; "series": linear -> LSTM -> next value
+    vocab_size: int = 0      # text only: number of distinct characters (input and output size)
+    embed_size: int = 32     # width of the embedding (text) or of the linear input projection (series)
+    hidden_size: int = 64    # LSTM units per layer
+    num_layers: int = 1      # stacked LSTM layers
+    cell: str = "lstm"       # only "lstm" for now; the trace is laid out so GRU/RNN can follow
+
+    def validate(self) -> "ModelConfig":
+        if self.kind not in ("text", "series"):
+            raise ConfigError(f"kind must be 'text' or 'series', not {self.kind!r}")
+        if self.cell != "lstm":
+            raise ConfigError(f"cell type {self.cell!r} is not supported yet (only 'lstm')")
+        if self.kind == "text":
+            _check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
+        _check_int("embedding size", self.embed_size, 1, 256)
+        _check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
+        _check_int("layers", self.num_layers, 1, LIMITS.max_layers)
+        return self
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seq_len: int = 64          # steps per training window (truncated backpropagation length)
+    batch_size: int = 32       # windows per optimiser step
+    lr: float = 3e-3           # Adam learning rate; may change while training
+    steps: int = 600           # optimiser steps in one run
+    seed: int = 0              # seeds weights, batch order and generated data
+    grad_clip: float = 1.0     # max global gradient norm; 0 turns clipping off
+    eval_every: float = 1.0    # seconds between validation-loss checks (keeps evaluation under ~3% of the time)
+
+    def validate(self) -> "TrainConfig":
+        _check_int("sequence length", self.seq_len, 2, LIMITS.max_seq_len)
+        _check_int("batch size", self.batch_size, 1, LIMITS.max_batch)
+        _check_int("steps", self.steps, 1, LIMITS.max_steps)
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_float("learning rate", self.lr, 1e-6, 1.0)
+        _check_float("gradient clip", self.grad_clip, 0.0, 100.0)
+        _check_float("evaluation interval", self.eval_every, 0.05, 60.0)
+        return self
+
+
+def _check_int(name: str, value, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+def _check_float(name: str, value, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+
+
+def describe(cfg) -> dict:
+    """Plain dict of a config, for display and JSON."""
+    return {f.name: getattr(cfg, f.name) for f in fields(cfg)}

@@ -1,0 +1,196 @@
+"""Time series: seeded generators, real series shipped by `vega_datasets`, and the user's CSV.
+
+Values are normalised to mean 0 / std 1 for training (the parameters are kept so charts show original units).
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..config import LIMITS, ConfigError
+from .text import DataError
+from .windows import split_point
+
+
+# --- generators (seeded, deterministic) --------------------------------------------------------------------------
+
+def sine(n: int = 2000, period: float = 50.0, seed: int = 0) -> np.ndarray:
+    return np.sin(2 * np.pi * np.arange(n) / period)
+
+
+def sines_noise(n: int = 2000, seed: int = 0) -> np.ndarray:
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sin(2 * np.pi * t / 40) + 0.5 * np.sin(2 * np.pi * t / 13 + 1.0) + 0.1 * rng.standard_normal(n)
+
+
+def square(n: int = 2000, period: int = 40, seed: int = 0) -> np.ndarray:
+    return np.where((np.arange(n) % period) < period // 2, 1.0, -1.0)
+
+
+def sawtooth(n: int = 2000, period: int = 40, seed: int = 0) -> np.ndarray:
+    return 2 * (np.arange(n) % period) / period - 1
+
+
+def mackey_glass(n: int = 2000, tau: int = 17, seed: int = 0) -> np.ndarray:
+    """Mackey-Glass delay differential equation (chaotic for tau >= 17), Euler steps of 1, sampled every step."""
+    rng = np.random.default_rng(seed)
+    history = 1.2 + 0.01 * rng.standard_normal(tau + 1)
+    x = list(history)
+    for _ in range(n + 200):  # 200 steps of burn-in so the start is on the attractor
+        x_tau = x[-tau - 1]
+        x.append(x[-1] + 0.2 * x_tau / (1 + x_tau ** 10) - 0.1 * x[-1])
+    return np.array(x[-n:])
+
+
+# --- real series shipped with vega_datasets (local files, no download) -------------------------------------------
+
+def _seattle_daily_max():
+    from vega_datasets import local_data
+    df = local_data.seattle_weather()
+    return df["temp_max"].to_numpy(float), pd.to_datetime(df["date"]).to_numpy(), "°C"
+
+
+def _seattle_hourly():
+    from vega_datasets import local_data
+    df = local_data.seattle_temps()
+    return df["temp"].to_numpy(float), pd.to_datetime(df["date"]).to_numpy(), "°F"
+
+
+def _stock(symbol: str):
+    from vega_datasets import local_data
+    df = local_data.stocks()
+    df = df[df["symbol"] == symbol]
+    return df["price"].to_numpy(float), pd.to_datetime(df["date"]).to_numpy(), "USD"
+
+
+def _generated(fn, unit=""):
+    return lambda seed=0: (fn(seed=seed), None, unit)
+
+
+SERIES_PRESETS = {
+    "sine": ("Sine wave (period 50)", _generated(sine)),
+    "sines_noise": ("Two sines + noise", _generated(sines_noise)),
+    "square": ("Square wave", _generated(square)),
+    "sawtooth": ("Sawtooth wave", _generated(sawtooth)),
+    "mackey_glass": ("Mackey–Glass (chaotic)", _generated(mackey_glass)),
+    "seattle_daily": ("Seattle daily max temperature 2012–2015 (real)", lambda seed=0: _seattle_daily_max()),
+    "seattle_hourly": ("Seattle hourly temperature 2010 (real)", lambda seed=0: _seattle_hourly()),
+    "stock_aapl": ("AAPL monthly stock price (real)", lambda seed=0: _stock("AAPL")),
+}
+
+
+# --- user CSV ----------------------------------------------------------------------------------------------------
+
+def read_csv(raw: bytes) -> pd.DataFrame:
+    """Bytes of an uploaded CSV -> DataFrame; refuses binary/non-UTF-8/empty files with a clear message."""
+    if len(raw) > LIMITS.max_upload_bytes:
+        raise DataError(f"The file is {len(raw):,} bytes; the limit is {LIMITS.max_upload_bytes:,}.")
+    if b"\x00" in raw[:8192]:
+        raise DataError("This looks like a binary file (it contains NUL bytes). Upload a CSV text file.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"The CSV is not UTF-8 text (bad byte at position {e.start}).") from None
+    if not text.strip():
+        raise DataError("The CSV file is empty.")
+    try:
+        # sep=None sniffs , ; or tab; the python engine is needed for sniffing
+        df = pd.read_csv(io.StringIO(text), sep=None, engine="python", nrows=LIMITS.max_series_len + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv_error()) as e:
+        raise DataError(f"The CSV could not be read: {str(e).splitlines()[0][:200]}") from None
+    if df.shape[1] > 1000:
+        raise DataError(f"The CSV has {df.shape[1]:,} columns; at most 1,000 are accepted.")
+    if len(df) == 0:
+        raise DataError("The CSV has a header but no rows.")
+    return df
+
+
+def csv_error():
+    import csv
+    return csv.Error
+
+
+def numeric_columns(df: pd.DataFrame) -> list[str]:
+    """Columns where most cells parse as numbers."""
+    out = []
+    for col in df.columns:
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.notna().mean() >= 0.9:
+            out.append(str(col))
+    return out
+
+
+def series_from_frame(df: pd.DataFrame, value_col: str, date_col: str | None = None, name: str = "CSV"):
+    if value_col not in map(str, df.columns):
+        raise DataError(f"There is no column named {value_col!r}.")
+    cols = {str(c): c for c in df.columns}
+    raw = pd.to_numeric(df[cols[value_col]], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(raw)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(f"Column {value_col!r} has {int(bad.sum())} empty, non-numeric, NaN or infinite cells "
+                        f"(first at row {first + 1}). Clean them and upload again.")
+    dates = None
+    if date_col:
+        dates = pd.to_datetime(df[cols[date_col]], errors="coerce")
+        if dates.isna().any():
+            raise DataError(f"Column {date_col!r} has cells that are not dates.")
+        dates = dates.to_numpy()
+    return SeriesData(raw, name=name, dates=dates)
+
+
+# --- the data object the trainer uses ----------------------------------------------------------------------------
+
+@dataclass
+class SeriesData:
+    values: np.ndarray                  # (N,) in original units
+    name: str = "series"
+    dates: np.ndarray | None = None     # (N,) datetimes, or None for a plain step index
+    unit: str = ""
+    kind: str = "series"
+    mean: float = field(init=False)
+    std: float = field(init=False)
+    normed: torch.Tensor = field(init=False)  # (N, 1) float32, (values - mean) / std
+
+    def __post_init__(self):
+        v = np.asarray(self.values, dtype=float).ravel()
+        if len(v) < 2:
+            raise DataError("The series needs at least 2 points.")
+        if len(v) > LIMITS.max_series_len:
+            raise DataError(f"The series has {len(v):,} points; the limit is {LIMITS.max_series_len:,}.")
+        if not np.isfinite(v).all():
+            raise DataError("The series contains NaN or infinite values.")
+        std = float(v.std())
+        if not std > 1e-12 * max(1.0, abs(float(v.mean()))) or not math.isfinite(std):
+            raise DataError("The series is constant; there is nothing to forecast.")
+        self.values, self.mean, self.std = v, float(v.mean()), std
+        self.normed = torch.tensor((v - self.mean) / self.std, dtype=torch.float32)[:, None]
+
+    def denorm(self, x):
+        return np.asarray(x, dtype=float) * self.std + self.mean
+
+    def parts(self, seq_len: int):
+        if len(self.values) < 2 * (seq_len + 2):
+            raise DataError(f"The series has {len(self.values)} points; with window length {seq_len} it needs at "
+                            f"least {2 * (seq_len + 2)} (one training and one validation window). "
+                            "Use a shorter sequence length or a longer series.")
+        cut = split_point(len(self.values), seq_len)
+        return self.normed[:cut], self.normed[cut:]
+
+    def summary(self) -> dict:
+        return {"points": len(self.values), "min": float(self.values.min()), "max": float(self.values.max()),
+                "mean": self.mean, "std": self.std}
+
+
+def load_series_preset(key: str, seed: int = 0) -> SeriesData:
+    if key not in SERIES_PRESETS:
+        raise ConfigError(f"Unknown series preset {key!r}; choose one of {sorted(SERIES_PRESETS)}.")
+    label, build = SERIES_PRESETS[key]
+    values, dates, unit = build(seed=seed)
+    return SeriesData(values, name=label, dates=dates, unit=unit)

@@ -1,0 +1,283 @@
+"""A training run in a background thread, and the per-visitor experiment that owns it.
+
+The worker thread never touches the UI: it writes plain numbers under a lock, and the page polls `view()`.
+Safeguards (ARCHITECTURE.md): a process-wide cap on concurrent jobs with a visible queue (plain module state, not a
+Streamlit cache a visitor could clear), a heartbeat the page stamps (a job nobody watches stops), a wall-time cap,
+and one torch thread per job so two concurrent jobs do not thrash two cores.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from .config import LIMITS, ConfigError, ModelConfig, TrainConfig
+from .models import build_model
+from .train import Batches, NonFiniteLoss, evaluate, make_optimizer, train_step
+
+_SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
+_QUEUE: list = []            # jobs waiting for a slot, oldest first (shown to the visitor as a queue position)
+_QUEUE_LOCK = threading.Lock()
+SNAPSHOT_EVERY = 0.5         # seconds between copies of the weights for previews (and the last good weights)
+
+
+def configure_torch(threads: int = 1) -> None:
+    """Intra-op threads are process-wide; one per job is fastest on 2 cores once two jobs run (measured)."""
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+@dataclass
+class JobView:
+    """A consistent copy of a job's progress for the page to draw."""
+    status: str                  # queued | running | paused | done | stopped | failed
+    step: int
+    total_steps: int
+    history: list                # (step, train_loss) per step
+    val_history: list            # (step, val_loss) every eval_every seconds
+    ms_per_step: float
+    items_per_second: float
+    message: str
+    queue_position: int
+    seconds: float
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running", "paused")
+
+
+class TrainingJob:
+    def __init__(self, model, optimizer, batches: Batches, cfg: TrainConfig, kind: str, start_step: int = 0):
+        self.model, self.optimizer, self.batches, self.cfg, self.kind = model, optimizer, batches, cfg, kind
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._running = threading.Event()     # cleared while paused
+        self._running.set()
+        self.status, self.message = "queued", ""
+        self.start_step, self.step = start_step, start_step
+        self.history, self.val_history = [], []
+        self._step_times: list = []
+        self.seconds = 0.0
+        self.heartbeat = time.monotonic()
+        self._pending_lr = None
+        self.snapshot = (start_step, copy.deepcopy(model.state_dict()))  # last good weights
+        self.thread = threading.Thread(target=self._run, name="lstm-training", daemon=True)
+
+    # --- controls (called from the page) ---
+    def start(self) -> "TrainingJob":
+        with _QUEUE_LOCK:
+            _QUEUE.append(self)
+        self.thread.start()
+        return self
+
+    def pause(self):
+        self._running.clear()
+        self._set_status_if("running", "paused")
+
+    def resume(self):
+        self._running.set()
+        self._set_status_if("paused", "running")
+
+    def stop(self):
+        self._stop.set()
+        self._running.set()
+
+    def touch(self):
+        self.heartbeat = time.monotonic()
+
+    def set_lr(self, lr: float):
+        replace(self.cfg, lr=lr).validate()  # same check as at start; raises ConfigError
+        self._pending_lr = lr
+
+    def join(self, timeout=None):
+        self.thread.join(timeout)
+
+    def view(self) -> JobView:
+        with self.lock:
+            recent = self._step_times[-20:]
+            ms = 1000 * sum(recent) / len(recent) if recent else 0.0
+            return JobView(self.status, self.step, self.start_step + self.cfg.steps, list(self.history),
+                           list(self.val_history), ms, self.batches.items_per_batch / (ms / 1000) if ms else 0.0,
+                           self.message, self._queue_position(), self.seconds)
+
+    def weights(self):
+        """(step, state_dict) of the latest good snapshot; safe to load into another module."""
+        with self.lock:
+            return self.snapshot
+
+    # --- worker thread ---
+    def _set_status_if(self, old, new):
+        with self.lock:
+            if self.status == old:
+                self.status = new
+
+    def _queue_position(self) -> int:
+        with _QUEUE_LOCK:
+            return _QUEUE.index(self) + 1 if self in _QUEUE else 0
+
+    def _run(self):
+        try:
+            if not self._wait_for_slot():
+                return
+            try:
+                with self.lock:
+                    self.status = "running" if self._running.is_set() else "paused"
+                self._train()
+            finally:
+                _SLOTS.release()
+        except Exception as e:  # the page shows the message; the thread must not die silently
+            self._finish("failed", f"Training failed: {type(e).__name__}: {e}")
+
+    def _wait_for_slot(self) -> bool:
+        try:
+            while not _SLOTS.acquire(timeout=0.2):
+                if self._stop.is_set() or self._abandoned():
+                    self._finish("stopped", "Stopped while waiting in the queue.")
+                    return False
+            return True
+        finally:
+            with _QUEUE_LOCK:
+                if self in _QUEUE:
+                    _QUEUE.remove(self)
+
+    def _abandoned(self) -> bool:
+        return time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
+
+    def _train(self):
+        end_step = self.start_step + self.cfg.steps
+        last_eval = last_snap = float("-inf")
+        while self.step < end_step:
+            if not self._running.is_set():
+                self._running.wait(0.2)
+                if self._abandoned():
+                    return self._finish("stopped", "Stopped: nobody was watching this training any more.")
+                continue
+            if self._stop.is_set():
+                return self._finish("stopped", f"Stopped at step {self.step}.")
+            if self._abandoned():
+                return self._finish("stopped", "Stopped: nobody was watching this training any more.")
+            if self.seconds > LIMITS.max_wall_seconds:
+                return self._finish("stopped", f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s.")
+            if self._pending_lr is not None:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self._pending_lr
+                self.cfg, self._pending_lr = replace(self.cfg, lr=self._pending_lr), None
+            t0 = time.perf_counter()
+            x, y = self.batches.next()
+            try:
+                loss = train_step(self.model, self.optimizer, x, y, self.kind, self.cfg.grad_clip)
+            except NonFiniteLoss as e:
+                return self._restore_last_good(str(e))
+            now = time.perf_counter()
+            with self.lock:
+                self.step += 1
+                self.history.append((self.step, loss))
+                self._step_times.append(now - t0)
+                self.seconds += now - t0
+            if now - last_eval >= self.cfg.eval_every:
+                val = evaluate(self.model, self.batches.val_x, self.batches.val_y, self.kind)
+                with self.lock:
+                    self.val_history.append((self.step, val))
+                last_eval = now
+            if now - last_snap >= SNAPSHOT_EVERY:
+                self._take_snapshot()
+                last_snap = time.perf_counter()
+        self._take_snapshot()
+        val = evaluate(self.model, self.batches.val_x, self.batches.val_y, self.kind)
+        with self.lock:
+            if not self.val_history or self.val_history[-1][0] != self.step:
+                self.val_history.append((self.step, val))
+        self._finish("done", f"Finished {self.cfg.steps} steps.")
+
+    def _take_snapshot(self):
+        state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if all(torch.isfinite(v).all() for v in state.values()):
+            with self.lock:
+                self.snapshot = (self.step, state)
+
+    def _restore_last_good(self, why: str):
+        good_step, state = self.snapshot
+        self.model.load_state_dict(state)
+        for group_state in self.optimizer.state.values():  # Adam's moments may hold the bad values too
+            group_state.clear()
+        self._finish("failed", f"Training stopped at step {self.step + 1}: {why}. The last good weights (from step "
+                               f"{good_step}) are kept. Try a lower learning rate or keep gradient clipping on.")
+        with self.lock:
+            self.step = good_step
+
+    def _finish(self, status: str, message: str):
+        with self.lock:
+            self.status, self.message = status, message
+
+
+@dataclass
+class Experiment:
+    """Everything one visitor has: data, model, optimiser, the current job and the steps trained so far.
+
+    Kept in that visitor's session only; never shared between visitors.
+    """
+    data: object
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig = field(default_factory=TrainConfig)
+    model: object = None
+    optimizer: object = None
+    job: TrainingJob | None = None
+    trained_steps: int = 0
+    runs: list = field(default_factory=list)  # finished JobViews, for the full loss history
+
+    def __post_init__(self):
+        self.model_cfg = self.model_cfg.validate()
+        self.train_cfg = self.train_cfg.validate()
+        if self.model is None:
+            self.model = build_model(self.model_cfg, self.train_cfg.seed)
+            self.optimizer = make_optimizer(self.model, self.train_cfg.lr)
+
+    @property
+    def kind(self) -> str:
+        return self.data.kind
+
+    @property
+    def training(self) -> bool:
+        return self.job is not None and self.job.view().active
+
+    def start(self, train_cfg: TrainConfig) -> TrainingJob:
+        """Train for train_cfg.steps more steps from the current weights (a new job; lr may differ)."""
+        train_cfg = train_cfg.validate()
+        if self.training:
+            raise ConfigError("A training run is already going; stop it first.")
+        self.finish_job()
+        batches = Batches(self.data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed + self.trained_steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = train_cfg.lr
+        self.train_cfg = train_cfg
+        self.job = TrainingJob(self.model, self.optimizer, batches, train_cfg, self.kind, self.trained_steps).start()
+        return self.job
+
+    def finish_job(self):
+        """Fold a finished job into the experiment (its steps and its loss history)."""
+        if self.job is not None and not self.job.view().active:
+            view = self.job.view()
+            self.trained_steps = view.step
+            self.runs.append(view)
+            self.job = None
+
+    def history(self):
+        """All (step, train_loss) and (step, val_loss) so far, across runs."""
+        views = list(self.runs) + ([self.job.view()] if self.job else [])
+        return [r for v in views for r in v.history], [r for v in views for r in v.val_history]
+
+    def current_weights_model(self):
+        """A copy of the model with the latest good weights: safe to use while the worker keeps training."""
+        if self.job is None:
+            return self.model
+        _, state = self.job.weights()
+        clone = build_model(self.model_cfg)
+        clone.load_state_dict(state)
+        return clone
+
+    def close(self):
+        if self.job is not None:
+            self.job.stop()

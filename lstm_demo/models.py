@@ -1,0 +1,42 @@
+"""One sequence model for both kinds of data:
+
+    text:   ids (B, T)      -> Embedding -> (B, T, E) -> nn.LSTM -> (B, T, H) -> Linear -> logits (B, T, V)
+    series: values (B, T, 1) -> Linear    -> (B, T, E) -> nn.LSTM -> (B, T, H) -> Linear -> next value (B, T, 1)
+
+Training uses the fused nn.LSTM kernel; trace.py replays the same weights step by step to read the gates.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+
+
+class SequenceModel(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg.validate()
+        if cfg.kind == "text":
+            self.encoder = nn.Embedding(cfg.vocab_size, cfg.embed_size)
+            out_size = cfg.vocab_size
+        else:
+            self.encoder = nn.Linear(1, cfg.embed_size)
+            out_size = 1
+        self.rnn = nn.LSTM(cfg.embed_size, cfg.hidden_size, cfg.num_layers, batch_first=True)
+        self.head = nn.Linear(cfg.hidden_size, out_size)
+
+    def forward(self, x, state=None):
+        """x: (B, T) ids or (B, T, 1) values -> (outputs (B, T, V or 1), (h_n, c_n) each (L, B, H))."""
+        hidden, state = self.rnn(self.encoder(x), state)  # (B, T, H)
+        return self.head(hidden), state
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def build_model(cfg: ModelConfig, seed: int = 0) -> SequenceModel:
+    """Same config + seed -> same initial weights (the global RNG is not touched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return SequenceModel(cfg)

@@ -1,0 +1,110 @@
+"""The replay must reproduce torch.nn.LSTM — the reference — not agree with itself."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstm_demo.config import ModelConfig
+from lstm_demo.data import TextData, load_series_preset
+from lstm_demo.models import build_model
+from lstm_demo.trace import QUANTITIES, lstm_cell, replay_lstm, trace_sequence
+
+TOL = 1e-5
+
+
+def reference_states(lstm, x, h0, c0):
+    """h and c of every layer after every step, from nn.LSTM itself fed one step at a time: (T, L, H) each."""
+    hs, cs, state = [], [], (h0[:, None], c0[:, None])
+    for t in range(len(x)):
+        _, state = lstm(x[t : t + 1, None], state)  # (1, 1, E) in nn.LSTM's (T, B, E) layout
+        hs.append(state[0][:, 0]); cs.append(state[1][:, 0])
+    return torch.stack(hs), torch.stack(cs)
+
+
+@pytest.mark.parametrize("input_size,hidden,layers", [(3, 1, 1), (5, 8, 1), (7, 16, 2), (4, 33, 3)])
+def test_replay_matches_nn_lstm_every_step_every_layer(input_size, hidden, layers):
+    torch.manual_seed(hidden)
+    lstm = nn.LSTM(input_size, hidden, layers)
+    T = 23
+    x = torch.randn(T, input_size)
+    h0, c0 = torch.randn(layers, hidden), torch.randn(layers, hidden)  # non-zero initial state
+    got = replay_lstm(lstm, x, (h0, c0))
+    with torch.no_grad():
+        ref_h, ref_c = reference_states(lstm, x, h0, c0)
+        out, _ = lstm(x[:, None], (h0[:, None], c0[:, None]))
+    assert torch.allclose(got["hidden_state"][:, 0].permute(1, 0, 2), ref_h, atol=TOL)
+    assert torch.allclose(got["cell_state"][:, 0].permute(1, 0, 2), ref_c, atol=TOL)
+    assert torch.allclose(got["output"], out[:, 0], atol=TOL)
+
+
+def test_replay_matches_bidirectional_stacked_lstm():
+    torch.manual_seed(1)
+    lstm = nn.LSTM(4, 6, 2, bidirectional=True)
+    x = torch.randn(11, 4)
+    h0, c0 = torch.randn(4, 6), torch.randn(4, 6)
+    got = replay_lstm(lstm, x, (h0, c0))
+    with torch.no_grad():
+        out, (h_n, c_n) = lstm(x[:, None], (h0[:, None], c0[:, None]))
+    assert torch.allclose(got["output"], out[:, 0], atol=TOL)
+    # final states: forward direction ends at the last step, reverse at step 0
+    for layer in range(2):
+        assert torch.allclose(got["hidden_state"][layer, 0, -1], h_n[2 * layer, 0], atol=TOL)
+        assert torch.allclose(got["hidden_state"][layer, 1, 0], h_n[2 * layer + 1, 0], atol=TOL)
+        assert torch.allclose(got["cell_state"][layer, 1, 0], c_n[2 * layer + 1, 0], atol=TOL)
+
+
+def test_gate_ranges_and_cell_identity():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 10, 1)
+    got = replay_lstm(lstm, torch.randn(30, 3) * 3)
+    for gate in ("input_gate", "forget_gate", "output_gate"):
+        assert got[gate].min() > 0 and got[gate].max() < 1
+    assert got["candidate"].abs().max() < 1
+    i, f, g, c = (got[q][0, 0] for q in ("input_gate", "forget_gate", "candidate", "cell_state"))
+    c_prev = torch.cat([torch.zeros(1, 10), c[:-1]])
+    assert torch.allclose(c, f * c_prev + i * g, atol=1e-6)
+
+
+def test_lstm_cell_gate_order_is_pytorchs():
+    """A bias that opens only the forget slice (rows H..2H) must move only f: proves the i, f, g, o split."""
+    H = 2
+    w_ih, w_hh = torch.zeros(4 * H, 1), torch.zeros(4 * H, H)
+    b = torch.zeros(4 * H)
+    b[H : 2 * H] = 10.0
+    step = lstm_cell(torch.zeros(1), torch.zeros(H), torch.ones(H), w_ih, w_hh, b, torch.zeros(4 * H))
+    assert torch.all(step.forget_gate > 0.99) and torch.allclose(step.input_gate, torch.full((H,), 0.5))
+    assert torch.allclose(step.cell_state, step.forget_gate * 1.0)  # g = tanh(0) = 0 writes nothing
+
+
+def test_trace_text_predictions_match_model_forward():
+    data = TextData("the cat was full. the cats were full. " * 3)
+    model = build_model(ModelConfig("text", vocab_size=len(data.vocab), hidden_size=12, num_layers=2), seed=3)
+    seq = data.ids[:40]
+    trace = trace_sequence(model, data, seq, top_k=3)
+    with torch.no_grad():
+        probs = torch.softmax(model(seq[None, :-1])[0][0], -1)
+    top1 = trace.predictions[trace.predictions["rank"] == 1]
+    assert np.allclose(top1["prob"].to_numpy(), probs.max(-1).values.numpy(), atol=TOL)
+    assert "".join(trace.inputs) == data.decode(seq[:-1]) and "".join(trace.targets) == data.decode(seq[1:])
+    assert trace.quantities["cell_state"].shape == (2, 39, 12)
+
+
+def test_trace_series_prediction_in_original_units():
+    data = load_series_preset("seattle_daily")
+    model = build_model(ModelConfig("series", hidden_size=8), seed=0)
+    seq = data.normed[:50]
+    trace = trace_sequence(model, data, seq)
+    with torch.no_grad():
+        direct = data.denorm(model(seq[None, :-1])[0][0, :, 0].numpy())
+    assert np.allclose(trace.predictions["predicted"], direct, atol=1e-4)
+    assert np.allclose(trace.inputs, data.values[:49], atol=1e-4)  # float32 round trip of the normalisation
+
+
+def test_tidy_frame_has_every_quantity_step_layer_unit():
+    data = TextData("abcabcabcab" * 4)
+    model = build_model(ModelConfig("text", vocab_size=3, hidden_size=4, num_layers=2))
+    frame = trace_sequence(model, data, data.ids[:11]).to_frame()
+    assert set(frame.columns) >= {"step", "layer", "unit", "quantity", "value", "input"}
+    assert len(frame) == len(QUANTITIES) * 2 * 10 * 4
+    one = frame[(frame.quantity == "cell_state") & (frame.layer == 1) & (frame.step == 9) & (frame.unit == 3)]
+    assert len(one) == 1 and one["input"].iloc[0] == data.text[9]
