@@ -92,3 +92,12 @@ def _check_float(name: str, value, lo: float, hi: float) -> None:
 def describe(cfg) -> dict:
     """Plain dict of a config, for display and JSON."""
     return {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+
+
+# Defaults per kind of data, measured to give a visibly useful model in about 30 s on 2 CPU cores (README).
+DEFAULTS = {
+    "text": (ModelConfig(kind="text", embed_size=32, hidden_size=128, num_layers=1),
+             TrainConfig(seq_len=64, batch_size=32, lr=5e-3, steps=1500)),
+    "series": (ModelConfig(kind="series", embed_size=16, hidden_size=32, num_layers=1),
+               TrainConfig(seq_len=64, batch_size=32, lr=5e-3, steps=1000)),
+}

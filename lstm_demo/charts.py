@@ -1,0 +1,232 @@
+"""Pure Altair chart builders over tidy frames. No Streamlit here.
+
+Charts that follow the step cursor read their data from *named* datasets ("cells", "cursor", ...): the spec stays
+identical from step to step and only the small "cursor" dataset changes, so the browser updates the data in place
+instead of rebuilding a heatmap of thousands of cells (see bench/bench_browser.py). `with_data` attaches frames.
+"""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# One colour per quantity, used in every chart (colour-blind-safe Tableau hues).
+COLORS = {"input_gate": "#4e79a7", "forget_gate": "#e15759", "candidate": "#59a14f", "output_gate": "#f28e2b",
+          "cell_state": "#b07aa1", "hidden_state": "#76b7b2"}
+
+LABELS = {
+    "input_gate": "input gate i — how much new to write (after sigmoid, 0…1)",
+    "forget_gate": "forget gate f — how much of the cell to keep (after sigmoid, 0…1)",
+    "candidate": "candidate g — values offered to the cell (after tanh, −1…1)",
+    "output_gate": "output gate o — how much of the cell to show (after sigmoid, 0…1)",
+    "cell_state": "cell state c — the conveyor belt (unbounded, 0 in the middle)",
+    "hidden_state": "hidden state h = o·tanh(c) (−1…1)",
+}
+SHORT = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "output_gate": "o", "cell_state": "c",
+         "hidden_state": "h"}
+
+FONT = {"labelFontSize": 13, "titleFontSize": 14}  # readable on a projector
+
+
+def _configure(chart):
+    return (chart.configure_axis(**FONT).configure_legend(**FONT)
+            .configure_title(fontSize=16, anchor="start").configure_view(stroke=None))
+
+
+def with_data(spec: dict, **frames: pd.DataFrame) -> dict:
+    """A Vega-Lite spec dict with named datasets attached (for st.vega_lite_chart)."""
+    return {**spec, "datasets": {name: frame for name, frame in frames.items()}}
+
+
+def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
+    """Gates 0…1 sequential; g and h −1…1 diverging; c diverging and symmetric around 0."""
+    if quantity in ("input_gate", "forget_gate", "output_gate"):
+        return alt.Scale(scheme="viridis", domain=[0, 1])
+    if quantity == "cell_state":
+        m = float(np.abs(values).max()) if values is not None and values.size else 1.0
+        m = m if m > 0 else 1.0
+        return alt.Scale(scheme="redblue", domain=[-m, m], reverse=True)
+    return alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)
+
+
+# --- training ----------------------------------------------------------------------------------------------------
+
+def loss_chart(history: pd.DataFrame, kind: str) -> alt.Chart:
+    """history: step, loss, split ("train" / "validation")."""
+    what = "cross-entropy (nats per character)" if kind == "text" else "mean squared error (normalised units)"
+    base = alt.Chart(history).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("loss:Q", title=what, scale=alt.Scale(zero=False, type="log")),
+        color=alt.Color("split:N", title=None, scale=alt.Scale(domain=["train", "validation"],
+                                                               range=["#9ecae9", "#e15759"])),
+        tooltip=["step:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")])
+    chart = base.transform_filter("datum.split == 'train'").mark_line(opacity=0.7) + \
+        base.transform_filter("datum.split == 'validation'").mark_line(point=True, strokeWidth=3)
+    return _configure(chart.properties(title="Loss (log scale): lower is better", height=260))
+
+
+def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> alt.Chart:
+    """frame: t (number or date), value, what ('actual' / 'predicted' / 'series')."""
+    x_type = "T" if np.issubdtype(frame["t"].dtype, np.datetime64) else "Q"
+    line = alt.Chart(frame).mark_line().encode(
+        x=alt.X(f"t:{x_type}", title="date" if x_type == "T" else "time step"),
+        y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
+        color=alt.Color("what:N", title=None, scale=alt.Scale(domain=["series", "actual", "predicted"],
+                                                              range=["#4e79a7", "#4e79a7", "#f28e2b"])),
+        strokeDash=alt.StrokeDash("what:N", legend=None, scale=alt.Scale(domain=["series", "actual", "predicted"],
+                                                                         range=[[1, 0], [1, 0], [6, 3]])),
+        tooltip=[f"t:{x_type}", "what:N", alt.Tooltip("value:Q", format=".3f")])
+    if split_at is not None:
+        rule = alt.Chart(pd.DataFrame({"t": [split_at]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(
+            x=f"t:{x_type}")
+        line = line + rule
+    return _configure(line.properties(title=title, height=240))
+
+
+# --- step-through (named datasets: the spec does not change when the cursor moves) -------------------------------
+
+def heatmap_spec(quantity: str, layer: int, n_units: int, values: np.ndarray, n_layers: int = 1) -> dict:
+    """Units × steps heatmap of one quantity with a rule at the cursor.
+
+    Datasets: "cells" (step, unit, value, input) and "cursor" (step). values only sets the colour domain of c.
+    """
+    layer_note = f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else ""
+    T = values.shape[0]
+    ticks = list(range(0, T, max(1, T // 16)))
+    cells = alt.Chart(alt.NamedData("cells")).mark_rect().encode(
+        x=alt.X("step:O", title="time step →", axis=alt.Axis(labelAngle=0, values=ticks)),
+        y=alt.Y("unit:O", title="unit", axis=alt.Axis(labelOverlap=True)),
+        color=alt.Color("value:Q", title=SHORT[quantity], scale=color_scale(quantity, values)),
+        tooltip=["step:O", "input:N", "unit:O", alt.Tooltip("value:Q", format=".3f")])
+    cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=3).encode(x="step:O")
+    chart = (cells + cursor).properties(title=LABELS[quantity] + layer_note, height=max(90, min(260, 4 * n_units)))
+    return _configure(chart).to_dict(validate=False)
+
+
+def heatmap_cells(trace, quantity: str, layer: int) -> pd.DataFrame:
+    """Tidy cells of one quantity/layer: step, unit, value, input."""
+    values = trace.quantities[quantity][layer]  # (T, H)
+    T, H = values.shape
+    return pd.DataFrame({"step": np.repeat(np.arange(T), H), "unit": np.tile(np.arange(H), T),
+                         "value": values.ravel().astype(np.float32),
+                         "input": np.repeat(np.asarray([_show(s) for s in trace.inputs], dtype=object), H)})
+
+
+def cursor_frame(step: int) -> pd.DataFrame:
+    return pd.DataFrame({"step": [int(step)]})
+
+
+def gates_now_spec() -> dict:
+    """Bars: each gate's value for the selected units at the current step. Dataset "gates": unit, quantity, value."""
+    chart = alt.Chart(alt.NamedData("gates")).mark_bar().encode(
+        x=alt.X("unit:N", title="unit"),
+        y=alt.Y("value:Q", title="value at this step", scale=alt.Scale(domain=[-1, 1])),
+        color=alt.Color("quantity:N", legend=None, scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values()))),
+        column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in COLORS],
+                          header=alt.Header(labelFontSize=14)),
+        tooltip=["unit:N", "label:N", alt.Tooltip("value:Q", format=".3f")])
+    return _configure(chart.properties(width=110, height=200, title="Gates and states of the selected units at "
+                                                                      "this step (gates 0…1, g/h −1…1)")
+                      ).to_dict(validate=False)
+
+
+def gates_now_frame(trace, layer: int, step: int, units: list[int]) -> pd.DataFrame:
+    rows = [{"unit": f"u{u}", "quantity": q, "label": f"{SHORT[q]}: {q.replace('_', ' ')}",
+             "value": float(trace.quantities[q][layer, step, u])} for q in COLORS for u in units]
+    return pd.DataFrame(rows)
+
+
+def unit_lines_spec() -> dict:
+    """c and h of the selected units over time, with the cursor. Datasets "lines" (step, unit, state, value, input),
+    "cursor"."""
+    lines = alt.Chart(alt.NamedData("lines")).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="time step"),
+        y=alt.Y("value:Q", title="value"),
+        color=alt.Color("unit:N", title="unit"),
+        strokeDash=alt.StrokeDash("state:N", title="state", scale=alt.Scale(
+            domain=["c (cell state)", "h (hidden state)"], range=[[1, 0], [5, 3]])),
+        tooltip=["step:Q", "input:N", "unit:N", "state:N", alt.Tooltip("value:Q", format=".3f")])
+    cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=2).encode(x="step:Q")
+    chart = (lines + cursor).properties(height=240, title="Cell state c (solid) and hidden state h (dashed) of "
+                                                          "the selected units over time")
+    return _configure(chart).to_dict(validate=False)
+
+
+def unit_lines_frame(trace, layer: int, units: list[int]) -> pd.DataFrame:
+    T = trace.n_steps
+    frames = []
+    for q, name in (("cell_state", "c (cell state)"), ("hidden_state", "h (hidden state)")):
+        for u in units:
+            frames.append(pd.DataFrame({"step": np.arange(T), "unit": f"u{u}", "state": name,
+                                        "value": trace.quantities[q][layer, :, u],
+                                        "input": [_show(s) for s in trace.inputs]}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["step", "unit", "state", "value", "input"])
+
+
+TEXT_COLUMNS = 64  # characters per row of the text strip
+
+
+def text_strip_spec(n_rows: int) -> dict:
+    """The input characters in rows of TEXT_COLUMNS, the current one highlighted.
+    Datasets "chars" (step, row, col, char), "cursor" (step, row, col)."""
+    base = alt.Chart(alt.NamedData("chars")).encode(
+        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
+    box = alt.Chart(alt.NamedData("cursor")).mark_rect(color="#f28e2b").encode(
+        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
+    text = base.mark_text(font="monospace", fontSize=16).encode(text="char:N", tooltip=["step:Q", "char:N"])
+    chart = (box + text).properties(height=26 * n_rows, title="Input text — the current character is highlighted "
+                                                              "(· space, ⏎ new line)")
+    return _configure(chart).to_dict(validate=False)
+
+
+def text_strip_frames(inputs: list, step: int):
+    steps = np.arange(len(inputs))
+    chars = pd.DataFrame({"step": steps, "row": steps // TEXT_COLUMNS, "col": steps % TEXT_COLUMNS,
+                          "char": [_show(c) for c in inputs]})
+    cursor = pd.DataFrame({"step": [step], "row": [step // TEXT_COLUMNS], "col": [step % TEXT_COLUMNS]})
+    return chars, cursor
+
+
+def topk_chart(preds: pd.DataFrame, actual: str) -> alt.Chart:
+    """preds: char, prob for one step; the true next character in a different colour."""
+    frame = preds.assign(shown=[_show(c) for c in preds["char"]], is_actual=preds["char"] == actual)
+    chart = alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("shown:N", sort="-x", title="next character"),
+        x=alt.X("prob:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("is_actual:N", title="is the true next character",
+                        scale=alt.Scale(domain=[True, False], range=["#59a14f", "#bab0ac"])),
+        tooltip=["shown:N", alt.Tooltip("prob:Q", format=".3f")])
+    return _configure(chart.properties(height=180, title=f"Model's top guesses for the next character "
+                                                         f"(truth: {_show(actual)!r})"))
+
+
+def series_step_spec(unit: str) -> dict:
+    """Series (inputs) and one-step predictions with the current point. Datasets "points" (step, what, value),
+    "now" (step, what, value)."""
+    lines = alt.Chart(alt.NamedData("points")).mark_line().encode(
+        x=alt.X("step:Q", title="time step"), y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
+        color=alt.Color("what:N", title=None, scale=alt.Scale(domain=["actual next value", "predicted next value"],
+                                                              range=["#4e79a7", "#f28e2b"])),
+        tooltip=["step:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
+    now = alt.Chart(alt.NamedData("now")).mark_point(size=160, filled=True).encode(
+        x="step:Q", y="value:Q", color=alt.Color("what:N"))
+    cursor = alt.Chart(alt.NamedData("now")).mark_rule(color="black").encode(x="step:Q")
+    chart = (lines + cursor + now).properties(height=240, title="Series: what the model predicted for the next "
+                                                                "point vs what came (original units)")
+    return _configure(chart).to_dict(validate=False)
+
+
+def series_step_frames(trace, step: int):
+    p = trace.predictions
+    points = pd.concat([pd.DataFrame({"step": p["step"], "what": "actual next value", "value": p["actual"]}),
+                        pd.DataFrame({"step": p["step"], "what": "predicted next value", "value": p["predicted"]})],
+                       ignore_index=True)
+    return points, points[points["step"] == step]
+
+
+def _show(ch) -> str:
+    """Make whitespace visible in charts."""
+    if not isinstance(ch, str):
+        return f"{ch:.3g}"
+    return {" ": "·", "\n": "⏎", "\t": "⇥"}.get(ch, ch)

@@ -1,0 +1,23 @@
+"""Step through one sequence and watch the trained model's gates, cell state and hidden state."""
+import streamlit as st
+
+from lstm_demo import ui
+
+ui.setup("Step through")
+st.title("Step through the gates")
+
+ex = ui.experiment()
+if ex is None or (not ex.trained_steps and ex.job is None):
+    st.info("There is no trained model yet. Train one first — the default text model takes about 30 seconds.")
+    st.page_link("pages/1_Train.py", label="Go to Train", icon="🏋️")
+    st.stop()
+
+if ex.training:
+    st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")
+st.caption(f"Model: {ex.model_cfg.num_layers} layer(s) × {ex.model_cfg.hidden_size} units, trained "
+           f"{ex.job.weights()[0] if ex.job else ex.trained_steps:,} steps on {ex.data.name}.")
+chosen = ui.sequence_ui(ex)
+if chosen is None:
+    st.stop()
+trace, memo = ui.get_trace(ex, chosen[1])
+ui.step_view(ex, trace, memo)
