@@ -264,6 +264,12 @@ class Experiment:
             self.runs.append(view)
             self.job = None
 
+    def last_view(self) -> JobView | None:
+        """Progress of the current job, or of the last finished one."""
+        if self.job is not None:
+            return self.job.view()
+        return self.runs[-1] if self.runs else None
+
     def history(self):
         """All (step, train_loss) and (step, val_loss) so far, across runs."""
         views = list(self.runs) + ([self.job.view()] if self.job else [])

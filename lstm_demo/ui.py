@@ -156,8 +156,8 @@ def _data_summary(data) -> None:
         s = data.summary()
         c1, c2, c3 = st.columns(3)
         c1.metric("Points", f"{s['points']:,}")
-        c2.metric("Range", f"{s['min']:.3g} … {s['max']:.3g} {data.unit}")
-        c3.metric("Mean ± std", f"{s['mean']:.3g} ± {s['std']:.3g}")
+        c2.metric("Range", f"{s['min']:,.2f} … {s['max']:,.2f} {data.unit}")
+        c3.metric("Mean ± std", f"{s['mean']:,.2f} ± {s['std']:,.2f}")
         t = data.dates if data.dates is not None else np.arange(len(data.values))
         frame = pd.DataFrame({"t": t, "value": data.values, "what": "series"})
         cut = int(len(data.values) * 0.9)
@@ -199,6 +199,8 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
 def sync_experiment(data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> Experiment | None:
     """Keep the visitor's experiment in step with the widgets: new data or architecture -> a fresh model (said)."""
     ex = experiment()
+    if ex is not None:
+        ex.finish_job()
     try:
         if ex is None or ex.data is not data or ex.model_cfg != model_cfg:
             if ex is not None and ex.training:
@@ -228,13 +230,16 @@ def controls_ui(ex: Experiment, train_cfg: TrainConfig) -> None:
     view = ex.job.view() if ex.job else None
     active = view is not None and view.active
     c1, c2, c3, c4, _ = st.columns([2, 1.3, 1, 1, 3])
-    label = "▶ Start training" if not ex.trained_steps else f"▶ Continue (+{train_cfg.steps} steps)"
-    c1.button(label, type="primary", disabled=active, on_click=_start, args=(ex, train_cfg), key="start")
+    label = "Start training" if not ex.trained_steps else f"Continue (+{train_cfg.steps} steps)"
+    c1.button(label, type="primary", disabled=active, on_click=_start, args=(ex, train_cfg), key="start",
+              icon=":material/play_arrow:")
     paused = view is not None and view.status == "paused"
-    c2.button("⏵ Resume" if paused else "⏸ Pause", disabled=not active, key="pause",
+    c2.button("Resume" if paused else "Pause", disabled=not active, key="pause",
+              icon=":material/play_arrow:" if paused else ":material/pause:",
               on_click=(ex.job.resume if paused else ex.job.pause) if active else None)
-    c3.button("⏹ Stop", disabled=not active, key="stop", on_click=ex.job.stop if active else None)
-    c4.button("↺ Reset", disabled=active, key="reset", on_click=_reset, args=(ex,),
+    c3.button("Stop", disabled=not active, key="stop", on_click=ex.job.stop if active else None,
+              icon=":material/stop:")
+    c4.button("Reset", disabled=active, key="reset", on_click=_reset, args=(ex,), icon=":material/restart_alt:",
               help="New random weights; the data and settings stay.")
     if st.session_state.get("notice"):
         st.info(st.session_state.notice)
@@ -259,9 +264,10 @@ def live_panel(ex: Experiment) -> None:
 
     @st.fragment(run_every=0.5 if active else None)
     def panel():
-        view = ex.job.view() if ex.job else None
+        view = ex.last_view()
         if view is not None:
-            ex.job.touch()
+            if ex.job is not None:
+                ex.job.touch()
             if active and not view.active:
                 st.rerun()  # a full rerun turns polling off and unlocks the widgets
             _progress(ex, view)
@@ -274,9 +280,10 @@ def live_panel(ex: Experiment) -> None:
 
 
 def _progress(ex: Experiment, view) -> None:
-    done = view.step - view.total_steps + ex.train_cfg.steps
-    st.progress(min(1.0, max(0.0, done / ex.train_cfg.steps)),
-                text=f"{view.status} — step {view.step:,} (this run {done:,} of {ex.train_cfg.steps:,})"
+    run_steps = ex.train_cfg.steps
+    done = view.step - view.total_steps + run_steps
+    st.progress(min(1.0, max(0.0, done / run_steps)),
+                text=f"{view.status} — step {view.step:,} (this run {done:,} of {run_steps:,})"
                      + (f", queue position {view.queue_position}" if view.status == "queued" else ""))
     if view.status == "failed":
         st.error(view.message)
@@ -389,10 +396,12 @@ def cursor_ui(trace) -> int:
     st.session_state.setdefault("step", 0)
     playing = st.session_state.get("playing", False)
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1.2, 1.3, 6])
-    c1.button("◀ Prev", key="prev", shortcut="Left", on_click=_move, args=(-1, T), help="Keyboard: ←")
-    c2.button("Next ▶", key="next", shortcut="Right", on_click=_move, args=(1, T), help="Keyboard: →")
-    c3.button("⏸ Pause" if playing else "⏵ Play", key="play", on_click=_toggle_play, help="Keyboard: space",
-              shortcut="Space")
+    c1.button("Prev", key="prev", shortcut="Left", on_click=_move, args=(-1, T), help="Keyboard: ←",
+              icon=":material/chevron_left:")
+    c2.button("Next", key="next", shortcut="Right", on_click=_move, args=(1, T), help="Keyboard: →",
+              icon=":material/chevron_right:", icon_position="right")
+    c3.button("Pause" if playing else "Play", key="play", on_click=_toggle_play, help="Keyboard: space",
+              shortcut="Space", icon=":material/pause:" if playing else ":material/play_arrow:")
     c4.selectbox("Speed", [1, 2, 4, 8], index=1, key="speed", format_func=lambda s: f"{s} steps/s")
     return c5.slider("Time step", 0, T - 1, key="step")
 
