@@ -35,7 +35,7 @@ def _configure(chart):
 
 def with_data(spec: dict, **frames: pd.DataFrame) -> dict:
     """A Vega-Lite spec dict with named datasets attached (for st.vega_lite_chart)."""
-    return {**spec, "datasets": {name: frame for name, frame in frames.items()}}
+    return {**spec, "datasets": {**spec.get("datasets", {}), **frames}}  # keep Altair's inline datasets
 
 
 def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
@@ -85,31 +85,67 @@ def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> a
 
 # --- step-through (named datasets: the spec does not change when the cursor moves) -------------------------------
 
-def heatmap_spec(quantity: str, layer: int, n_units: int, values: np.ndarray, n_layers: int = 1) -> dict:
-    """Units × steps heatmap of one quantity with a rule at the cursor.
+# Colour ramps for the heatmap images, the same anchors Vega uses for "viridis" and (reversed) "redblue".
+_RAMPS = {"viridis": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
+          "redblue": ["#053061", "#4393c3", "#f7f7f7", "#d6604d", "#67001f"]}
 
-    Datasets: "cells" (step, unit, value, input) and "cursor" (step). values only sets the colour domain of c.
+
+def _ramp(values: np.ndarray, lo: float, hi: float, scheme: str) -> np.ndarray:
+    """Map values to RGB through a piecewise-linear colour ramp -> uint8 (..., 3)."""
+    anchors = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in _RAMPS[scheme]], dtype=float)
+    pos = np.clip((values - lo) / (hi - lo), 0, 1) * (len(anchors) - 1)
+    low = np.minimum(pos.astype(int), len(anchors) - 2)
+    frac = (pos - low)[..., None]
+    return (anchors[low] * (1 - frac) + anchors[low + 1] * frac).round().astype(np.uint8)
+
+
+def heatmap_image(quantity: str, values: np.ndarray) -> str:
+    """values (T, H) -> PNG data URL, units down, steps across, each cell a block of pixels (no smoothing blur).
+
+    An image instead of T*H rect marks: a 256-step x 64-unit heatmap is one mark, so moving the cursor redraws
+    in milliseconds (bench/bench_browser.py measured ~1.4 s per step with 6 x 16k rects).
     """
-    layer_note = f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else ""
-    T = values.shape[0]
-    ticks = list(range(0, T, max(1, T // 16)))
-    cells = alt.Chart(alt.NamedData("cells")).mark_rect().encode(
-        x=alt.X("step:O", title="time step →", axis=alt.Axis(labelAngle=0, values=ticks)),
-        y=alt.Y("unit:O", title="unit", axis=alt.Axis(labelOverlap=True)),
-        color=alt.Color("value:Q", title=SHORT[quantity], scale=color_scale(quantity, values)),
-        tooltip=["step:O", "input:N", "unit:O", alt.Tooltip("value:Q", format=".3f")])
-    cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=3).encode(x="step:O")
-    chart = (cells + cursor).properties(title=LABELS[quantity] + layer_note, height=max(90, min(260, 4 * n_units)))
-    return _configure(chart).to_dict(validate=False)
+    import base64
+    import io
 
-
-def heatmap_cells(trace, quantity: str, layer: int) -> pd.DataFrame:
-    """Tidy cells of one quantity/layer: step, unit, value, input."""
-    values = trace.quantities[quantity][layer]  # (T, H)
+    from PIL import Image
+    scale = color_scale(quantity, values)
+    lo, hi = scale.domain
+    scheme = "viridis" if scale.scheme == "viridis" else "redblue"
+    rgb = _ramp(values.T, lo, hi, scheme)                       # (H, T, 3)
     T, H = values.shape
-    return pd.DataFrame({"step": np.repeat(np.arange(T), H), "unit": np.tile(np.arange(H), T),
-                         "value": values.ravel().astype(np.float32),
-                         "input": np.repeat(np.asarray([_show(s) for s in trace.inputs], dtype=object), H)})
+    cell_w, cell_h = max(1, 1024 // T), max(1, 256 // H)
+    rgb = rgb.repeat(cell_h, axis=0).repeat(cell_w, axis=1)    # nearest-neighbour upscale
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 1) -> dict:
+    """Units × steps heatmap of one quantity (values (T, H)) with a rule at the cursor.
+
+    The cells are one image; a colour legend comes from an invisible layer over the scale's two ends. Dataset
+    "cursor" (step) is the only thing that changes between steps.
+    """
+    T, H = values.shape
+    height = max(100, min(240, 4 * H))
+    layer_note = f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else ""
+    scale = color_scale(quantity, values)
+    x = alt.X("x:Q", title="time step →", scale=alt.Scale(domain=[-0.5, T - 0.5], nice=False, zero=False))
+    y = alt.Y("y:Q", title="unit", scale=alt.Scale(domain=[-0.5, H - 0.5], nice=False, zero=False, reverse=True),
+              axis=alt.Axis(tickMinStep=1))
+    # The image fills the plot (image marks take a pixel size, not x2/y2); the invisible corner points give the
+    # axes their scales and the colour legend its range.
+    image = alt.Chart(pd.DataFrame({"url": [heatmap_image(quantity, values)]})).mark_image(
+        aspect=False, align="left", baseline="top", width=alt.ExprRef("width"), height=alt.ExprRef("height")
+    ).encode(x=alt.value(0), y=alt.value(0), url="url:N")
+    corners = pd.DataFrame({"x": [-0.5, T - 0.5], "y": [-0.5, H - 0.5], "value": list(scale.domain)})
+    legend = alt.Chart(corners).mark_point(opacity=0).encode(
+        x=x, y=y, color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
+    cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=3).encode(
+        x=alt.X("step:Q", scale=alt.Scale(domain=[-0.5, T - 0.5])))
+    chart = alt.layer(legend, image, cursor).properties(title=LABELS[quantity] + layer_note, height=height)
+    return _configure(chart).to_dict(validate=False)
 
 
 def cursor_frame(step: int) -> pd.DataFrame:
@@ -164,7 +200,7 @@ def unit_lines_frame(trace, layer: int, units: list[int]) -> pd.DataFrame:
         columns=["step", "unit", "state", "value", "input"])
 
 
-TEXT_COLUMNS = 64  # characters per row of the text strip
+TEXT_COLUMNS = 48  # characters per row of the text strip
 
 
 def text_strip_spec(n_rows: int) -> dict:
@@ -175,7 +211,7 @@ def text_strip_spec(n_rows: int) -> dict:
     box = alt.Chart(alt.NamedData("cursor")).mark_rect(color="#f28e2b").encode(
         x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
     text = base.mark_text(font="monospace", fontSize=16).encode(text="char:N", tooltip=["step:Q", "char:N"])
-    chart = (box + text).properties(height=26 * n_rows, title="Input text — the current character is highlighted "
+    chart = (box + text).properties(width=alt.Step(19), height=alt.Step(28), title="Input text — the current character is highlighted "
                                                               "(· space, ⏎ new line)")
     return _configure(chart).to_dict(validate=False)
 
@@ -197,8 +233,7 @@ def topk_chart(preds: pd.DataFrame, actual: str) -> alt.Chart:
         color=alt.Color("is_actual:N", title="is the true next character",
                         scale=alt.Scale(domain=[True, False], range=["#59a14f", "#bab0ac"])),
         tooltip=["shown:N", alt.Tooltip("prob:Q", format=".3f")])
-    return _configure(chart.properties(height=180, title=f"Model's top guesses for the next character "
-                                                         f"(truth: {_show(actual)!r})"))
+    return _configure(chart.properties(height=180, title=f"Top guesses for the next character (truth: {_show(actual)})"))
 
 
 def series_step_spec(unit: str) -> dict:

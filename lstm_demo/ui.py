@@ -38,8 +38,8 @@ def experiment() -> Experiment | None:
     return st.session_state.get("experiment")
 
 
-def show_chart(spec: dict, key: str | None = None, **frames) -> None:
-    st.vega_lite_chart(charts.with_data(spec, **frames), width="stretch", key=key)
+def show_chart(spec: dict, key: str | None = None, width="stretch", **frames) -> None:
+    st.vega_lite_chart(charts.with_data(spec, **frames), width=width, key=key)
 
 
 # --- data --------------------------------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ def cursor_ui(trace) -> int:
     T = trace.n_steps
     st.session_state.setdefault("step", 0)
     playing = st.session_state.get("playing", False)
-    c1, c2, c3, c4, c5 = st.columns([1, 1, 1.2, 1.3, 6])
+    c1, c2, c3, c4, c5 = st.columns([1.4, 1.4, 1.4, 1.3, 4.5], vertical_alignment="bottom")
     c1.button("Prev", key="prev", shortcut="Left", on_click=_move, args=(-1, T), help="Keyboard: ←",
               icon=":material/chevron_left:")
     c2.button("Next", key="next", shortcut="Right", on_click=_move, args=(1, T), help="Keyboard: →",
@@ -435,9 +435,8 @@ def step_view(ex: Experiment, trace, memo: dict) -> None:
         for n, q in enumerate(QUANTITIES):
             with cols[n % 2]:
                 spec = _memo(memo, ("heat_spec", q, layer), lambda: charts.heatmap_spec(
-                    q, layer, trace.n_units, trace.quantities[q][layer], trace.n_layers))
-                cells = _memo(memo, ("cells", q, layer), lambda: charts.heatmap_cells(trace, q, layer))
-                show_chart(spec, key=f"heat_{q}", cells=cells, cursor=charts.cursor_frame(step))
+                    q, layer, trace.quantities[q][layer], trace.n_layers))
+                show_chart(spec, key=f"heat_{q}", cursor=charts.cursor_frame(step))
 
     view()
 
@@ -471,12 +470,13 @@ def _units_ui(trace, layer: int) -> list[int]:
 
 def _input_and_prediction(ex: Experiment, trace, step: int, memo: dict) -> None:
     if trace.kind == "text":
-        c1, c2 = st.columns([3, 2])
+        chars = _memo(memo, "chars", lambda: charts.text_strip_frames(trace.inputs, 0)[0])
+        n_rows = int(chars["row"].max()) + 1
+        spec = _memo(memo, "strip_spec", lambda: charts.text_strip_spec(n_rows))
+        st.vega_lite_chart(charts.with_data(spec, chars=chars, cursor=charts.text_strip_frames(trace.inputs, step)[1]),
+                           width="content", key="text_strip")
+        c1, c2 = st.columns([2, 3])
         with c1:
-            chars = _memo(memo, "chars", lambda: charts.text_strip_frames(trace.inputs, 0)[0])
-            n_rows = int(chars["row"].max()) + 1
-            spec = _memo(memo, "strip_spec", lambda: charts.text_strip_spec(n_rows))
-            show_chart(spec, key="text_strip", chars=chars, cursor=charts.text_strip_frames(trace.inputs, step)[1])
             st.markdown(f"**Step {step}**: input {charts._show(trace.inputs[step])!r} → true next "
                         f"{charts._show(trace.targets[step])!r}")
         with c2:
