@@ -4,6 +4,7 @@ Values are normalised to mean 0 / std 1 for training (the parameters are kept so
 """
 from __future__ import annotations
 
+import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -99,10 +100,12 @@ def read_csv(raw: bytes) -> pd.DataFrame:
         raise DataError(f"The CSV is not UTF-8 text (bad byte at position {e.start}).") from None
     if not text.strip():
         raise DataError("The CSV file is empty.")
+    sep = _sniff_separator(text)
     try:
-        # sep=None sniffs , ; or tab; the python engine is needed for sniffing
-        df = pd.read_csv(io.StringIO(text), sep=None, engine="python", nrows=LIMITS.max_series_len + 1)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv_error()) as e:
+        # European CSVs pair ';' with decimal commas ("1,5")
+        df = pd.read_csv(io.StringIO(text), sep=sep, decimal="," if sep == ";" else ".",
+                         nrows=LIMITS.max_series_len + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
         raise DataError(f"The CSV could not be read: {str(e).splitlines()[0][:200]}") from None
     if df.shape[1] > 1000:
         raise DataError(f"The CSV has {df.shape[1]:,} columns; at most 1,000 are accepted.")
@@ -111,9 +114,12 @@ def read_csv(raw: bytes) -> pd.DataFrame:
     return df
 
 
-def csv_error():
-    import csv
-    return csv.Error
+def _sniff_separator(text: str) -> str:
+    """Only , ; tab or | can separate columns (an unrestricted sniffer happily picks a letter)."""
+    try:
+        return csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def numeric_columns(df: pd.DataFrame) -> list[str]:

@@ -1,0 +1,116 @@
+"""Bad input gets a clear DataError/ConfigError; good data splits and windows as documented."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstm_demo.config import LIMITS, ConfigError, ModelConfig, TrainConfig
+from lstm_demo.data import (DataError, SeriesData, TextData, decode_text, load_series_preset, load_text_preset,
+                            numeric_columns, read_csv, series_from_frame)
+from lstm_demo.data.windows import fixed_windows, random_windows
+
+
+@pytest.mark.parametrize("text,needle", [("", "empty"), ("   \n\t ", "empty"), ("aaaaaaaa", "single symbol"),
+                                         ("x" * (LIMITS.max_text_chars + 1) + "y", "limit"),
+                                         ("".join(map(chr, range(0x4E00, 0x4E00 + 300))), "distinct")])
+def test_bad_text_is_refused_with_a_reason(text, needle):
+    with pytest.raises(DataError, match=needle):
+        TextData(text)
+
+
+@pytest.mark.parametrize("raw,needle", [(b"\xff\xfe\x00a\x00b", "binary"), (b"caf\xe9 au lait", "not UTF-8"),
+                                        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary")])
+def test_bad_text_files_are_refused(raw, needle):
+    with pytest.raises(DataError, match=needle):
+        decode_text(raw)
+
+
+def test_utf8_file_with_bom_decodes():
+    assert decode_text("\ufeffhé".encode("utf-8")) == "hé"
+
+
+@pytest.mark.parametrize("raw,needle", [(b"", "empty"), (b"a,b\n", "no rows"), (b"\x00\x01\x02", "binary"),
+                                        (b"\xe9t\xe9,1\n", "not UTF-8")])
+def test_bad_csv_files_are_refused(raw, needle):
+    with pytest.raises(DataError, match=needle):
+        read_csv(raw)
+
+
+def test_csv_without_numeric_column_has_none():
+    assert numeric_columns(read_csv(b"name,city\nann,paris\nbob,rome\n")) == []
+
+
+def test_semicolon_csv_is_sniffed_and_nan_cells_are_named():
+    frame = read_csv(b"date;temp\n2020-01-01;1.5\n2020-01-02;\n2020-01-03;2.5\n")
+    assert list(frame.columns) == ["date", "temp"]
+    with pytest.raises(DataError, match="1 empty, non-numeric, NaN or infinite"):
+        series_from_frame(frame, "temp", "date")
+
+
+def test_infinite_cells_and_constant_series_are_refused():
+    frame = read_csv(b"v\n1\ninf\n3\n")
+    with pytest.raises(DataError, match="infinite"):
+        series_from_frame(frame, "v")
+    with pytest.raises(DataError, match="constant"):
+        SeriesData(np.full(100, 3.0))
+
+
+def test_series_shorter_than_window_says_what_to_do():
+    data = SeriesData(np.arange(50.0))
+    with pytest.raises(DataError, match="shorter sequence length"):
+        data.parts(64)
+
+
+def test_csv_with_dates_gives_series_in_original_units():
+    frame = read_csv(b"day,value\n" + b"".join(f"2020-01-{d:02d},{d * 1.5}\n".encode() for d in range(1, 29)))
+    data = series_from_frame(frame, "value", "day")
+    assert data.dates is not None and np.allclose(data.denorm(data.normed[:, 0].numpy()), data.values, atol=1e-5)
+
+
+@pytest.mark.parametrize("cfg", [ModelConfig(hidden_size=0, vocab_size=5), ModelConfig(hidden_size=10**6, vocab_size=5),
+                                 ModelConfig(num_layers=4, vocab_size=5), ModelConfig(vocab_size=1),
+                                 ModelConfig(hidden_size=True, vocab_size=5)])
+def test_model_caps_are_enforced_in_the_core(cfg):
+    with pytest.raises(ConfigError):
+        cfg.validate()
+
+
+@pytest.mark.parametrize("kw", [{"lr": math.nan}, {"lr": 0.0}, {"lr": 1e9}, {"steps": LIMITS.max_steps + 1},
+                                {"seq_len": 1}, {"batch_size": LIMITS.max_batch + 1}, {"steps": 10.5},
+                                {"grad_clip": math.inf}])
+def test_training_caps_are_enforced_in_the_core(kw):
+    with pytest.raises(ConfigError):
+        TrainConfig(**kw).validate()
+
+
+def test_presets_load_and_split_without_overlap():
+    for key in ("agreement", "brackets", "python"):
+        data = load_text_preset(key)
+        train, val = data.parts(64)
+        assert len(train) + len(val) == len(data.ids) and len(val) > 64
+    series = load_series_preset("seattle_daily")
+    assert series.unit == "°C" and series.dates is not None and len(series.values) == 1461
+
+
+def test_agreement_corpus_verbs_agree_with_subjects():
+    text = load_text_preset("agreement").text
+    for line in text.strip().split("\n"):
+        subject = line.split()[1].rstrip(",")
+        verb = "were" if subject in {"cats", "dogs", "birds", "foxes", "children", "horses", "mice", "teachers"} else "was"
+        assert f" {verb} " in line.rsplit(",", 1)[-1] + " " or f"{subject} {verb} " in line
+
+
+def test_windows_target_is_input_shifted_by_one():
+    seq = torch.arange(100)
+    x, y = random_windows(seq, 5, 10, torch.Generator().manual_seed(0))
+    assert x.shape == (5, 10) and torch.equal(y, x + 1)
+    vx, vy = fixed_windows(seq, 4, 10)
+    assert torch.equal(vy, vx + 1) and vx[0, 0] == 0 and vy[-1, -1] == 99
+
+
+def test_single_column_and_decimal_comma_csvs():
+    assert read_csv(b"value\n1\n2\n3\n").columns.tolist() == ["value"]
+    frame = read_csv(b"day;temp\n1;1,5\n2;2,5\n")
+    assert frame["temp"].tolist() == [1.5, 2.5]
