@@ -413,7 +413,9 @@ def step_view(ex: Experiment, trace, memo: dict) -> None:
 
     @st.fragment(run_every=interval if playing else None)
     def view():
-        if st.session_state.get("playing"):
+        if st.session_state.get("playing", False) != playing:
+            st.rerun()  # Play/Pause was pressed: run_every is only read on a full run
+        if playing:
             _tick(trace.n_steps, interval)
         step = cursor_ui(trace)
         layer = 0

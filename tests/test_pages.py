@@ -72,3 +72,18 @@ def test_train_then_step_through(kind):
     step.button(key="prev").click().run()
     assert step.slider(key="step").value == 1
     assert not step.exception
+
+
+def test_bad_own_text_keeps_the_trained_model_and_data():
+    at = new("pages/1_Train.py").run()
+    small_settings(at)
+    at = train_until_done(at)
+    ex, data = at.session_state["experiment"], at.session_state["data"]
+    at.selectbox(key="text_source").set_value("__own__").run()
+    at.text_area(key="own_text_area").input("   \n  ")
+    submit = next(b for b in at.get("button") if "Use this text" in str(b.proto.label))
+    submit.click().run()
+    assert not at.exception
+    assert any("empty" in e.value and "Still using the previous data" in e.value for e in at.error)
+    assert at.session_state["experiment"] is ex and at.session_state["data"] is data
+    assert ex.trained_steps == 30
