@@ -315,16 +315,22 @@ def _loss(ex: Experiment) -> None:
 def _preview(ex: Experiment) -> None:
     if not ex.trained_steps and ex.job is None:
         return
-    model = ex.current_weights_model()
+    weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     if ex.kind == "text":
         c1, c2 = st.columns([1, 3])
         temperature = c1.slider("Temperature", 0.1, 2.0, 0.8, 0.1, key="temperature",
                                 help="Low: the model's safest guesses. High: more surprising text.")
         prompt = c2.text_input("Start the text with", "the cats", key="prompt", max_chars=200)
         st.markdown("**Text the model writes now** (it improves as training goes):")
-        st.code(generate_text(model, ex.data, prompt, 300, temperature), language=None)
+        # the page polls twice a second; sample again only when the weights snapshot or the settings changed
+        key = (id(ex), weights_step, prompt, temperature)
+        cached = st.session_state.get("preview_text")
+        if cached is None or cached[0] != key:
+            cached = (key, generate_text(ex.current_weights_model(), ex.data, prompt, 300, temperature))
+            st.session_state.preview_text = cached
+        st.code(cached[1], language=None)
     else:
-        index, actual, predicted = forecast_validation(model, ex.data, ex.train_cfg.seq_len)
+        index, actual, predicted = forecast_validation(ex.current_weights_model(), ex.data, ex.train_cfg.seq_len)
         t = ex.data.dates[index] if ex.data.dates is not None else index
         frame = pd.concat([pd.DataFrame({"t": t, "value": actual, "what": "actual"}),
                            pd.DataFrame({"t": t, "value": predicted, "what": "predicted"})], ignore_index=True)
