@@ -12,7 +12,9 @@ import pandas as pd
 
 # One colour per quantity, used in every chart (colour-blind-safe Tableau hues).
 COLORS = {"input_gate": "#4e79a7", "forget_gate": "#e15759", "candidate": "#59a14f", "output_gate": "#f28e2b",
-          "cell_state": "#b07aa1", "hidden_state": "#76b7b2"}
+          "cell_state": "#b07aa1", "hidden_state": "#76b7b2",
+          "reset_gate": "#edc948", "update_gate": "#e15759", "new_gate": "#59a14f"}
+SIGMOID_GATES = ("input_gate", "forget_gate", "output_gate", "reset_gate", "update_gate")
 
 LABELS = {
     "input_gate": "input gate i — how much new to write (after sigmoid, 0…1)",
@@ -20,10 +22,13 @@ LABELS = {
     "candidate": "candidate g — values offered to the cell (after tanh, −1…1)",
     "output_gate": "output gate o — how much of the cell to show (after sigmoid, 0…1)",
     "cell_state": "cell state c — the conveyor belt (unbounded, 0 in the middle)",
-    "hidden_state": "hidden state h = o·tanh(c) (−1…1)",
+    "hidden_state": "hidden state h (−1…1)",
+    "reset_gate": "reset gate r — how much of h(t−1) the candidate sees (0…1)",
+    "update_gate": "update gate z — how much of h(t−1) to keep (0…1)",
+    "new_gate": "candidate n — the new content (after tanh, −1…1)",
 }
 SHORT = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "output_gate": "o", "cell_state": "c",
-         "hidden_state": "h"}
+         "hidden_state": "h", "reset_gate": "r", "update_gate": "z", "new_gate": "n"}
 
 FONT = {"labelFontSize": 13, "titleFontSize": 14}  # readable on a projector
 
@@ -40,7 +45,7 @@ def with_data(spec: dict, **frames: pd.DataFrame) -> dict:
 
 def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
     """Gates 0…1 sequential; g and h −1…1 diverging; c diverging and symmetric around 0."""
-    if quantity in ("input_gate", "forget_gate", "output_gate"):
+    if quantity in SIGMOID_GATES:
         return alt.Scale(scheme="viridis", domain=[0, 1])
     if quantity == "cell_state":
         m = float(np.abs(values).max()) if values is not None and values.size else 1.0
@@ -121,7 +126,7 @@ def heatmap_image(quantity: str, values: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 1) -> dict:
+def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 1, direction: str = "") -> dict:
     """Units × steps heatmap of one quantity (values (T, H)) with a rule at the cursor.
 
     The cells are one image; a colour legend comes from an invisible layer over the scale's two ends. Dataset
@@ -129,7 +134,7 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     """
     T, H = values.shape
     height = max(100, min(240, 4 * H))
-    layer_note = f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else ""
+    layer_note = (f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else "") + (f" ({direction})" if direction else "")
     scale = color_scale(quantity, values)
     x = alt.X("x:Q", title="time step →", scale=alt.Scale(domain=[-0.5, T - 0.5], nice=False, zero=False))
     y = alt.Y("y:Q", title="unit", scale=alt.Scale(domain=[-0.5, H - 0.5], nice=False, zero=False, reverse=True),
@@ -152,13 +157,13 @@ def cursor_frame(step: int) -> pd.DataFrame:
     return pd.DataFrame({"step": [int(step)]})
 
 
-def gates_now_spec() -> dict:
+def gates_now_spec(names=tuple(LABELS)[:6]) -> dict:
     """Bars: each gate's value for the selected units at the current step. Dataset "gates": unit, quantity, value."""
     chart = alt.Chart(alt.NamedData("gates")).mark_bar().encode(
         x=alt.X("unit:N", title="unit"),
         y=alt.Y("value:Q", title="value at this step", scale=alt.Scale(domain=[-1, 1])),
         color=alt.Color("quantity:N", legend=None, scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values()))),
-        column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in COLORS],
+        column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in names],
                           header=alt.Header(labelFontSize=14)),
         tooltip=["unit:N", "label:N", alt.Tooltip("value:Q", format=".3f")])
     return _configure(chart.properties(width=110, height=200, title="Gates and states of the selected units at "
@@ -166,9 +171,9 @@ def gates_now_spec() -> dict:
                       ).to_dict(validate=False)
 
 
-def gates_now_frame(trace, layer: int, step: int, units: list[int]) -> pd.DataFrame:
+def gates_now_frame(trace, layer: int, step: int, units: list[int], direction: int = 0) -> pd.DataFrame:
     rows = [{"unit": f"u{u}", "quantity": q, "label": f"{SHORT[q]}: {q.replace('_', ' ')}",
-             "value": float(trace.quantities[q][layer, step, u])} for q in COLORS for u in units]
+             "value": float(trace.get(q, layer, direction)[step, u])} for q in trace.names for u in units]
     return pd.DataFrame(rows)
 
 
@@ -188,13 +193,15 @@ def unit_lines_spec() -> dict:
     return _configure(chart).to_dict(validate=False)
 
 
-def unit_lines_frame(trace, layer: int, units: list[int]) -> pd.DataFrame:
+def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.DataFrame:
     T = trace.n_steps
     frames = []
     for q, name in (("cell_state", "c (cell state)"), ("hidden_state", "h (hidden state)")):
+        if q not in trace.names:
+            continue  # GRU and plain RNN have no separate cell state
         for u in units:
             frames.append(pd.DataFrame({"step": np.arange(T), "unit": f"u{u}", "state": name,
-                                        "value": trace.quantities[q][layer, :, u],
+                                        "value": trace.get(q, layer, direction)[:, u],
                                         "input": [_show(s) for s in trace.inputs]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["step", "unit", "state", "value", "input"])
@@ -224,16 +231,16 @@ def text_strip_frames(inputs: list, step: int):
     return chars, cursor
 
 
-def topk_chart(preds: pd.DataFrame, actual: str) -> alt.Chart:
+def topk_chart(preds: pd.DataFrame, actual: str, what: str = "the next character") -> alt.Chart:
     """preds: char, prob for one step; the true next character in a different colour."""
     frame = preds.assign(shown=[_show(c) for c in preds["char"]], is_actual=preds["char"] == actual)
     chart = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("shown:N", sort="-x", title="next character"),
+        y=alt.Y("shown:N", sort="-x", title="guess"),
         x=alt.X("prob:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("is_actual:N", title="is the true next character",
+        color=alt.Color("is_actual:N", title="is the truth",
                         scale=alt.Scale(domain=[True, False], range=["#59a14f", "#bab0ac"])),
         tooltip=["shown:N", alt.Tooltip("prob:Q", format=".3f")])
-    return _configure(chart.properties(height=180, title=f"Top guesses for the next character (truth: {_show(actual)})"))
+    return _configure(chart.properties(height=180, title=f"Top guesses for {what} (truth: {_show(actual)})"))
 
 
 def series_step_spec(unit: str) -> dict:
@@ -258,6 +265,108 @@ def series_step_frames(trace, step: int):
                         pd.DataFrame({"step": p["step"], "what": "predicted next value", "value": p["predicted"]})],
                        ignore_index=True)
     return points, points[points["step"] == step]
+
+
+# --- explaining one cell ------------------------------------------------------------------------------------------
+
+def diagram_spec(title: str) -> dict:
+    """The tutorials' cell diagram; line width = |value| of what flows along it. Datasets "edges" (x, y, x2, y2,
+    quantity, value, width, name) and "nodes" (label, caption, x, y, shape) change with the step; the spec does not."""
+    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 62], nice=False))
+    colors = {**COLORS, "input": "#bab0ac"}
+    edges = alt.Chart(alt.NamedData("edges")).mark_rule(strokeCap="round", opacity=0.85).encode(
+        x=x, y=y, x2="x2:Q", y2="y2:Q",
+        strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=alt.Scale(domain=[0, 1.5], range=[1, 24])),
+        color=alt.Color("quantity:N", legend=None, scale=alt.Scale(domain=list(colors), range=list(colors.values()))),
+        tooltip=["name:N", alt.Tooltip("value:Q", format="+.3f")])
+    nodes = alt.Chart(alt.NamedData("nodes"))
+    boxes = nodes.transform_filter("datum.shape == 'gate'").transform_calculate(
+        x1="datum.x - 7.5", x2="datum.x + 7.5", y1="datum.y - 5", y2="datum.y + 5").mark_rect(
+        fill="white", stroke="#333", strokeWidth=1.5, cornerRadius=4).encode(
+        x=alt.X("x1:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False)), x2="x2:Q",
+        y=alt.Y("y1:Q", axis=None, scale=alt.Scale(domain=[0, 62], nice=False)), y2="y2:Q")
+    ops = nodes.transform_filter("datum.shape == 'op'").mark_circle(size=1000, color="white", stroke="#333",
+                                                                     strokeWidth=1.5, opacity=1).encode(x=x, y=y)
+    text = lambda shape, **kw: nodes.transform_filter(f"datum.shape == '{shape}'").mark_text(**kw).encode(
+        x=x, y=y, text="label:N")
+    chart = alt.layer(edges, boxes, ops, text("gate", fontSize=14, lineBreak="\n", lineHeight=17, dy=-8),
+                      text("op", fontSize=13), text("left", align="left", fontSize=15),
+                      text("right", align="right", fontSize=15), text("mid", fontSize=13, color="#555"))
+    return _configure(chart.properties(height=340, title=title)).to_dict(validate=False)
+
+
+def text_colour_spec(n_rows: int, title: str, scale: alt.Scale) -> dict:
+    """The input characters in rows, each on a tile coloured by one unit's value; the current one outlined.
+    Datasets "chars" (step, row, col, char, value, guesses), "cursor" (step, row, col)."""
+    ax = dict(axis=None)
+    base = alt.Chart(alt.NamedData("chars")).encode(x=alt.X("col:O", **ax), y=alt.Y("row:O", **ax))
+    tiles = base.mark_rect().encode(color=alt.Color("value:Q", scale=scale, title="value",
+                                                    legend=alt.Legend(orient="right", gradientLength=70)),
+                                    tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("char:N", title="input"),
+                                             alt.Tooltip("value:Q", format="+.3f"),
+                                             alt.Tooltip("guesses:N", title="top guesses")])
+    letters = base.mark_text(font="monospace", fontSize=16).encode(
+        text="char:N", color=alt.condition("abs(datum.value) > 0.55 * " + str(max(abs(scale.domain[0]),
+                                                                                     abs(scale.domain[1]))),
+                                           alt.value("white"), alt.value("black")))
+    cursor = alt.Chart(alt.NamedData("cursor")).mark_rect(fill=None, stroke="#f28e2b", strokeWidth=4).encode(
+        x=alt.X("col:O", **ax), y=alt.Y("row:O", **ax))
+    chart = (tiles + letters + cursor).properties(width=alt.Step(19), height=alt.Step(28), title=title)
+    return _configure(chart).to_dict(validate=False)
+
+
+def text_colour_frame(trace, values: np.ndarray) -> pd.DataFrame:
+    """One row per input character with the unit's value and the model's top-3 guesses at that step."""
+    chars, _ = text_strip_frames(trace.inputs, 0)
+    top = trace.predictions[trace.predictions["rank"] <= 3]
+    guesses = top.groupby("step").apply(
+        lambda g: "  ".join(f"{_show(c)} {p:.0%}" for c, p in zip(g["char"], g["prob"])), include_groups=False)
+    return chars.assign(value=values, guesses=guesses.reindex(chars["step"]).to_numpy())
+
+
+def finder_chart(ranked: pd.DataFrame, best: int, label: str) -> alt.Chart:
+    """Top units by |correlation| with a hypothesis; the best one highlighted."""
+    top = ranked.head(12).assign(name=lambda f: "u" + f["unit"].astype(str), best=lambda f: f["unit"] == best)
+    chart = alt.Chart(top).mark_bar().encode(
+        y=alt.Y("name:N", sort=None, title="unit"),
+        x=alt.X("correlation:Q", title="correlation with the hypothesis", scale=alt.Scale(domain=[-1, 1])),
+        color=alt.condition("datum.best", alt.value("#e15759"), alt.value("#bab0ac")),
+        tooltip=["name:N", alt.Tooltip("correlation:Q", format="+.3f")])
+    return _configure(chart.properties(height=260, title=f"Units that follow “{label}” (|r| ranks)"))
+
+
+def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
+    """Karpathy's saturation plot: one point per unit, x = share of time a gate is < 0.1, y = share > 0.9."""
+    gates = list(dict.fromkeys(sat["gate"]))
+    frame = sat.assign(name="u" + sat["unit"].astype(str), gate_label=sat["gate"].map(
+        lambda g: f"{SHORT[g]}: {g.replace('_', ' ')}"), layer_label="layer " + (sat["layer"] + 1).astype(str))
+    diag = alt.Chart(pd.DataFrame({"a": [0, 1], "b": [1, 0]})).mark_line(color="#ccc", strokeDash=[4, 4]).encode(
+        x="a:Q", y="b:Q")
+    points = alt.Chart(frame).mark_circle(size=60, opacity=0.7).encode(
+        x=alt.X("left:Q", title="fraction of steps < 0.1 (closed)", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("right:Q", title="fraction > 0.9 (open)", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("gate:N", legend=None, scale=alt.Scale(domain=gates, range=[COLORS[g] for g in gates])),
+        shape=alt.Shape("layer_label:N", title=None),
+        tooltip=["name:N", "layer_label:N", "gate_label:N", alt.Tooltip("left:Q", format=".0%"),
+                 alt.Tooltip("right:Q", format=".0%")])
+    chart = alt.layer(diag, points).properties(width=230, height=230).facet(
+        column=alt.Column("gate_label:N", title=None, sort=[f"{SHORT[g]}: {g.replace('_', ' ')}" for g in gates],
+                          header=alt.Header(labelFontSize=14)), data=frame)
+    return _configure(chart.properties(title=title))
+
+
+def compare_chart(frame: pd.DataFrame, title: str, y_title: str, start: int) -> alt.Chart:
+    """Original vs changed run over the steps, with the step where the change begins."""
+    lines = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
+        x=alt.X("step:Q", title="time step"), y=alt.Y("value:Q", title=y_title),
+        color=alt.Color("run:N", title=None, scale=alt.Scale(domain=["original", "changed"],
+                                                            range=["#4e79a7", "#e15759"])),
+        strokeDash=alt.StrokeDash("run:N", legend=None, scale=alt.Scale(domain=["original", "changed"],
+                                                                        range=[[1, 0], [6, 3]])),
+        tooltip=["step:Q", "run:N", alt.Tooltip("value:Q", format="+.3f")])
+    rule = alt.Chart(pd.DataFrame({"step": [start]})).mark_rule(color="black", strokeDash=[3, 3]).encode(x="step:Q")
+    return _configure((lines + rule).properties(height=220, title=title))
 
 
 def _show(ch) -> str:

@@ -30,6 +30,7 @@ class Limits:
 
 
 LIMITS = Limits()
+CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "plain RNN"}
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,25 @@ class ModelConfig:
     vocab_size: int = 0      # text only: number of distinct characters (input and output size)
     embed_size: int = 32     # width of the embedding (text) or of the linear input projection (series)
     hidden_size: int = 64    # LSTM units per layer
-    num_layers: int = 1      # stacked LSTM layers
-    cell: str = "lstm"       # only "lstm" for now; the trace is laid out so GRU/RNN can follow
+    num_layers: int = 1      # stacked layers
+    cell: str = "lstm"       # "lstm", "gru" or "rnn" (plain tanh RNN)
+    bidirectional: bool = False  # a second layer reads the sequence backwards (task "masked" only)
+    task: str = "next"       # "next": predict the next item; "masked": fill in hidden characters (text only)
 
     def validate(self) -> "ModelConfig":
         if self.kind not in ("text", "series"):
             raise ConfigError(f"kind must be 'text' or 'series', not {self.kind!r}")
-        if self.cell != "lstm":
-            raise ConfigError(f"cell type {self.cell!r} is not supported yet (only 'lstm')")
+        if self.cell not in CELLS:
+            raise ConfigError(f"cell type must be one of {', '.join(CELLS)}, not {self.cell!r}")
+        if self.task not in ("next", "masked"):
+            raise ConfigError(f"task must be 'next' or 'masked', not {self.task!r}")
+        if self.task == "masked" and self.kind != "text":
+            raise ConfigError("the fill-in-the-blank task is for text only")
+        if not isinstance(self.bidirectional, bool):
+            raise ConfigError(f"bidirectional must be true or false, not {self.bidirectional!r}")
+        if self.bidirectional and self.task != "masked":
+            raise ConfigError("a bidirectional model reads the characters after each position too, so predicting "
+                              "the next character would be cheating; use the fill-in-the-blank task with it")
         if self.kind == "text":
             _check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
         _check_int("embedding size", self.embed_size, 1, 256)

@@ -16,7 +16,7 @@ import torch
 
 from .config import LIMITS, ConfigError, ModelConfig, TrainConfig
 from .models import build_model
-from .train import Batches, NonFiniteLoss, evaluate, make_optimizer, train_step
+from .train import Batches, NonFiniteLoss, accuracy, evaluate, make_optimizer, train_step
 
 _SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
 _QUEUE: list = []            # jobs waiting for a slot, oldest first (shown to the visitor as a queue position)
@@ -227,6 +227,7 @@ class Experiment:
     job: TrainingJob | None = None
     trained_steps: int = 0
     runs: list = field(default_factory=list)  # finished JobViews, for the full loss history
+    _val: tuple = field(default=None, repr=False)
 
     def __post_init__(self):
         self.model_cfg = self.model_cfg.validate()
@@ -249,20 +250,37 @@ class Experiment:
         if self.training:
             raise ConfigError("A training run is already going; stop it first.")
         self.finish_job()
-        batches = Batches(self.data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed + self.trained_steps)
+        batches = Batches(self.data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed + self.trained_steps,
+                          mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None)
         for group in self.optimizer.param_groups:
             group["lr"] = train_cfg.lr
         self.train_cfg = train_cfg
         self.job = TrainingJob(self.model, self.optimizer, batches, train_cfg, self.kind, self.trained_steps).start()
         return self.job
 
-    def finish_job(self):
-        """Fold a finished job into the experiment (its steps and its loss history)."""
+    def finish_job(self) -> JobView | None:
+        """Fold a finished job into the experiment (its steps and its loss history); returns its view if it did."""
         if self.job is not None and not self.job.view().active:
             view = self.job.view()
             self.trained_steps = view.step
             self.runs.append(view)
             self.job = None
+            return view
+        return None
+
+    def validation_batch(self):
+        """The fixed validation windows (with fixed hidden positions for the fill-in task) -> x, y."""
+        if self._val is None or self._val[0] != self.train_cfg.seq_len:
+            b = Batches(self.data, self.train_cfg.seq_len, 1, 0,
+                        mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None)
+            self._val = (self.train_cfg.seq_len, b.val_x, b.val_y)
+        return self._val[1], self._val[2]
+
+    def validation_accuracy(self) -> float | None:
+        """Top-1 accuracy on the validation windows (text only): next character, or hidden character."""
+        if self.kind != "text":
+            return None
+        return accuracy(self.current_weights_model(), *self.validation_batch())
 
     def last_view(self) -> JobView | None:
         """Progress of the current job, or of the last finished one."""

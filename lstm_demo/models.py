@@ -1,9 +1,10 @@
 """One sequence model for both kinds of data:
 
-    text:   ids (B, T)      -> Embedding -> (B, T, E) -> nn.LSTM -> (B, T, H) -> Linear -> logits (B, T, V)
-    series: values (B, T, 1) -> Linear    -> (B, T, E) -> nn.LSTM -> (B, T, H) -> Linear -> next value (B, T, 1)
+    text:   ids (B, T)      -> Embedding -> (B, T, E) -> LSTM/GRU/RNN -> (B, T, D*H) -> Linear -> logits (B, T, V)
+    series: values (B, T, 1) -> Linear    -> (B, T, E) -> LSTM/GRU/RNN -> (B, T, D*H) -> Linear -> next value (B, T, 1)
 
-Training uses the fused nn.LSTM kernel; trace.py replays the same weights step by step to read the gates.
+Training uses PyTorch's fused kernels; trace.py replays the same weights step by step to read the gates.
+For the fill-in-the-blank task the embedding has one extra row, the mask token (id = vocab_size).
 """
 from __future__ import annotations
 
@@ -12,23 +13,30 @@ from torch import nn
 
 from .config import ModelConfig
 
+RECURRENT = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
 
 class SequenceModel(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg.validate()
         if cfg.kind == "text":
-            self.encoder = nn.Embedding(cfg.vocab_size, cfg.embed_size)
+            self.encoder = nn.Embedding(cfg.vocab_size + (cfg.task == "masked"), cfg.embed_size)
             out_size = cfg.vocab_size
         else:
             self.encoder = nn.Linear(1, cfg.embed_size)
             out_size = 1
-        self.rnn = nn.LSTM(cfg.embed_size, cfg.hidden_size, cfg.num_layers, batch_first=True)
-        self.head = nn.Linear(cfg.hidden_size, out_size)
+        self.rnn = RECURRENT[cfg.cell](cfg.embed_size, cfg.hidden_size, cfg.num_layers, batch_first=True,
+                                       bidirectional=cfg.bidirectional)
+        self.head = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), out_size)
+
+    @property
+    def mask_id(self) -> int:
+        return self.cfg.vocab_size
 
     def forward(self, x, state=None):
-        """x: (B, T) ids or (B, T, 1) values -> (outputs (B, T, V or 1), (h_n, c_n) each (L, B, H))."""
-        hidden, state = self.rnn(self.encoder(x), state)  # (B, T, H)
+        """x: (B, T) ids or (B, T, 1) values -> (outputs (B, T, V or 1), final state)."""
+        hidden, state = self.rnn(self.encoder(x), state)  # (B, T, D*H)
         return self.head(hidden), state
 
     def n_params(self) -> int:

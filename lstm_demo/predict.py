@@ -34,3 +34,18 @@ def forecast_validation(model, data, seq_len: int, max_points: int = 400):
     out, _ = model(val[None, : n - 1])                    # (1, n-1, 1), teacher forcing: true values as input
     index = np.arange(len(train) + 1, len(train) + n)
     return index, data.denorm(val[1:n, 0].numpy()), data.denorm(out[0, :, 0].numpy())
+
+
+@torch.no_grad()
+def fill_in(model, data, ids: torch.Tensor, mask) -> tuple[str, str, float]:
+    """Fill-in-the-blank models: hide `mask` (T,) bool positions of ids (T,) and let the model guess them.
+    Returns (text with the hidden characters shown as ▮, text with the model's guesses there, accuracy)."""
+    from .trace import MASK
+    model.eval()
+    mask = torch.as_tensor(mask, dtype=torch.bool)
+    out, _ = model(torch.where(mask, model.mask_id, ids)[None])
+    guess = out[0, :, : len(data.vocab)].argmax(-1)
+    hidden = "".join(MASK if m else data.vocab[int(i)] for i, m in zip(ids, mask))
+    filled = "".join(data.vocab[int(g)] if m else data.vocab[int(i)] for i, g, m in zip(ids, guess, mask))
+    acc = (guess[mask] == ids[mask]).float().mean().item()
+    return hidden, filled, acc

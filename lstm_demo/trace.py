@@ -1,16 +1,18 @@
-"""Replay a trained LSTM one step at a time and record what happens inside.
+"""Replay a trained recurrent network one step at a time and record what happens inside.
 
-`lstm_cell` is the one place the LSTM equations live. PyTorch packs the four gates in `weight_ih_l{k}` and
-`weight_hh_l{k}` as rows [i | f | g | o] (torch.nn.LSTM docs), so the pre-activation splits in that order:
+Each cell type's equations live in exactly one function here: `lstm_cell`, `gru_cell`, `rnn_cell`. PyTorch packs
+the gates in `weight_ih_l{k}` / `weight_hh_l{k}` as rows [i | f | g | o] for nn.LSTM and [r | z | n] for nn.GRU
+(torch.nn docs), so the pre-activations split in that order:
 
-    i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)     input gate: how much of the candidate to write
-    f = sigmoid(W_if x + b_if + W_hf h + b_hf)     forget gate: how much of the old cell state to keep
-    g = tanh   (W_ig x + b_ig + W_hg h + b_hg)     candidate values
-    o = sigmoid(W_io x + b_io + W_ho h + b_ho)     output gate: how much of the cell to show as h
-    c = f * c_prev + i * g                          cell state (the conveyor belt)
-    h = o * tanh(c)                                 hidden state (what the next layer and the head see)
+  LSTM                                                     GRU
+  i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)  input gate   r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)  reset gate
+  f = sigmoid(W_if x + b_if + W_hf h + b_hf)  forget gate  z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)  update gate
+  g = tanh   (W_ig x + b_ig + W_hg h + b_hg)  candidate    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) candidate
+  o = sigmoid(W_io x + b_io + W_ho h + b_ho)  output gate  h = (1 - z) * n + z * h_prev
+  c = f * c_prev + i * g                      cell state   RNN
+  h = o * tanh(c)                             hidden       h = tanh(W_ih x + b_ih + W_hh h_prev + b_hh)
 
-tests/test_trace.py proves the replay equals torch.nn.LSTM's h and c at every step.
+tests/test_trace.py proves the replay equals torch.nn.LSTM / GRU / RNN at every step, layer and direction.
 """
 from __future__ import annotations
 
@@ -22,7 +24,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-QUANTITIES = ("input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state")
+CELL_QUANTITIES = {
+    "lstm": ("input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state"),
+    "gru": ("reset_gate", "update_gate", "new_gate", "hidden_state"),
+    "rnn": ("hidden_state",),
+}
+QUANTITIES = CELL_QUANTITIES["lstm"]
+GATES = {"lstm": ("forget_gate", "input_gate", "output_gate"), "gru": ("update_gate", "reset_gate"), "rnn": ()}
+MASK = "▮"  # how a hidden (masked) character is shown
 
 
 class CellStep(NamedTuple):
@@ -35,105 +44,246 @@ class CellStep(NamedTuple):
     pre_activation: torch.Tensor  # (..., 4H) before the non-linearities, order i, f, g, o
 
 
-def lstm_cell(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh) -> CellStep:
+class GRUStep(NamedTuple):
+    reset_gate: torch.Tensor      # r in (0, 1): how much of h_prev the candidate may look at
+    update_gate: torch.Tensor     # z in (0, 1): how much of h_prev to keep (1 - z of the candidate is written)
+    new_gate: torch.Tensor        # n in (-1, 1): the candidate
+    hidden_state: torch.Tensor    # h
+    pre_activation: torch.Tensor  # (..., 3H) order r, z, n (n's includes r * (W_hn h + b_hn))
+
+
+class RNNStep(NamedTuple):
+    hidden_state: torch.Tensor
+    pre_activation: torch.Tensor  # (..., H)
+
+
+def _fix(value: torch.Tensor, name: str, fix) -> torch.Tensor:
+    """Interventions: fix = {quantity: (unit, forced value)} overrides one unit of one gate."""
+    if not fix or name not in fix:
+        return value
+    unit, forced = fix[name]
+    value = value.clone()
+    value[..., unit] = forced
+    return value
+
+
+def lstm_cell(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh, fix=None) -> CellStep:
     """One LSTM time step. x (..., E), h_prev/c_prev (..., H), w_ih (4H, E), w_hh (4H, H), biases (4H,)."""
     pre = x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh  # (..., 4H)
     pre_i, pre_f, pre_g, pre_o = pre.chunk(4, dim=-1)
     i, f, g, o = torch.sigmoid(pre_i), torch.sigmoid(pre_f), torch.tanh(pre_g), torch.sigmoid(pre_o)
+    i, f, o = _fix(i, "input_gate", fix), _fix(f, "forget_gate", fix), _fix(o, "output_gate", fix)
     c = f * c_prev + i * g
     h = o * torch.tanh(c)
     return CellStep(i, f, g, o, c, h, pre)
 
 
-def _layer_weights(lstm: nn.LSTM, layer: int, direction: int):
+def gru_cell(x, h_prev, w_ih, w_hh, b_ih, b_hh, fix=None) -> GRUStep:
+    """One GRU time step (PyTorch's variant: r multiplies W_hn h + b_hn). Shapes as lstm_cell with 3H rows."""
+    gi_r, gi_z, gi_n = (x @ w_ih.T + b_ih).chunk(3, dim=-1)
+    gh_r, gh_z, gh_n = (h_prev @ w_hh.T + b_hh).chunk(3, dim=-1)
+    pre_r, pre_z = gi_r + gh_r, gi_z + gh_z
+    r, z = _fix(torch.sigmoid(pre_r), "reset_gate", fix), _fix(torch.sigmoid(pre_z), "update_gate", fix)
+    pre_n = gi_n + r * gh_n
+    n = torch.tanh(pre_n)
+    h = (1 - z) * n + z * h_prev
+    return GRUStep(r, z, n, h, torch.cat([pre_r, pre_z, pre_n], dim=-1))
+
+
+def rnn_cell(x, h_prev, w_ih, w_hh, b_ih, b_hh, fix=None) -> RNNStep:
+    """One plain (Elman) RNN step with tanh: everything it remembers must pass through this one squashing."""
+    pre = x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh
+    return RNNStep(torch.tanh(pre), pre)
+
+
+CHUNKS = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def cell_type(rnn: nn.Module) -> str:
+    if isinstance(rnn, nn.LSTM):
+        if getattr(rnn, "proj_size", 0):
+            raise ValueError("LSTMs with proj_size are not supported")
+        return "lstm"
+    if isinstance(rnn, nn.GRU):
+        return "gru"
+    if isinstance(rnn, nn.RNN):
+        if rnn.nonlinearity != "tanh":
+            raise ValueError("only tanh RNNs are supported")
+        return "rnn"
+    raise ValueError(f"not a recurrent layer: {type(rnn).__name__}")
+
+
+def _layer_weights(rnn, layer: int, direction: int, chunks: int):
     sfx = f"_l{layer}" + ("_reverse" if direction else "")
-    w = lambda name: getattr(lstm, name + sfx)
-    zero = torch.zeros(4 * lstm.hidden_size)
-    b_ih = w("bias_ih") if lstm.bias else zero
-    b_hh = w("bias_hh") if lstm.bias else zero
+    w = lambda name: getattr(rnn, name + sfx)
+    zero = torch.zeros(chunks * rnn.hidden_size)
+    b_ih = w("bias_ih") if rnn.bias else zero
+    b_hh = w("bias_hh") if rnn.bias else zero
     return w("weight_ih"), w("weight_hh"), b_ih, b_hh
 
 
-@torch.no_grad()
-def replay_lstm(lstm: nn.LSTM, x: torch.Tensor, state=None) -> dict:
-    """Run `lstm` step by step on one sequence x (T, E).
+@dataclass(frozen=True)
+class Intervention:
+    """Change the run from step `start` on (in reading order of the direction): clamp one unit's gate to a value,
+    or hold one unit's state at zero. Used to ask "what if this gate had closed here?"."""
+    layer: int
+    unit: int
+    start: int
+    action: str = "clamp"          # "clamp" (gate := value) or "zero" (unit's h and c := 0 after each step)
+    gate: str = "forget_gate"
+    value: float = 0.0
+    direction: int = 0
 
-    state: optional (h0, c0), each (L*D, H) in nn.LSTM's layout (D = 2 if bidirectional).
-    Returns {quantity: tensor (L, D, T, H)} for QUANTITIES plus "pre_activation" (L, D, T, 4H) and
-    "output" (T, D*H), the top layer's h as nn.LSTM returns it.
+    def active(self, layer: int, direction: int, t: int) -> bool:
+        if (layer, direction) != (self.layer, self.direction):
+            return False
+        return t >= self.start if direction == 0 else t <= self.start
+
+
+@torch.no_grad()
+def replay(rnn: nn.Module, x: torch.Tensor, state=None, intervention: Intervention | None = None) -> dict:
+    """Run an nn.LSTM / nn.GRU / nn.RNN step by step on x (T, E) or a batch x (T, B, E) (time first).
+
+    state: optional initial state in the module's layout without the batch position: LSTM (h0, c0), GRU/RNN h0,
+    each (L*D, [B,] H) with D = 2 if bidirectional.
+    Returns {quantity: (L, D, T, [B,] H)} for the cell's quantities, "pre_activation" (L, D, T, [B,] k*H) and
+    "output" (T, [B,] D*H): the top layer's h as the module returns it.
     """
-    if x.dim() != 2:
-        raise ValueError(f"x must be (T, E), got shape {tuple(x.shape)}")
-    if getattr(lstm, "proj_size", 0):
-        raise ValueError("LSTMs with proj_size are not supported")
-    L, D, H, T = lstm.num_layers, 2 if lstm.bidirectional else 1, lstm.hidden_size, x.shape[0]
-    h0, c0 = state if state is not None else (torch.zeros(L * D, H), torch.zeros(L * D, H))
-    out = {q: torch.empty(L, D, T, H) for q in QUANTITIES}
-    out["pre_activation"] = torch.empty(L, D, T, 4 * H)
+    cell = cell_type(rnn)
+    if x.dim() not in (2, 3):
+        raise ValueError(f"x must be (T, E) or (T, B, E), got shape {tuple(x.shape)}")
+    L, D, H, T = rnn.num_layers, 2 if rnn.bidirectional else 1, rnn.hidden_size, x.shape[0]
+    batch = tuple(x.shape[1:-1])
+    zeros = torch.zeros(L * D, *batch, H)
+    if state is None:
+        h0, c0 = zeros, zeros
+    elif cell == "lstm":
+        h0, c0 = state
+    else:
+        h0, c0 = state, zeros
+    names = CELL_QUANTITIES[cell]
+    out = {q: torch.empty(L, D, T, *batch, H) for q in names}
+    out["pre_activation"] = torch.empty(L, D, T, *batch, CHUNKS[cell] * H)
     layer_in = x
     for layer in range(L):
         for d in range(D):
-            weights = _layer_weights(lstm, layer, d)
+            weights = _layer_weights(rnn, layer, d, CHUNKS[cell])
             h, c = h0[layer * D + d], c0[layer * D + d]
             steps = range(T - 1, -1, -1) if d else range(T)  # the reverse direction reads the sequence backwards
             for t in steps:
-                step = lstm_cell(layer_in[t], h, c, *weights)
-                h, c = step.hidden_state, step.cell_state
+                act = intervention is not None and intervention.active(layer, d, t)
+                fix = {intervention.gate: (intervention.unit, intervention.value)} \
+                    if act and intervention.action == "clamp" else None
+                if cell == "lstm":
+                    step = lstm_cell(layer_in[t], h, c, *weights, fix=fix)
+                elif cell == "gru":
+                    step = gru_cell(layer_in[t], h, *weights, fix=fix)
+                else:
+                    step = rnn_cell(layer_in[t], h, *weights)
+                if act and intervention.action == "zero":
+                    step = step._replace(**{q: _fix(getattr(step, q), q, {q: (intervention.unit, 0.0)})
+                                            for q in ("hidden_state", "cell_state") if q in names})
+                h = step.hidden_state
+                c = step.cell_state if cell == "lstm" else c
                 for name, value in step._asdict().items():
                     out[name][layer, d, t] = value
-        layer_in = out["hidden_state"][layer].permute(1, 0, 2).reshape(T, D * H)  # (T, D*H) feeds the next layer
+        # (D, T, [B,] H) -> (T, [B,] D*H): both directions side by side feed the next layer, as in nn.LSTM
+        layer_in = out["hidden_state"][layer].movedim(0, -2).reshape(T, *batch, D * H)
     out["output"] = layer_in
     return out
 
 
+replay_lstm = replay  # the name the notebook examples in README use
+
+
 @dataclass
 class Trace:
-    """What one sequence did inside a trained model: arrays (L, T, H) per quantity plus inputs and predictions."""
+    """What one sequence did inside a trained model: arrays (L, D, T, H) per quantity plus inputs and predictions."""
     kind: str                      # "text" or "series"
-    quantities: dict               # name -> np.ndarray (L, T, H) float32 (direction 0; bidirectional comes later)
-    inputs: list                   # T input characters, or T input values in original units
-    targets: list                  # T next items (the truth the prediction at each step is scored against)
-    predictions: pd.DataFrame      # text: step, rank, char, prob; series: step, predicted, actual
-    pre_activation: np.ndarray = field(repr=False, default=None)  # (L, T, 4H)
+    quantities: dict               # name -> np.ndarray (L, D, T, H) float32; D = 2 for bidirectional models
+    inputs: list                   # T inputs as the model saw them (characters, MASK, or values in original units)
+    targets: list                  # T truths the prediction at each step is scored against
+    predictions: pd.DataFrame      # text: step, rank, char, prob, actual_prob; series: step, predicted, actual
+    pre_activation: np.ndarray = field(repr=False, default=None)  # (L, D, T, k*H)
+    cell: str = "lstm"
+    task: str = "next"             # "next": predict the next item; "masked": fill in the hidden characters
+    masked: np.ndarray | None = None  # (T,) bool, the hidden positions (task "masked")
+
+    def get(self, quantity: str, layer: int = 0, direction: int = 0) -> np.ndarray:
+        """(T, H) values of one quantity for one layer and direction."""
+        return self.quantities[quantity][layer, direction]
+
+    @property
+    def names(self) -> tuple:
+        return CELL_QUANTITIES[self.cell]
 
     @property
     def n_steps(self) -> int:
-        return self.quantities["cell_state"].shape[1]
+        return self.quantities["hidden_state"].shape[2]
 
     @property
     def n_layers(self) -> int:
-        return self.quantities["cell_state"].shape[0]
+        return self.quantities["hidden_state"].shape[0]
+
+    @property
+    def n_directions(self) -> int:
+        return self.quantities["hidden_state"].shape[1]
 
     @property
     def n_units(self) -> int:
-        return self.quantities["cell_state"].shape[2]
+        return self.quantities["hidden_state"].shape[3]
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy (long) frame: step, layer, direction, unit, quantity, value, input."""
-        L, T, H = self.quantities["cell_state"].shape
-        layer, step, unit = (a.ravel() for a in np.meshgrid(np.arange(L), np.arange(T), np.arange(H), indexing="ij"))
+        L, D, T, H = self.quantities["hidden_state"].shape
+        layer, direction, step, unit = (a.ravel() for a in np.meshgrid(
+            np.arange(L), np.arange(D), np.arange(T), np.arange(H), indexing="ij"))
         inputs = np.asarray(self.inputs, dtype=object)
-        frames = [pd.DataFrame({"step": step, "layer": layer, "direction": "forward", "unit": unit, "quantity": q,
-                                "value": self.quantities[q].ravel(), "input": inputs[step]}) for q in QUANTITIES]
+        dirs = np.array(["forward", "backward"])[direction]
+        frames = [pd.DataFrame({"step": step, "layer": layer, "direction": dirs, "unit": unit, "quantity": q,
+                                "value": self.quantities[q].ravel(), "input": inputs[step]}) for q in self.names]
         return pd.concat(frames, ignore_index=True)
 
 
+def default_mask(n: int, rate: float = 0.15, seed: int = 0) -> np.ndarray:
+    """Hidden positions for a fill-in-the-blank trace: a fixed pseudo-random 15 %, at least one."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random(n) < rate
+    if not mask.any():
+        mask[n // 2] = True
+    return mask
+
+
 @torch.no_grad()
-def trace_sequence(model, data, seq: torch.Tensor, top_k: int = 5, state=None) -> Trace:
+def trace_sequence(model, data, seq: torch.Tensor, top_k: int = 5, state=None,
+                   intervention: Intervention | None = None, mask=None) -> Trace:
     """Trace one sequence through a SequenceModel.
 
-    seq: text ids (T+1,) or normalised series values (T+1, 1); steps 0..T-1 are fed, item t+1 is step t's target.
+    seq: text ids (T+1,) or normalised series values (T+1, 1). Task "next": steps 0..T-1 are fed and item t+1 is
+    step t's target. Task "masked": items 0..T-1 are fed with the positions in `mask` (T,) hidden, and each step's
+    target is its own original character.
     """
     model.eval()
-    x_in, target = seq[:-1], seq[1:]
+    cfg = model.cfg
+    if cfg.task == "masked":
+        original = seq[:-1]
+        mask = np.asarray(mask if mask is not None else default_mask(len(original)), dtype=bool)
+        if mask.shape != (len(original),):
+            raise ValueError("mask must have one entry per step")
+        x_in = torch.where(torch.from_numpy(mask), cfg.vocab_size, original)  # vocab_size is the mask id
+        target = original
+    else:
+        x_in, target, mask = seq[:-1], seq[1:], None
     emb = model.encoder(x_in)                       # (T, E)
-    replay = replay_lstm(model.rnn, emb, state)
-    logits = model.head(replay["output"])           # (T, V) or (T, 1)
-    quantities = {q: replay[q][:, 0].numpy() for q in QUANTITIES}
-    pre = replay["pre_activation"][:, 0].numpy()
+    rep = replay(model.rnn, emb, state, intervention)
+    logits = model.head(rep["output"])              # (T, V) or (T, 1)
+    names = CELL_QUANTITIES[model.cfg.cell]
+    quantities = {q: rep[q].numpy() for q in names}
+    pre = rep["pre_activation"].numpy()
     T = len(x_in)
+    common = dict(pre_activation=pre, cell=cfg.cell, task=cfg.task, masked=mask)
     if data.kind == "text":
-        probs = torch.softmax(logits, dim=-1)
+        probs = torch.softmax(logits[:, : len(data.vocab)], dim=-1)  # the mask token is never an answer
         top_p, top_i = probs.topk(min(top_k, probs.shape[-1]), dim=-1)  # (T, k)
         k = top_p.shape[1]
         preds = pd.DataFrame({"step": np.repeat(np.arange(T), k), "rank": np.tile(np.arange(1, k + 1), T),
@@ -141,9 +291,9 @@ def trace_sequence(model, data, seq: torch.Tensor, top_k: int = 5, state=None) -
                               "prob": top_p.ravel().numpy()})
         actual = probs[torch.arange(T), target].numpy()
         preds["actual_prob"] = np.repeat(actual, k)
-        return Trace("text", quantities, [data.vocab[int(i)] for i in x_in], [data.vocab[int(i)] for i in target],
-                     preds, pre)
+        shown = [MASK if mask is not None and mask[t] else data.vocab[int(i)] for t, i in enumerate(x_in[:T])]
+        return Trace("text", quantities, shown, [data.vocab[int(i)] for i in target], preds, **common)
     predicted = data.denorm(logits[:, 0].numpy())
     actual = data.denorm(target[:, 0].numpy())
     preds = pd.DataFrame({"step": np.arange(T), "predicted": predicted, "actual": actual})
-    return Trace("series", quantities, list(data.denorm(x_in[:, 0].numpy())), list(actual), preds, pre)
+    return Trace("series", quantities, list(data.denorm(x_in[:, 0].numpy())), list(actual), preds, **common)

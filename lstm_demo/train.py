@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from .data.windows import fixed_windows, random_windows
 
 VAL_WINDOWS = 16  # fixed validation windows: enough for a stable curve, cheap enough to run every second
+MASK_RATE = 0.15  # fill-in-the-blank task: share of characters hidden in each window (as in BERT)
+IGNORE = -100     # target at positions that are not scored (cross_entropy's ignore_index)
 
 
 class NonFiniteLoss(RuntimeError):
@@ -18,7 +20,7 @@ class NonFiniteLoss(RuntimeError):
 def loss_of(model, x, y, kind: str) -> torch.Tensor:
     out, _ = model(x)                                          # (B, T, V) or (B, T, 1)
     if kind == "text":
-        return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+        return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
     return F.mse_loss(out, y)
 
 
@@ -45,17 +47,39 @@ def evaluate(model, val_x, val_y, kind: str) -> float:
     return loss_of(model, val_x, val_y, kind).item()
 
 
+@torch.no_grad()
+def accuracy(model, x, y) -> float:
+    """Share of scored text positions (next character, or hidden character) where the top guess is right."""
+    model.eval()
+    out, _ = model(x)
+    scored = y != IGNORE
+    return (out.argmax(-1)[scored] == y[scored]).float().mean().item()
+
+
+def mask_windows(x: torch.Tensor, mask_id: int, gen: torch.Generator, rate: float = MASK_RATE):
+    """Fill-in-the-blank batch from windows x (B, T): hide `rate` of the characters (at least one per window).
+    -> (input with mask_id at hidden positions, target = original there and IGNORE elsewhere)."""
+    hide = torch.rand(x.shape, generator=gen) < rate
+    hide[torch.arange(len(x)), torch.randint(0, x.shape[1], (len(x),), generator=gen)] = True
+    return torch.where(hide, mask_id, x), torch.where(hide, x, IGNORE)
+
+
 class Batches:
     """Random training windows and fixed validation windows for one dataset at one sequence length."""
 
-    def __init__(self, data, seq_len: int, batch_size: int, seed: int):
+    def __init__(self, data, seq_len: int, batch_size: int, seed: int, mask_id: int | None = None):
         self.train, self.val = data.parts(seq_len)  # raises DataError when too short
-        self.seq_len, self.batch_size = seq_len, batch_size
+        self.seq_len, self.batch_size, self.mask_id = seq_len, batch_size, mask_id
         self.gen = torch.Generator().manual_seed(seed)
         self.val_x, self.val_y = fixed_windows(self.val, VAL_WINDOWS, seq_len)
+        if mask_id is not None:  # the same hidden positions at every evaluation: comparable validation loss
+            self.val_x, self.val_y = mask_windows(self.val_x, mask_id, torch.Generator().manual_seed(12345))
 
     def next(self):
-        return random_windows(self.train, self.batch_size, self.seq_len, self.gen)
+        x, y = random_windows(self.train, self.batch_size, self.seq_len, self.gen)
+        if self.mask_id is not None:
+            return mask_windows(x, self.mask_id, self.gen)
+        return x, y
 
     @property
     def items_per_batch(self) -> int:

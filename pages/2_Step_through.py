@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lstm_demo import ui
+from lstm_demo.config import CELLS
 
 ui.setup("Step through")
 st.title("Step through the gates")
@@ -14,10 +15,13 @@ if ex is None or (not ex.trained_steps and ex.job is None):
 
 if ex.training:
     st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")
-st.caption(f"Model: {ex.model_cfg.num_layers} layer(s) × {ex.model_cfg.hidden_size} units, trained "
+cfg = ex.model_cfg
+st.caption(f"Model: {CELLS[cfg.cell]}{', bidirectional' if cfg.bidirectional else ''}, {cfg.num_layers} layer(s) × "
+           f"{cfg.hidden_size} units, task: {'fill in hidden characters' if cfg.task == 'masked' else 'next item'}, "
+           f"trained "
            f"{ex.job.weights()[0] if ex.job else ex.trained_steps:,} steps on {ex.data.name}.")
 chosen = ui.sequence_ui(ex)
 if chosen is None:
     st.stop()
-trace, memo = ui.get_trace(ex, chosen[1])
+trace, memo = ui.get_trace(ex, chosen[1], chosen[2])
 ui.step_view(ex, trace, memo)

@@ -1,5 +1,7 @@
 """Every page run headless with AppTest: a short real training run, then stepping through its trace."""
 import json
+
+import numpy as np
 import time
 
 import pytest
@@ -17,7 +19,7 @@ def new(page=None):
 
 
 def specs(at):
-    return [json.loads(el.proto.spec) for el in at.get("arrow_vega_lite_chart")]
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
 
 
 def small_settings(at, kind="text"):
@@ -87,3 +89,78 @@ def test_bad_own_text_keeps_the_trained_model_and_data():
     assert any("empty" in e.value and "Still using the previous data" in e.value for e in at.error)
     assert at.session_state["experiment"] is ex and at.session_state["data"] is data
     assert ex.trained_steps == 30
+
+
+def named_dataset(at, name):
+    """A named dataset of a chart as the browser receives it (Streamlit ships them as Arrow next to the spec)."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+    for el in at.get("vega_lite_chart"):
+        for ds in el.proto.datasets:
+            if ds.name == name:
+                return convert_arrow_bytes_to_pandas_df(ds.data.data)
+    raise AssertionError(f"no chart has a dataset {name!r}")
+
+
+def diagram_edges(at):
+    return named_dataset(at, "edges").set_index("name").to_dict("index")
+
+
+def test_explainer_views_follow_the_trace():
+    """Diagram, equations, finder and what-if on a trained LSTM: numbers equal the trace at the cursor."""
+    at = new("pages/1_Train.py").run()
+    small_settings(at)
+    at = train_until_done(at)
+    step = at.switch_page("pages/2_Step_through.py").run()
+    for _ in range(5):
+        step.button(key="next").click().run()
+    ex = step.session_state["experiment"]
+    trace = step.session_state["trace_cache"][1]
+    unit = step.selectbox(key=f"focus_{trace.n_units}").value
+    edges = diagram_edges(step)
+    assert edges["f"]["value"] == pytest.approx(float(trace.get("forget_gate")[5, unit]), abs=1e-6)
+    assert edges["c(t)"]["value"] == pytest.approx(float(trace.get("cell_state")[5, unit]), abs=1e-6)
+    latex = step.get("latex")
+    assert any(f"{float(trace.get('cell_state')[5, unit]):.3f}" in m.value for m in latex)
+
+    step.segmented_control(key="panel").set_value("finder").run()
+    assert not step.exception, step.exception
+    step.selectbox(key="hyp_text").set_value("plural").run()
+    assert any("Best match" in s.value for s in step.success)
+    best = int(step.success[0].value.split("unit u")[1].split(",")[0])
+    step.button(key="finder_pick").click().run()
+    assert step.selectbox(key=f"focus_{trace.n_units}").value == best
+
+    step.segmented_control(key="panel").set_value("whatif").run()
+    step.radio(key="whatif_lstm").set_value("f0").run()
+    assert not step.exception, step.exception
+    changed = step.session_state["trace_cache"][2]["whatif"][1]
+    assert np.all(changed.get("forget_gate")[5:, best] == 0) and ex.trained_steps == 30
+    assert any("Largest change" in m.label for m in step.metric)
+
+
+@pytest.mark.parametrize("cell,bidirectional", [("gru", True), ("rnn", False)])
+def test_gru_bidirectional_and_rnn_train_and_step(cell, bidirectional):
+    at = new("pages/1_Train.py").run()
+    at.selectbox(key="text_cell").set_value(cell).run()
+    if bidirectional:
+        at.radio(key="text_task").set_value("masked").run()
+        at.checkbox(key="text_bidir").check().run()
+    small_settings(at)
+    at = train_until_done(at)
+    assert not at.exception, at.exception
+    cfg = at.session_state["experiment"].model_cfg
+    assert (cfg.cell, cfg.bidirectional, cfg.task) == (cell, bidirectional, "masked" if bidirectional else "next")
+    assert at.session_state["scoreboard"][-1]["steps"] == 30
+    step = at.switch_page("pages/2_Step_through.py").run()
+    assert not step.exception, step.exception
+    trace = step.session_state["trace_cache"][1]
+    assert trace.cell == cell and trace.n_directions == (2 if bidirectional else 1)
+    if bidirectional:
+        step.radio(key="direction").set_value(1).run()
+        assert not step.exception, step.exception
+        assert "▮" in "".join(trace.inputs)
+    step.button(key="next").click().run()
+    assert not step.exception, step.exception
+    assert diagram_edges(step)["h(t)"]["value"] == pytest.approx(
+        float(trace.get("hidden_state", 0, 1 if bidirectional else 0)[1, step.selectbox(
+            key=f"focus_{trace.n_units}").value]), abs=1e-6)

@@ -7,7 +7,7 @@ from torch import nn
 from lstm_demo.config import ModelConfig
 from lstm_demo.data import TextData, load_series_preset
 from lstm_demo.models import build_model
-from lstm_demo.trace import QUANTITIES, lstm_cell, replay_lstm, trace_sequence
+from lstm_demo.trace import QUANTITIES, Intervention, gru_cell, lstm_cell, replay, replay_lstm, trace_sequence
 
 TOL = 1e-5
 
@@ -86,7 +86,7 @@ def test_trace_text_predictions_match_model_forward():
     top1 = trace.predictions[trace.predictions["rank"] == 1]
     assert np.allclose(top1["prob"].to_numpy(), probs.max(-1).values.numpy(), atol=TOL)
     assert "".join(trace.inputs) == data.decode(seq[:-1]) and "".join(trace.targets) == data.decode(seq[1:])
-    assert trace.quantities["cell_state"].shape == (2, 39, 12)
+    assert trace.quantities["cell_state"].shape == (2, 1, 39, 12)
 
 
 def test_trace_series_prediction_in_original_units():
@@ -105,6 +105,88 @@ def test_tidy_frame_has_every_quantity_step_layer_unit():
     model = build_model(ModelConfig("text", vocab_size=3, hidden_size=4, num_layers=2))
     frame = trace_sequence(model, data, data.ids[:11]).to_frame()
     assert set(frame.columns) >= {"step", "layer", "unit", "quantity", "value", "input"}
-    assert len(frame) == len(QUANTITIES) * 2 * 10 * 4
+    assert len(frame) == len(QUANTITIES) * 2 * 10 * 4 and set(frame.direction) == {"forward"}
     one = frame[(frame.quantity == "cell_state") & (frame.layer == 1) & (frame.step == 9) & (frame.unit == 3)]
     assert len(one) == 1 and one["input"].iloc[0] == data.text[9]
+
+
+def reference_outputs(rnn, x, h0):
+    """Every layer's h after every step from the torch module itself, one step at a time: (T, L*D, H)."""
+    hs, h = [], h0[:, None]
+    for t in range(len(x)):
+        _, h = rnn(x[t : t + 1, None], h)
+        hs.append(h[:, 0])
+    return torch.stack(hs)
+
+
+@pytest.mark.parametrize("cls", [nn.GRU, nn.RNN])
+@pytest.mark.parametrize("hidden,layers", [(1, 1), (9, 2), (16, 3)])
+def test_replay_matches_nn_gru_and_rnn(cls, hidden, layers):
+    torch.manual_seed(hidden + layers)
+    rnn = cls(5, hidden, layers)
+    x = torch.randn(19, 5)
+    h0 = torch.randn(layers, hidden)
+    got = replay(rnn, x, h0)
+    with torch.no_grad():
+        ref = reference_outputs(rnn, x, h0)
+        out, _ = rnn(x[:, None], h0[:, None])
+    assert torch.allclose(got["hidden_state"][:, 0].permute(1, 0, 2), ref, atol=TOL)
+    assert torch.allclose(got["output"], out[:, 0], atol=TOL)
+
+
+@pytest.mark.parametrize("cls", [nn.GRU, nn.RNN, nn.LSTM])
+def test_replay_matches_bidirectional_stacked_gru_rnn_lstm_batched(cls):
+    torch.manual_seed(2)
+    rnn = cls(3, 7, 2, bidirectional=True)
+    x = torch.randn(13, 4, 3)  # (T, B, E): the batched replay the saturation statistics use
+    with torch.no_grad():
+        out, _ = rnn(x)
+    got = replay(rnn, x)
+    assert got["hidden_state"].shape == (2, 2, 13, 4, 7)
+    assert torch.allclose(got["output"], out, atol=TOL)
+
+
+def test_gru_cell_gate_order_and_update_rule():
+    """Bias opening only the update slice (rows H..2H) makes h keep h_prev: proves the r, z, n split."""
+    H = 3
+    b = torch.zeros(3 * H)
+    b[H : 2 * H] = 20.0
+    h_prev = torch.tensor([0.5, -0.2, 0.9])
+    step = gru_cell(torch.zeros(1), h_prev, torch.zeros(3 * H, 1), torch.zeros(3 * H, H), b, torch.zeros(3 * H))
+    assert torch.all(step.update_gate > 0.999) and torch.allclose(step.reset_gate, torch.full((H,), 0.5))
+    assert torch.allclose(step.hidden_state, h_prev, atol=1e-6)
+
+
+def test_intervention_clamps_forget_gate_from_the_start_step_only():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 6, 1)
+    x = torch.randn(20, 3)
+    base = replay(lstm, x)
+    cut = replay(lstm, x, intervention=Intervention(layer=0, unit=2, start=8, action="clamp", gate="forget_gate",
+                                                    value=0.0))
+    assert torch.equal(base["cell_state"][0, 0, :8], cut["cell_state"][0, 0, :8])  # before: identical
+    assert torch.all(cut["forget_gate"][0, 0, 8:, 2] == 0)
+    i, g = cut["input_gate"][0, 0, 8, 2], cut["candidate"][0, 0, 8, 2]
+    assert torch.allclose(cut["cell_state"][0, 0, 8, 2], i * g)  # forgetting everything keeps only what is written
+    zero = replay(lstm, x, intervention=Intervention(layer=0, unit=4, start=5, action="zero"))
+    assert torch.all(zero["cell_state"][0, 0, 5:, 4] == 0) and torch.all(zero["hidden_state"][0, 0, 5:, 4] == 0)
+    assert not torch.allclose(zero["hidden_state"][0, 0, 6:], base["hidden_state"][0, 0, 6:])  # it spreads
+
+
+def test_masked_task_trace_hides_positions_and_scores_them():
+    data = TextData("the cats were full. the cat was full. " * 4)
+    cfg = ModelConfig("text", vocab_size=len(data.vocab), hidden_size=6, bidirectional=True, task="masked",
+                      cell="gru")
+    model = build_model(cfg, seed=1)
+    seq = data.ids[:21]
+    mask = np.zeros(20, dtype=bool)
+    mask[[3, 11]] = True
+    trace = trace_sequence(model, data, seq, mask=mask)
+    assert trace.inputs[3] == "▮" and trace.inputs[4] == data.text[4]
+    assert "".join(trace.targets) == data.text[:20]  # each step's target is its own original character
+    assert trace.n_directions == 2 and trace.names == ("reset_gate", "update_gate", "new_gate", "hidden_state")
+    with torch.no_grad():
+        x = torch.where(torch.from_numpy(mask), model.mask_id, seq[:-1])
+        probs = torch.softmax(model(x[None])[0][0, :, : len(data.vocab)], -1)
+    top1 = trace.predictions[trace.predictions["rank"] == 1]
+    assert np.allclose(top1["prob"].to_numpy(), probs.max(-1).values.numpy(), atol=TOL)

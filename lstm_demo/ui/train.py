@@ -1,12 +1,7 @@
-"""The one module that imports streamlit: page set-up, session state, and the widget groups of the pages.
-
-Each *_ui() function draws a group of widgets and returns a plain value (a config, a data object, a sequence).
-Per-visitor objects live in st.session_state only; st.cache_data holds just the deterministic preset builders.
-"""
+"""Train page: data source, model and training settings, controls, and the live panel."""
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -14,32 +9,17 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from . import charts
-from .config import DEFAULTS, LIMITS, ConfigError, ModelConfig, TrainConfig
-from .data import (SERIES_PRESETS, TEXT_PRESETS, DataError, TextData, decode_text, load_series_preset,
-                   load_text_preset, numeric_columns, read_csv, series_from_frame)
-from .jobs import Experiment, configure_torch
-from .predict import forecast_validation, generate_text
-from .trace import QUANTITIES, trace_sequence
+from .. import charts
+from ..config import CELLS, DEFAULTS, LIMITS, ConfigError, ModelConfig, TrainConfig
+from ..data import (SERIES_PRESETS, TEXT_PRESETS, DataError, TextData, decode_text, load_series_preset,
+                    load_text_preset, numeric_columns, read_csv, series_from_frame)
+from ..explain import gate_saturation
+from ..jobs import Experiment
+from ..predict import fill_in, forecast_validation, generate_text
+from ..trace import GATES, default_mask
+from .common import experiment
 
 OWN = "__own__"
-
-
-def setup(title: str) -> None:
-    """First call of every page (a deep link runs a page without app.py)."""
-    st.set_page_config(page_title=f"{title} · LSTM gate lab", page_icon="🧠", layout="wide")
-    configure_torch(1)
-    st.session_state.setdefault("experiment", None)
-    st.session_state.setdefault("data", None)
-    st.session_state.setdefault("notice", None)
-
-
-def experiment() -> Experiment | None:
-    return st.session_state.get("experiment")
-
-
-def show_chart(spec: dict, key: str | None = None, width="stretch", **frames) -> None:
-    st.vega_lite_chart(charts.with_data(spec, **frames), width=width, key=key)
 
 
 # --- data --------------------------------------------------------------------------------------------------------
@@ -165,6 +145,25 @@ def _data_summary(data) -> None:
                                             split_at=t[cut]), width="stretch")
 
 
+def _saturation(ex: Experiment) -> None:
+    """Karpathy's gate-saturation plot, recomputed on the validation windows when the weights snapshot changes."""
+    if not GATES[ex.model_cfg.cell] or (not ex.trained_steps and ex.job is None):
+        return
+    weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
+    cached = st.session_state.get("saturation")
+    if cached is None or cached[0] != (id(ex), weights_step):
+        sat = gate_saturation(ex.current_weights_model(), ex.validation_batch()[0])
+        cached = ((id(ex), weights_step), sat)
+        st.session_state.saturation = cached
+    with st.expander("Gate saturation: how often each unit's gates are shut (< 0.1) or wide open (> 0.9)",
+                     expanded=True):
+        st.altair_chart(charts.saturation_chart(cached[1], f"One dot per unit, at step {weights_step:,} "
+                                                           "(validation text)"), width="content")
+        st.caption("Points near the top-left corner of the forget-gate panel are units that almost never forget: "
+                   "they can carry information for a long time (Karpathy et al. 2015, fig. 3). Points at the "
+                   "bottom-left are gates that stay in between.")
+
+
 # --- model and training settings ---------------------------------------------------------------------------------
 
 def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
@@ -173,6 +172,22 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     kind = data.kind
     model_default, train_default = DEFAULTS[kind]
     k = lambda name: f"{kind}_{name}"  # separate widget state per kind so each keeps its own defaults
+    c1, c2, c3, c4 = st.columns(4)
+    cell = c1.selectbox("Cell type", list(CELLS), format_func=CELLS.get, key=k("cell"), disabled=training,
+                        help="LSTM: gates and a cell state. GRU: two gates, no separate cell state. Plain RNN: "
+                             "one tanh, no gates — it forgets fast.")
+    task, bidirectional = "next", False
+    if kind == "text":
+        task = c2.radio("Task", ["next", "masked"], key="text_task", disabled=training, horizontal=True,
+                        format_func={"next": "Predict the next character",
+                                     "masked": "Fill in hidden characters"}.get,
+                        help="Fill-in: 15 % of the characters are hidden and the model guesses them from both "
+                             "sides — the task a bidirectional model can do honestly.")
+        bidirectional = c3.checkbox("Bidirectional (reads backwards too)", key="text_bidir",
+                                    disabled=training or task != "masked",
+                                    help="A second layer reads the text from the end. Only with the fill-in task: "
+                                         "for next-character prediction it would see the answer.")
+        bidirectional = bidirectional and task == "masked"
     c1, c2, c3, c4 = st.columns(4)
     hidden = c1.select_slider("Hidden units", [4, 8, 16, 32, 64, 96, 128, 192, 256], model_default.hidden_size,
                               key=k("hidden"), disabled=training)
@@ -190,7 +205,7 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     clip = c4.checkbox("Gradient clipping (norm 1.0)", True, key=k("clip"), disabled=training,
                        help="Scales down a too-large gradient before the step: keeps training stable.")
     model_cfg = replace(model_default, vocab_size=len(data.vocab) if kind == "text" else 0, hidden_size=hidden,
-                        num_layers=layers)
+                        num_layers=layers, cell=cell, task=task, bidirectional=bidirectional)
     train_cfg = replace(train_default, seq_len=seq_len, batch_size=batch, lr=lr, steps=int(steps), seed=int(seed),
                         grad_clip=1.0 if clip else 0.0)
     return model_cfg, train_cfg
@@ -200,7 +215,7 @@ def sync_experiment(data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> Exp
     """Keep the visitor's experiment in step with the widgets: new data or architecture -> a fresh model (said)."""
     ex = experiment()
     if ex is not None:
-        ex.finish_job()
+        _record(ex, ex.finish_job())
     try:
         if ex is None or ex.data is not data or ex.model_cfg != model_cfg:
             if ex is not None and ex.training:
@@ -218,12 +233,40 @@ def sync_experiment(data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> Exp
     return ex
 
 
+def _record(ex: Experiment, view) -> None:
+    """A finished run goes on the visitor's scoreboard, to compare cell types and directions on the same data."""
+    if view is None or not view.history:
+        return
+    cfg = ex.model_cfg
+    acc = ex.validation_accuracy()
+    st.session_state.scoreboard.append({
+        "data": ex.data.name, "cell": CELLS[cfg.cell] + (" ×2 directions" if cfg.bidirectional else ""),
+        "task": {"next": "next item", "masked": "fill in"}[cfg.task], "layers": cfg.num_layers,
+        "units": cfg.hidden_size, "parameters": ex.model.n_params(), "steps": view.step,
+        "validation loss": view.val_history[-1][1] if view.val_history else float("nan"),
+        "validation accuracy": acc if acc is not None else float("nan")})
+
+
+def scoreboard_ui() -> None:
+    board = st.session_state.get("scoreboard") or []
+    if not board:
+        return
+    st.subheader("Runs so far")
+    st.caption("Every finished run in this session. Compare cell types, layers and directions on the same data: "
+               "for the fill-in task, a bidirectional model sees both sides of the gap.")
+    st.dataframe(pd.DataFrame(board[::-1]), hide_index=True, width="stretch",
+                 column_config={"validation accuracy": st.column_config.ProgressColumn(
+                     "validation accuracy", format="percent", min_value=0.0, max_value=1.0),
+                     "validation loss": st.column_config.NumberColumn(format="%.4f")})
+
+
 def _set_experiment(ex: Experiment) -> None:
     old = experiment()
     if old is not None and old is not ex:
         old.close()
     st.session_state.experiment = ex
-    st.session_state.pop("trace_cache", None)
+    for key in ("trace_cache", "preview_text", "saturation"):
+        st.session_state.pop(key, None)
 
 
 def controls_ui(ex: Experiment, train_cfg: TrainConfig) -> None:
@@ -275,6 +318,7 @@ def live_panel(ex: Experiment) -> None:
             st.caption(f"Untrained model with {ex.model.n_params():,} parameters. Press Start.")
         _loss(ex)
         _preview(ex)
+        _saturation(ex)
 
     panel()
 
@@ -308,6 +352,7 @@ def _loss(ex: Experiment) -> None:
     stride = max(1, len(train) // 1500)  # the chart needs no more than ~1,500 points per line
     frame = pd.concat([pd.DataFrame(train[::stride], columns=["step", "loss"]).assign(split="train"),
                        pd.DataFrame(val, columns=["step", "loss"]).assign(split="validation")], ignore_index=True)
+    frame["loss"] = frame["loss"].astype(float)  # an empty validation list makes the column "object"
     frame = frame[np.isfinite(frame["loss"]) & (frame["loss"] > 0)]
     st.altair_chart(charts.loss_chart(frame, ex.kind), width="stretch")
 
@@ -316,7 +361,19 @@ def _preview(ex: Experiment) -> None:
     if not ex.trained_steps and ex.job is None:
         return
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
-    if ex.kind == "text":
+    if ex.model_cfg.task == "masked":
+        key = (id(ex), weights_step)
+        cached = st.session_state.get("preview_text")
+        if cached is None or cached[0] != key:
+            x, y = ex.validation_batch()
+            ids = torch.where(y[0] >= 0, y[0], x[0])[:160]  # the first validation window, characters restored
+            cached = (key, fill_in(ex.current_weights_model(), ex.data, ids, default_mask(len(ids), seed=1)))
+            st.session_state.preview_text = cached
+        hidden, filled, acc = cached[1]
+        st.markdown(f"**Fill in the blanks** — validation text with 15 % hidden (▮), and the model's guesses "
+                    f"(right on {acc:.0%} of them here):")
+        st.code(hidden + "\n" + filled, language=None)
+    elif ex.kind == "text":
         c1, c2 = st.columns([1, 3])
         temperature = c1.slider("Temperature", 0.1, 2.0, 0.8, 0.1, key="temperature",
                                 help="Low: the model's safest guesses. High: more surprising text.")
@@ -338,166 +395,3 @@ def _preview(ex: Experiment) -> None:
                                             "(one step ahead)"), width="stretch")
 
 
-# --- step-through --------------------------------------------------------------------------------------------------
-
-def sequence_ui(ex: Experiment):
-    """Choose what to trace -> (description, sequence tensor of T+1 items) or None."""
-    data = ex.data
-    _, val = data.parts(ex.train_cfg.seq_len)
-    max_len = min(LIMITS.max_seq_len, len(val) - 1)
-    c1, c2 = st.columns([1, 3])
-    if data.kind == "text":
-        source = c1.radio("Sequence", ["validation", "own"], key="seq_source",
-                          format_func={"validation": "A validation sample", "own": "Your own text"}.get)
-        if source == "own":
-            text = c2.text_input("Your text (characters the model knows)", data.text[:40].replace("\n", " "),
-                                 key="seq_text", max_chars=LIMITS.max_seq_len + 1)
-            try:
-                if len(text) < 2:
-                    raise DataError("Type at least 2 characters.")
-                return f"your text {text[:20]!r}…", data.encode(text)
-            except DataError as e:
-                st.error(f"{e} Showing a validation sample instead.")
-        length = c2.slider("Length (steps)", 8, max_len, min(128, max_len), key="seq_len_text")
-        start = c2.slider("Start in the validation text", 0, len(val) - length - 1, 0, key="seq_start_text")
-        return f"validation text from position {start}", val[start : start + length + 1]
-    c1.markdown("**Range of the series**")
-    n = len(data.values)
-    default = (max(0, n - 129), n - 1)
-    lo, hi = c2.slider("Points (validation data is the last 10 %)", 0, n - 1, default, key="seq_range")
-    if hi - lo < 2:
-        st.error("Choose a range of at least 3 points.")
-        return None
-    if hi - lo > LIMITS.max_seq_len:
-        st.warning(f"At most {LIMITS.max_seq_len} steps are traced; using points {lo}…{lo + LIMITS.max_seq_len}.")
-        hi = lo + LIMITS.max_seq_len
-    return f"points {lo}…{hi}", data.normed[lo : hi + 1]
-
-
-def get_trace(ex: Experiment, seq: torch.Tensor):
-    """Trace of seq under the current weights; cached per visitor until the weights or the sequence change."""
-    weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
-    key = (id(ex), weights_step, hashlib.sha1(seq.numpy().tobytes()).hexdigest())
-    cache = st.session_state.get("trace_cache")
-    if cache is None or cache[0] != key:
-        trace = trace_sequence(ex.current_weights_model(), ex.data, seq)
-        cache = (key, trace, {})  # the dict memoises chart specs and big frames for this trace
-        st.session_state.trace_cache = cache
-        st.session_state.step = min(st.session_state.get("step", 0), trace.n_steps - 1)
-    return cache[1], cache[2]
-
-
-def _move(delta: int, n_steps: int) -> None:
-    st.session_state.step = int(min(n_steps - 1, max(0, st.session_state.get("step", 0) + delta)))
-
-
-def _toggle_play() -> None:
-    st.session_state.playing = not st.session_state.get("playing", False)
-    st.session_state.last_tick = time.monotonic()
-
-
-def cursor_ui(trace) -> int:
-    """Slider, Prev/Next (← →), Play/Pause (space) with a speed. Returns the current step."""
-    T = trace.n_steps
-    st.session_state.setdefault("step", 0)
-    playing = st.session_state.get("playing", False)
-    c1, c2, c3, c4, c5 = st.columns([1.4, 1.4, 1.4, 1.3, 4.5], vertical_alignment="bottom")
-    c1.button("Prev", key="prev", shortcut="Left", on_click=_move, args=(-1, T), help="Keyboard: ←",
-              icon=":material/chevron_left:")
-    c2.button("Next", key="next", shortcut="Right", on_click=_move, args=(1, T), help="Keyboard: →",
-              icon=":material/chevron_right:", icon_position="right")
-    c3.button("Pause" if playing else "Play", key="play", on_click=_toggle_play, help="Keyboard: space",
-              shortcut="Space", icon=":material/pause:" if playing else ":material/play_arrow:")
-    c4.selectbox("Speed", [1, 2, 4, 8], index=1, key="speed", format_func=lambda s: f"{s} steps/s")
-    return c5.slider("Time step", 0, T - 1, key="step")
-
-
-def step_view(ex: Experiment, trace, memo: dict) -> None:
-    """Everything that follows the cursor, in one fragment: a step change reruns only this part."""
-    playing = st.session_state.get("playing", False)
-    interval = 1.0 / st.session_state.get("speed", 2)
-
-    @st.fragment(run_every=interval if playing else None)
-    def view():
-        if st.session_state.get("playing", False) != playing:
-            st.rerun()  # Play/Pause was pressed: run_every is only read on a full run
-        if playing:
-            _tick(trace.n_steps, interval)
-        step = cursor_ui(trace)
-        layer = 0
-        if trace.n_layers > 1:
-            layer = st.radio("Layer", list(range(trace.n_layers)), horizontal=True, key="layer",
-                             format_func=lambda l: f"layer {l + 1}" + (" (bottom)" if l == 0 else
-                                                                      " (top)" if l == trace.n_layers - 1 else ""))
-        units = _units_ui(trace, layer)
-        _input_and_prediction(ex, trace, step, memo)
-        if units:
-            show_chart(memo.setdefault("gates_spec", charts.gates_now_spec()), key="gates_now",
-                       gates=charts.gates_now_frame(trace, layer, step, units))
-            show_chart(memo.setdefault("lines_spec", charts.unit_lines_spec()), key="unit_lines",
-                       lines=_memo(memo, ("lines", layer, tuple(units)),
-                                   lambda: charts.unit_lines_frame(trace, layer, units)),
-                       cursor=charts.cursor_frame(step))
-        st.markdown("#### Every unit at every step — the black line is the current step")
-        cols = st.columns(2)
-        for n, q in enumerate(QUANTITIES):
-            with cols[n % 2]:
-                spec = _memo(memo, ("heat_spec", q, layer), lambda: charts.heatmap_spec(
-                    q, layer, trace.quantities[q][layer], trace.n_layers))
-                show_chart(spec, key=f"heat_{q}", cursor=charts.cursor_frame(step))
-
-    view()
-
-
-def _memo(memo: dict, key, build):
-    if key not in memo:
-        memo[key] = build()
-    return memo[key]
-
-
-def _tick(n_steps: int, interval: float) -> None:
-    """Advance one step per timer tick (not on clicks inside the fragment)."""
-    now = time.monotonic()
-    if now - st.session_state.get("last_tick", 0) >= 0.8 * interval:
-        st.session_state.last_tick = now
-        if st.session_state.get("step", 0) >= n_steps - 1:
-            st.session_state.playing = False
-            st.rerun()  # full rerun turns the timer off
-        _move(1, n_steps)
-
-
-def _units_ui(trace, layer: int) -> list[int]:
-    """Units to follow; by default the four whose cell state varies most (the busiest ones)."""
-    busiest = np.argsort(-trace.quantities["cell_state"][layer].std(axis=0))[:4]
-    options = list(range(trace.n_units))
-    key = f"units_{trace.n_units}_{layer}"
-    return st.multiselect("Units to follow (default: the 4 whose cell state varies most)", options,
-                          default=[int(u) for u in busiest], key=key, format_func=lambda u: f"u{u}",
-                          max_selections=12)
-
-
-def _input_and_prediction(ex: Experiment, trace, step: int, memo: dict) -> None:
-    if trace.kind == "text":
-        chars = _memo(memo, "chars", lambda: charts.text_strip_frames(trace.inputs, 0)[0])
-        n_rows = int(chars["row"].max()) + 1
-        spec = _memo(memo, "strip_spec", lambda: charts.text_strip_spec(n_rows))
-        st.vega_lite_chart(charts.with_data(spec, chars=chars, cursor=charts.text_strip_frames(trace.inputs, step)[1]),
-                           width="content", key="text_strip")
-        c1, c2 = st.columns([2, 3])
-        with c1:
-            st.markdown(f"**Step {step}**: input {charts._show(trace.inputs[step])!r} → true next "
-                        f"{charts._show(trace.targets[step])!r}")
-        with c2:
-            preds = trace.predictions[trace.predictions["step"] == step]
-            st.altair_chart(charts.topk_chart(preds, trace.targets[step]), width="stretch")
-    else:
-        points = _memo(memo, "points", lambda: charts.series_step_frames(trace, 0)[0])
-        now = points[points["step"] == step]
-        show_chart(_memo(memo, "series_spec", lambda: charts.series_step_spec(ex.data.unit)), key="series_now",
-                   points=points, now=now)
-        row = trace.predictions.iloc[step]
-        c1, c2, c3 = st.columns(3)
-        c1.metric(f"Input at step {step}", f"{trace.inputs[step]:.3f} {ex.data.unit}")
-        c2.metric("Predicted next", f"{row['predicted']:.3f}")
-        c3.metric("Actual next", f"{row['actual']:.3f}", delta=f"error {row['predicted'] - row['actual']:+.3f}",
-                  delta_color="off")

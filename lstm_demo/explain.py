@@ -1,0 +1,246 @@
+"""Numbers that explain one step of one unit, and statistics that explain a whole model. No Streamlit here.
+
+- `equation_terms`: every term of the cell's equations for one unit at one step, read from a Trace.
+- `diagram_frames`: the tutorials' cell diagram as line segments whose width is the current value.
+- hypotheses + `rank_units`: which unit's state follows "inside quotes", "plural subject", "series rising", …
+- `gate_saturation`: Karpathy's figure — how often each unit's gates sit below 0.1 or above 0.9.
+- `compare_runs`: a traced run against the same run with an intervention.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .trace import GATES, replay
+
+
+# --- one unit at one step --------------------------------------------------------------------------------------
+
+def _previous(trace, quantity: str, layer: int, direction: int, step: int, unit: int) -> float:
+    """State before `step` in the direction's reading order (0 before the first step: traces start from zeros)."""
+    prev = step - 1 if direction == 0 else step + 1
+    if not 0 <= prev < trace.n_steps:
+        return 0.0
+    return float(trace.get(quantity, layer, direction)[prev, unit])
+
+
+def equation_terms(trace, layer: int, direction: int, step: int, unit: int) -> dict:
+    """Every number in the cell's equations for one unit at one step (names as in trace.py's docstring)."""
+    H = trace.n_units
+    pre = trace.pre_activation[layer, direction, step]
+    v = lambda q: float(trace.get(q, layer, direction)[step, unit])
+    if trace.cell == "lstm":
+        t = {"pre_i": pre[unit], "pre_f": pre[H + unit], "pre_g": pre[2 * H + unit], "pre_o": pre[3 * H + unit],
+             "i": v("input_gate"), "f": v("forget_gate"), "g": v("candidate"), "o": v("output_gate"),
+             "c_prev": _previous(trace, "cell_state", layer, direction, step, unit),
+             "c": v("cell_state"), "h": v("hidden_state")}
+        t.update(kept=t["f"] * t["c_prev"], written=t["i"] * t["g"], tanh_c=float(np.tanh(t["c"])))
+    elif trace.cell == "gru":
+        t = {"pre_r": pre[unit], "pre_z": pre[H + unit], "pre_n": pre[2 * H + unit],
+             "r": v("reset_gate"), "z": v("update_gate"), "n": v("new_gate"), "h": v("hidden_state"),
+             "h_prev": _previous(trace, "hidden_state", layer, direction, step, unit)}
+        t.update(kept=t["z"] * t["h_prev"], written=(1 - t["z"]) * t["n"])
+    else:
+        t = {"pre": pre[unit], "h": v("hidden_state"),
+             "h_prev": _previous(trace, "hidden_state", layer, direction, step, unit)}
+    return {k: float(x) for k, x in t.items()}
+
+
+# The diagram lives in a 0…100 × 0…62 box; each segment is (name, x, y, x2, y2, term, quantity it carries).
+# term None: a thin grey wire (the inputs x(t), h(t−1) that reach every gate).
+_IN = [("x(t), h(t−1)", 2, 4, 74, 4, None, "input")]
+_LSTM_EDGES = _IN + [(f"in {n}", x, 4, x, 14, None, "input") for n, x in (("f", 24), ("i", 40), ("g", 56), ("o", 72))] + [
+    ("c(t−1)", 2, 52, 24, 52, "c_prev", "cell_state"),
+    ("f", 24, 22, 24, 52, "f", "forget_gate"),
+    ("kept f·c(t−1)", 24, 52, 56, 52, "kept", "cell_state"),
+    ("i", 40, 22, 56, 36, "i", "input_gate"),
+    ("g", 56, 22, 56, 36, "g", "candidate"),
+    ("written i·g", 56, 36, 56, 52, "written", "candidate"),
+    ("c(t)", 56, 52, 98, 52, "c", "cell_state"),
+    ("tanh(c)", 86, 52, 86, 28, "tanh_c", "cell_state"),
+    ("o", 72, 22, 86, 28, "o", "output_gate"),
+    ("h(t)", 86, 28, 98, 12, "h", "hidden_state"),
+]
+_LSTM_NODES = [  # (label template, caption, x, y, shape): gate boxes, op circles, end labels
+    ("c(t−1) {c_prev:+.2f}", "", 2, 58, "left"), ("c(t) {c:+.2f}", "", 98, 58, "right"),
+    ("h(t) {h:+.2f}", "", 98, 6, "right"), ("kept {kept:+.2f}", "", 40, 57, "mid"),
+    ("written {written:+.2f}", "", 59, 44, "left"),
+    ("forget σ\nf {f:.2f}", "", 24, 18, "gate"), ("input σ\ni {i:.2f}", "", 40, 18, "gate"),
+    ("cand. tanh\ng {g:+.2f}", "", 56, 18, "gate"), ("output σ\no {o:.2f}", "", 72, 18, "gate"),
+    ("×", "", 24, 52, "op"), ("+", "", 56, 52, "op"), ("×", "", 56, 36, "op"), ("tanh", "", 86, 40, "op"),
+    ("×", "", 86, 28, "op"),
+]
+_GRU_EDGES = _IN + [(f"in {n}", x, 4, x, 14, None, "input") for n, x in (("z", 24), ("r", 44), ("n", 62))] + [
+    ("h(t−1)", 2, 52, 24, 52, "h_prev", "hidden_state"),
+    ("z", 24, 22, 24, 52, "z", "update_gate"),
+    ("kept z·h(t−1)", 24, 52, 74, 52, "kept", "hidden_state"),
+    ("1 − z", 24, 22, 74, 36, "one_minus_z", "update_gate"),
+    ("r", 44, 18, 62, 18, "r", "reset_gate"),
+    ("n", 62, 22, 74, 36, "n", "new_gate"),
+    ("written (1−z)·n", 74, 36, 74, 52, "written", "new_gate"),
+    ("h(t)", 74, 52, 98, 52, "h", "hidden_state"),
+]
+_GRU_NODES = [
+    ("h(t−1) {h_prev:+.2f}", "", 2, 58, "left"), ("h(t) {h:+.2f}", "", 98, 58, "right"),
+    ("kept {kept:+.2f}", "", 50, 57, "mid"), ("written {written:+.2f}", "", 77, 44, "left"),
+    ("update σ\nz {z:.2f}", "", 24, 18, "gate"), ("reset σ\nr {r:.2f}", "", 44, 18, "gate"),
+    ("cand. tanh\nn {n:+.2f}", "", 62, 18, "gate"), ("×", "", 24, 52, "op"), ("+", "", 74, 52, "op"),
+    ("×", "", 74, 36, "op"),
+]
+_RNN_EDGES = [("x(t)", 2, 4, 50, 26, None, "input"), ("h(t−1)", 2, 52, 50, 26, "h_prev", "hidden_state"),
+              ("h(t)", 50, 26, 98, 52, "h", "hidden_state")]
+_RNN_NODES = [("h(t−1) {h_prev:+.2f}", "", 2, 58, "left"), ("tanh\nh {h:+.2f}", "", 50, 22, "gate"),
+              ("h(t) {h:+.2f}", "", 98, 58, "right")]
+DIAGRAMS = {"lstm": (_LSTM_EDGES, _LSTM_NODES), "gru": (_GRU_EDGES, _GRU_NODES), "rnn": (_RNN_EDGES, _RNN_NODES)}
+
+
+def diagram_frames(cell: str, terms: dict):
+    """(edges, nodes) frames for charts.diagram_spec: each edge's `width` is |its value| (clipped to 1.5) so a
+    closing forget gate visibly thins the conveyor belt; the numbers are in `value` and the node labels."""
+    edges, nodes = DIAGRAMS[cell]
+    terms = {**terms, "one_minus_z": 1 - terms["z"]} if cell == "gru" else terms
+    e = pd.DataFrame([{"name": n, "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q,
+                       "value": terms[key] if key else float("nan"),
+                       "width": min(abs(terms[key]), 1.5) if key else 0.05} for n, x, y, x2, y2, key, q in edges])
+    nd = pd.DataFrame([{"label": label.format(**terms), "caption": caption, "x": x, "y": y, "shape": shape}
+                       for label, caption, x, y, shape in nodes])
+    return e, nd
+
+
+# --- hypotheses for the interpretable-unit finder -------------------------------------------------------------
+
+def _inside_quotes(chars: list) -> np.ndarray:
+    inside, out = False, []
+    for ch in chars:
+        if ch == '"':
+            inside = not inside
+        out.append(inside)
+    return np.array(out, dtype=float)
+
+
+def _bracket_depth(chars: list) -> np.ndarray:
+    depth, out = 0, []
+    for ch in chars:
+        if ch in "([{":
+            depth += 1
+        out.append(depth)
+        if ch in ")]}":
+            depth = max(0, depth - 1)
+    return np.array(out, dtype=float)
+
+
+def _after_sentence_end(chars: list) -> np.ndarray:
+    """1 on a full stop / ! / ? and the white space after it, until the next sentence starts."""
+    on, out = False, []
+    for ch in chars:
+        if ch in ".!?":
+            on = True
+        elif not ch.isspace():
+            on = False
+        out.append(on)
+    return np.array(out, dtype=float)
+
+
+_PLURALS = {"cats", "dogs", "birds", "foxes", "children", "horses", "mice", "teachers"}
+
+
+def _plural_subject(chars: list) -> np.ndarray:
+    """Agreement corpus: +1 while a plural subject waits for its verb, −1 for a singular one, 0 elsewhere.
+    The span runs from the end of the subject noun to the start of was/were (the gap the model must bridge)."""
+    text = "".join(ch if len(ch) == 1 else "?" for ch in chars)
+    out = np.zeros(len(text))
+    for m in re.finditer(r"(?m)^the (\w+)(.*?)\b(was|were)\b", text):
+        sign = 1.0 if m.group(1) in _PLURALS else -1.0
+        out[m.end(1) : m.start(3)] = sign
+    return out
+
+
+def _rising(values: list) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return np.concatenate([[0.0], (np.diff(v) > 0).astype(float)])
+
+
+def _above_mean(values: list) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return (v > v.mean()).astype(float)
+
+
+HYPOTHESES = {  # key -> (label, kind of data, signal(inputs) -> (T,))
+    "quotes": ("inside quotes \"…\"", "text", _inside_quotes),
+    "brackets": ("inside brackets (depth of ( [ {)", "text", _bracket_depth),
+    "sentence_end": ("just after a sentence end (. ! ?)", "text", _after_sentence_end),
+    "plural": ("plural subject waiting for its verb (agreement text)", "text", _plural_subject),
+    "rising": ("series rising (this value above the last)", "series", _rising),
+    "above_mean": ("series above its mean in this window", "series", _above_mean),
+}
+
+
+def hypothesis_signal(key: str, trace) -> np.ndarray:
+    label, kind, fn = HYPOTHESES[key]
+    if kind != trace.kind:
+        raise ValueError(f"the hypothesis '{label}' is for {kind} data")
+    return fn(trace.inputs)
+
+
+def rank_units(values: np.ndarray, signal: np.ndarray) -> pd.DataFrame:
+    """Units ranked by |Pearson correlation| between their values (T, H) and the signal (T,).
+
+    Raises ValueError when the signal never changes in this sequence (a correlation would be meaningless)."""
+    signal = np.asarray(signal, dtype=float)
+    if signal.std() == 0:
+        raise ValueError("the hypothesis never changes in this sequence, so no unit can follow it; "
+                         "choose a longer or different sequence")
+    v = values - values.mean(axis=0)
+    s = signal - signal.mean()
+    denom = np.sqrt((v ** 2).sum(axis=0) * (s ** 2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(denom > 0, (v * s[:, None]).sum(axis=0) / denom, 0.0)
+    frame = pd.DataFrame({"unit": np.arange(values.shape[1]), "correlation": corr, "score": np.abs(corr)})
+    return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# --- whole-model statistics -----------------------------------------------------------------------------------
+
+@torch.no_grad()
+def gate_saturation(model, x: torch.Tensor, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
+    """For each layer, unit and gate: the fraction of (window, step) pairs where the gate is below `low`
+    ("left-saturated", closed) or above `high` ("right-saturated", open). x: a batch of inputs (B, T[, 1]).
+
+    Karpathy et al. 2015 ("Visualizing and understanding recurrent networks", fig. 3) found forget gates of
+    trained LSTMs often right-saturated: units that remember for a long time."""
+    model.eval()
+    emb = model.encoder(x).transpose(0, 1)          # (T, B, E): replay reads time first
+    rep = replay(model.rnn, emb)
+    rows = []
+    for gate in GATES[model.cfg.cell]:
+        values = rep[gate][:, 0]                     # (L, T, B, H), forward direction
+        L, H = values.shape[0], values.shape[-1]
+        flat = values.reshape(L, -1, H)
+        left, right = (flat < low).float().mean(1), (flat > high).float().mean(1)  # (L, H)
+        for layer in range(L):
+            rows += [{"layer": layer, "unit": u, "gate": gate, "left": float(left[layer, u]),
+                      "right": float(right[layer, u])} for u in range(H)]
+    return pd.DataFrame(rows, columns=["layer", "unit", "gate", "left", "right"])
+
+
+def compare_runs(original, changed, quantity: str, layer: int, direction: int, unit: int) -> dict:
+    """One unit's quantity and the prediction quality in the original and the changed run.
+
+    Returns {"unit": frame step/run/value, "prediction": frame step/run/value, "delta": (T, H) array of the
+    change in `quantity` for every unit, "value_label": what the prediction value means}."""
+    T = original.n_steps
+    a, b = original.get(quantity, layer, direction), changed.get(quantity, layer, direction)
+    unit_frame = pd.concat([pd.DataFrame({"step": np.arange(T), "run": run, "value": v[:, unit]})
+                            for run, v in (("original", a), ("changed", b))], ignore_index=True)
+    if original.kind == "text":
+        pick = lambda tr: tr.predictions[tr.predictions["rank"] == 1]["actual_prob"].to_numpy()
+        label = "probability of the true character"
+    else:
+        pick = lambda tr: tr.predictions["predicted"].to_numpy()
+        label = "predicted next value"
+    pred = pd.concat([pd.DataFrame({"step": np.arange(T), "run": run, "value": pick(tr)})
+                      for run, tr in (("original", original), ("changed", changed))], ignore_index=True)
+    return {"unit": unit_frame, "prediction": pred, "delta": b - a, "value_label": label}

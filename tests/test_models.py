@@ -1,0 +1,57 @@
+"""Cell types, directions and the fill-in-the-blank task: configuration rules and what training achieves."""
+import pytest
+import torch
+
+from lstm_demo.config import ConfigError, ModelConfig
+from lstm_demo.data import load_text_preset
+from lstm_demo.models import build_model
+from lstm_demo.train import IGNORE, Batches, accuracy, make_optimizer, mask_windows, train_step
+
+
+def test_config_rules_for_cells_tasks_and_directions():
+    ok = ModelConfig("text", vocab_size=10, cell="gru", task="masked", bidirectional=True).validate()
+    assert ok.bidirectional
+    with pytest.raises(ConfigError, match="cheating"):
+        ModelConfig("text", vocab_size=10, bidirectional=True).validate()
+    with pytest.raises(ConfigError, match="text only"):
+        ModelConfig("series", task="masked").validate()
+    with pytest.raises(ConfigError, match="cell type"):
+        ModelConfig("text", vocab_size=10, cell="transformer").validate()
+    with pytest.raises(ConfigError, match="true or false"):
+        ModelConfig("text", vocab_size=10, task="masked", bidirectional="yes").validate()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_models_of_every_cell_type_have_the_right_shapes(cell):
+    m = build_model(ModelConfig("text", vocab_size=7, hidden_size=5, num_layers=2, cell=cell, task="masked",
+                                bidirectional=True))
+    assert type(m.rnn).__name__ == cell.upper() and m.encoder.num_embeddings == 8  # + the mask token
+    out, _ = m(torch.zeros(3, 11, dtype=torch.long))
+    assert out.shape == (3, 11, 7)
+
+
+def test_mask_windows_hide_and_score_only_hidden_positions():
+    x = torch.arange(200).reshape(4, 50) % 9
+    inp, tgt = mask_windows(x, 9, torch.Generator().manual_seed(0))
+    hidden = inp == 9
+    assert hidden.any(1).all() and 0.08 < hidden.float().mean() < 0.3
+    assert torch.equal(tgt[hidden], x[hidden]) and torch.all(tgt[~hidden] == IGNORE)
+
+
+def _fill_in_accuracy(data, bidirectional, steps=150):
+    cfg = ModelConfig("text", vocab_size=len(data.vocab), embed_size=16, hidden_size=32, task="masked",
+                      bidirectional=bidirectional)
+    model = build_model(cfg, seed=0)
+    opt = make_optimizer(model, 1e-2)
+    batches = Batches(data, 32, 16, seed=0, mask_id=model.mask_id)
+    for _ in range(steps):
+        train_step(model, opt, *batches.next(), "text", 1.0)
+    return accuracy(model, batches.val_x, batches.val_y)
+
+
+def test_bidirectional_fills_in_better_than_one_direction_on_the_same_data():
+    """'Students go to ___ ; students come out of school': the right side helps. Same data, seed and steps."""
+    torch.manual_seed(0)
+    data = load_text_preset("agreement")
+    one, both = _fill_in_accuracy(data, False), _fill_in_accuracy(data, True)
+    assert both > one + 0.1, (one, both)
