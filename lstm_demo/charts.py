@@ -343,7 +343,7 @@ def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
         lambda g: f"{SHORT[g]}: {g.replace('_', ' ')}"), layer_label="layer " + (sat["layer"] + 1).astype(str))
     diag = alt.Chart(pd.DataFrame({"a": [0, 1], "b": [1, 0]})).mark_line(color="#ccc", strokeDash=[4, 4]).encode(
         x="a:Q", y="b:Q")
-    points = alt.Chart(frame).mark_circle(size=60, opacity=0.7).encode(
+    points = alt.Chart().mark_circle(size=60, opacity=0.7).encode(  # data from the facet: one gate per panel
         x=alt.X("left:Q", title="fraction of steps < 0.1 (closed)", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("right:Q", title="fraction > 0.9 (open)", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("gate:N", legend=None, scale=alt.Scale(domain=gates, range=[COLORS[g] for g in gates])),

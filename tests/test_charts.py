@@ -50,3 +50,17 @@ def test_text_strip_marks_the_current_character():
     chars, cursor = charts.text_strip_frames(list("hello world\n"), 7)
     assert chars["char"].tolist()[5] == "·" and chars["char"].tolist()[-1] == "⏎"
     assert cursor.to_dict("records") == [{"step": 7, "row": 0, "col": 7}]
+
+
+def test_saturation_chart_facets_one_gate_per_panel():
+    sat = pd.DataFrame({"layer": 0, "unit": [0, 1, 0, 1], "gate": ["forget_gate"] * 2 + ["input_gate"] * 2,
+                        "left": [0.1, 0.2, 0.3, 0.4], "right": [0.5, 0.6, 0.7, 0.8]})
+    spec = charts.saturation_chart(sat, "t").to_dict()
+    assert spec["facet"]["column"]["field"] == "gate_label"
+    points = next(l for l in spec["spec"]["layer"] if l["mark"]["type"] == "circle")
+    assert "data" not in points  # the points take the facet's data, so each panel shows only its gate
+
+
+def test_diagram_spec_is_the_same_at_every_step():
+    spec = charts.diagram_spec("LSTM cell, unit u3")
+    assert {l.get("data", {}).get("name") for l in spec["layer"]} == {"edges", "nodes"}

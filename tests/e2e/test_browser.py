@@ -87,3 +87,64 @@ def test_train_series_and_step(app_url, page):
     assert current_step(page) == 1, page.screenshot(path="/tmp/series_next.png", full_page=True)
     assert page.get_by_text("Predicted next", exact=True).count() == 1
     assert_no_exception(page)
+
+
+def chart_image(page, index: int) -> bytes:
+    return page.get_by_test_id("stVegaLiteChart").nth(index).screenshot()
+
+
+def test_explainer_views_diagram_equations_finder_whatif(app_url, page):
+    page.goto(app_url + "/Train")
+    settle(page)
+    train(page)
+    go_to_step_through(page)
+    diagram_before = chart_image(page, 1)  # 0: the coloured text, 1: the cell diagram
+    caption = page.get_by_text(re.compile("The forget gate keeps")).inner_text()
+    page.get_by_role("button", name=re.compile("Next")).click()
+    settle(page)
+    page.wait_for_timeout(400)
+    assert chart_image(page, 1) != diagram_before  # the path widths followed the cursor
+    assert page.get_by_text(re.compile("The forget gate keeps")).inner_text() != caption
+    equations = page.locator(".katex").first
+    expect(equations).to_contain_text("kept")
+    expect(equations).to_contain_text("written")
+
+    page.get_by_text("Find a unit", exact=True).click()
+    page.get_by_text(re.compile("Best match in this sequence: unit u")).wait_for(timeout=30_000)
+    best = re.search(r"unit u(\d+)", page.get_by_text(re.compile("Best match")).inner_text()).group(1)
+    page.get_by_role("button", name=f"Colour the text by u{best}").click()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value(f"u{best}")
+
+    page.get_by_text("What if? (interventions)", exact=True).click()
+    page.get_by_text(re.compile("Largest change of u")).wait_for(timeout=30_000)
+    mean_change = page.get_by_test_id("stMetricValue").nth(1)
+    closed = mean_change.inner_text()  # forget gate closed from this step on
+    page.get_by_text("Silence the unit (h = c = 0)").click()
+    settle(page)
+    expect(mean_change).not_to_have_text(closed)  # another intervention, another changed run
+    assert_no_exception(page)
+
+
+def test_gru_bidirectional_fill_in(app_url, page):
+    page.goto(app_url + "/Train")
+    settle(page)
+    page.get_by_role("combobox", name="Cell type").click()
+    page.get_by_role("option", name="GRU").click()
+    settle(page)
+    page.get_by_text("Fill in hidden characters").click()
+    settle(page)
+    page.get_by_text("Bidirectional", exact=True).click()
+    settle(page)
+    train(page, steps=30)
+    assert page.get_by_text(re.compile("Fill in the blanks")).count() == 1
+    expect(page.get_by_text("Runs so far")).to_be_visible()
+    go_to_step_through(page)
+    expect(page.get_by_text(re.compile("Model: GRU, bidirectional"))).to_be_visible()
+    page.get_by_text("backward", exact=True).click()
+    settle(page)
+    page.get_by_role("button", name=re.compile("Next")).click()
+    settle(page)
+    expect(page.get_by_text(re.compile("The update gate keeps"))).to_be_visible()
+    expect(page.locator(".katex").first).to_contain_text("t+1")  # the backward direction's previous step
+    assert_no_exception(page)
