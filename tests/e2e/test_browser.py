@@ -134,7 +134,7 @@ def test_gru_bidirectional_fill_in(app_url, page):
     settle(page)
     page.get_by_text("Fill in hidden characters").click()
     settle(page)
-    page.get_by_text("Bidirectional", exact=True).click()
+    page.get_by_test_id("stCheckbox").filter(has_text="Bidirectional").click()
     settle(page)
     train(page, steps=30)
     assert page.get_by_text(re.compile("Fill in the blanks")).count() == 1
