@@ -6,6 +6,8 @@ Both loops: the default text preset, the default text settings (hidden 128, sequ
 at 1.0), one torch thread, random windows, loss.item() every step. The app's loop is the real background job
 (with its validation checks, snapshots and bookkeeping), timed from start to finish. Runs alternate, best of 3.
 """
+import sys
+from pathlib import Path
 import argparse
 import time
 from dataclasses import replace
@@ -13,6 +15,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from lstm_demo.config import DEFAULTS
 from lstm_demo.data import load_text_preset
 from lstm_demo.data.windows import random_windows

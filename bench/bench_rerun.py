@@ -5,6 +5,7 @@
 Runs the Step through page in Streamlit's AppTest and times a Next click. AppTest reruns the whole page, while
 the browser reruns only the step fragment, so this is an upper bound of the server time per step.
 """
+import sys
 import statistics
 import time
 from dataclasses import replace
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from lstm_demo.config import DEFAULTS
 from lstm_demo.data import load_text_preset
 from lstm_demo.jobs import Experiment
