@@ -43,6 +43,7 @@ class ModelConfig:
     cell: str = "lstm"       # "lstm", "gru" or "rnn" (plain tanh RNN)
     bidirectional: bool = False  # a second layer reads the sequence backwards (task "masked" only)
     task: str = "next"       # "next": predict the next item; "masked": fill in hidden characters (text only)
+    input_size: int = 1      # series only: features per step (the adding problem feeds value and marker)
 
     def validate(self) -> "ModelConfig":
         if self.kind not in ("text", "series"):
@@ -61,6 +62,7 @@ class ModelConfig:
         if self.kind == "text":
             _check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
         _check_int("embedding size", self.embed_size, 1, 256)
+        _check_int("input features", self.input_size, 1, 8)
         _check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
         _check_int("layers", self.num_layers, 1, LIMITS.max_layers)
         return self

@@ -24,7 +24,7 @@ class SequenceModel(nn.Module):
             self.encoder = nn.Embedding(cfg.vocab_size + (cfg.task == "masked"), cfg.embed_size)
             out_size = cfg.vocab_size
         else:
-            self.encoder = nn.Linear(1, cfg.embed_size)
+            self.encoder = nn.Linear(cfg.input_size, cfg.embed_size)
             out_size = 1
         self.rnn = RECURRENT[cfg.cell](cfg.embed_size, cfg.hidden_size, cfg.num_layers, batch_first=True,
                                        bidirectional=cfg.bidirectional)

@@ -21,7 +21,8 @@ def loss_of(model, x, y, kind: str) -> torch.Tensor:
     out, _ = model(x)                                          # (B, T, V) or (B, T, 1)
     if kind == "text":
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
-    return F.mse_loss(out, y)
+    scored = torch.isfinite(y)  # NaN targets are not scored (tasks that are judged only at the end)
+    return F.mse_loss(out[scored], y[scored])
 
 
 def train_step(model, optimizer, x, y, kind: str, grad_clip: float) -> float:

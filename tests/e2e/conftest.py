@@ -83,7 +83,8 @@ def page(browser, request, tmp_path_factory):
 
 
 def settle(page, timeout=60_000):
-    """Wait until the script has stopped running."""
+    """Wait until the script has stopped running (after a short pause: a click's rerun may not have begun yet)."""
+    page.wait_for_timeout(150)
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 

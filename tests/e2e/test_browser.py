@@ -134,7 +134,10 @@ def test_gru_bidirectional_fill_in(app_url, page):
     settle(page)
     page.get_by_text("Fill in hidden characters").click()
     settle(page)
+    bidirectional = page.get_by_role("checkbox", name="Bidirectional")
+    expect(bidirectional).to_be_enabled()  # it unlocks only once the rerun for the fill-in task has drawn it
     page.get_by_test_id("stCheckbox").filter(has_text="Bidirectional").click()
+    expect(bidirectional).to_be_checked()
     settle(page)
     train(page, steps=30)
     assert page.get_by_text(re.compile("Fill in the blanks")).count() == 1

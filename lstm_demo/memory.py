@@ -1,0 +1,452 @@
+"""The long-memory lab: tasks whose answer depends on one item far back, a fair race between a plain RNN, a GRU and
+an LSTM, and measurements of why the race ends as it does (gradient norms over the gap, forget-gate products).
+
+Tasks (each example has a *distance* knob and one scored position, at the end):
+
+    agreement      "the cats and then near the old barn were."   the verb's 2nd letter (e/a) after N filler words
+    first_symbol   "Cefhgkleh…=C"                                the first symbol, after N noise symbols
+    adding         (value, marker) pairs; output the sum of the two marked values   (Hochreiter & Schmidhuber 1997)
+
+Text tasks are character level and use the app's SequenceModel, so a trained lab model opens in the step-through
+page like any other. No Streamlit here.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import CELLS, LIMITS, ConfigError, ModelConfig
+from .data import TextData
+from .explain import rank_units
+from .jobs import _QUEUE, _QUEUE_LOCK, _SLOTS
+from .models import build_model
+from .trace import _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
+from .train import IGNORE, loss_of, make_optimizer
+
+PAD = "\n"
+
+# --- tasks ------------------------------------------------------------------------------------------------------
+
+_SUBJECTS = [("cat", "cats"), ("dog", "dogs"), ("bird", "birds"), ("horse", "horses")]
+# number-neutral filler: no word here says whether the subject was one or many
+_FILLER = ["and", "then", "near", "the", "old", "barn", "by", "a", "red", "tree", "after", "lunch", "with", "joy",
+           "very", "slowly", "under", "sky"]
+_SYMBOLS, _NOISE = "ABCD", "efghijkl"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One task item: text (text tasks) or values (T, 2) (adding), the scored step and its answer."""
+    text: str | None
+    values: np.ndarray | None
+    scored: int           # the step whose output is judged (its input is the last thing the model sees)
+    answer: object        # the character expected after `scored`, or the sum
+    distance: int
+    key: object           # what the answer depends on: plural (bool), first symbol, or the two marked values
+
+
+def agreement_example(distance: int, rng: random.Random) -> Example:
+    plural = rng.random() < 0.5
+    noun = rng.choice(_SUBJECTS)[plural]
+    words = [rng.choice(_FILLER) for _ in range(distance)]
+    verb = "were" if plural else "was"
+    head = f"the {noun} " + "".join(w + " " for w in words)
+    return Example(head + verb + ".", None, len(head), verb[1], distance, plural)  # scored: input 'w' -> 'e'/'a'
+
+
+def first_symbol_example(distance: int, rng: random.Random) -> Example:
+    first = rng.choice(_SYMBOLS)
+    text = first + "".join(rng.choice(_NOISE) for _ in range(distance)) + "=" + first
+    return Example(text, None, len(text) - 2, first, distance, first)  # scored: input '=' -> the first symbol
+
+
+def adding_example(distance: int, rng: random.Random) -> Example:
+    """distance + 2 steps of (uniform value, marker); the first marked value sits `distance + 1` steps before
+    the end, the second anywhere after it; answer = their sum."""
+    T = distance + 2
+    v = np.array([rng.random() for _ in range(T)], dtype=np.float32)
+    marks = np.zeros(T, dtype=np.float32)
+    second = rng.randint(1, T - 1)
+    marks[[0, second]] = 1.0
+    return Example(None, np.stack([v, marks], axis=1), T - 1, float(v[0] + v[second]), distance,
+                   (float(v[0]), float(v[second])))
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    label: str
+    kind: str                # "text" or "series"
+    make: object             # (distance, rng) -> Example
+    distance_unit: str
+    chance: float            # accuracy of the best guess that ignores the distant item
+    what: str
+
+    def alphabet(self) -> str:
+        rng = random.Random(0)
+        seen = set(PAD)
+        for d in range(0, 4):
+            for _ in range(200):
+                seen |= set(self.make(d, rng).text)
+        return "".join(sorted(seen))
+
+
+# P(|a + b - 1| < 0.1) for a, b ~ U(0, 1): always answering 1.0 (the mean) is "right" this often
+_ADDING_CHANCE = 1 - (1 - 0.1) ** 2
+TASKS = {
+    "agreement": Task("agreement", "Agreement: the cat(s) … was/were", "text", agreement_example, "filler words",
+                      0.5, "the verb's number (was/were) after the filler"),
+    "first_symbol": Task("first_symbol", "Remember the first symbol", "text", first_symbol_example,
+                         "noise symbols", 0.25, "the first of 4 symbols, after the noise"),
+    "adding": Task("adding", "Adding problem (series)", "series", adding_example, "steps", _ADDING_CHANCE,
+                   "the sum of the two marked values, within ±0.1"),
+}
+ACCURACY_TOLERANCE = 0.1  # adding problem: an answer within this of the sum counts as right
+
+
+def task_data(task: Task) -> TextData:
+    """The vocabulary of a text task, as a TextData (so the step-through page can decode and encode)."""
+    rng = random.Random(1)
+    corpus = PAD.join(task.make(rng.randint(0, 6), rng).text for _ in range(400)) + PAD + task.alphabet()
+    return TextData(corpus, name=task.label)
+
+
+def encode_batch(task: Task, examples: list, data: TextData | None):
+    """Examples -> x (B, T) ids or (B, T, 2) values, y with only the scored step set (IGNORE / NaN elsewhere)."""
+    B = len(examples)
+    if task.kind == "text":
+        T = max(len(e.text) - 1 for e in examples)
+        x = torch.full((B, T), data.stoi[PAD], dtype=torch.long)
+        y = torch.full((B, T), IGNORE, dtype=torch.long)
+        for b, e in enumerate(examples):
+            ids = data.encode(e.text)
+            x[b, : len(ids) - 1] = ids[:-1]  # right-padded: the scored step comes before the padding
+            y[b, e.scored] = data.stoi[e.answer]
+        return x, y
+    T = max(len(e.values) for e in examples)
+    x = torch.zeros(B, T, 2)
+    y = torch.full((B, T, 1), float("nan"))
+    for b, e in enumerate(examples):
+        x[b, : len(e.values)] = torch.from_numpy(e.values)
+        y[b, e.scored, 0] = e.answer
+    return x, y
+
+
+@torch.no_grad()
+def accuracy_by_distance(model, task: Task, data, val: dict) -> dict:
+    """{distance: accuracy} on the fixed validation examples; only the scored step counts."""
+    model.eval()
+    out = {}
+    for d, (x, y) in val.items():
+        pred, _ = model(x)
+        if task.kind == "text":
+            scored = y != IGNORE
+            out[d] = (pred.argmax(-1)[scored] == y[scored]).float().mean().item()
+        else:
+            scored = torch.isfinite(y)
+            out[d] = ((pred[scored] - y[scored]).abs() < ACCURACY_TOLERANCE).float().mean().item()
+    return out
+
+
+# --- a fair race ------------------------------------------------------------------------------------------------
+
+def model_config(task: Task, data, cell: str, hidden: int) -> ModelConfig:
+    if task.kind == "text":
+        return ModelConfig("text", vocab_size=len(data.vocab), embed_size=16, hidden_size=hidden, cell=cell)
+    return ModelConfig("series", embed_size=16, hidden_size=hidden, cell=cell, input_size=2)
+
+
+def matched_hidden(task: Task, data, cell: str, target_params: int) -> int:
+    """The hidden size whose parameter count is closest to target_params (so the race is fair in size)."""
+    count = lambda h: build_model(model_config(task, data, cell, h)).n_params()
+    return min(range(2, LIMITS.max_hidden + 1), key=lambda h: (abs(count(h) - target_params), h))
+
+
+@dataclass(frozen=True)
+class RaceConfig:
+    task: str = "first_symbol"
+    min_distance: int = 2
+    max_distance: int = 30
+    lstm_hidden: int = 32       # the GRU and the RNN get the hidden size that matches its parameter count
+    steps: int = 600
+    batch_size: int = 32
+    lr: float = 1e-2
+    seed: int = 0
+    val_per_distance: int = 64
+
+    def validate(self) -> "RaceConfig":
+        if self.task not in TASKS:
+            raise ConfigError(f"task must be one of {', '.join(TASKS)}")
+        for name, v, lo, hi in (("shortest distance", self.min_distance, 0, 100),
+                                ("longest distance", self.max_distance, 1, 100),
+                                ("LSTM hidden size", self.lstm_hidden, 2, 128), ("steps", self.steps, 10, 5000),
+                                ("batch size", self.batch_size, 1, LIMITS.max_batch),
+                                ("seed", self.seed, 0, 2**31 - 1)):
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
+        if self.min_distance > self.max_distance:
+            raise ConfigError("the shortest distance must not be longer than the longest")
+        if not (isinstance(self.lr, float) and math.isfinite(self.lr) and 1e-5 <= self.lr <= 0.1):
+            raise ConfigError(f"learning rate must be between 1e-05 and 0.1, got {self.lr!r}")
+        return self
+
+    def distances(self) -> list[int]:
+        """Up to 8 evenly spread distances to evaluate (training draws from the whole range)."""
+        return sorted(set(np.linspace(self.min_distance, self.max_distance, 8).round().astype(int).tolist()))
+
+
+def train_examples(task: Task, cfg: RaceConfig, rng: random.Random) -> list:
+    return [task.make(rng.randint(cfg.min_distance, cfg.max_distance), rng) for _ in range(cfg.batch_size)]
+
+
+@dataclass
+class Racer:
+    cell: str
+    model: object
+    optimizer: object
+    initial: dict              # state_dict at initialisation (for the gradient curve "before training")
+    history: list = field(default_factory=list)  # (step, loss)
+
+
+class Race:
+    """Train an RNN, a GRU and an LSTM of similar size on the same batches, one step each in turn, in one thread
+    (one of the process's training slots). Results land in `results` when done."""
+
+    def __init__(self, cfg: RaceConfig):
+        self.cfg = cfg.validate()
+        self.task = TASKS[cfg.task]
+        self.data = task_data(self.task) if self.task.kind == "text" else None
+        lstm_params = build_model(model_config(self.task, self.data, "lstm", cfg.lstm_hidden)).n_params()
+        self.racers = {}
+        for cell in ("rnn", "gru", "lstm"):
+            hidden = cfg.lstm_hidden if cell == "lstm" else matched_hidden(self.task, self.data, cell, lstm_params)
+            model = build_model(model_config(self.task, self.data, cell, hidden), seed=cfg.seed)
+            self.racers[cell] = Racer(cell, model, make_optimizer(model, cfg.lr), copy.deepcopy(model.state_dict()))
+        rng = random.Random(10_000 + cfg.seed)  # validation examples: fixed, separate from the training stream
+        self.val = {d: encode_batch(self.task, [self.task.make(d, rng) for _ in range(cfg.val_per_distance)],
+                                    self.data) for d in cfg.distances()}
+        self.lock = threading.Lock()
+        self.status, self.message, self.step, self.results = "queued", "", 0, None
+        self.heartbeat = time.monotonic()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lstm-race", daemon=True)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running", "evaluating")
+
+    def start(self) -> "Race":
+        with _QUEUE_LOCK:
+            _QUEUE.append(self)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+
+    def touch(self):
+        self.heartbeat = time.monotonic()
+
+    def join(self, timeout=None):
+        self.thread.join(timeout)
+
+    def histories(self) -> pd.DataFrame:
+        with self.lock:
+            rows = [(cell, s, l) for cell, r in self.racers.items() for s, l in r.history]
+        return pd.DataFrame(rows, columns=["cell", "step", "loss"])
+
+    def param_counts(self) -> dict:
+        return {cell: (r.model.cfg.hidden_size, r.model.n_params()) for cell, r in self.racers.items()}
+
+    def _run(self):
+        try:
+            while not _SLOTS.acquire(timeout=0.2):
+                if self._stop.is_set() or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout:
+                    return self._finish("stopped", "Stopped while waiting in the queue.")
+            try:
+                with _QUEUE_LOCK:
+                    if self in _QUEUE:
+                        _QUEUE.remove(self)
+                self._train()
+            finally:
+                _SLOTS.release()
+        except Exception as e:  # shown on the page; the thread must not die silently
+            self._finish("failed", f"The race failed: {type(e).__name__}: {e}")
+        finally:
+            with _QUEUE_LOCK:
+                if self in _QUEUE:
+                    _QUEUE.remove(self)
+
+    def _train(self):
+        with self.lock:
+            self.status = "running"
+        rng = random.Random(self.cfg.seed)
+        started = time.monotonic()
+        for step in range(1, self.cfg.steps + 1):
+            if self._stop.is_set():
+                return self._finish("stopped", f"Stopped at step {self.step}.")
+            if time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout:
+                return self._finish("stopped", "Stopped: nobody was watching this race any more.")
+            if time.monotonic() - started > LIMITS.max_wall_seconds:
+                return self._finish("stopped", f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s.")
+            x, y = encode_batch(self.task, train_examples(self.task, self.cfg, rng), self.data)  # same batch for all
+            losses = {}
+            for cell, r in self.racers.items():
+                r.model.train()
+                r.optimizer.zero_grad(set_to_none=True)
+                loss = loss_of(r.model, x, y, self.task.kind)
+                if torch.isfinite(loss):
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
+                    r.optimizer.step()
+                losses[cell] = loss.item()
+            with self.lock:
+                for cell, loss in losses.items():
+                    self.racers[cell].history.append((step, loss))
+                self.step = step
+        with self.lock:
+            self.status = "evaluating"
+        self.results = evaluate_race(self)
+        self._finish("done", f"Finished {self.cfg.steps} steps for each model in {time.monotonic() - started:.0f} s.")
+
+    def _finish(self, status, message):
+        with self.lock:
+            self.status, self.message = status, message
+
+
+# --- why: gradients over the gap, forget-gate products, the unit that remembers ----------------------------------
+
+def hidden_grad_norms(model, x, y) -> np.ndarray:
+    """‖∂L/∂h(t)‖ for every step t of a batch whose examples are all scored at the same, last scored step s.
+
+    Returns norms indexed by k = s − t (k = 0 … s), averaged over the batch. The network is unrolled with the same
+    cell functions as the trace (trace.lstm_cell / gru_cell / rnn_cell), with autograd on; L is the task loss."""
+    model.eval()
+    rnn = model.rnn
+    cell = cell_type(rnn)
+    if rnn.num_layers != 1 or rnn.bidirectional:
+        raise ValueError("the gradient curve is measured for one-layer, one-directional models")
+    scored_any = (y != IGNORE) if y.dtype == torch.long else torch.isfinite(y[..., 0])
+    steps = scored_any.any(0).nonzero().flatten()
+    if len(steps) != 1:
+        raise ValueError("every example in the batch must be scored at the same step")
+    s = int(steps[0])
+    emb = model.encoder(x)                                   # (B, T, E)
+    B, H = x.shape[0], rnn.hidden_size
+    weights = _layer_weights(rnn, 0, 0, {"lstm": 4, "gru": 3, "rnn": 1}[cell])
+    h, c = torch.zeros(B, H), torch.zeros(B, H)
+    hs = []
+    for t in range(s + 1):
+        if cell == "lstm":
+            st = lstm_cell(emb[:, t], h, c, *weights)
+            c = st.cell_state
+        elif cell == "gru":
+            st = gru_cell(emb[:, t], h, *weights)
+        else:
+            st = rnn_cell(emb[:, t], h, *weights)
+        h = st.hidden_state
+        h.retain_grad()
+        hs.append(h)
+    out = model.head(h)                                      # the output at the scored step
+    if y.dtype == torch.long:
+        loss = torch.nn.functional.cross_entropy(out, y[:, s])
+    else:
+        loss = torch.nn.functional.mse_loss(out, y[:, s])
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    norms = np.array([hs[t].grad.norm(dim=-1).mean().item() for t in range(s + 1)])
+    model.zero_grad(set_to_none=True)
+    return norms[::-1].copy()                                # index k = s - t
+
+
+@torch.no_grad()
+def forget_products(model, x, y) -> pd.DataFrame:
+    """LSTM only: how much of the cell state survives k steps before the scored step, ∏ f over those steps.
+
+    Returns k, mean over units, max over units (each averaged over the batch)."""
+    scored = ((y != IGNORE) if y.dtype == torch.long else torch.isfinite(y[..., 0])).any(0).nonzero().flatten()
+    s = int(scored[0])
+    f = replay(model.rnn, model.encoder(x).transpose(0, 1))["forget_gate"][0, 0, : s + 1]  # (s+1, B, H)
+    # survival from step t to s: product of f over t+1 … s (k = s - t factors)
+    rev = torch.flip(f[1:], dims=[0])                        # f_s, f_{s-1}, …
+    prods = torch.cat([torch.ones(1, *f.shape[1:]), torch.cumprod(rev, dim=0)])  # (s+1, B, H)
+    per_unit = prods.mean(1)                                 # (s+1, H)
+    return pd.DataFrame({"k": np.arange(s + 1), "mean over units": per_unit.mean(1).numpy(),
+                         "best unit": per_unit.max(1).values.numpy()})
+
+
+@torch.no_grad()
+def remembering_unit(model, task: Task, data, examples: list) -> dict:
+    """Agreement task: the LSTM unit whose cell state, just before the verb, best separates plural from singular
+    subjects. Returns unit, correlation and one example sentence for the step-through page."""
+    x, _ = encode_batch(task, examples, data)
+    c = replay(model.rnn, model.encoder(x).transpose(0, 1))["cell_state"][0, 0]  # (T, B, H)
+    at_verb = torch.stack([c[e.scored - 1, b] for b, e in enumerate(examples)])  # state after the space before w
+    signal = np.array([1.0 if e.key else -1.0 for e in examples])
+    ranked = rank_units(at_verb.numpy(), signal)
+    unit, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
+    # the longest example with the subject the unit is most sure about
+    pick = max(examples, key=lambda e: (e.distance, (1 if e.key else -1) * r > 0))
+    return {"unit": unit, "correlation": r, "sentence": pick.text, "ranked": ranked}
+
+
+def evaluate_race(race: Race) -> dict:
+    """Accuracy by distance, gradient norms at init and trained, forget products and the remembering unit."""
+    task, cfg = race.task, race.cfg
+    acc = pd.DataFrame([{"cell": cell, "distance": d, "accuracy": a}
+                        for cell, r in race.racers.items()
+                        for d, a in accuracy_by_distance(r.model, task, race.data, race.val).items()])
+    gx, gy = race.val[cfg.distances()[-1]]                   # the longest gap
+    if task.kind == "text":                                  # same length for all: the first-symbol task has it
+        pass
+    grads = []
+    for cell, r in race.racers.items():
+        fresh = build_model(r.model.cfg)
+        fresh.load_state_dict(r.initial)
+        for when, model in (("at initialisation", fresh), ("after training", r.model)):
+            try:
+                norms = hidden_grad_norms(model, *_same_scored_step(task, gx, gy))
+            except ValueError:
+                continue
+            grads += [{"cell": cell, "when": when, "k": k, "norm": float(n)} for k, n in enumerate(norms)]
+    out = {"accuracy": acc, "gradients": pd.DataFrame(grads, columns=["cell", "when", "k", "norm"])}
+    lstm = race.racers["lstm"].model
+    out["forget"] = forget_products(lstm, *_same_scored_step(task, gx, gy))
+    if task.key == "agreement":
+        rng = random.Random(777)
+        examples = [task.make(cfg.max_distance, rng) for _ in range(128)]
+        out["unit"] = remembering_unit(lstm, task, race.data, examples)
+    return out
+
+
+def _same_scored_step(task: Task, x, y):
+    """Keep the examples scored at the most common step (agreement sentences vary in length)."""
+    scored = ((y != IGNORE) if y.dtype == torch.long else torch.isfinite(y[..., 0])).float().argmax(1)
+    common = int(scored.mode().values)
+    keep = scored == common
+    return x[keep], y[keep]
+
+
+def summary(race: Race) -> str:
+    """The race's outcome in plain words, from the measured numbers."""
+    acc = race.results["accuracy"]
+    chance = race.task.chance
+    lines = []
+    for cell in ("rnn", "gru", "lstm"):
+        a = acc[acc.cell == cell].sort_values("distance")
+        good = a[a.accuracy >= chance + 0.8 * (1 - chance)]
+        reach = int(good["distance"].max()) if len(good) else None
+        worst = a.iloc[-1]
+        lines.append(f"{CELLS[cell]}: " + (f"accurate (≥ {chance + 0.8 * (1 - chance):.0%}) up to a distance of "
+                                           f"{reach} {race.task.distance_unit}" if reach is not None else
+                                           "never accurate in this range")
+                     + f"; {worst.accuracy:.0%} at {int(worst.distance)} (chance {chance:.0%}).")
+    return " ".join(lines)
