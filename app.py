@@ -25,8 +25,10 @@ Here you **train a small LSTM yourself**, live, and then **step through a sequen
 *your* model actually do.
 """
 )
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 with c1:
     st.page_link("pages/1_Train.py", label="1 · Train a model (about 30 s)", icon="🏋️")
 with c2:
     st.page_link("pages/2_Step_through.py", label="2 · Step through its gates", icon="🔍")
+with c3:
+    st.page_link("pages/3_Long_memory.py", label="3 · Race an RNN, a GRU and an LSTM over a long gap", icon="🏁")

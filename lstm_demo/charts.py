@@ -369,6 +369,72 @@ def compare_chart(frame: pd.DataFrame, title: str, y_title: str, start: int) -> 
     return _configure((lines + rule).properties(height=220, title=title))
 
 
+# --- long-memory lab ---------------------------------------------------------------------------------------------
+
+CELL_COLORS = {"rnn": "#bab0ac", "gru": "#59a14f", "lstm": "#b07aa1"}
+CELL_NAMES = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM"}
+
+
+CELL_SCALE = alt.Scale(domain=list(CELL_NAMES.values()), range=list(CELL_COLORS.values()))
+
+
+def _cell_color(field: str = "name") -> alt.Color:
+    return alt.Color(f"{field}:N", title=None, scale=CELL_SCALE)
+
+
+def race_loss_chart(history: pd.DataFrame, kind: str) -> alt.Chart:
+    """history: cell, step, loss — one panel per cell, same scales, side by side."""
+    frame = history.assign(name=history["cell"].map(CELL_NAMES))
+    what = "loss at the scored step" + (" (cross-entropy)" if kind == "text" else " (squared error)")
+    chart = alt.Chart(frame).mark_line(strokeWidth=1.5).encode(
+        x=alt.X("step:Q", title="training step"), y=alt.Y("loss:Q", title=what, scale=alt.Scale(type="log")),
+        color=alt.Color("name:N", legend=None, scale=CELL_SCALE),
+        tooltip=["name:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")]
+    ).properties(width=250, height=200).facet(column=alt.Column(
+        "name:N", title=None, sort=list(CELL_NAMES.values()), header=alt.Header(labelFontSize=15)))
+    return _configure(chart.properties(title="Training loss, same batches for all three"))
+
+
+def accuracy_chart(acc: pd.DataFrame, chance: float, unit: str) -> alt.Chart:
+    """acc: cell, distance, accuracy; a dashed line at chance level."""
+    frame = acc.assign(name=acc["cell"].map(CELL_NAMES))
+    lines = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3).encode(
+        x=alt.X("distance:Q", title=f"distance ({unit})"),
+        y=alt.Y("accuracy:Q", title="accuracy on the dependent item", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=_cell_color(), tooltip=["name:N", "distance:Q", alt.Tooltip("accuracy:Q", format=".0%")])
+    rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[6, 4], color="#555").encode(
+        y="chance:Q")
+    label = alt.Chart(pd.DataFrame({"chance": [chance], "text": [f"chance {chance:.0%}"]})).mark_text(
+        align="left", dx=4, dy=-8, color="#555", fontSize=13).encode(y="chance:Q", x=alt.value(0), text="text:N")
+    return _configure((lines + rule + label).properties(height=300))
+
+
+def gradient_chart(grads: pd.DataFrame) -> alt.Chart:
+    """grads: cell, when, k, norm — ‖∂L/∂h(t−k)‖ on a log scale, solid after training, dashed at initialisation."""
+    frame = grads[grads["norm"] > 0].assign(name=grads["cell"].map(CELL_NAMES))
+    chart = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
+        x=alt.X("k:Q", title="k: steps back from the scored step"),
+        y=alt.Y("norm:Q", title="‖∂L/∂h(t−k)‖", scale=alt.Scale(type="log")),
+        color=_cell_color(),
+        strokeDash=alt.StrokeDash("when:N", title=None, scale=alt.Scale(
+            domain=["after training", "at initialisation"], range=[[1, 0], [5, 4]])),
+        tooltip=["name:N", "when:N", "k:Q", alt.Tooltip("norm:Q", format=".2e")])
+    return _configure(chart.properties(height=300, title="How much the loss still reaches back k steps"))
+
+
+def forget_chart(frame: pd.DataFrame) -> alt.Chart:
+    """frame: k, 'mean over units', 'best unit' — the share of the LSTM's cell state that survives k steps."""
+    long = frame.melt(id_vars="k", var_name="which", value_name="survives")
+    chart = alt.Chart(long).mark_line(strokeWidth=2.5, color=CELL_COLORS["lstm"]).encode(
+        x=alt.X("k:Q", title="k: steps back from the scored step"),
+        y=alt.Y("survives:Q", title="∏ f over the last k steps", scale=alt.Scale(domain=[0, 1])),
+        strokeDash=alt.StrokeDash("which:N", title=None, scale=alt.Scale(domain=["best unit", "mean over units"],
+                                                                         range=[[1, 0], [5, 4]])),
+        tooltip=["which:N", "k:Q", alt.Tooltip("survives:Q", format=".3f")])
+    return _configure(chart.properties(height=300, title="LSTM: how much of the cell state survives the gap"))
+
+
 def _show(ch) -> str:
     """Make whitespace visible in charts."""
     if not isinstance(ch, str):

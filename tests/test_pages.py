@@ -164,3 +164,25 @@ def test_gru_bidirectional_and_rnn_train_and_step(cell, bidirectional):
     assert diagram_edges(step)["h(t)"]["value"] == pytest.approx(
         float(trace.get("hidden_state", 0, 1 if bidirectional else 0)[1, step.selectbox(
             key=f"focus_{trace.n_units}").value]), abs=1e-6)
+
+
+def test_long_memory_race_then_open_the_remembering_unit():
+    at = new("pages/3_Long_memory.py").run()
+    assert not at.exception, at.exception
+    at.slider(key="lab_range").set_value((0, 3))
+    at.select_slider(key="lab_hidden").set_value(8)
+    at.number_input(key="lab_steps").set_value(60).run()
+    at.button(key="lab_start").click().run()
+    race = at.session_state["race"]
+    race.join(90)
+    at.run()
+    assert not at.exception, at.exception
+    assert race.status == "done" and any("Finished 60 steps" in s.value for s in at.success)
+    assert any("What this run shows" in m.value for m in at.markdown)
+    unit = race.results["unit"]["unit"]
+    at.button(key="lab_open_unit").click().run()
+    assert not at.exception, at.exception
+    ex = at.session_state["experiment"]
+    assert ex.model is race.racers["lstm"].model and at.session_state[f"focus_{ex.model_cfg.hidden_size}"] == unit
+    trace = at.session_state["trace_cache"][1]
+    assert "".join(trace.inputs) + trace.targets[-1] == race.results["unit"]["sentence"]

@@ -31,9 +31,12 @@ def sequence_ui(ex):
         if source == "own":
             default = "the cats, which ate the fish, were full."
             default = default if set(default) <= set(data.stoi) else data.text[:40].replace("\n", " ")
-            text = c2.text_input("Your text (characters the model knows)", default, key="seq_text",
+            # defaults through session state: the long-memory page may have put a sentence there already
+            st.session_state.setdefault("seq_text", default)
+            st.session_state.setdefault("seq_hide", "were")
+            text = c2.text_input("Your text (characters the model knows)", key="seq_text",
                                  max_chars=LIMITS.max_seq_len)
-            hide = c2.text_input("Hide this part — the model fills it in", "were", key="seq_hide",
+            hide = c2.text_input("Hide this part — the model fills it in", key="seq_hide",
                                  max_chars=40) if masked else ""
             try:
                 if len(text) < 2:

@@ -151,3 +151,26 @@ def test_gru_bidirectional_fill_in(app_url, page):
     expect(page.get_by_text(re.compile("The update gate keeps"))).to_be_visible()
     expect(page.locator(".katex").first).to_contain_text("t+1")  # the backward direction's previous step
     assert_no_exception(page)
+
+
+def test_long_memory_lab_race_and_open_the_unit(app_url, page):
+    page.goto(app_url + "/Long_memory")
+    settle(page)
+    box = page.get_by_label("Steps per model")
+    box.fill("60")
+    box.press("Enter")
+    settle(page)
+    expect(box).to_have_value("60")
+    page.get_by_role("button", name=re.compile("Race: plain RNN vs GRU vs LSTM")).click()
+    page.get_by_text("Accuracy vs distance").wait_for(timeout=120_000)
+    settle(page)
+    expect(page.get_by_text(re.compile("What this run shows"))).to_be_visible()
+    expect(page.get_by_text(re.compile("The unit that remembers"))).to_be_visible()
+    open_unit = page.get_by_role("button", name=re.compile(r"Open u\d+ in Step through"))
+    unit = re.search(r"u(\d+)", open_unit.inner_text()).group(0)
+    open_unit.click()
+    page.get_by_role("button", name=re.compile("Next")).wait_for(timeout=60_000)
+    settle(page)
+    expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value(unit)
+    expect(page.get_by_label("Your text (characters the model knows)")).to_have_value(re.compile(r"^the .* (was|were)\.$"))
+    assert_no_exception(page)
