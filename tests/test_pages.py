@@ -138,10 +138,11 @@ def test_explainer_views_follow_the_trace():
     assert any("Largest change" in m.label for m in step.metric)
 
 
-@pytest.mark.parametrize("cell,bidirectional", [("gru", True), ("rnn", False)])
-def test_gru_bidirectional_and_rnn_train_and_step(cell, bidirectional):
+@pytest.mark.parametrize("cell,bidirectional,layers", [("gru", True, 1), ("rnn", False, 1), ("lstm", True, 2)])
+def test_gru_bidirectional_rnn_and_stacked_train_and_step(cell, bidirectional, layers):
     at = new("pages/1_Train.py").run()
     at.selectbox(key="text_cell").set_value(cell).run()
+    at.select_slider(key="text_layers").set_value(layers).run()
     if bidirectional:
         at.radio(key="text_task").set_value("masked").run()
         at.checkbox(key="text_bidir").check().run()
@@ -155,6 +156,10 @@ def test_gru_bidirectional_and_rnn_train_and_step(cell, bidirectional):
     assert not step.exception, step.exception
     trace = step.session_state["trace_cache"][1]
     assert trace.cell == cell and trace.n_directions == (2 if bidirectional else 1)
+    assert trace.n_layers == layers
+    layer = layers - 1
+    if layers > 1:
+        step.radio(key=f"layer_{layers}").set_value(layer).run()
     if bidirectional:
         step.radio(key="direction").set_value(1).run()
         assert not step.exception, step.exception
@@ -162,8 +167,10 @@ def test_gru_bidirectional_and_rnn_train_and_step(cell, bidirectional):
     step.button(key="next").click().run()
     assert not step.exception, step.exception
     assert diagram_edges(step)["h(t)"]["value"] == pytest.approx(
-        float(trace.get("hidden_state", 0, 1 if bidirectional else 0)[1, step.selectbox(
+        float(trace.get("hidden_state", layer, 1 if bidirectional else 0)[1, step.selectbox(
             key=f"focus_{trace.n_units}").value]), abs=1e-6)
+    if cell == "rnn":
+        assert any("no gates" in c.value for c in at.caption)
 
 
 def test_long_memory_race_then_open_the_remembering_unit():

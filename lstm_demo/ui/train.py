@@ -147,7 +147,11 @@ def _data_summary(data) -> None:
 
 def _saturation(ex: Experiment) -> None:
     """Karpathy's gate-saturation plot, recomputed on the validation windows when the weights snapshot changes."""
-    if not GATES[ex.model_cfg.cell] or (not ex.trained_steps and ex.job is None):
+    if not ex.trained_steps and ex.job is None:
+        return
+    if not GATES[ex.model_cfg.cell]:
+        st.caption("Gate saturation: a plain RNN has no gates — every step squashes the whole state through one "
+                   "tanh — so there is nothing to plot here. Train an LSTM or a GRU to see it.")
         return
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     cached = st.session_state.get("saturation")
