@@ -160,6 +160,7 @@ class SeriesData:
     dates: np.ndarray | None = None     # (N,) datetimes, or None for a plain step index
     unit: str = ""
     kind: str = "series"
+    norm: tuple | None = None           # (mean, std) to use instead of the series' own (a loaded model's)
     mean: float = field(init=False)
     std: float = field(init=False)
     normed: torch.Tensor = field(init=False)  # (N, 1) float32, (values - mean) / std
@@ -175,7 +176,13 @@ class SeriesData:
         std = float(v.std())
         if not std > 1e-12 * max(1.0, abs(float(v.mean()))) or not math.isfinite(std):
             raise DataError("The series is constant; there is nothing to forecast.")
-        self.values, self.mean, self.std = v, float(v.mean()), std
+        if self.norm is not None:
+            mean, std = (float(x) for x in self.norm)
+            if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+                raise DataError("The normalisation (mean, std) must be finite with std > 0.")
+            self.values, self.mean, self.std = v, mean, std
+        else:
+            self.values, self.mean, self.std = v, float(v.mean()), std
         self.normed = torch.tensor((v - self.mean) / self.std, dtype=torch.float32)[:, None]
 
     def denorm(self, x):

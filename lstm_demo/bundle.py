@@ -1,0 +1,124 @@
+"""Small trained models shipped with the app, so the first screen shows real gates without any training.
+
+    python -m lstm_demo.cli bundle            # regenerates every file in lstm_demo/bundled/ (about 2 minutes)
+
+Each model is trained synchronously with fixed seeds and one torch thread, so the same torch version on the same
+kind of CPU rebuilds the same bytes (tests/test_bundle.py checks one preset bit for bit). The Python-source corpus
+is read from the running Python's standard library, so that one bundle follows the Python version.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from .config import DEFAULTS, ModelConfig, TrainConfig
+from .data import load_series_preset, load_text_preset
+from .models import build_model
+from .store import LoadedModel, load_bytes, save_bytes
+from .train import Batches, evaluate, make_optimizer, train_step
+
+BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    key: str
+    kind: str            # text or series
+    preset: str          # the data preset it is trained on
+    label: str
+    cell: str = "lstm"
+    hidden: int | None = None
+    steps: int | None = None
+
+
+BUNDLES = {b.key: b for b in [
+    Bundle("agreement", "text", "agreement", "LSTM on the agreement text (cat/cats … was/were)"),
+    Bundle("memory_lstm", "race", "agreement", "LSTM from the long-memory race: was/were after 0-20 filler words"),
+    Bundle("memory_rnn", "race", "agreement", "plain RNN from the same race (same size, data and seed)",
+           cell="rnn"),
+    Bundle("brackets", "text", "brackets", "LSTM on brackets and quotes"),
+    Bundle("python", "text", "python", "LSTM on Python source", steps=1000),
+    Bundle("sine", "series", "sine", "LSTM on a sine wave", steps=400),
+    Bundle("seattle", "series", "seattle_daily", "LSTM on Seattle daily temperature"),
+]}
+DEFAULT_BUNDLE = "agreement"
+
+
+def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
+    model_cfg, train_cfg = DEFAULTS[b.kind]
+    model_cfg = replace(model_cfg, cell=b.cell, vocab_size=len(data.vocab) if b.kind == "text" else 0,
+                        hidden_size=b.hidden or model_cfg.hidden_size)
+    return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps, seed=0)
+
+
+def load_data(b: Bundle):
+    return load_text_preset(b.preset) if b.kind == "text" else load_series_preset(b.preset)
+
+
+def _race_bundle(b: Bundle) -> tuple[bytes, float]:
+    """The long-memory lab's default race (memory.RaceConfig), keeping one of its models."""
+    from .memory import Race, RaceConfig
+    race = Race(RaceConfig()).start()
+    race.join()
+    model = race.racers[b.cell].model
+    acc = race.results["accuracy"]
+    score = float(acc[acc.cell == b.cell]["accuracy"].mean())  # mean accuracy over the distances
+    return save_bytes(model, race.data, TrainConfig(seq_len=64, steps=race.cfg.steps, lr=race.cfg.lr),
+                      race.cfg.steps), score
+
+
+def train_bundle(key: str) -> tuple[bytes, float]:
+    """Train one bundled model from scratch -> (safetensors bytes, validation loss or race accuracy)."""
+    b = BUNDLES[key]
+    if b.kind == "race":
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return _race_bundle(b)
+        finally:
+            torch.set_num_threads(threads)
+    data = load_data(b)
+    model_cfg, train_cfg = configs(b, data)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # reduction order, hence the exact bytes, depends on the thread count
+    try:
+        model = build_model(model_cfg, train_cfg.seed)
+        optimizer = make_optimizer(model, train_cfg.lr)
+        batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed)
+        for _ in range(train_cfg.steps):
+            train_step(model, optimizer, *batches.next(), b.kind, train_cfg.grad_clip)
+        val = evaluate(model, batches.val_x, batches.val_y, b.kind)
+    finally:
+        torch.set_num_threads(threads)
+    return save_bytes(model, data, train_cfg, train_cfg.steps), val
+
+
+def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index_path = out_dir / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    for key in keys or list(BUNDLES):
+        raw, val = train_bundle(key)
+        (out_dir / f"{key}.safetensors").write_bytes(raw)
+        b = BUNDLES[key]
+        what = "mean race accuracy" if b.kind == "race" else "validation loss"
+        index[key] = {"label": b.label, "kind": b.kind, "preset": b.preset, "cell": b.cell, "bytes": len(raw),
+                      what.replace(" ", "_"): round(val, 4), "sha256": hashlib.sha256(raw).hexdigest()}
+        log(f"{key}: {len(raw):,} bytes, {what} {val:.4f}")
+    index_path.write_text(json.dumps(index, indent=2) + "\n")
+    return index
+
+
+def bundle_bytes(key: str) -> bytes:
+    if key not in BUNDLES:
+        raise KeyError(f"no bundled model {key!r}; choose one of {', '.join(BUNDLES)}")
+    return (BUNDLE_DIR / f"{key}.safetensors").read_bytes()
+
+
+def load_bundle(key: str) -> LoadedModel:
+    """A fresh copy of a bundled model (each caller gets its own module to train or inspect)."""
+    return load_bytes(bundle_bytes(key))

@@ -1,0 +1,124 @@
+"""Prepare material without the browser.
+
+    python -m lstm_demo.cli bundle [--only agreement sine]          rebuild the bundled models
+    python -m lstm_demo.cli train --preset agreement --out m.safetensors [--steps 1500 --hidden 128 --cell lstm]
+    python -m lstm_demo.cli train --text notes.txt --out m.safetensors
+    python -m lstm_demo.cli train --csv data.csv --column temp --out m.safetensors
+    python -m lstm_demo.cli trace m.safetensors --text "the cats were full." --out trace.csv
+    python -m lstm_demo.cli trace m.safetensors --start 0 --length 128 --out trace.csv   (a slice of the model's data)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from .config import CELLS, DEFAULTS, ConfigError
+from .data import DataError, TextData, decode_text, load_series_preset, load_text_preset, read_csv, series_from_frame
+from .data import SERIES_PRESETS, TEXT_PRESETS
+from .export import trace_csv
+from .models import build_model
+from .store import ModelFileError, load_bytes, save_bytes
+from .trace import trace_sequence
+from .train import Batches, evaluate, make_optimizer, train_step
+
+
+def _data(args):
+    if args.preset:
+        if args.preset in TEXT_PRESETS:
+            return load_text_preset(args.preset)
+        if args.preset in SERIES_PRESETS:
+            return load_series_preset(args.preset)
+        raise ConfigError(f"unknown preset {args.preset!r}; text: {', '.join(TEXT_PRESETS)}; series: "
+                          f"{', '.join(SERIES_PRESETS)}")
+    if args.text:
+        return TextData(decode_text(Path(args.text).read_bytes()), name=Path(args.text).name)
+    frame = read_csv(Path(args.csv).read_bytes())
+    if not args.column:
+        raise ConfigError("--csv needs --column (the numeric column to forecast)")
+    return series_from_frame(frame, args.column, None, name=f"{Path(args.csv).name}: {args.column}")
+
+
+def cmd_train(args) -> int:
+    data = _data(args)
+    model_cfg, train_cfg = DEFAULTS[data.kind]
+    model_cfg = replace(model_cfg, vocab_size=len(data.vocab) if data.kind == "text" else 0, cell=args.cell,
+                        hidden_size=args.hidden or model_cfg.hidden_size, num_layers=args.layers).validate()
+    train_cfg = replace(train_cfg, steps=args.steps or train_cfg.steps, seed=args.seed,
+                        lr=args.lr or train_cfg.lr).validate()
+    torch.manual_seed(train_cfg.seed)
+    model = build_model(model_cfg, train_cfg.seed)
+    opt = make_optimizer(model, train_cfg.lr)
+    batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed)
+    for step in range(1, train_cfg.steps + 1):
+        loss = train_step(model, opt, *batches.next(), data.kind, train_cfg.grad_clip)
+        if step % max(1, train_cfg.steps // 10) == 0:
+            print(f"step {step}/{train_cfg.steps}: train loss {loss:.4f}", flush=True)
+    val = evaluate(model, batches.val_x, batches.val_y, data.kind)
+    Path(args.out).write_bytes(save_bytes(model, data, train_cfg, train_cfg.steps))
+    print(f"validation loss {val:.4f}; wrote {args.out}")
+    return 0
+
+
+def cmd_trace(args) -> int:
+    loaded = load_bytes(Path(args.model).read_bytes())
+    data = loaded.data
+    if args.text is not None:
+        if data.kind != "text":
+            raise ConfigError("--text is for text models; use --start/--length for a series")
+        seq = data.encode(args.text)
+    else:
+        n = len(data.ids) if data.kind == "text" else len(data.values)
+        start, length = args.start, min(args.length, 256)
+        if not 0 <= start < n - 2:
+            raise ConfigError(f"--start must be between 0 and {n - 3}")
+        seq = (data.ids if data.kind == "text" else data.normed)[start : start + length + 1]
+    trace = trace_sequence(loaded.model, data, seq)
+    Path(args.out).write_text(trace_csv(trace))
+    print(f"{trace.n_steps} steps x {trace.n_layers} layer(s) x {trace.n_units} units -> {args.out}")
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from .bundle import regenerate
+    regenerate(args.only)
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lstm_demo.cli", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("bundle", help="rebuild the bundled models in lstm_demo/bundled/")
+    b.add_argument("--only", nargs="*", help="keys to rebuild (default: all)")
+    t = sub.add_parser("train", help="train a model file from a preset, a .txt or a .csv")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset")
+    src.add_argument("--text", help="a UTF-8 text file")
+    src.add_argument("--csv", help="a CSV file (with --column)")
+    t.add_argument("--column")
+    t.add_argument("--cell", choices=list(CELLS), default="lstm")
+    t.add_argument("--hidden", type=int)
+    t.add_argument("--layers", type=int, default=1)
+    t.add_argument("--steps", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", required=True)
+    r = sub.add_parser("trace", help="export one sequence's trace as CSV")
+    r.add_argument("model")
+    r.add_argument("--text")
+    r.add_argument("--start", type=int, default=0)
+    r.add_argument("--length", type=int, default=128)
+    r.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    try:
+        return {"bundle": cmd_bundle, "train": cmd_train, "trace": cmd_trace}[args.cmd](args)
+    except (ConfigError, DataError, ModelFileError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
