@@ -1,34 +1,37 @@
-"""Home page: what an LSTM cell does, and where to start."""
+"""Home page: a trained model's gates at once, in guided scenes from the LSTM tutorials."""
 import streamlit as st
 
 from lstm_demo import ui
+from lstm_demo.ui import workshop
 
 ui.setup("Home")
+workshop.read_url_once()
+workshop.presenter_css()
+present = st.session_state.get("present", False)
 st.title("🧠 LSTM gate lab")
-st.markdown(
-    """
+if st.session_state.get("url_notice"):
+    st.warning(st.session_state.pop("url_notice"))
+if not present:
+    st.markdown(
+        """
 An **LSTM** reads a sequence one step at a time and carries a **cell state** *c* along — a conveyor belt that runs
-through every step with only small, controlled changes. Three **gates**, each a sigmoid valve between 0 (shut) and
-1 (open), decide at every step:
+through every step with only small, controlled changes. Three **gates**, sigmoid valves between 0 (shut) and 1
+(open), decide at every step: the **forget gate** *f* how much of the old cell to keep, the **input gate** *i* how
+much of the candidate *g* to write, the **output gate** *o* how much of the cell to show as the hidden state *h*:
+`c = f·c_prev + i·g`, `h = o·tanh(c)`. Because the cell state is *added to* rather than rewritten, an LSTM can carry
+"the subject was plural" across a long clause — *the cats, which already ate the fish, **were** full* — where a
+plain RNN forgets.
 
-| gate | symbol | question it answers |
-|---|---|---|
-| forget gate | *f* | how much of the old cell state to keep |
-| input gate | *i* | how much of the new candidate *g* (a tanh, −1…1) to write |
-| output gate | *o* | how much of the cell to show as the hidden state *h* |
-
-`c = f·c_prev + i·g` and `h = o·tanh(c)`. Because the cell state is *added to* rather than rewritten, an LSTM can
-carry "the subject was plural" across a long clause — *the cats, which already ate the fish, **were** full* —
-where a plain RNN tends to forget.
-
-Here you **train a small LSTM yourself**, live, and then **step through a sequence** and watch what the gates of
-*your* model actually do.
+Below, **trained models that ship with the app** walk through the tutorials' examples, one scene at a time. Then
+train your own.
 """
-)
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.page_link("pages/1_Train.py", label="1 · Train a model (about 30 s)", icon="🏋️")
-with c2:
-    st.page_link("pages/2_Step_through.py", label="2 · Step through its gates", icon="🔍")
-with c3:
-    st.page_link("pages/3_Long_memory.py", label="3 · Race an RNN, a GRU and an LSTM over a long gap", icon="🏁")
+    )
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.page_link("pages/1_Train.py", label="Train your own model (about 30 s)", icon="🏋️")
+    with c2:
+        st.page_link("pages/2_Step_through.py", label="Step through any sequence", icon="🔍")
+    with c3:
+        st.page_link("pages/3_Long_memory.py", label="Race an RNN, a GRU and an LSTM over a long gap", icon="🏁")
+workshop.scene_controls()
+workshop.scene_view()

@@ -227,6 +227,7 @@ class Experiment:
     job: TrainingJob | None = None
     trained_steps: int = 0
     runs: list = field(default_factory=list)  # finished JobViews, for the full loss history
+    origin: str = ""                          # "bundled:<key>" or "file:<name>" when not trained in this session
     _val: tuple = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -234,6 +235,7 @@ class Experiment:
         self.train_cfg = self.train_cfg.validate()
         if self.model is None:
             self.model = build_model(self.model_cfg, self.train_cfg.seed)
+        if self.optimizer is None:  # a loaded or bundled model gets a fresh optimiser to continue training
             self.optimizer = make_optimizer(self.model, self.train_cfg.lr)
 
     @property

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lstm_demo import ui
+from lstm_demo.ui import workshop
 from lstm_demo.config import CELLS
 
 ui.setup("Step through")
@@ -9,9 +10,12 @@ st.title("Step through the gates")
 
 ex = ui.experiment()
 if ex is None or (not ex.trained_steps and ex.job is None):
-    st.info("There is no trained model yet. Train one first — the default text model takes about 30 seconds.")
-    st.page_link("pages/1_Train.py", label="Go to Train", icon="🏋️")
-    st.stop()
+    ex = workshop.default_experiment()  # a bundled, trained model: real gates at once, no training needed
+    st.session_state.experiment = ex
+if ex.origin.startswith("bundled"):
+    st.info("You are looking at a model that ships with the app (trained on the agreement text). Train your own "
+            "on the Train page — it takes about 30 seconds — and it will appear here.")
+    st.page_link("pages/1_Train.py", label="Train your own", icon="🏋️")
 
 if ex.training:
     st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")

@@ -47,10 +47,12 @@ def test_home_page_explains_and_links():
     assert "forget gate" in at.markdown[0].value
 
 
-def test_step_through_without_model_says_what_to_do():
+def test_step_through_without_a_model_opens_a_bundled_one():
     at = new("pages/2_Step_through.py").run()
-    assert not at.exception
-    assert "no trained model" in at.info[0].value
+    assert not at.exception, at.exception
+    assert "ships with the app" in at.info[0].value
+    ex = at.session_state["experiment"]
+    assert ex.origin == "bundled:agreement" and at.session_state["trace_cache"][1].n_steps > 0
 
 
 @pytest.mark.parametrize("kind", ["text", "series"])

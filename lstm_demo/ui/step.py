@@ -114,8 +114,10 @@ PANELS = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over tim
           "whatif": "What if? (interventions)"}
 
 
-def step_view(ex, trace, memo_store: dict) -> None:
-    """Everything that follows the cursor, in one fragment: a step change reruns only this part."""
+def step_view(ex, trace, memo_store: dict, panels: bool = True, on_step=None) -> None:
+    """Everything that follows the cursor, in one fragment: a step change reruns only this part.
+
+    panels: show the "More views" switcher; on_step(step, unit): called on every run (the URL follows the view)."""
     playing = st.session_state.get("playing", False)
     interval = 1.0 / st.session_state.get("speed", 2)
 
@@ -127,6 +129,8 @@ def step_view(ex, trace, memo_store: dict) -> None:
             _tick(trace.n_steps, interval)
         step = cursor_ui(trace)
         layer, direction, unit, colour_by = cell_views.selectors_ui(trace)
+        if on_step is not None:
+            on_step(step, unit)
         _input_and_prediction(ex, trace, step, memo_store, layer, direction, unit, colour_by)
         left, right = st.columns([3, 2])
         with left:
@@ -138,7 +142,7 @@ def step_view(ex, trace, memo_store: dict) -> None:
                 what = "this hidden character" if trace.task == "masked" else "the next character"
                 st.altair_chart(charts.topk_chart(preds, trace.targets[step], what), width="stretch")
         panel = st.segmented_control("More views", list(PANELS), format_func=PANELS.get, key="panel",
-                                     default="heatmaps")
+                                     default="heatmaps") if panels else None
         if panel == "units":
             units = _units_ui(trace, layer, direction)
             if units:

@@ -224,7 +224,7 @@ def sync_experiment(data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> Exp
         if ex is None or ex.data is not data or ex.model_cfg != model_cfg:
             if ex is not None and ex.training:
                 return ex  # widgets are locked while training; never drop a running job here
-            if ex is not None and ex.trained_steps:
+            if ex is not None and ex.trained_steps and not ex.origin.startswith("bundled"):
                 what = "data" if ex.data is not data else "architecture"
                 st.session_state.notice = f"The {what} changed, so the model was reset to new random weights."
             ex = Experiment(data, model_cfg, train_cfg)

@@ -33,15 +33,18 @@ def _healthy(port: int, limit: float = 120) -> bool:
     return False
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def start_server(log):
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    return server, port
+
+
+def serve(log):
+    server, port = start_server(log)
     try:
         assert _healthy(port), log.read_text()
         yield f"http://127.0.0.1:{port}"
@@ -49,6 +52,17 @@ def app_url(tmp_path_factory):
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    yield from serve(tmp_path_factory.mktemp("server") / "streamlit.log")
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path_factory):
+    """A server that has served nothing yet: the test's request is its first."""
+    yield from serve(tmp_path_factory.mktemp("fresh_server") / "streamlit.log")
 
 
 @pytest.fixture(scope="session")

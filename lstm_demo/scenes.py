@@ -1,0 +1,115 @@
+"""Guided scenes for a workshop: each sets a bundled model, a sequence, a step and a unit, and says in two or three
+sentences what to notice. The unit and the numbers in the text are computed from the model, not written down, so
+the words stay true when the bundled models are rebuilt. No Streamlit here.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .explain import hypothesis_signal, rank_units
+from .trace import trace_sequence
+
+
+@dataclass(frozen=True)
+class Scene:
+    key: str
+    title: str
+    bundle: str               # lstm_demo.bundle key
+    text: str | None          # the sequence (text models)
+    series_points: int = 0    # series models: the last N points of the model's data sample
+    at: str | None = None     # text: the step is where this substring starts (its first character is the input)
+    offset: int = 0           # ... plus this many characters
+    unit_rule: str = "busiest"  # busiest | forget_drop | finder:<hypothesis> | memory
+    colour: str = "cell_state"
+    notice: str = ""          # what to notice; {placeholders} are filled from the model (see describe)
+
+
+SCENES = [
+    Scene("sentence_end", "The forget gate closes at a sentence end", "agreement",
+          "the cats, which already ate the fish, were full.\nthe dog was happy.\n", at=".\n", unit_rule="forget_drop",
+          colour="forget_gate",
+          notice="At the full stop the sentence is over: what the cell held about its subject is no longer needed. "
+                 "Unit u{unit}'s forget gate drops to {f_now:.2f} here (its average over the text is {f_mean:.2f}): "
+                 "the valve shuts and the conveyor belt is cleared for the next sentence. Watch the diagram's "
+                 "“kept” path thin."),
+    Scene("number_rides", "The subject's number rides the cell state", "memory_lstm",
+          "the cats and then near the old barn by a red tree after lunch with joy were.", at="were", offset=0,
+          unit_rule="memory", colour="cell_state",
+          notice="“cats” is plural, and the verb comes 11 words later. Unit u{unit}'s cell state was set at the "
+                 "subject and carried along the belt (c = {c_now:+.2f} at the verb); across 128 test sentences it "
+                 "separates plural from singular with correlation {r:+.2f}. The model puts {p_right:.0%} on the "
+                 "right letter, “{answer}”."),
+    Scene("quotes", "A unit that knows it is inside quotes", "brackets",
+          'go "up sun" a (we "it be") {hat "no so"} key "red [map up]" do\n', unit_rule="finder:quotes",
+          colour="cell_state", at='"', offset=1,
+          notice="Nobody told the model what a quote is. Yet unit u{unit}'s cell state follows “inside quotes” "
+                 "with correlation {r:+.2f} over this line: the colour of the text flips at every quote mark. "
+                 "It has to, to predict the closing quote."),
+    Scene("sine", "The cell state follows the phase of a sine", "sine", None, series_points=120,
+          unit_rule="busiest", colour="cell_state",
+          notice="The input is one number per step, yet to predict the next one the model must know whether the "
+                 "wave is going up or down. Unit u{unit}'s cell state swings with the wave, shifted in phase — it "
+                 "encodes where in the cycle we are."),
+    Scene("short_gap", "A short dependency: the plain RNN copes", "memory_rnn", "the cats were.", at="were",
+          unit_rule="busiest",
+          notice="“the cats were”: the verb comes right after the subject. A plain RNN, with no gates, gets it: "
+                 "it puts {p_right:.0%} on “{answer}”. Like “the colour of the sky is ___”, the clue is close."),
+    Scene("long_gap", "A long dependency: the plain RNN forgets", "memory_rnn",
+          "the cats and then near the old barn by a red tree after lunch with joy were.", at="were",
+          unit_rule="busiest",
+          notice="The same RNN, 11 words later: {p_right:.0%} on “{answer}” (a coin toss would give 50 %). Its state is squashed "
+                 "through tanh at every step and the subject's number has washed out (compare the LSTM in "
+                 "scene 2, same size and training). The Long-memory page measures why."),
+]
+
+
+def scene_step(scene: Scene, inputs: list) -> int:
+    if scene.at is None:
+        return len(inputs) - 1
+    text = "".join(c if isinstance(c, str) else "?" for c in inputs)
+    where = text.find(scene.at)
+    return int(np.clip((where if where >= 0 else 0) + scene.offset, 0, len(inputs) - 1))
+
+
+@torch.no_grad()
+def describe(scene: Scene, model, data, trace, step: int) -> dict:
+    """The scene's unit and the measured numbers its text quotes."""
+    names = trace.names
+    state = "cell_state" if "cell_state" in names else "hidden_state"
+    out = {}
+    if scene.unit_rule == "forget_drop":
+        f = trace.get("forget_gate")
+        unit = int(np.argmin(f[step] - f.mean(0)))
+        out.update(f_now=float(f[step, unit]), f_mean=float(f[:, unit].mean()))
+    elif scene.unit_rule.startswith("finder:"):
+        ranked = rank_units(trace.get(state), hypothesis_signal(scene.unit_rule.split(":", 1)[1], trace))
+        unit, out["r"] = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
+    elif scene.unit_rule == "memory":
+        from .memory import TASKS, remembering_unit
+        task = TASKS["agreement"]
+        rng = random.Random(777)
+        found = remembering_unit(model, task, data, [task.make(20, rng) for _ in range(128)])
+        unit, out["r"] = found["unit"], found["correlation"]
+    else:
+        unit = int(np.argmax(trace.get(state).std(0)))
+    out["unit"] = unit
+    out["c_now"] = float(trace.get(state)[step, unit])
+    if trace.kind == "text":
+        answer = trace.targets[step]
+        preds = trace.predictions[trace.predictions["step"] == step]
+        out.update(answer=answer, p_right=float(preds["actual_prob"].iloc[0]))
+    return out
+
+
+def scene_trace(scene: Scene, model, data):
+    """(trace, step) of a scene's sequence."""
+    if scene.text is not None:
+        seq = data.encode(scene.text)
+    else:
+        seq = data.normed[-scene.series_points - 1 :]
+    trace = trace_sequence(model, data, seq)
+    return trace, scene_step(scene, trace.inputs)

@@ -1,0 +1,133 @@
+"""Workshop mode: bundled models on the first screen, guided scenes, state in the URL, and a presenter view."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ..bundle import BUNDLES, DEFAULT_BUNDLE, load_bundle
+from ..jobs import Experiment
+from ..scenes import SCENES, describe, scene_trace
+from ..store import ModelFileError
+from .step import step_view
+
+# what the URL may carry, and how to read each value (anything else is ignored)
+URL_KEYS = ("scene", "step", "unit", "present")
+
+PRESENTER_CSS = """
+<style>
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none}
+  .block-container {padding-top: 1.5rem; max-width: 100% !important}
+  .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"] {font-size: 1.45rem !important; line-height: 1.5}
+  h1 {font-size: 2.6rem !important} h3 {font-size: 1.9rem !important}
+  .st-key-prev, .st-key-next, .st-key-play, .st-key-speed, .st-key-step, .st-key-scene_prev, .st-key-scene_next,
+  .st-key-controls, .st-key-selectors {display: none !important}
+  .katex {font-size: 1.6em !important}
+</style>
+"""
+
+
+def _int(value, lo: int, hi: int) -> int | None:
+    try:
+        v = int(str(value))
+    except ValueError:
+        return None
+    return v if lo <= v <= hi else None
+
+
+def read_url_once() -> None:
+    """On a session's first run, take scene / step / unit / present from the link; bad values are ignored, said."""
+    if st.session_state.get("url_read"):
+        return
+    st.session_state.url_read = True
+    params = st.query_params
+    scene = _int(params.get("scene", "1"), 1, len(SCENES))
+    if scene is None:
+        st.session_state.url_notice = (f"The link asks for scene {params.get('scene')!r}, which does not exist; "
+                                       f"showing scene 1 of {len(SCENES)}.")
+        scene = 1
+    st.session_state.scene = scene
+    st.session_state.present = params.get("present") in ("1", "true", "yes")
+    st.session_state.url_step = _int(params.get("step", ""), 0, 10_000)
+    st.session_state.url_unit = _int(params.get("unit", ""), 0, 10_000)
+
+
+def write_url(step: int, unit: int) -> None:
+    wanted = {"scene": str(st.session_state.scene), "step": str(step), "unit": str(unit)}
+    if st.session_state.get("present"):
+        wanted["present"] = "1"
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def presenter_css() -> None:
+    if st.session_state.get("present"):
+        st.html(PRESENTER_CSS)  # our own static CSS; no visitor text goes into HTML
+
+
+def _go(delta: int) -> None:
+    st.session_state.scene = (st.session_state.scene - 1 + delta) % len(SCENES) + 1
+    st.session_state.pop("scene_applied", None)
+
+
+def _toggle_present() -> None:
+    st.session_state.present = not st.session_state.get("present", False)
+
+
+def scene_controls() -> None:
+    c1, c2, c3, c4 = st.columns([2, 2, 3.5, 2], vertical_alignment="center")
+    c1.button("Previous scene", key="scene_prev", on_click=_go, args=(-1,), shortcut="PageUp",
+              icon=":material/skip_previous:", help="Keyboard or clicker: PageUp")
+    c2.button("Next scene", key="scene_next", on_click=_go, args=(1,), shortcut="PageDown",
+              icon=":material/skip_next:", help="Keyboard or clicker: PageDown")
+    c3.markdown(f"Scene **{st.session_state.scene}** of {len(SCENES)} · ← → move through time")
+    c4.button("Exit presenter view" if st.session_state.get("present") else "Presenter view", key="present_toggle",
+              on_click=_toggle_present, shortcut="Escape" if st.session_state.get("present") else None,
+              icon=":material/slideshow:", help="Large type, controls hidden; PageUp/PageDown change scenes, "
+                                                "← → step. Esc leaves it.")
+
+
+def _bundled(key: str):
+    """This session's copy of a bundled model, loaded once (each visitor has their own module)."""
+    cache = st.session_state.setdefault("bundled", {})
+    if key not in cache:
+        loaded = load_bundle(key)
+        cache[key] = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model,
+                                trained_steps=loaded.steps, origin=f"bundled:{key}")
+    return cache[key]
+
+
+def scene_view() -> None:
+    """The current scene: its words, then the step-through view of its model and sequence."""
+    scene = SCENES[st.session_state.scene - 1]
+    try:
+        ex = _bundled(scene.bundle)
+    except (ModelFileError, OSError) as e:
+        st.error(f"The bundled model for this scene could not be loaded ({e}). Rebuild them with "
+                 "`python -m lstm_demo.cli bundle`.")
+        return
+    key = ("scene", scene.key)
+    cache = st.session_state.get("trace_cache")
+    if cache is None or cache[0] != key:
+        trace, step = scene_trace(scene, ex.model, ex.data)
+        facts = describe(scene, ex.model, ex.data, trace, step)
+        seq = ex.data.encode(scene.text) if scene.text is not None else ex.data.normed[-scene.series_points - 1 :]
+        cache = (key, trace, {"model": ex.model, "seq": seq, "mask": None, "facts": facts, "scene_step": step})
+        st.session_state.trace_cache = cache
+    _, trace, memo = cache
+    facts = memo["facts"]
+    if st.session_state.get("scene_applied") != scene.key:  # entering a scene sets its step, unit and colour
+        st.session_state.scene_applied = scene.key
+        url_step, url_unit = st.session_state.pop("url_step", None), st.session_state.pop("url_unit", None)
+        st.session_state.step = min(url_step, trace.n_steps - 1) if url_step is not None else memo["scene_step"]
+        unit = url_unit if url_unit is not None and url_unit < trace.n_units else facts["unit"]
+        st.session_state[f"focus_{trace.n_units}"] = unit
+        st.session_state[f"colour_{trace.cell}"] = scene.colour if scene.colour in trace.names else "hidden_state"
+        st.session_state.playing = False
+    st.subheader(f"{st.session_state.scene} · {scene.title}")
+    st.markdown(scene.notice.format(**facts))
+    st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained {ex.trained_steps:,} steps).")
+    step_view(ex, trace, memo, panels=not st.session_state.get("present"), on_step=write_url)
+
+
+def default_experiment() -> Experiment:
+    """The model a visitor sees before training one: the default bundle."""
+    return _bundled(DEFAULT_BUNDLE)

@@ -1,0 +1,59 @@
+"""Workshop mode in Chromium: gates on the first screen, a shared link on a fresh server, presenter keys."""
+import re
+import time
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
+
+from conftest import assert_no_exception, settle
+
+
+def url_params(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_home_shows_trained_gates_without_a_click(app_url, page):
+    t0 = time.monotonic()
+    page.goto(app_url)
+    page.get_by_text(re.compile("The forget gate keeps")).wait_for(timeout=60_000)  # the diagram's words
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    print(f"home page: gates visible {time.monotonic() - t0:.2f} s after the request")
+    expect(page.get_by_text("1 · The forget gate closes at a sentence end")).to_be_visible()
+    expect(page.locator(".katex").first).to_contain_text("kept")
+    settle(page)
+    assert_no_exception(page)
+
+
+def test_shared_link_reopens_scene_step_and_unit_on_a_fresh_server(fresh_app_url, page):
+    page.goto(fresh_app_url + "/?scene=2&step=30&unit=5")  # the first request this server ever gets
+    page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=60_000)
+    settle(page)
+    expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value("u5")
+    expect(page.get_by_text(re.compile(r"^Step 30: input"))).to_be_visible()
+    assert url_params(page) == {"scene": "2", "step": "30", "unit": "5"}
+    page.goto(fresh_app_url + "/?scene=99")  # a bad link says so and falls back
+    page.get_by_text(re.compile("showing scene 1")).wait_for(timeout=30_000)
+    assert_no_exception(page)
+
+
+def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
+    page.goto(app_url + "/?present=1")
+    page.get_by_text("1 · The forget gate closes at a sentence end").wait_for(timeout=60_000)
+    settle(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("Next scene"))).to_be_hidden()  # controls hidden …
+    page.locator("body").press("PageDown")  # … but the clicker's keys work
+    page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=30_000)
+    settle(page)
+    step = int(url_params(page)["step"])
+    page.locator("body").press("ArrowRight")
+    settle(page)
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{step + 1}'",
+                           timeout=15_000)
+    page.locator("body").press("PageUp")
+    page.get_by_text("1 · The forget gate closes at a sentence end").wait_for(timeout=30_000)
+    assert url_params(page)["present"] == "1"
+    page.locator("body").press("Escape")
+    settle(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    assert_no_exception(page)
