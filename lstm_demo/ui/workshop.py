@@ -19,7 +19,8 @@ PRESENTER_CSS = """
   .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"] {font-size: 1.45rem !important; line-height: 1.5}
   h1 {font-size: 2.6rem !important} h3 {font-size: 1.9rem !important}
   .st-key-prev, .st-key-next, .st-key-play, .st-key-speed, .st-key-step, .st-key-scene_prev, .st-key-scene_next,
-  .st-key-controls, .st-key-selectors {display: none !important}
+  [class*="st-key-focus_"], [class*="st-key-colour_"], [class*="st-key-layer_"], .st-key-direction
+    {display: none !important}
   .katex {font-size: 1.6em !important}
 </style>
 """
