@@ -22,12 +22,28 @@ _SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
 _QUEUE: list = []            # jobs waiting for a slot, oldest first (shown to the visitor as a queue position)
 _QUEUE_LOCK = threading.Lock()
 SNAPSHOT_EVERY = 0.5         # seconds between copies of the weights for previews (and the last good weights)
+GONE_GRACE = 5.0             # a visitor whose browser is disconnected this long has left: their job stops
 
 
 def configure_torch(threads: int = 1) -> None:
     """Intra-op threads are process-wide; one per job is fastest on 2 cores once two jobs run (measured)."""
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def visitor_gone(job) -> bool:
+    """True once job.alive() has said False for GONE_GRACE seconds in a row (a brief reconnect is not leaving)."""
+    if job.alive is None:
+        return False
+    try:
+        here = job.alive()
+    except Exception:  # the check must never kill the job by itself
+        here = True
+    if here:
+        job._gone_since = None
+        return False
+    job._gone_since = job._gone_since or time.monotonic()
+    return time.monotonic() - job._gone_since > GONE_GRACE
 
 
 @dataclass
@@ -50,8 +66,11 @@ class JobView:
 
 
 class TrainingJob:
-    def __init__(self, model, optimizer, batches: Batches, cfg: TrainConfig, kind: str, start_step: int = 0):
+    def __init__(self, model, optimizer, batches: Batches, cfg: TrainConfig, kind: str, start_step: int = 0,
+                 alive=None):
         self.model, self.optimizer, self.batches, self.cfg, self.kind = model, optimizer, batches, cfg, kind
+        self.alive = alive        # () -> bool: is the visitor's browser still connected? (the UI supplies it)
+        self._gone_since = None
         self.lock = threading.Lock()
         self._stop = threading.Event()
         self._running = threading.Event()     # cleared while paused
@@ -144,7 +163,7 @@ class TrainingJob:
                     _QUEUE.remove(self)
 
     def _abandoned(self) -> bool:
-        return time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
+        return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
 
     def _train(self):
         end_step = self.start_step + self.cfg.steps
@@ -153,12 +172,12 @@ class TrainingJob:
             if not self._running.is_set():
                 self._running.wait(0.2)
                 if self._abandoned():
-                    return self._finish("stopped", "Stopped: nobody was watching this training any more.")
+                    return self._finish("stopped", "Stopped: the visitor left.")
                 continue
             if self._stop.is_set():
                 return self._finish("stopped", f"Stopped at step {self.step}.")
             if self._abandoned():
-                return self._finish("stopped", "Stopped: nobody was watching this training any more.")
+                return self._finish("stopped", "Stopped: the visitor left.")
             if self.seconds > LIMITS.max_wall_seconds:
                 return self._finish("stopped", f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s.")
             if self._pending_lr is not None:
@@ -228,6 +247,7 @@ class Experiment:
     trained_steps: int = 0
     runs: list = field(default_factory=list)  # finished JobViews, for the full loss history
     origin: str = ""                          # "bundled:<key>" or "file:<name>" when not trained in this session
+    alive: object = field(default=None, repr=False)  # () -> bool from the UI: the visitor is still connected
     _val: tuple = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -257,7 +277,8 @@ class Experiment:
         for group in self.optimizer.param_groups:
             group["lr"] = train_cfg.lr
         self.train_cfg = train_cfg
-        self.job = TrainingJob(self.model, self.optimizer, batches, train_cfg, self.kind, self.trained_steps).start()
+        self.job = TrainingJob(self.model, self.optimizer, batches, train_cfg, self.kind, self.trained_steps,
+                               alive=self.alive).start()
         return self.job
 
     def finish_job(self) -> JobView | None:

@@ -26,7 +26,7 @@ import torch
 from .config import CELLS, LIMITS, ConfigError, ModelConfig
 from .data import TextData
 from .explain import rank_units
-from .jobs import _QUEUE, _QUEUE_LOCK, _SLOTS
+from .jobs import _QUEUE, _QUEUE_LOCK, _SLOTS, visitor_gone
 from .models import build_model
 from .trace import _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
 from .train import IGNORE, loss_of, make_optimizer
@@ -241,8 +241,9 @@ class Race:
     """Train an RNN, a GRU and an LSTM of similar size on the same batches, one step each in turn, in one thread
     (one of the process's training slots). Results land in `results` when done."""
 
-    def __init__(self, cfg: RaceConfig):
+    def __init__(self, cfg: RaceConfig, alive=None):
         self.cfg = cfg.validate()
+        self.alive, self._gone_since = alive, None  # () -> bool from the UI: is the visitor still connected?
         self.task = TASKS[cfg.task]
         self.data = task_data(self.task) if self.task.kind == "text" else None
         lstm_params = build_model(model_config(self.task, self.data, "lstm", cfg.lstm_hidden)).n_params()
@@ -281,6 +282,9 @@ class Race:
     def join(self, timeout=None):
         self.thread.join(timeout)
 
+    def _abandoned(self) -> bool:
+        return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
+
     def histories(self) -> pd.DataFrame:
         with self.lock:
             rows = [(cell, s, l) for cell, r in self.racers.items() for s, l in r.history]
@@ -292,7 +296,7 @@ class Race:
     def _run(self):
         try:
             while not _SLOTS.acquire(timeout=0.2):
-                if self._stop.is_set() or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout:
+                if self._stop.is_set() or self._abandoned():
                     return self._finish("stopped", "Stopped while waiting in the queue.")
             try:
                 with _QUEUE_LOCK:
@@ -316,8 +320,8 @@ class Race:
         for step in range(1, self.cfg.steps + 1):
             if self._stop.is_set():
                 return self._finish("stopped", f"Stopped at step {self.step}.")
-            if time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout:
-                return self._finish("stopped", "Stopped: nobody was watching this race any more.")
+            if self._abandoned():
+                return self._finish("stopped", "Stopped: the visitor left.")
             if time.monotonic() - started > LIMITS.max_wall_seconds:
                 return self._finish("stopped", f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s.")
             x, y = encode_batch(self.task, train_examples(self.task, self.cfg, rng), self.data)  # same batch for all

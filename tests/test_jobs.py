@@ -83,3 +83,24 @@ def test_visitors_do_not_share_models():
     wait(a.start(a.train_cfg))
     assert a.model is not b.model
     assert not torch.equal(a.model.rnn.weight_hh_l0, b.model.rnn.weight_hh_l0)
+
+
+def test_a_job_stops_within_seconds_once_its_visitor_is_gone():
+    """The UI passes alive(): Streamlit's 'is this session still connected'. A brief reconnect is not leaving."""
+    connected = {"now": True}
+    ex = Experiment(DATA, MODEL, replace(TRAIN, steps=5000))
+    ex.alive = lambda: connected["now"]
+    with mock.patch.object(jobs, "GONE_GRACE", 0.3):
+        job = ex.start(ex.train_cfg)
+        time.sleep(0.3)
+        connected["now"] = False  # the tab was closed (the page's polling also stops: no touch() any more)
+        time.sleep(0.1)
+        connected["now"] = True   # … and came back within the grace period: keeps going
+        time.sleep(0.5)
+        assert job.view().status == "running"
+        connected["now"] = False
+        t0 = time.monotonic()
+        while job.view().active and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+    view = job.view()
+    assert view.status == "stopped" and "visitor left" in view.message and view.step < 5000

@@ -30,3 +30,15 @@ def memo(store: dict, key, build):
     if key not in store:
         store[key] = build()
     return store[key]
+
+
+def visitor_alive():
+    """A check the training thread can call: is this visitor's browser still connected? (None outside a server,
+    e.g. in AppTest.) Streamlit marks a session inactive as soon as its websocket closes."""
+    from streamlit.runtime import Runtime, exists
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    if ctx is None or not exists():
+        return None
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)

@@ -8,6 +8,7 @@ from .. import charts
 from ..config import ConfigError, TrainConfig
 from ..jobs import Experiment
 from ..memory import TASKS, Race, RaceConfig, summary
+from .common import visitor_alive
 
 DEFAULT = RaceConfig()
 
@@ -40,7 +41,7 @@ def _start(cfg: RaceConfig) -> None:
     if old is not None:
         old.stop()
     try:
-        st.session_state.race = Race(cfg).start()
+        st.session_state.race = Race(cfg, alive=visitor_alive()).start()
     except ConfigError as e:
         st.session_state.lab_notice = f"Could not start: {e}"
 

@@ -17,7 +17,7 @@ from ..explain import gate_saturation
 from ..jobs import Experiment
 from ..predict import fill_in, forecast_validation, generate_text
 from ..trace import GATES, default_mask
-from .common import experiment
+from .common import experiment, visitor_alive
 
 OWN = "__own__"
 
@@ -294,6 +294,7 @@ def controls_ui(ex: Experiment, train_cfg: TrainConfig) -> None:
 
 
 def _start(ex: Experiment, train_cfg: TrainConfig) -> None:
+    ex.alive = visitor_alive()  # the job stops within seconds once this visitor's browser is gone
     try:
         ex.start(train_cfg)
     except (ConfigError, DataError) as e:
