@@ -43,6 +43,23 @@ def with_data(spec: dict, **frames: pd.DataFrame) -> dict:
     return {**spec, "datasets": {**spec.get("datasets", {}), **frames}}  # keep Altair's inline datasets
 
 
+def plain_spec(spec: dict) -> dict:
+    """A spec with its named datasets as plain records (JSON), for rendering outside the browser."""
+    return {**spec, "datasets": {k: (v.to_dict("records") if isinstance(v, pd.DataFrame) else v)
+                                 for k, v in spec.get("datasets", {}).items()}}
+
+
+def render(spec: dict, fmt: str) -> bytes:
+    """PNG (2x, for slides) or SVG bytes of a spec with data attached (vl-convert, no browser needed)."""
+    import vl_convert as vlc
+    spec = plain_spec(spec)
+    if "width" not in spec and "facet" not in spec:
+        spec["width"] = 640  # "container" width has no meaning outside a page
+    if fmt == "png":
+        return vlc.vegalite_to_png(spec, scale=2)
+    return vlc.vegalite_to_svg(spec).encode()
+
+
 def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
     """Gates 0…1 sequential; g and h −1…1 diverging; c diverging and symmetric around 0."""
     if quantity in SIGMOID_GATES:

@@ -19,7 +19,7 @@ def trace_csv(trace) -> str:
     """The tidy trace (step, layer, direction, unit, quantity, value, input) as CSV text."""
     frame = trace.to_frame()
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):  # pandas 3 has a str dtype
             frame[col] = frame[col].map(neutralise)
     return frame.to_csv(index=False)
 

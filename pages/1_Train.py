@@ -21,6 +21,7 @@ if ex is None:
 st.subheader("3 · Training")
 ui.controls_ui(ex, train_cfg)
 ui.live_panel(ex)
+ui.model_file_ui(ex)
 if ex.trained_steps or ex.job is not None:
     st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon="🔍")
 ui.scoreboard_ui()

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lstm_demo import ui
-from lstm_demo.ui import workshop
+from lstm_demo.ui import exports, workshop
 from lstm_demo.config import CELLS
 
 ui.setup("Step through")
@@ -29,3 +29,4 @@ if chosen is None:
     st.stop()
 trace, memo = ui.get_trace(ex, chosen[1], chosen[2])
 ui.step_view(ex, trace, memo)
+exports.exports_ui(ex, trace)

@@ -10,4 +10,5 @@ Per-visitor objects live in st.session_state only; st.cache_data holds just the 
 """
 from .common import experiment, setup, show_chart  # noqa: F401
 from .step import get_trace, sequence_ui, step_view  # noqa: F401
-from .train import controls_ui, data_ui, live_panel, scoreboard_ui, settings_ui, sync_experiment  # noqa: F401
+from .train import (controls_ui, data_ui, live_panel, model_file_ui, scoreboard_ui, settings_ui,  # noqa: F401
+                    sync_experiment)

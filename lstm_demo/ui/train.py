@@ -16,10 +16,12 @@ from ..data import (SERIES_PRESETS, TEXT_PRESETS, DataError, TextData, decode_te
 from ..explain import gate_saturation
 from ..jobs import Experiment
 from ..predict import fill_in, forecast_validation, generate_text
+from ..store import ModelFileError, load_bytes, save_bytes
 from ..trace import GATES, default_mask
 from .common import experiment, visitor_alive
 
 OWN = "__own__"
+FILE = "__file__"  # data that came inside an opened model file
 
 
 # --- data --------------------------------------------------------------------------------------------------------
@@ -40,21 +42,39 @@ def data_ui(locked: bool):
     kind = st.radio("Kind of data", ["text", "series"], horizontal=True, key="kind", disabled=locked,
                     format_func={"text": "Text (next character)", "series": "Time series (next value)"}.get)
     if kind == "text":
-        options = list(TEXT_PRESETS) + [OWN]
-        label = lambda k: "Your own text (paste or upload)" if k == OWN else TEXT_PRESETS[k][0]
+        options = list(TEXT_PRESETS) + [OWN] + _file_option("text")
+        label = lambda k: ("Your own text (paste or upload)" if k == OWN else _file_label() if k == FILE
+                           else TEXT_PRESETS[k][0])
         source = st.selectbox("Text", options, format_func=label, key="text_source", disabled=locked)
-        chosen = _own_text_ui(locked) if source == OWN else ("text", source, lambda: _text_preset(source))
+        chosen = (_own_text_ui(locked) if source == OWN else _file_source() if source == FILE
+                  else ("text", source, lambda: _text_preset(source)))
     else:
-        options = list(SERIES_PRESETS) + [OWN]
-        label = lambda k: "Your own CSV file" if k == OWN else SERIES_PRESETS[k][0]
+        options = list(SERIES_PRESETS) + [OWN] + _file_option("series")
+        label = lambda k: ("Your own CSV file" if k == OWN else _file_label() if k == FILE
+                           else SERIES_PRESETS[k][0])
         source = st.selectbox("Series", options, format_func=label, key="series_source", disabled=locked)
-        chosen = _own_csv_ui(locked) if source == OWN else ("series", source, lambda: _series_preset(source))
+        chosen = (_own_csv_ui(locked) if source == OWN else _file_source() if source == FILE
+                  else ("series", source, lambda: _series_preset(source)))
     if chosen is not None and not locked:
         _activate(*chosen)
     data = st.session_state.get("data")
     if data is not None:
         _data_summary(data)
     return data
+
+
+def _file_option(kind: str) -> list:
+    data = st.session_state.get("file_data")
+    return [FILE] if data is not None and data.kind == kind else []
+
+
+def _file_label() -> str:
+    return f"Data saved in the model file: {st.session_state.file_data.name}"
+
+
+def _file_source():
+    data = st.session_state.file_data
+    return data.kind, FILE + st.session_state.loaded_sha, lambda: data
 
 
 def _activate(kind: str, ident: str, build) -> None:
@@ -168,6 +188,62 @@ def _saturation(ex: Experiment) -> None:
                    "bottom-left are gates that stay in between.")
 
 
+# --- model files --------------------------------------------------------------------------------------------------
+
+def _open_model_file() -> None:
+    """Upload callback (runs before the page, so it may set the widgets): a good file becomes the visitor's model
+    with its data and settings; a bad one changes nothing."""
+    upload = st.session_state.get("model_upload")
+    if upload is None:
+        return
+    raw = upload.getvalue()
+    sha = hashlib.sha1(raw).hexdigest()
+    ex = experiment()
+    if ex is not None and ex.training:
+        st.session_state.file_notice = ("error", "Stop the training before opening a model file. Nothing was changed.")
+        return
+    try:
+        loaded = load_bytes(raw)
+    except ModelFileError as e:
+        st.session_state.file_notice = ("error", f"{e} Nothing was changed.")
+        return
+    data, cfg, tc = loaded.data, loaded.model.cfg, loaded.train_cfg
+    kind = data.kind
+    k = lambda name: f"{kind}_{name}"
+    st.session_state.update({"loaded_sha": sha, "file_data": data, "kind": kind, f"{kind}_source": FILE,
+                             "data": data, "data_id": (kind, FILE + sha), k("cell"): cfg.cell,
+                             k("hidden"): cfg.hidden_size, k("layers"): cfg.num_layers, k("seq_len"): tc.seq_len,
+                             k("batch"): tc.batch_size, k("lr"): tc.lr, k("steps"): tc.steps, k("seed"): tc.seed,
+                             k("clip"): tc.grad_clip > 0})
+    if kind == "text":
+        st.session_state.update(text_task=cfg.task, text_bidir=cfg.bidirectional)
+    _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
+                               origin=f"file:{upload.name}"))
+    st.session_state.file_notice = ("success", f"Opened {upload.name}: {CELLS[cfg.cell]}, {cfg.num_layers} layer(s) × "
+                                               f"{cfg.hidden_size} units, trained {loaded.steps:,} steps. Continue "
+                                               "training here or step through it.")
+
+
+def model_file_ui(ex: Experiment) -> None:
+    """Download the model as .safetensors (weights + config, vocabulary, normalisation); open one to continue."""
+    with st.expander("Save or open a model file (.safetensors)", expanded=bool(st.session_state.get("file_notice"))):
+        notice = st.session_state.pop("file_notice", None)
+        if notice:
+            (st.error if notice[0] == "error" else st.success)(notice[1])
+        c1, c2 = st.columns(2)
+        trained = bool(ex.trained_steps) and not ex.training
+        name = "lstm-gate-lab-" + ex.model_cfg.cell + f"-{ex.trained_steps}steps.safetensors"
+        c1.download_button("Download this model", key="model_download", icon=":material/download:",
+                           data=lambda: save_bytes(ex.model, ex.data, ex.train_cfg, ex.trained_steps),
+                           file_name=name, mime="application/octet-stream", disabled=not trained,
+                           help="Weights in safetensors; config, vocabulary or normalisation and a sample of the "
+                                "data in its metadata. No pickle.")
+        c2.file_uploader("Open a model file saved here", type=["safetensors"], key="model_upload",
+                         on_change=_open_model_file, disabled=ex.training,
+                         help="Only files saved by this app; checked before anything is built. PyTorch .pt files "
+                              "are pickles and are never opened.")
+
+
 # --- model and training settings ---------------------------------------------------------------------------------
 
 def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
@@ -175,7 +251,11 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     st.subheader("2 · Model and training")
     kind = data.kind
     model_default, train_default = DEFAULTS[kind]
+    ex = experiment()
+    if ex is not None and ex.origin.startswith("file") and ex.kind == kind:  # keep an opened model's embedding
+        model_default = replace(model_default, embed_size=ex.model_cfg.embed_size)
     k = lambda name: f"{kind}_{name}"  # separate widget state per kind so each keeps its own defaults
+    with_current = lambda name, options: sorted(set(options) | {st.session_state.get(k(name), options[0])})
     c1, c2, c3, c4 = st.columns(4)
     cell = c1.selectbox("Cell type", list(CELLS), format_func=CELLS.get, key=k("cell"), disabled=training,
                         help="LSTM: gates and a cell state. GRU: two gates, no separate cell state. Plain RNN: "
@@ -193,16 +273,20 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
                                          "for next-character prediction it would see the answer.")
         bidirectional = bidirectional and task == "masked"
     c1, c2, c3, c4 = st.columns(4)
-    hidden = c1.select_slider("Hidden units", [4, 8, 16, 32, 64, 96, 128, 192, 256], model_default.hidden_size,
+    hidden = c1.select_slider("Hidden units", with_current("hidden", [4, 8, 16, 32, 64, 96, 128, 192, 256]),
+                              model_default.hidden_size,
                               key=k("hidden"), disabled=training)
     layers = c2.select_slider("Layers", [1, 2, 3], model_default.num_layers, key=k("layers"), disabled=training)
-    seq_len = c3.select_slider("Sequence length (steps per window)", [8, 16, 32, 64, 100, 128, 200, 256],
+    seq_len = c3.select_slider("Sequence length (steps per window)",
+                               with_current("seq_len", [8, 16, 32, 64, 100, 128, 200, 256]),
                                train_default.seq_len, key=k("seq_len"), disabled=training)
-    batch = c4.select_slider("Batch size", [1, 4, 8, 16, 32, 64, 128], train_default.batch_size, key=k("batch"),
+    batch = c4.select_slider("Batch size", with_current("batch", [1, 4, 8, 16, 32, 64, 128]), train_default.batch_size,
+                             key=k("batch"),
                              disabled=training)
     c1, c2, c3, c4 = st.columns(4)
-    lr = c1.select_slider("Learning rate (can change while training)", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2,
-                                                                        2e-2, 3e-2], train_default.lr, key=k("lr"))
+    lr = c1.select_slider("Learning rate (can change while training)",
+                          with_current("lr", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2]), train_default.lr,
+                          key=k("lr"))
     steps = c2.number_input("Steps per run", 10, LIMITS.max_steps, train_default.steps, step=100, key=k("steps"),
                             disabled=training)
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key=k("seed"), disabled=training)
