@@ -101,6 +101,9 @@ def read_csv(raw: bytes) -> pd.DataFrame:
     if not text.strip():
         raise DataError("The CSV file is empty.")
     sep = _sniff_separator(text)
+    header = text.split("\n", 1)[0]
+    if header.count(sep) >= 1000:  # refuse before pandas builds a frame 200,000 columns wide
+        raise DataError(f"The CSV has {header.count(sep) + 1:,} columns; at most 1,000 are accepted.")
     try:
         # European CSVs pair ';' with decimal commas ("1,5")
         df = pd.read_csv(io.StringIO(text), sep=sep, decimal="," if sep == ";" else ".",
@@ -173,8 +176,11 @@ class SeriesData:
             raise DataError(f"The series has {len(v):,} points; the limit is {LIMITS.max_series_len:,}.")
         if not np.isfinite(v).all():
             raise DataError("The series contains NaN or infinite values.")
-        std = float(v.std())
-        if not std > 1e-12 * max(1.0, abs(float(v.mean()))) or not math.isfinite(std):
+        with np.errstate(over="ignore", invalid="ignore"):
+            std = float(v.std())
+        if not math.isfinite(std):
+            raise DataError("The values are too large to work with (their spread overflows); rescale the column.")
+        if not std > 1e-12 * max(1.0, abs(float(v.mean()))):
             raise DataError("The series is constant; there is nothing to forecast.")
         if self.norm is not None:
             mean, std = (float(x) for x in self.norm)

@@ -174,3 +174,38 @@ def test_long_memory_lab_race_and_open_the_unit(app_url, page):
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value(unit)
     expect(page.get_by_label("Your text (characters the model knows)")).to_have_value(re.compile(r"^the .* (was|were)\.$"))
     assert_no_exception(page)
+
+
+def test_save_reopen_and_step_through_a_model_file(app_url, page, tmp_path):
+    page.goto(app_url + "/Train")
+    settle(page)
+    train(page, steps=30)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile("Download this model")).click()
+    path = tmp_path / "model.safetensors"
+    dl.value.save_as(path)
+    assert path.stat().st_size > 1000
+
+    page.goto(app_url + "/Train")  # a new session: the model is gone until the file is opened
+    settle(page)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
+        .set_input_files(str(path))
+    page.get_by_text(re.compile(r"Opened model\.safetensors: LSTM, 1 layer\(s\) × 128 units, trained 30 steps")) \
+        .wait_for(timeout=30_000)
+    settle(page)
+    expect(page.get_by_role("button", name=re.compile(r"Continue \(\+30 steps\)"))).to_be_visible()
+    go_to_step_through(page)
+    expect(page.get_by_text(re.compile("trained 30 steps on Agreement"))).to_be_visible()
+    assert_no_exception(page)
+
+    bad = tmp_path / "evil.safetensors"
+    bad.write_bytes(b"\x80\x04\x95" + b"not a model" * 10)  # a pickle's first bytes
+    page.goto(app_url + "/Train")
+    settle(page)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
+        .set_input_files(str(bad))
+    page.get_by_text(re.compile("Nothing was changed")).wait_for(timeout=30_000)
+    assert_no_exception(page)
