@@ -195,3 +195,46 @@ def test_long_memory_race_then_open_the_remembering_unit():
     assert ex.model is race.racers["lstm"].model and at.session_state[f"focus_{ex.model_cfg.hidden_size}"] == unit
     trace = at.session_state["trace_cache"][1]
     assert "".join(trace.inputs) + trace.targets[-1] == race.results["unit"]["sentence"]
+
+
+def _everything_shown(at) -> str:
+    """All text the session renders plus a dump of its session state."""
+    parts = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+    walk(at._tree)
+    state = at.session_state
+    parts += [f"{k}={state[k]!r}" for k in state]
+    return "\n".join(parts)
+
+
+def test_two_visitors_never_see_each_others_data_model_or_trace():
+    secret = "zebra quartz ovulation mnemonic " * 40
+    a = new("pages/1_Train.py").run()
+    a.selectbox(key="text_source").set_value("__own__").run()
+    a.text_area(key="own_text_area").input(secret)
+    next(b for b in a.get("button") if "Use this text" in str(b.proto.label)).click().run()
+    small_settings(a)
+    a = train_until_done(a)
+    a_step = a.switch_page("pages/2_Step_through.py").run()
+    assert not a_step.exception, a_step.exception
+    ex_a = a_step.session_state["experiment"]
+    assert ex_a.data.text == secret and "zebra" in _everything_shown(a_step)
+
+    b = new("pages/1_Train.py").run()  # a second visitor, same process, at the same time
+    small_settings(b)
+    b = train_until_done(b)
+    b_step = b.switch_page("pages/2_Step_through.py").run()
+    ex_b = b_step.session_state["experiment"]
+    assert ex_b is not ex_a and ex_b.model is not ex_a.model and ex_b.data is not ex_a.data
+    assert not set(ex_a.model.state_dict().values()) & set(ex_b.model.state_dict().values())
+    shown_b = _everything_shown(b_step)
+    assert "zebra" not in shown_b and "quartz" not in shown_b
+    assert b_step.session_state["trace_cache"][1] is not a_step.session_state["trace_cache"][1]
+    home_b = b.switch_page("app.py").run()
+    assert "zebra" not in _everything_shown(home_b)

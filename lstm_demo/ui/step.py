@@ -52,8 +52,11 @@ def sequence_ui(ex):
                 return f"your text {text[:20]!r}…", seq[:-1] if not masked else seq, mask
             except DataError as e:
                 st.error(f"{e} Showing a validation sample instead.")
-        length = c2.slider("Length (steps)", 8, max_len, min(128, max_len), key="seq_len_text")
-        start = c2.slider("Start in the validation text", 0, len(val) - length - 1, 0, key="seq_start_text")
+        length = c2.slider("Length (steps)", 8, max_len, min(128, max_len), key="seq_len_text") \
+            if max_len > 8 else max_len
+        last_start = len(val) - length - 1
+        start = c2.slider("Start in the validation text", 0, last_start, 0, key="seq_start_text") \
+            if last_start > 0 else 0  # a short text: the sample is the whole validation part
         mask = default_mask(length, seed=start) if masked else None
         return f"validation text from position {start}", val[start : start + length + 1], mask
     c1.markdown("**Range of the series**")
