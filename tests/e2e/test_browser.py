@@ -144,7 +144,7 @@ def test_gru_bidirectional_fill_in(app_url, page):
     expect(page.get_by_text("Runs so far")).to_be_visible()
     go_to_step_through(page)
     expect(page.get_by_text(re.compile("Model: GRU, bidirectional"))).to_be_visible()
-    page.get_by_text("backward", exact=True).click()
+    page.get_by_role("radiogroup", name="Direction").get_by_text("backward").click()
     settle(page)
     page.get_by_role("button", name=re.compile("Next")).click()
     settle(page)
