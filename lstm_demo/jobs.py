@@ -8,6 +8,7 @@ and one torch thread per job so two concurrent jobs do not thrash two cores.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,15 @@ def configure_torch(threads: int = 1) -> None:
     """Intra-op threads are process-wide; one per job is fastest on 2 cores once two jobs run (measured)."""
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def lower_priority() -> None:
+    """Run the calling (training) thread at a lower CPU priority: when the box is busy, visitors' page reruns go
+    first (Linux lets one thread be niced; elsewhere this does nothing)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 def visitor_gone(job) -> bool:
@@ -138,6 +148,7 @@ class TrainingJob:
             return _QUEUE.index(self) + 1 if self in _QUEUE else 0
 
     def _run(self):
+        lower_priority()
         try:
             if not self._wait_for_slot():
                 return

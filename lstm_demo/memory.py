@@ -26,7 +26,7 @@ import torch
 from .config import CELLS, LIMITS, ConfigError, ModelConfig
 from .data import TextData
 from .explain import rank_units
-from .jobs import _QUEUE, _QUEUE_LOCK, _SLOTS, visitor_gone
+from .jobs import _QUEUE, _QUEUE_LOCK, _SLOTS, lower_priority, visitor_gone
 from .models import build_model
 from .trace import _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
 from .train import IGNORE, loss_of, make_optimizer
@@ -294,6 +294,7 @@ class Race:
         return {cell: (r.model.cfg.hidden_size, r.model.n_params()) for cell, r in self.racers.items()}
 
     def _run(self):
+        lower_priority()
         try:
             while not _SLOTS.acquire(timeout=0.2):
                 if self._stop.is_set() or self._abandoned():

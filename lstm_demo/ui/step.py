@@ -72,6 +72,19 @@ def sequence_ui(ex):
     return f"points {lo}…{hi}", data.normed[lo : hi + 1], None
 
 
+def heatmap_specs(trace) -> dict:
+    """The heatmap specs of a one-layer, one-direction trace, keyed as step_view memoises them."""
+    return {("heat_spec", q, 0, 0): charts.heatmap_spec(q, 0, trace.get(q), trace.n_layers, "") for q in trace.names}
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _shared_bundled_trace(origin: str, steps: int, digest: str, _model, _data, _seq, _mask):
+    """Bundled models are public and never trained further in place: their traces and heatmap images are computed
+    once per process, not once per visitor (30 people opening the same link at once). Read-only for callers."""
+    trace = trace_sequence(_model, _data, _seq, mask=_mask)
+    return trace, heatmap_specs(trace) if trace.n_layers == 1 and trace.n_directions == 1 else {}
+
+
 def get_trace(ex, seq: torch.Tensor, mask=None):
     """Trace of seq under the current weights; cached per visitor until the weights or the sequence change."""
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
@@ -80,9 +93,12 @@ def get_trace(ex, seq: torch.Tensor, mask=None):
     cache = st.session_state.get("trace_cache")
     if cache is None or cache[0] != key:
         model = ex.current_weights_model()
-        trace = trace_sequence(model, ex.data, seq, mask=mask)
-        # the dict memoises chart specs, big frames and what-if runs for this trace
-        cache = (key, trace, {"model": model, "seq": seq, "mask": mask})
+        if ex.origin.startswith("bundled") and ex.job is None:
+            trace, specs = _shared_bundled_trace(ex.origin, ex.trained_steps, digest, model, ex.data, seq, mask)
+        else:
+            trace, specs = trace_sequence(model, ex.data, seq, mask=mask), {}
+        # the dict memoises chart specs, big frames and what-if runs for this trace (this visitor's own dict)
+        cache = (key, trace, {"model": model, "seq": seq, "mask": mask, **specs})
         st.session_state.trace_cache = cache
         st.session_state.step = min(st.session_state.get("step", 0), trace.n_steps - 1)
     return cache[1], cache[2]

@@ -7,7 +7,7 @@ from ..bundle import BUNDLES, DEFAULT_BUNDLE, load_bundle
 from ..jobs import Experiment
 from ..scenes import SCENES, describe, scene_trace
 from ..store import ModelFileError
-from .step import step_view
+from .step import heatmap_specs, step_view
 
 # what the URL may carry, and how to read each value (anything else is ignored)
 URL_KEYS = ("scene", "step", "unit", "present")
@@ -96,6 +96,16 @@ def _bundled(key: str):
     return cache[key]
 
 
+@st.cache_resource(max_entries=len(SCENES), show_spinner=False)
+def _shared_scene(key: str):
+    """A scene's trace, facts, step and heatmap specs, computed once per process: scenes use only bundled models
+    and fixed sequences, so every visitor would compute the same thing."""
+    scene = next(s for s in SCENES if s.key == key)
+    loaded = load_bundle(scene.bundle)
+    trace, step = scene_trace(scene, loaded.model, loaded.data)
+    return trace, describe(scene, loaded.model, loaded.data, trace, step), step, heatmap_specs(trace)
+
+
 def scene_view() -> None:
     """The current scene: its words, then the step-through view of its model and sequence."""
     scene = SCENES[st.session_state.scene - 1]
@@ -108,10 +118,10 @@ def scene_view() -> None:
     key = ("scene", scene.key)
     cache = st.session_state.get("trace_cache")
     if cache is None or cache[0] != key:
-        trace, step = scene_trace(scene, ex.model, ex.data)
-        facts = describe(scene, ex.model, ex.data, trace, step)
+        trace, facts, step, specs = _shared_scene(scene.key)
         seq = ex.data.encode(scene.text) if scene.text is not None else ex.data.normed[-scene.series_points - 1 :]
-        cache = (key, trace, {"model": ex.model, "seq": seq, "mask": None, "facts": facts, "scene_step": step})
+        cache = (key, trace, {"model": ex.model, "seq": seq, "mask": None, "facts": facts, "scene_step": step,
+                              **specs})  # this visitor's own memo dict; the shared parts are read-only
         st.session_state.trace_cache = cache
     _, trace, memo = cache
     facts = memo["facts"]
