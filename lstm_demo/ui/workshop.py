@@ -142,3 +142,50 @@ def scene_view() -> None:
 def default_experiment() -> Experiment:
     """The model a visitor sees before training one: the default bundle."""
     return _bundled(DEFAULT_BUNDLE)
+
+
+def step_page_from_url():
+    """Step-through links for bundled models, read on a session's first run:
+    ?model=<bundle>&text=<sequence>&step=<n>&unit=<u>. Returns the bundled experiment the link names, or None."""
+    if st.session_state.get("step_url_read"):
+        return None
+    st.session_state.step_url_read = True
+    params = st.query_params
+    key = params.get("model")
+    if key is None:
+        return None
+    if key not in BUNDLES:
+        st.session_state.url_notice = f"The link names a model {key[:40]!r} that does not exist; showing the default."
+        return None
+    ex = _bundled(key)
+    text = params.get("text")
+    if text is not None and ex.kind == "text":
+        st.session_state.update(seq_source="own", seq_text=text[:256])
+    st.session_state.url_step = _int(params.get("step", ""), 0, 10_000)
+    st.session_state.url_unit = _int(params.get("unit", ""), 0, 10_000)
+    return ex
+
+
+def apply_url_cursor(trace) -> None:
+    """Put a link's step and unit into the view once the trace exists (before the widgets are drawn)."""
+    step, unit = st.session_state.pop("url_step", None), st.session_state.pop("url_unit", None)
+    if step is not None:
+        st.session_state.step = min(step, trace.n_steps - 1)
+    if unit is not None and unit < trace.n_units:
+        st.session_state[f"focus_{trace.n_units}"] = unit
+
+
+def step_url_writer(ex):
+    """on_step callback for the step-through page: bundled models get a shareable URL; a visitor's own model
+    lives only in their session, so its view cannot be linked (the URL is cleared)."""
+    def write(step: int, unit: int) -> None:
+        if not ex.origin.startswith("bundled:"):
+            if st.query_params:
+                st.query_params.clear()
+            return
+        wanted = {"model": ex.origin.split(":", 1)[1], "step": str(step), "unit": str(unit)}
+        if st.session_state.get("seq_source") == "own" and st.session_state.get("seq_text"):
+            wanted["text"] = st.session_state.seq_text
+        if dict(st.query_params) != wanted:
+            st.query_params.from_dict(wanted)
+    return write

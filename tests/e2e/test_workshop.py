@@ -57,3 +57,17 @@ def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
     settle(page)
     expect(page.get_by_test_id("stSidebar")).to_be_visible()
     assert_no_exception(page)
+
+
+def test_step_through_link_to_a_bundled_model_with_own_text(app_url, page):
+    text = "the cats, which ate the fish, were full."
+    page.goto(app_url + f"/Step_through?model=agreement&text={text.replace(' ', '%20')}&step=33&unit=7")
+    page.get_by_role("button", name=re.compile("Next")).wait_for(timeout=60_000)
+    settle(page)
+    expect(page.get_by_label("Your text (characters the model knows)")).to_have_value(text)
+    expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value("u7")
+    expect(page.get_by_text(re.compile(r"^Step 33: input"))).to_be_visible()
+    page.locator("body").press("ArrowRight")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '34'", timeout=15_000)
+    assert url_params(page)["model"] == "agreement" and url_params(page)["text"] == text
+    assert_no_exception(page)
