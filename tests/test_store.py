@@ -16,7 +16,7 @@ from safetensors.torch import save as st_save
 from lstm_demo.config import ModelConfig, TrainConfig
 from lstm_demo.data import TextData, load_series_preset
 from lstm_demo.models import build_model
-from lstm_demo.store import FORMAT, ModelFileError, _canonical, load_bytes, save_bytes
+from lstm_demo.store import ModelFileError, _canonical, load_bytes, save_bytes
 from lstm_demo.trace import trace_sequence
 
 TEXT = TextData("the cats were full. the cat was full. " * 20)
