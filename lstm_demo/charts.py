@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 # One colour per quantity, used in every chart (colour-blind-safe Tableau hues).
 COLORS = {"input_gate": "#4e79a7", "forget_gate": "#e15759", "candidate": "#59a14f", "output_gate": "#f28e2b",
@@ -38,14 +39,33 @@ def _configure(chart):
             .configure_title(fontSize=16, anchor="start").configure_view(stroke=None))
 
 
-def with_data(spec: dict, **frames: pd.DataFrame) -> dict:
-    """A Vega-Lite spec dict with named datasets attached (for st.vega_lite_chart)."""
-    return {**spec, "datasets": {**spec.get("datasets", {}), **frames}}  # keep Altair's inline datasets
+def arrow(data) -> pa.Table:
+    """A dataset as an Arrow table. Streamlit ships pa.Table as is, while lists and DataFrames go through a
+    pandas conversion on every rerun (40 % of a step-through rerun under load: bench_load.py + py-spy)."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    return pa.Table.from_pylist(list(data))
+
+
+def _spec(chart) -> dict:
+    """A chart as a spec dict whose inline datasets are converted to Arrow once, when the spec is built."""
+    spec = chart.to_dict(validate=False)
+    if spec.get("datasets"):
+        spec["datasets"] = {k: arrow(v) for k, v in spec["datasets"].items()}
+    return spec
+
+
+def with_data(spec: dict, **frames) -> dict:
+    """A Vega-Lite spec dict with named datasets attached (for st.vega_lite_chart); keeps the spec's own."""
+    return {**spec, "datasets": {**spec.get("datasets", {}), **{k: arrow(v) for k, v in frames.items()}}}
 
 
 def plain_spec(spec: dict) -> dict:
     """A spec with its named datasets as plain records (JSON), for rendering outside the browser."""
-    return {**spec, "datasets": {k: (v.to_dict("records") if isinstance(v, pd.DataFrame) else v)
+    return {**spec, "datasets": {k: (v.to_pylist() if isinstance(v, pa.Table) else
+                                     v.to_dict("records") if isinstance(v, pd.DataFrame) else v)
                                  for k, v in spec.get("datasets", {}).items()}}
 
 
@@ -167,7 +187,7 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=3).encode(
         x=alt.X("step:Q", scale=alt.Scale(domain=[-0.5, T - 0.5])))
     chart = alt.layer(legend, image, cursor).properties(title=LABELS[quantity] + layer_note, height=height)
-    return _configure(chart).to_dict(validate=False)
+    return _spec(_configure(chart))
 
 
 def cursor_frame(step: int) -> pd.DataFrame:
@@ -183,9 +203,8 @@ def gates_now_spec(names=tuple(LABELS)[:6]) -> dict:
         column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in names],
                           header=alt.Header(labelFontSize=14)),
         tooltip=["unit:N", "label:N", alt.Tooltip("value:Q", format=".3f")])
-    return _configure(chart.properties(width=110, height=200, title="Gates and states of the selected units at "
-                                                                      "this step (gates 0…1, g/h −1…1)")
-                      ).to_dict(validate=False)
+    return _spec(_configure(chart.properties(width=110, height=200, title="Gates and states of the selected units "
+                                                                            "at this step (gates 0…1, g/h −1…1)")))
 
 
 def gates_now_frame(trace, layer: int, step: int, units: list[int], direction: int = 0) -> pd.DataFrame:
@@ -207,7 +226,7 @@ def unit_lines_spec() -> dict:
     cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=2).encode(x="step:Q")
     chart = (lines + cursor).properties(height=240, title="Cell state c (solid) and hidden state h (dashed) of "
                                                           "the selected units over time")
-    return _configure(chart).to_dict(validate=False)
+    return _spec(_configure(chart))
 
 
 def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.DataFrame:
@@ -237,7 +256,7 @@ def text_strip_spec(n_rows: int) -> dict:
     text = base.mark_text(font="monospace", fontSize=16).encode(text="char:N", tooltip=["step:Q", "char:N"])
     chart = (box + text).properties(width=alt.Step(19), height=alt.Step(28), title="Input text — the current character is highlighted "
                                                               "(· space, ⏎ new line)")
-    return _configure(chart).to_dict(validate=False)
+    return _spec(_configure(chart))
 
 
 def text_strip_frames(inputs: list, step: int):
@@ -273,7 +292,7 @@ def series_step_spec(unit: str) -> dict:
     cursor = alt.Chart(alt.NamedData("now")).mark_rule(color="black").encode(x="step:Q")
     chart = (lines + cursor + now).properties(height=240, title="Series: what the model predicted for the next "
                                                                 "point vs what came (original units)")
-    return _configure(chart).to_dict(validate=False)
+    return _spec(_configure(chart))
 
 
 def series_step_frames(trace, step: int):
@@ -310,7 +329,7 @@ def diagram_spec(title: str) -> dict:
     chart = alt.layer(edges, boxes, ops, text("gate", fontSize=14, lineBreak="\n", lineHeight=17, dy=-8),
                       text("op", fontSize=13), text("left", align="left", fontSize=15),
                       text("right", align="right", fontSize=15), text("mid", fontSize=13, color="#555"))
-    return _configure(chart.properties(height=340, title=title)).to_dict(validate=False)
+    return _spec(_configure(chart.properties(height=340, title=title)))
 
 
 def text_colour_spec(n_rows: int, title: str, scale: alt.Scale) -> dict:
@@ -330,7 +349,7 @@ def text_colour_spec(n_rows: int, title: str, scale: alt.Scale) -> dict:
     cursor = alt.Chart(alt.NamedData("cursor")).mark_rect(fill=None, stroke="#f28e2b", strokeWidth=4).encode(
         x=alt.X("col:O", **ax), y=alt.Y("row:O", **ax))
     chart = (tiles + letters + cursor).properties(width=alt.Step(19), height=alt.Step(28), title=title)
-    return _configure(chart).to_dict(validate=False)
+    return _spec(_configure(chart))
 
 
 def text_colour_frame(trace, values: np.ndarray) -> pd.DataFrame:

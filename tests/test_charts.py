@@ -21,7 +21,7 @@ def test_heatmap_scales_cursor_and_labels():
     assert any(l["data"] == {"name": "cursor"} and l["mark"]["type"] == "rule" for l in layers(gate))
     assert "after sigmoid" in gate["title"] and "layer 2 of 2" in cell["title"]
     image = next(l for l in layers(gate) if l["mark"]["type"] == "image")
-    url = gate["datasets"][image["data"]["name"]][0]["url"]
+    url = gate["datasets"][image["data"]["name"]].to_pylist()[0]["url"]
     assert url.startswith("data:image/png;base64,")
 
 

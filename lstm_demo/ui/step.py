@@ -169,7 +169,7 @@ def step_view(ex, trace, memo_store: dict, panels: bool = True, on_step=None) ->
                            key="gates_now", gates=charts.gates_now_frame(trace, layer, step, units, direction))
                 show_chart(memo(memo_store, "lines_spec", charts.unit_lines_spec), key="unit_lines",
                            lines=memo(memo_store, ("lines", layer, direction, tuple(units)),
-                                      lambda: charts.unit_lines_frame(trace, layer, units, direction)),
+                                      lambda: charts.arrow(charts.unit_lines_frame(trace, layer, units, direction))),
                            cursor=charts.cursor_frame(step))
         elif panel == "finder":
             cell_views.finder_ui(trace, memo_store, layer, direction)
@@ -211,9 +211,9 @@ def _input_and_prediction(ex, trace, step: int, memo_store: dict, layer: int, di
                           colour_by: str) -> None:
     if trace.kind == "text":
         values = trace.get(colour_by, layer, direction)
-        chars = memo(memo_store, ("colour", layer, direction, unit, colour_by),
-                     lambda: charts.text_colour_frame(trace, values[:, unit]))
-        n_rows = int(chars["row"].max()) + 1
+        chars = memo(memo_store, ("colour", layer, direction, unit, colour_by),  # Arrow once, not every rerun
+                     lambda: charts.arrow(charts.text_colour_frame(trace, values[:, unit])))
+        n_rows = (trace.n_steps - 1) // charts.TEXT_COLUMNS + 1
         title = (f"The text coloured by unit u{unit}'s {charts.SHORT[colour_by]} ({colour_by.replace('_', ' ')})"
                  " — hover a character for the model's top guesses" + (f"; {MASK} = hidden" if trace.masked is not None
                                                                         else ""))
@@ -231,7 +231,7 @@ def _input_and_prediction(ex, trace, step: int, memo_store: dict, layer: int, di
         points = memo(memo_store, "points", lambda: charts.series_step_frames(trace, 0)[0])
         now = points[points["step"] == step]
         show_chart(memo(memo_store, "series_spec", lambda: charts.series_step_spec(ex.data.unit)), key="series_now",
-                   points=points, now=now)
+                   points=memo(memo_store, "points_arrow", lambda: charts.arrow(points)), now=now)
         row = trace.predictions.iloc[step]
         c1, c2, c3 = st.columns(3)
         c1.metric(f"Input at step {step}", f"{trace.inputs[step]:.3f} {ex.data.unit}")
