@@ -202,6 +202,25 @@ def rank_units(values: np.ndarray, signal: np.ndarray) -> pd.DataFrame:
     return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
+@torch.no_grad()
+def rank_units_on_windows(model, data, x: torch.Tensor, hypothesis: str, quantity: str, layer: int = 0,
+                          direction: int = 0) -> pd.DataFrame:
+    """rank_units over many windows at once (e.g. the 16 validation windows): a sturdier ranking than one sequence.
+    x: (B, T) ids (the mask id shows as MASK) or (B, T, 1) normalised values."""
+    from .trace import MASK
+    label, kind, fn = HYPOTHESES[hypothesis]
+    if kind != data.kind:
+        raise ValueError(f"the hypothesis '{label}' is for {kind} data")
+    model.eval()
+    values = replay(model.rnn, model.encoder(x).transpose(0, 1))[quantity][layer, direction]  # (T, B, H)
+    if data.kind == "text":
+        windows = [[data.vocab[int(i)] if int(i) < len(data.vocab) else MASK for i in row] for row in x]
+    else:
+        windows = [list(data.denorm(row[:, 0].numpy())) for row in x]
+    signal = np.concatenate([fn(w) for w in windows])                 # window by window, like the values below
+    return rank_units(values.transpose(0, 1).reshape(-1, values.shape[-1]).numpy(), signal)
+
+
 # --- whole-model statistics -----------------------------------------------------------------------------------
 
 @torch.no_grad()

@@ -119,3 +119,17 @@ def test_gate_saturation_counts_forced_gates(text):
     assert sat.loc[("output_gate", 0), "right"] < 1.0 and len(sat) == 3 * 4
     gru = build_model(ModelConfig("text", vocab_size=len(text.vocab), hidden_size=4, cell="gru"), seed=0)
     assert set(explain.gate_saturation(gru, text.ids[:32].reshape(2, 16))["gate"]) == {"update_gate", "reset_gate"}
+
+
+def test_finder_over_windows_matches_one_long_sequence():
+    """Ranking over a batch of windows = ranking over those windows laid end to end (signals restart per window)."""
+    data = load_text_preset("brackets")
+    model = build_model(ModelConfig("text", vocab_size=len(data.vocab), hidden_size=6), seed=0)
+    x = data.ids[:120].reshape(3, 40)
+    batched = explain.rank_units_on_windows(model, data, x, "quotes", "cell_state")
+    traces = [trace_sequence(model, data, torch.cat([row, row[-1:]])) for row in x]
+    values = np.concatenate([t.get("cell_state") for t in traces])
+    signal = np.concatenate([explain.hypothesis_signal("quotes", t) for t in traces])
+    direct = explain.rank_units(values, signal)
+    assert batched["unit"].tolist() == direct["unit"].tolist()
+    assert np.allclose(batched["correlation"], direct["correlation"], atol=1e-5)

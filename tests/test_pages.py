@@ -128,6 +128,10 @@ def test_explainer_views_follow_the_trace():
     assert not step.exception, step.exception
     step.selectbox(key="hyp_text").set_value("plural").run()
     assert any("Best match" in s.value for s in step.success)
+    step.selectbox(key="hyp_text").set_value("sentence_end")
+    step.radio(key="finder_over").set_value("windows").run()  # 16-character windows: sentence ends, not subjects
+    assert not step.exception, step.exception
+    assert "over the validation windows" in step.success[0].value
     best = int(step.success[0].value.split("unit u")[1].split(",")[0])
     step.button(key="finder_pick").click().run()
     assert step.selectbox(key=f"focus_{trace.n_units}").value == best

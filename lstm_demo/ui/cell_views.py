@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import torch
 
 from .. import charts
 from ..config import CELLS
-from ..explain import HYPOTHESES, compare_runs, diagram_frames, equation_terms, hypothesis_signal, rank_units
+from ..explain import (HYPOTHESES, compare_runs, diagram_frames, equation_terms, hypothesis_signal, rank_units,
+                       rank_units_on_windows)
 from ..trace import Intervention, trace_sequence
 from .common import memo, show_chart
 
@@ -119,35 +121,45 @@ def _focus(n_units: int, unit: int, cell: str, quantity: str) -> None:
     st.session_state[f"colour_{cell}"] = quantity
 
 
-def finder_ui(trace, store: dict, layer: int, direction: int) -> None:
+def finder_ui(ex, trace, store: dict, layer: int, direction: int) -> None:
     options = [k for k, (_, kind, _) in HYPOTHESES.items() if kind == trace.kind]
     # start on a hypothesis that changes in this sequence (plural subjects in the agreement text, quotes in …)
     varies = [k for k in options if hypothesis_signal(k, trace).std() > 0]
-    c1, c2 = st.columns([3, 2])
+    c1, c2, c3 = st.columns([3, 2, 2])
     hyp = c1.selectbox("Hypothesis: a unit that knows…", options, key=f"hyp_{trace.kind}",
                        format_func=lambda k: HYPOTHESES[k][0],
                        index=options.index("plural" if "plural" in varies else (varies or options)[0]))
     states = ["cell_state", "hidden_state"] if trace.cell == "lstm" else ["hidden_state"]
     quantity = c2.radio("Compare it with each unit's", states, key=f"finder_q_{trace.cell}", format_func=_label,
                         horizontal=True)
+    over = c3.radio("Rank over", ["sequence", "windows"], key="finder_over", horizontal=True,
+                    format_func={"sequence": "this sequence", "windows": "16 validation windows"}.get,
+                    help="The validation windows give a sturdier ranking; this sequence shows what you see.")
     try:
-        signal = hypothesis_signal(hyp, trace)
-        ranked = memo(store, ("rank", hyp, quantity, layer, direction),
-                      lambda: rank_units(trace.get(quantity, layer, direction), signal))
+        if over == "windows":
+            x, y = ex.validation_batch()
+            if trace.task == "masked":
+                x = torch.where(y >= 0, y, x)  # rank on the original characters
+            ranked = memo(store, ("rank_windows", hyp, quantity, layer, direction), lambda: rank_units_on_windows(
+                store["model"], ex.data, x, hyp, quantity, layer, direction))
+        else:
+            signal = hypothesis_signal(hyp, trace)
+            ranked = memo(store, ("rank", hyp, quantity, layer, direction),
+                          lambda: rank_units(trace.get(quantity, layer, direction), signal))
     except ValueError as e:
         st.warning(f"Cannot rank the units: {e}.")
         return
     best, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
     st.altair_chart(charts.finder_chart(ranked, best, HYPOTHESES[hyp][0]), width="stretch")
     strength = "strongly" if abs(r) > 0.7 else "clearly" if abs(r) > 0.4 else "only weakly"
-    st.success(f"Best match in this sequence: unit u{best}, correlation {r:+.2f} — it {strength} follows "
+    where = "in this sequence" if over == "sequence" else "over the validation windows"
+    st.success(f"Best match {where}: unit u{best}, correlation {r:+.2f} — it {strength} follows "
                f"“{HYPOTHESES[hyp][0]}”" + (" (with the opposite sign: high when the hypothesis is false)."
                                              if r < 0 else "."))
     st.button(f"Colour the text by u{best}", key="finder_pick", icon=":material/palette:",
               on_click=_focus, args=(trace.n_units, best, trace.cell, quantity))
     st.caption("The score is the Pearson correlation between the hypothesis (1 = true, 0 = false; signed ±1 for "
-               "plural/singular) and the unit's value over the steps of this sequence. Try a longer sequence for a "
-               "sturdier answer.")
+               "plural/singular; the bracket depth counts) and the unit's value over the steps.")
 
 
 # --- interventions ---------------------------------------------------------------------------------------------

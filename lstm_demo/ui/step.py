@@ -172,7 +172,7 @@ def step_view(ex, trace, memo_store: dict, panels: bool = True, on_step=None) ->
                                       lambda: charts.arrow(charts.unit_lines_frame(trace, layer, units, direction))),
                            cursor=charts.cursor_frame(step))
         elif panel == "finder":
-            cell_views.finder_ui(trace, memo_store, layer, direction)
+            cell_views.finder_ui(ex, trace, memo_store, layer, direction)
         elif panel == "whatif":
             cell_views.whatif_ui(ex, trace, memo_store, layer, direction, step, unit)
         elif panel == "heatmaps":
