@@ -8,7 +8,7 @@ ui.setup("Long memory")
 st.title("Long-memory lab: RNN vs GRU vs LSTM")
 st.caption("Every tutorial says a plain RNN cannot carry information across a long gap and an LSTM can. Run the "
            "experiment: three models of the same size train on the same data, then we test each at every distance "
-           "and measure how far back the training signal reaches.")
+           "and measure how far back the training signal reaches. The default race takes about 40 seconds.")
 
 race = st.session_state.get("race")
 locked = race is not None and race.active
