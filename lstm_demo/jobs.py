@@ -32,6 +32,26 @@ def configure_torch(threads: int = 1) -> None:
         torch.set_num_threads(threads)
 
 
+def enqueue(owner) -> None:
+    """Put a job (or race) in the visible queue; wait_for_slot takes it out."""
+    with _QUEUE_LOCK:
+        _QUEUE.append(owner)
+
+
+def wait_for_slot(owner, give_up) -> bool:
+    """Block until one of the process's training slots is free (True; the caller releases _SLOTS) or give_up()
+    says the owner is stopped or abandoned (False). Either way the owner leaves the queue."""
+    try:
+        while not _SLOTS.acquire(timeout=0.2):
+            if give_up():
+                return False
+        return True
+    finally:
+        with _QUEUE_LOCK:
+            if owner in _QUEUE:
+                _QUEUE.remove(owner)
+
+
 def lower_priority() -> None:
     """Run the calling (training) thread at a lower CPU priority: when the box is busy, visitors' page reruns go
     first (Linux lets one thread be niced; elsewhere this does nothing)."""
@@ -97,8 +117,7 @@ class TrainingJob:
 
     # --- controls (called from the page) ---
     def start(self) -> "TrainingJob":
-        with _QUEUE_LOCK:
-            _QUEUE.append(self)
+        enqueue(self)
         self.thread.start()
         return self
 
@@ -162,16 +181,10 @@ class TrainingJob:
             self._finish("failed", f"Training failed: {type(e).__name__}: {e}")
 
     def _wait_for_slot(self) -> bool:
-        try:
-            while not _SLOTS.acquire(timeout=0.2):
-                if self._stop.is_set() or self._abandoned():
-                    self._finish("stopped", "Stopped while waiting in the queue.")
-                    return False
+        if wait_for_slot(self, lambda: self._stop.is_set() or self._abandoned()):
             return True
-        finally:
-            with _QUEUE_LOCK:
-                if self in _QUEUE:
-                    _QUEUE.remove(self)
+        self._finish("stopped", "Stopped while waiting in the queue.")
+        return False
 
     def _abandoned(self) -> bool:
         return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout

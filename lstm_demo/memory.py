@@ -26,7 +26,7 @@ import torch
 from .config import CELLS, LIMITS, ConfigError, ModelConfig
 from .data import TextData
 from .explain import rank_units
-from .jobs import _QUEUE, _QUEUE_LOCK, _SLOTS, lower_priority, visitor_gone
+from .jobs import _SLOTS, enqueue, lower_priority, visitor_gone, wait_for_slot
 from .models import build_model
 from .trace import _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
 from .train import IGNORE, loss_of, make_optimizer
@@ -268,8 +268,7 @@ class Race:
         return self.status in ("queued", "running", "evaluating")
 
     def start(self) -> "Race":
-        with _QUEUE_LOCK:
-            _QUEUE.append(self)
+        enqueue(self)
         self.thread.start()
         return self
 
@@ -296,22 +295,14 @@ class Race:
     def _run(self):
         lower_priority()
         try:
-            while not _SLOTS.acquire(timeout=0.2):
-                if self._stop.is_set() or self._abandoned():
-                    return self._finish("stopped", "Stopped while waiting in the queue.")
+            if not wait_for_slot(self, lambda: self._stop.is_set() or self._abandoned()):
+                return self._finish("stopped", "Stopped while waiting in the queue.")
             try:
-                with _QUEUE_LOCK:
-                    if self in _QUEUE:
-                        _QUEUE.remove(self)
                 self._train()
             finally:
                 _SLOTS.release()
         except Exception as e:  # shown on the page; the thread must not die silently
             self._finish("failed", f"The race failed: {type(e).__name__}: {e}")
-        finally:
-            with _QUEUE_LOCK:
-                if self in _QUEUE:
-                    _QUEUE.remove(self)
 
     def _train(self):
         with self.lock:
