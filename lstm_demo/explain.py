@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .data.text import _NOUNS
 from .trace import GATES, replay
 
 
@@ -144,7 +145,7 @@ def _after_sentence_end(chars: list) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
-_PLURALS = {"cats", "dogs", "birds", "foxes", "children", "horses", "mice", "teachers"}
+_PLURALS = {plural for _, plural in _NOUNS}  # the agreement corpus's own nouns
 
 
 def _plural_subject(chars: list) -> np.ndarray:

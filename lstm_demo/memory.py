@@ -28,7 +28,7 @@ from .data import TextData
 from .explain import rank_units
 from .jobs import _SLOTS, enqueue, lower_priority, visitor_gone, wait_for_slot
 from .models import build_model
-from .trace import _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
+from .trace import CHUNKS, _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
 from .train import IGNORE, loss_of, make_optimizer
 
 PAD = "\n"
@@ -138,6 +138,11 @@ def encode_batch(task: Task, examples: list, data: TextData | None):
     return x, y
 
 
+def scored_steps(y: torch.Tensor) -> torch.Tensor:
+    """(B, T) bool: the steps a target is set for (IGNORE for text ids, NaN for values mark the others)."""
+    return y != IGNORE if y.dtype == torch.long else torch.isfinite(y[..., 0])
+
+
 @torch.no_grad()
 def accuracy_by_distance(model, task: Task, data, val: dict) -> dict:
     """{distance: accuracy} on the fixed validation examples; only the scored step counts."""
@@ -145,12 +150,11 @@ def accuracy_by_distance(model, task: Task, data, val: dict) -> dict:
     out = {}
     for d, (x, y) in val.items():
         pred, _ = model(x)
+        scored = scored_steps(y)
         if task.kind == "text":
-            scored = y != IGNORE
             out[d] = (pred.argmax(-1)[scored] == y[scored]).float().mean().item()
         else:
-            scored = torch.isfinite(y)
-            out[d] = ((pred[scored] - y[scored]).abs() < ACCURACY_TOLERANCE).float().mean().item()
+            out[d] = ((pred[..., 0][scored] - y[..., 0][scored]).abs() < ACCURACY_TOLERANCE).float().mean().item()
     return out
 
 
@@ -353,14 +357,13 @@ def hidden_grad_norms(model, x, y) -> np.ndarray:
     cell = cell_type(rnn)
     if rnn.num_layers != 1 or rnn.bidirectional:
         raise ValueError("the gradient curve is measured for one-layer, one-directional models")
-    scored_any = (y != IGNORE) if y.dtype == torch.long else torch.isfinite(y[..., 0])
-    steps = scored_any.any(0).nonzero().flatten()
+    steps = scored_steps(y).any(0).nonzero().flatten()
     if len(steps) != 1:
         raise ValueError("every example in the batch must be scored at the same step")
     s = int(steps[0])
     emb = model.encoder(x)                                   # (B, T, E)
     B, H = x.shape[0], rnn.hidden_size
-    weights = _layer_weights(rnn, 0, 0, {"lstm": 4, "gru": 3, "rnn": 1}[cell])
+    weights = _layer_weights(rnn, 0, 0, CHUNKS[cell])
     h, c = torch.zeros(B, H), torch.zeros(B, H)
     hs = []
     for t in range(s + 1):
@@ -391,7 +394,7 @@ def forget_products(model, x, y) -> pd.DataFrame:
     """LSTM only: how much of the cell state survives k steps before the scored step, ∏ f over those steps.
 
     Returns k, mean over units, max over units (each averaged over the batch)."""
-    scored = ((y != IGNORE) if y.dtype == torch.long else torch.isfinite(y[..., 0])).any(0).nonzero().flatten()
+    scored = scored_steps(y).any(0).nonzero().flatten()
     s = int(scored[0])
     f = replay(model.rnn, model.encoder(x).transpose(0, 1))["forget_gate"][0, 0, : s + 1]  # (s+1, B, H)
     # survival from step t to s: product of f over t+1 … s (k = s - t factors)
@@ -446,7 +449,7 @@ def evaluate_race(race: Race) -> dict:
 
 def _same_scored_step(task: Task, x, y):
     """Keep the examples scored at the most common step (agreement sentences vary in length)."""
-    scored = ((y != IGNORE) if y.dtype == torch.long else torch.isfinite(y[..., 0])).float().argmax(1)
+    scored = scored_steps(y).float().argmax(1)
     common = int(scored.mode().values)
     keep = scored == common
     return x[keep], y[keep]
