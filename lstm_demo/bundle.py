@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,9 +18,8 @@ import torch
 
 from .config import DEFAULTS, ModelConfig, TrainConfig
 from .data import load_series_preset, load_text_preset
-from .models import build_model
 from .store import LoadedModel, load_bytes, save_bytes
-from .train import Batches, evaluate, make_optimizer, train_step
+from .train import fit
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 
@@ -71,29 +71,26 @@ def _race_bundle(b: Bundle) -> tuple[bytes, float]:
                       race.cfg.steps), score
 
 
+@contextmanager
+def one_thread():
+    """Reduction order, hence the exact bytes, depends on torch's thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def train_bundle(key: str) -> tuple[bytes, float]:
     """Train one bundled model from scratch -> (safetensors bytes, validation loss or race accuracy)."""
     b = BUNDLES[key]
-    if b.kind == "race":
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+    with one_thread():
+        if b.kind == "race":
             return _race_bundle(b)
-        finally:
-            torch.set_num_threads(threads)
-    data = load_data(b)
-    model_cfg, train_cfg = configs(b, data)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # reduction order, hence the exact bytes, depends on the thread count
-    try:
-        model = build_model(model_cfg, train_cfg.seed)
-        optimizer = make_optimizer(model, train_cfg.lr)
-        batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed)
-        for _ in range(train_cfg.steps):
-            train_step(model, optimizer, *batches.next(), b.kind, train_cfg.grad_clip)
-        val = evaluate(model, batches.val_x, batches.val_y, b.kind)
-    finally:
-        torch.set_num_threads(threads)
+        data = load_data(b)
+        model_cfg, train_cfg = configs(b, data)
+        model, val = fit(model_cfg, data, train_cfg)
     return save_bytes(model, data, train_cfg, train_cfg.steps), val
 
 

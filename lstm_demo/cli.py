@@ -14,16 +14,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import torch
-
 from .config import CELLS, DEFAULTS, ConfigError
 from .data import DataError, TextData, decode_text, load_series_preset, load_text_preset, read_csv, series_from_frame
 from .data import SERIES_PRESETS, TEXT_PRESETS
 from .export import trace_csv
-from .models import build_model
 from .store import ModelFileError, load_bytes, save_bytes
 from .trace import trace_sequence
-from .train import Batches, evaluate, make_optimizer, train_step
+from .train import fit
 
 
 def _data(args):
@@ -49,15 +46,8 @@ def cmd_train(args) -> int:
                         hidden_size=args.hidden or model_cfg.hidden_size, num_layers=args.layers).validate()
     train_cfg = replace(train_cfg, steps=args.steps or train_cfg.steps, seed=args.seed,
                         lr=args.lr or train_cfg.lr).validate()
-    torch.manual_seed(train_cfg.seed)
-    model = build_model(model_cfg, train_cfg.seed)
-    opt = make_optimizer(model, train_cfg.lr)
-    batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed)
-    for step in range(1, train_cfg.steps + 1):
-        loss = train_step(model, opt, *batches.next(), data.kind, train_cfg.grad_clip)
-        if step % max(1, train_cfg.steps // 10) == 0:
-            print(f"step {step}/{train_cfg.steps}: train loss {loss:.4f}", flush=True)
-    val = evaluate(model, batches.val_x, batches.val_y, data.kind)
+    model, val = fit(model_cfg, data, train_cfg,
+                     log=lambda step, loss: print(f"step {step}/{train_cfg.steps}: train loss {loss:.4f}", flush=True))
     Path(args.out).write_bytes(save_bytes(model, data, train_cfg, train_cfg.steps))
     print(f"validation loss {val:.4f}; wrote {args.out}")
     return 0

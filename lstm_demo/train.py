@@ -89,3 +89,18 @@ class Batches:
 
 def make_optimizer(model, lr: float):
     return torch.optim.Adam(model.parameters(), lr=lr)
+
+
+def fit(model_cfg, data, train_cfg, log=None):
+    """Train a fresh model synchronously (no thread, no UI) -> (model, validation loss). Used by the command line
+    and by the bundled-model regeneration; with one torch thread it is reproducible bit for bit.
+    log(step, loss) is called ten times along the way if given."""
+    from .models import build_model
+    model = build_model(model_cfg, train_cfg.seed)
+    optimizer = make_optimizer(model, train_cfg.lr)
+    batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed)
+    for step in range(1, train_cfg.steps + 1):
+        loss = train_step(model, optimizer, *batches.next(), data.kind, train_cfg.grad_clip)
+        if log is not None and step % max(1, train_cfg.steps // 10) == 0:
+            log(step, loss)
+    return model, evaluate(model, batches.val_x, batches.val_y, data.kind)
