@@ -307,7 +307,7 @@ def series_step_frames(trace, step: int):
 
 def diagram_spec(title: str) -> dict:
     """The tutorials' cell diagram; line width = |value| of what flows along it. Datasets "edges" (x, y, x2, y2,
-    quantity, value, width, name) and "nodes" (label, caption, x, y, shape) change with the step; the spec does not."""
+    quantity, value, width, name) and "nodes" (label, x, y, shape) change with the step; the spec does not."""
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False))
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 62], nice=False))
     colors = {**COLORS, "input": "#bab0ac"}

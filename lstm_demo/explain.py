@@ -65,14 +65,14 @@ _LSTM_EDGES = _IN + [(f"in {n}", x, 4, x, 14, None, "input") for n, x in (("f", 
     ("o", 72, 22, 86, 28, "o", "output_gate"),
     ("h(t)", 86, 28, 98, 12, "h", "hidden_state"),
 ]
-_LSTM_NODES = [  # (label template, caption, x, y, shape): gate boxes, op circles, end labels
-    ("c(t−1) {c_prev:+.2f}", "", 2, 58, "left"), ("c(t) {c:+.2f}", "", 98, 58, "right"),
-    ("h(t) {h:+.2f}", "", 98, 6, "right"), ("kept {kept:+.2f}", "", 40, 57, "mid"),
-    ("written {written:+.2f}", "", 59, 44, "left"),
-    ("forget σ\nf {f:.2f}", "", 24, 18, "gate"), ("input σ\ni {i:.2f}", "", 40, 18, "gate"),
-    ("cand. tanh\ng {g:+.2f}", "", 56, 18, "gate"), ("output σ\no {o:.2f}", "", 72, 18, "gate"),
-    ("×", "", 24, 52, "op"), ("+", "", 56, 52, "op"), ("×", "", 56, 36, "op"), ("tanh", "", 86, 40, "op"),
-    ("×", "", 86, 28, "op"),
+_LSTM_NODES = [  # (label template, x, y, shape): gate boxes, op circles, end labels
+    ("c(t−1) {c_prev:+.2f}", 2, 58, "left"), ("c(t) {c:+.2f}", 98, 58, "right"),
+    ("h(t) {h:+.2f}", 98, 6, "right"), ("kept {kept:+.2f}", 40, 57, "mid"),
+    ("written {written:+.2f}", 59, 44, "left"),
+    ("forget σ\nf {f:.2f}", 24, 18, "gate"), ("input σ\ni {i:.2f}", 40, 18, "gate"),
+    ("cand. tanh\ng {g:+.2f}", 56, 18, "gate"), ("output σ\no {o:.2f}", 72, 18, "gate"),
+    ("×", 24, 52, "op"), ("+", 56, 52, "op"), ("×", 56, 36, "op"), ("tanh", 86, 40, "op"),
+    ("×", 86, 28, "op"),
 ]
 _GRU_EDGES = _IN + [(f"in {n}", x, 4, x, 14, None, "input") for n, x in (("z", 24), ("r", 44), ("n", 62))] + [
     ("h(t−1)", 2, 52, 24, 52, "h_prev", "hidden_state"),
@@ -85,16 +85,16 @@ _GRU_EDGES = _IN + [(f"in {n}", x, 4, x, 14, None, "input") for n, x in (("z", 2
     ("h(t)", 74, 52, 98, 52, "h", "hidden_state"),
 ]
 _GRU_NODES = [
-    ("h(t−1) {h_prev:+.2f}", "", 2, 58, "left"), ("h(t) {h:+.2f}", "", 98, 58, "right"),
-    ("kept {kept:+.2f}", "", 50, 57, "mid"), ("written {written:+.2f}", "", 77, 44, "left"),
-    ("update σ\nz {z:.2f}", "", 24, 18, "gate"), ("reset σ\nr {r:.2f}", "", 44, 18, "gate"),
-    ("cand. tanh\nn {n:+.2f}", "", 62, 18, "gate"), ("×", "", 24, 52, "op"), ("+", "", 74, 52, "op"),
-    ("×", "", 74, 36, "op"),
+    ("h(t−1) {h_prev:+.2f}", 2, 58, "left"), ("h(t) {h:+.2f}", 98, 58, "right"),
+    ("kept {kept:+.2f}", 50, 57, "mid"), ("written {written:+.2f}", 77, 44, "left"),
+    ("update σ\nz {z:.2f}", 24, 18, "gate"), ("reset σ\nr {r:.2f}", 44, 18, "gate"),
+    ("cand. tanh\nn {n:+.2f}", 62, 18, "gate"), ("×", 24, 52, "op"), ("+", 74, 52, "op"),
+    ("×", 74, 36, "op"),
 ]
 _RNN_EDGES = [("x(t)", 2, 4, 50, 26, None, "input"), ("h(t−1)", 2, 52, 50, 26, "h_prev", "hidden_state"),
               ("h(t)", 50, 26, 98, 52, "h", "hidden_state")]
-_RNN_NODES = [("h(t−1) {h_prev:+.2f}", "", 2, 58, "left"), ("tanh\nh {h:+.2f}", "", 50, 22, "gate"),
-              ("h(t) {h:+.2f}", "", 98, 58, "right")]
+_RNN_NODES = [("h(t−1) {h_prev:+.2f}", 2, 58, "left"), ("tanh\nh {h:+.2f}", 50, 22, "gate"),
+              ("h(t) {h:+.2f}", 98, 58, "right")]
 DIAGRAMS = {"lstm": (_LSTM_EDGES, _LSTM_NODES), "gru": (_GRU_EDGES, _GRU_NODES), "rnn": (_RNN_EDGES, _RNN_NODES)}
 
 
@@ -106,8 +106,8 @@ def diagram_frames(cell: str, terms: dict):
     e = pd.DataFrame([{"name": n, "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q,
                        "value": terms[key] if key else float("nan"),
                        "width": min(abs(terms[key]), 1.5) if key else 0.05} for n, x, y, x2, y2, key, q in edges])
-    nd = pd.DataFrame([{"label": label.format(**terms), "caption": caption, "x": x, "y": y, "shape": shape}
-                       for label, caption, x, y, shape in nodes])
+    nd = pd.DataFrame([{"label": label.format(**terms), "x": x, "y": y, "shape": shape}
+                       for label, x, y, shape in nodes])
     return e, nd
 
 

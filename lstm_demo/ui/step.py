@@ -72,9 +72,15 @@ def sequence_ui(ex):
     return f"points {lo}…{hi}", data.normed[lo : hi + 1], None
 
 
+def heat_spec(trace, quantity: str, layer: int, direction: int) -> dict:
+    names = cell_views.DIRECTIONS if trace.n_directions == 2 else ("",)
+    return charts.heatmap_spec(quantity, layer, trace.get(quantity, layer, direction), trace.n_layers,
+                               names[direction])
+
+
 def heatmap_specs(trace) -> dict:
-    """The heatmap specs of a one-layer, one-direction trace, keyed as step_view memoises them."""
-    return {("heat_spec", q, 0, 0): charts.heatmap_spec(q, 0, trace.get(q), trace.n_layers, "") for q in trace.names}
+    """Every heatmap spec of a trace's first layer and direction, keyed as step_view memoises them."""
+    return {("heat_spec", q, 0, 0): heat_spec(trace, q, 0, 0) for q in trace.names}
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -82,7 +88,7 @@ def _shared_bundled_trace(origin: str, steps: int, digest: str, _model, _data, _
     """Bundled models are public and never trained further in place: their traces and heatmap images are computed
     once per process, not once per visitor (30 people opening the same link at once). Read-only for callers."""
     trace = trace_sequence(_model, _data, _seq, mask=_mask)
-    return trace, heatmap_specs(trace) if trace.n_layers == 1 and trace.n_directions == 1 else {}
+    return trace, heatmap_specs(trace)
 
 
 def get_trace(ex, seq: torch.Tensor, mask=None):
@@ -178,11 +184,10 @@ def step_view(ex, trace, memo_store: dict, panels: bool = True, on_step=None) ->
         elif panel == "heatmaps":
             st.markdown("#### Every unit at every step — the black line is the current step")
             cols = st.columns(2)
-            names = cell_views.DIRECTIONS if trace.n_directions == 2 else ("",)
             for n, q in enumerate(trace.names):
                 with cols[n % 2]:
-                    spec = memo(memo_store, ("heat_spec", q, layer, direction), lambda: charts.heatmap_spec(
-                        q, layer, trace.get(q, layer, direction), trace.n_layers, names[direction]))
+                    spec = memo(memo_store, ("heat_spec", q, layer, direction),
+                                lambda: heat_spec(trace, q, layer, direction))
                     show_chart(spec, key=f"heat_{q}", cursor=charts.cursor_frame(step))
 
     view()

@@ -41,20 +41,14 @@ def data_ui(locked: bool):
     st.subheader("1 · Data")
     kind = st.radio("Kind of data", ["text", "series"], horizontal=True, key="kind", disabled=locked,
                     format_func={"text": "Text (next character)", "series": "Time series (next value)"}.get)
-    if kind == "text":
-        options = list(TEXT_PRESETS) + [OWN] + _file_option("text")
-        label = lambda k: ("Your own text (paste or upload)" if k == OWN else _file_label() if k == FILE
-                           else TEXT_PRESETS[k][0])
-        source = st.selectbox("Text", options, format_func=label, key="text_source", disabled=locked)
-        chosen = (_own_text_ui(locked) if source == OWN else _file_source() if source == FILE
-                  else ("text", source, lambda: _text_preset(source)))
-    else:
-        options = list(SERIES_PRESETS) + [OWN] + _file_option("series")
-        label = lambda k: ("Your own CSV file" if k == OWN else _file_label() if k == FILE
-                           else SERIES_PRESETS[k][0])
-        source = st.selectbox("Series", options, format_func=label, key="series_source", disabled=locked)
-        chosen = (_own_csv_ui(locked) if source == OWN else _file_source() if source == FILE
-                  else ("series", source, lambda: _series_preset(source)))
+    presets, label_text, own_label, own_ui, preset = {
+        "text": (TEXT_PRESETS, "Text", "Your own text (paste or upload)", _own_text_ui, _text_preset),
+        "series": (SERIES_PRESETS, "Series", "Your own CSV file", _own_csv_ui, _series_preset)}[kind]
+    label = lambda k: own_label if k == OWN else _file_label() if k == FILE else presets[k][0]
+    source = st.selectbox(label_text, list(presets) + [OWN] + _file_option(kind), format_func=label,
+                          key=f"{kind}_source", disabled=locked)
+    chosen = (own_ui(locked) if source == OWN else _file_source() if source == FILE
+              else (kind, source, lambda: preset(source)))
     if chosen is not None and not locked:
         _activate(*chosen)
     data = st.session_state.get("data")
