@@ -261,7 +261,7 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
                                      "masked": "Fill in hidden characters"}.get,
                         help="Fill-in: 15 % of the characters are hidden and the model guesses them from both "
                              "sides — the task a bidirectional model can do honestly.")
-        bidirectional = c3.checkbox("Bidirectional (reads backwards too)", key="text_bidir",
+        bidirectional = c3.checkbox("Bidirectional", key="text_bidir",
                                     disabled=training or task != "masked",
                                     help="A second layer reads the text from the end. Only with the fill-in task: "
                                          "for next-character prediction it would see the answer.")
