@@ -32,6 +32,6 @@ train your own.
     with c2:
         st.page_link("pages/2_Step_through.py", label="Step through any sequence", icon="🔍")
     with c3:
-        st.page_link("pages/3_Long_memory.py", label="Race an RNN, a GRU and an LSTM over a long gap", icon="🏁")
+        st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon="🏁")
 workshop.scene_controls()
 workshop.scene_view()
