@@ -2,9 +2,11 @@
 
     python -m lstm_demo.cli bundle            # regenerates every file in lstm_demo/bundled/ (about 2 minutes)
 
-Each model is trained synchronously with fixed seeds and one torch thread, so the same torch version on the same
-kind of CPU rebuilds the same bytes (tests/test_bundle.py checks one preset bit for bit). The Python-source corpus
-is read from the running Python's standard library, so that one bundle follows the Python version.
+Each model is trained synchronously with fixed seeds and one torch thread, so on one machine a rebuild gives the
+same bytes every time. Another CPU may round differently (oneDNN and BLAS pick kernels by CPU), so its weights may
+differ in the last bits: tests/test_bundle.py checks that a rebuild is deterministic where it runs and equals the
+shipped file within a tolerance. The Python-source corpus is read from the running Python's standard library, so
+that one bundle follows the Python version.
 """
 from __future__ import annotations
 
@@ -14,12 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import torch
-
 from .config import DEFAULTS, ModelConfig, TrainConfig
-from .data import load_series_preset, load_text_preset
-from .store import LoadedModel, load_bytes, save_bytes
-from .train import fit
+
+# store, data, train and torch are imported where they are used: the first screen reads BUNDLES without torch
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 
@@ -56,24 +55,35 @@ def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
 
 
 def load_data(b: Bundle):
+    from .data import load_series_preset, load_text_preset
     return load_text_preset(b.preset) if b.kind == "text" else load_series_preset(b.preset)
+
+
+_RACES: dict = {}  # one default race per regeneration serves both race bundles
 
 
 def _race_bundle(b: Bundle) -> tuple[bytes, float]:
     """The long-memory lab's default race (memory.RaceConfig), keeping one of its models."""
     from .memory import Race, RaceConfig
-    race = Race(RaceConfig()).start()
-    race.join()
+    from .store import save_bytes
+    cfg = RaceConfig()
+    if cfg not in _RACES:
+        race = Race(cfg).start()
+        race.join()
+        _RACES[cfg] = race
+    race = _RACES[cfg]
     model = race.racers[b.cell].model
     acc = race.results["accuracy"]
     score = float(acc[acc.cell == b.cell]["accuracy"].mean())  # mean accuracy over the distances
+    history = {"train": race.racers[b.cell].history}
     return save_bytes(model, race.data, TrainConfig(seq_len=64, steps=race.cfg.steps, lr=race.cfg.lr),
-                      race.cfg.steps), score
+                      race.cfg.steps, history=history), score
 
 
 @contextmanager
 def one_thread():
     """Reduction order, hence the exact bytes, depends on torch's thread count."""
+    import torch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -84,14 +94,17 @@ def one_thread():
 
 def train_bundle(key: str) -> tuple[bytes, float]:
     """Train one bundled model from scratch -> (safetensors bytes, validation loss or race accuracy)."""
+    from .store import BUNDLE_CHECKPOINT_BYTES, MAX_CHECKPOINTS, save_bytes
+    from .train import fit
     b = BUNDLES[key]
     with one_thread():
         if b.kind == "race":
             return _race_bundle(b)
         data = load_data(b)
         model_cfg, train_cfg = configs(b, data)
-        model, val = fit(model_cfg, data, train_cfg)
-    return save_bytes(model, data, train_cfg, train_cfg.steps), val
+        result = fit(model_cfg, data, train_cfg, n_checkpoints=MAX_CHECKPOINTS)
+    return save_bytes(result.model, data, train_cfg, train_cfg.steps, history=result.history,
+                      checkpoints=result.checkpoints, checkpoint_bytes=BUNDLE_CHECKPOINT_BYTES), result.val_loss
 
 
 def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
@@ -107,6 +120,10 @@ def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
                       what.replace(" ", "_"): round(val, 4), "sha256": hashlib.sha256(raw).hexdigest()}
         log(f"{key}: {len(raw):,} bytes, {what} {val:.4f}")
     index_path.write_text(json.dumps(index, indent=2) + "\n")
+    from .scenes import SCENES, save_scene
+    for scene in SCENES:  # the first screen's traces, so it needs no torch
+        if keys is None or scene.bundle in keys:
+            log(f"scene {scene.key}: {save_scene(scene).name}")
     return index
 
 
@@ -116,6 +133,7 @@ def bundle_bytes(key: str) -> bytes:
     return (BUNDLE_DIR / f"{key}.safetensors").read_bytes()
 
 
-def load_bundle(key: str) -> LoadedModel:
-    """A fresh copy of a bundled model (each caller gets its own module to train or inspect)."""
+def load_bundle(key: str):
+    """A fresh copy of a bundled model (store.LoadedModel; each caller gets its own module to train or inspect)."""
+    from .store import load_bytes
     return load_bytes(bundle_bytes(key))

@@ -10,17 +10,29 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import CELLS, DEFAULTS, ConfigError
+from .config import CELLS, DEFAULTS, LIMITS, ConfigError
 from .data import DataError, TextData, decode_text, load_series_preset, load_text_preset, read_csv, series_from_frame
 from .data import SERIES_PRESETS, TEXT_PRESETS
 from .export import trace_csv
-from .store import ModelFileError, load_bytes, save_bytes
+from .store import MAX_CHECKPOINTS, MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
 from .trace import trace_sequence
 from .train import fit
+
+
+def _read(path: str, limit: int) -> bytes:
+    """An input file's bytes, refused by its size before anything is read."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{path}: no such file")
+    size = p.stat().st_size
+    if size > limit:
+        raise ConfigError(f"{path} is {size:,} bytes; the limit is {limit:,}")
+    return p.read_bytes()
 
 
 def _data(args):
@@ -32,43 +44,72 @@ def _data(args):
         raise ConfigError(f"unknown preset {args.preset!r}; text: {', '.join(TEXT_PRESETS)}; series: "
                           f"{', '.join(SERIES_PRESETS)}")
     if args.text:
-        return TextData(decode_text(Path(args.text).read_bytes()), name=Path(args.text).name)
-    frame = read_csv(Path(args.csv).read_bytes())
+        return TextData(decode_text(_read(args.text, LIMITS.max_upload_bytes)), name=Path(args.text).name)
     if not args.column:
         raise ConfigError("--csv needs --column (the numeric column to forecast)")
+    frame = read_csv(_read(args.csv, LIMITS.max_upload_bytes))
     return series_from_frame(frame, args.column, None, name=f"{Path(args.csv).name}: {args.column}")
 
 
+def _check_out(out: str, *inputs) -> Path:
+    """The output file may not be one of the inputs (a trace must never overwrite its model), and its folder must
+    exist and be writable — checked before any training starts."""
+    path = Path(out)
+    for given in inputs:
+        if given and Path(given).resolve() == path.resolve():
+            raise ConfigError(f"--out {out} is also an input file; choose another name so nothing is overwritten")
+    if path.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise ConfigError(f"the folder {folder} for --out does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"the folder {folder} for --out is not writable")
+    return path
+
+
+def _given(value, default):
+    """0 is a value, not "use the default": only a missing option takes the default."""
+    return default if value is None else value
+
+
 def cmd_train(args) -> int:
+    out = _check_out(args.out, args.text, args.csv)
     data = _data(args)
     model_cfg, train_cfg = DEFAULTS[data.kind]
     model_cfg = replace(model_cfg, vocab_size=len(data.vocab) if data.kind == "text" else 0, cell=args.cell,
-                        hidden_size=args.hidden or model_cfg.hidden_size, num_layers=args.layers).validate()
-    train_cfg = replace(train_cfg, steps=args.steps or train_cfg.steps, seed=args.seed,
-                        lr=args.lr or train_cfg.lr).validate()
-    model, val = fit(model_cfg, data, train_cfg,
-                     log=lambda step, loss: print(f"step {step}/{train_cfg.steps}: train loss {loss:.4f}", flush=True))
-    Path(args.out).write_bytes(save_bytes(model, data, train_cfg, train_cfg.steps))
-    print(f"validation loss {val:.4f}; wrote {args.out}")
+                        hidden_size=_given(args.hidden, model_cfg.hidden_size), num_layers=args.layers).validate()
+    train_cfg = replace(train_cfg, steps=_given(args.steps, train_cfg.steps), seed=args.seed,
+                        lr=_given(args.lr, train_cfg.lr)).validate()
+    result = fit(model_cfg, data, train_cfg, n_checkpoints=MAX_CHECKPOINTS, log=lambda step, loss: print(
+        f"step {step}/{train_cfg.steps}: train loss {loss:.4f}", flush=True))
+    out.write_bytes(save_bytes(result.model, data, train_cfg, train_cfg.steps, history=result.history,
+                               checkpoints=result.checkpoints))
+    print(f"validation loss {result.val_loss:.4f}; wrote {out}")
     return 0
 
 
 def cmd_trace(args) -> int:
-    loaded = load_bytes(Path(args.model).read_bytes())
+    out = _check_out(args.out, args.model)
+    loaded = load_bytes(_read(args.model, MAX_FILE_BYTES))
     data = loaded.data
     if args.text is not None:
         if data.kind != "text":
             raise ConfigError("--text is for text models; use --start/--length for a series")
+        if not 2 <= len(args.text) <= LIMITS.max_seq_len + 1:
+            raise ConfigError(f"--text must have 2 to {LIMITS.max_seq_len + 1} characters (a trace of at most "
+                              f"{LIMITS.max_seq_len} steps, as on the page)")
         seq = data.encode(args.text)
     else:
         n = len(data.ids) if data.kind == "text" else len(data.values)
-        start, length = args.start, min(args.length, 256)
-        if not 0 <= start < n - 2:
-            raise ConfigError(f"--start must be between 0 and {n - 3}")
-        seq = (data.ids if data.kind == "text" else data.normed)[start : start + length + 1]
+        if not 1 <= args.length <= LIMITS.max_seq_len:
+            raise ConfigError(f"--length must be between 1 and {LIMITS.max_seq_len} steps")
+        if not 0 <= args.start <= n - 2:
+            raise ConfigError(f"--start must be between 0 and {n - 2} (the model file holds {n} items)")
+        seq = (data.ids if data.kind == "text" else data.normed)[args.start : args.start + args.length + 1]
     trace = trace_sequence(loaded.model, data, seq)
-    Path(args.out).write_text(trace_csv(trace))
-    print(f"{trace.n_steps} steps x {trace.n_layers} layer(s) x {trace.n_units} units -> {args.out}")
+    out.write_text(trace_csv(trace), encoding="utf-8")
+    print(f"{trace.n_steps} steps x {trace.n_layers} layer(s) x {trace.n_units} units -> {out}")
     return 0
 
 

@@ -12,10 +12,16 @@ class ConfigError(ValueError):
     """A value a user chose is out of range; the message says which and what is allowed."""
 
 
+class DataError(ValueError):
+    """The data cannot be used; the message says why in words a visitor understands. (Defined here, without torch,
+    so pages can catch it before torch is loaded; lstm_demo.data re-exports it.)"""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Hard caps sized for the smallest hosted tier (690 MB RAM, a fraction of a core)."""
     max_hidden: int = 256            # units per layer
+    max_embed: int = 256             # width of the embedding / input projection
     max_layers: int = 3              # stacked LSTM layers
     max_seq_len: int = 256           # steps per training window / traced sequence
     max_batch: int = 128             # windows per optimiser step
@@ -61,7 +67,7 @@ class ModelConfig:
                               "the next character would be cheating; use the fill-in-the-blank task with it")
         if self.kind == "text":
             _check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
-        _check_int("embedding size", self.embed_size, 1, 256)
+        _check_int("embedding size", self.embed_size, 1, LIMITS.max_embed)
         _check_int("input features", self.input_size, 1, 8)
         _check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
         _check_int("layers", self.num_layers, 1, LIMITS.max_layers)

@@ -168,6 +168,7 @@ class TrainingJob:
 
     def _run(self):
         lower_priority()
+        configure_torch(1)
         try:
             if not self._wait_for_slot():
                 return
@@ -272,6 +273,7 @@ class Experiment:
     runs: list = field(default_factory=list)  # finished JobViews, for the full loss history
     origin: str = ""                          # "bundled:<key>" or "file:<name>" when not trained in this session
     alive: object = field(default=None, repr=False)  # () -> bool from the UI: the visitor is still connected
+    loaded: object = field(default=None, repr=False)  # store.LoadedModel it came from (loss history, checkpoints)
     _val: tuple = field(default=None, repr=False)
 
     def __post_init__(self):

@@ -239,6 +239,7 @@ class Racer:
     optimizer: object
     initial: dict              # state_dict at initialisation (for the gradient curve "before training")
     history: list = field(default_factory=list)  # (step, loss)
+    skipped: int = 0           # steps skipped because the loss or gradient was not finite
 
 
 class Race:
@@ -328,8 +329,13 @@ class Race:
                 loss = loss_of(r.model, x, y, self.task.kind)
                 if torch.isfinite(loss):
                     loss.backward()
-                    torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
-                    r.optimizer.step()
+                    norm = torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
+                    if torch.isfinite(norm):
+                        r.optimizer.step()
+                    else:
+                        r.skipped += 1
+                else:  # a non-finite loss: this model skips the step, its weights stay as they were
+                    r.skipped += 1
                 losses[cell] = loss.item()
             with self.lock:
                 for cell, loss in losses.items():
@@ -338,7 +344,10 @@ class Race:
         with self.lock:
             self.status = "evaluating"
         self.results = evaluate_race(self)
-        self._finish("done", f"Finished {self.cfg.steps} steps for each model in {time.monotonic() - started:.0f} s.")
+        skipped = [f"the {CELLS[c]} skipped {r.skipped} step(s) whose loss or gradient was not finite"
+                   for c, r in self.racers.items() if r.skipped]
+        self._finish("done", f"Finished {self.cfg.steps} steps for each model in {time.monotonic() - started:.0f} s."
+                     + (" Note: " + "; ".join(skipped) + " (their weights were kept)." if skipped else ""))
 
     def _finish(self, status, message):
         with self.lock:

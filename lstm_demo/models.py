@@ -48,3 +48,18 @@ def build_model(cfg: ModelConfig, seed: int = 0) -> SequenceModel:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return SequenceModel(cfg)
+
+
+def count_parameters(cfg: ModelConfig) -> int:
+    """Parameters of the model a config describes, without allocating its weights (meta device)."""
+    with torch.device("meta"):
+        return SequenceModel(cfg).n_params()
+
+
+def max_parameters() -> int:
+    """The most parameters any config within the caps can have: sizes file and memory limits."""
+    from .config import LIMITS
+    biggest = ModelConfig("text", vocab_size=LIMITS.max_vocab, embed_size=LIMITS.max_embed,
+                          hidden_size=LIMITS.max_hidden, num_layers=LIMITS.max_layers, cell="lstm", task="masked",
+                          bidirectional=True)
+    return count_parameters(biggest)

@@ -1,16 +1,23 @@
 """Save and load models as one safetensors file: the weights as tensors, everything else (config, vocabulary,
-normalisation, a sample of the data, training settings) as JSON strings in the header's metadata.
+normalisation, a sample of the data, training settings, the loss history) as JSON strings in the header's metadata.
+Weight checkpoints taken during training ride along as extra tensors when they fit a small budget.
 
 There is no pickle anywhere: a PyTorch checkpoint is a pickle, and unpickling a stranger's file runs their code, so
 uploads are never passed to torch.load. Loading reads only the header first and checks it against the same caps as
 training (file size, header size, config, tensor names, dtypes, shapes and offsets) before a single weight is read;
-then the weights must be finite. Anything wrong raises ModelFileError with a message for the visitor.
+then the weights must be finite, and everything the pages rely on is checked (the data sample is long enough for
+the stored sequence length, the vocabulary is encodable text, the normalisation and its inverse are finite).
+Any bytes give a LoadedModel or a ModelFileError with a message for the visitor — never another exception.
+
+The caps on the file follow from the training caps: every model the app can train, on any text it accepts, fits.
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 import struct
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -20,12 +27,38 @@ from safetensors.torch import save as st_save
 from .config import LIMITS, ConfigError, ModelConfig, TrainConfig, describe
 from .data import DataError, TextData
 from .data.series import SeriesData
-from .models import build_model
+from .models import build_model, max_parameters
 
 FORMAT = "lstm-gate-lab/1"
-MAX_HEADER_BYTES = 100_000   # a real header is a few kB; a huge one is refused before it is parsed
-SAMPLE_CHARS = 20_000        # text kept in the file so the model can be inspected without the original data
-SAMPLE_POINTS = 5_000
+SAMPLE_CHARS = 20_000         # text kept in the file so the model can be inspected without the original data
+SAMPLE_POINTS = 5_000         # series points kept likewise
+NAME_CHARS, UNIT_CHARS = 200, 40
+HISTORY_POINTS = 500          # loss-curve points kept per split
+CHECKPOINT_BYTES = 4_000_000  # weight checkpoints are saved only up to this many bytes (evenly thinned to fit)
+BUNDLE_CHECKPOINT_BYTES = 1_500_000  # … and for the models that ship with the app
+# Checkpoints are kept at half precision: they show how the model got where it is (training-time scrubber); the final
+# weights, which every other view uses, stay exact. Rounding a weight to 3 significant digits moves gates by ~1e-3.
+CHECKPOINT_DTYPE = torch.float16
+MAX_CHECKPOINTS = 50
+CHECKPOINT_PREFIX = "checkpoint."
+
+# Worst case per character in the header: a control character becomes \u0001 in the inner JSON string (6 bytes),
+# and its backslash is escaped again when that string sits in the header's JSON (7 bytes). Anything else costs at
+# most 4 bytes (UTF-8); numbers at most 26 (a float's repr and a separator).
+_BYTES_PER_CHAR, _BYTES_PER_NUMBER = 7, 26
+_TENSOR_ENTRY_BYTES = 160     # {"name":{"dtype":"F32","shape":[...],"data_offsets":[a,b]}}
+
+
+def max_header_bytes() -> int:
+    text = (SAMPLE_CHARS + LIMITS.max_vocab * 4 + NAME_CHARS) * _BYTES_PER_CHAR
+    series = SAMPLE_POINTS * _BYTES_PER_NUMBER + (NAME_CHARS + UNIT_CHARS) * _BYTES_PER_CHAR
+    history = 2 * HISTORY_POINTS * 2 * _BYTES_PER_NUMBER
+    tensors = (MAX_CHECKPOINTS + 1) * 64 * _TENSOR_ENTRY_BYTES  # a model has well under 64 tensors
+    return max(text, series) + history + tensors + 16_384       # + configs and keys
+
+
+MAX_HEADER_BYTES = max_header_bytes()
+MAX_FILE_BYTES = 8 + MAX_HEADER_BYTES + 4 * max_parameters() + CHECKPOINT_BYTES
 
 
 class ModelFileError(ValueError):
@@ -38,47 +71,110 @@ class LoadedModel:
     data: object                 # TextData or SeriesData rebuilt from the file (vocabulary / normalisation kept)
     train_cfg: TrainConfig
     steps: int
+    history: dict = field(default_factory=lambda: {"train": [], "val": []})  # (step, loss) lists
+    checkpoints: list = field(default_factory=list)  # (step, state_dict), oldest first
 
 
-def save_bytes(model, data, train_cfg: TrainConfig, steps: int) -> bytes:
-    """The model as a .safetensors file (bytes)."""
+# --- saving ---------------------------------------------------------------------------------------------------------
+
+def _thin(points, n: int) -> list:
+    """At most n evenly spread items, always keeping the last."""
+    points = list(points)
+    if len(points) <= n:
+        return points
+    idx = np.unique(np.linspace(0 if n > 1 else len(points) - 1, len(points) - 1, n).round().astype(int))
+    return [points[i] for i in idx]
+
+
+def _fitting_checkpoints(checkpoints, n_params: int, budget: int) -> list:
+    """As many checkpoints as fit the budget, evenly spread over the run."""
+    room = min(MAX_CHECKPOINTS, budget // max(1, 2 * n_params))
+    return _thin(checkpoints, room) if room else []
+
+
+def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, checkpoints=(),
+               checkpoint_bytes: int = CHECKPOINT_BYTES) -> bytes:
+    """The model as a .safetensors file (bytes). history: {"train": [(step, loss)], "val": [...]};
+    checkpoints: [(step, state_dict)] — kept at half precision as far as checkpoint_bytes allows."""
     if data.kind == "text":
-        sample = data.text[-SAMPLE_CHARS:]
-        info = {"kind": "text", "name": data.name, "vocab": data.vocab, "sample": sample}
+        info = {"kind": "text", "name": data.name[:NAME_CHARS], "vocab": data.vocab,
+                "sample": data.text[-SAMPLE_CHARS:]}
     else:
-        info = {"kind": "series", "name": data.name, "unit": data.unit, "mean": data.mean, "std": data.std,
-                "sample": [float(v) for v in data.values[-SAMPLE_POINTS:]]}
-    meta = {"format": FORMAT, "model_config": json.dumps(describe(model.cfg)),
-            "train_config": json.dumps(describe(train_cfg)), "steps": str(int(steps)), "data": json.dumps(info)}
+        info = {"kind": "series", "name": data.name[:NAME_CHARS], "unit": data.unit[:UNIT_CHARS],
+                "mean": data.mean, "std": data.std, "sample": [float(v) for v in data.values[-SAMPLE_POINTS:]]}
+    history = history or {}
+    hist = {split: [[int(s), float(l)] for s, l in _thin(history.get(split, []), HISTORY_POINTS) if math.isfinite(l)]
+            for split in ("train", "val")}
+    kept = _fitting_checkpoints(checkpoints, sum(p.numel() for p in model.parameters()), checkpoint_bytes)
+    dump = lambda v: json.dumps(v, ensure_ascii=False)
+    meta = {"format": FORMAT, "model_config": dump(describe(model.cfg)), "train_config": dump(describe(train_cfg)),
+            "steps": str(int(steps)), "data": dump(info), "history": dump(hist),
+            "checkpoints": dump([int(s) for s, _ in kept])}
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    for i, (_, state) in enumerate(kept):
+        tensors.update({f"{CHECKPOINT_PREFIX}{i}.{k}": v.detach().to(CHECKPOINT_DTYPE).contiguous()
+                        for k, v in state.items()})
     return _canonical(st_save(tensors, metadata=meta))
 
 
 def _canonical(raw: bytes) -> bytes:
     """Same content -> same bytes: the safetensors writer orders the metadata as a hash map does (differently in
-    every process), so the header is rewritten with sorted keys, padded with spaces to 8 bytes as the format asks."""
+    every process), so the header is rewritten with sorted keys, as compact UTF-8 (not \\u escapes: a Chinese or
+    emoji text would triple in size), padded with spaces to 8 bytes as the format asks."""
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.dumps(json.loads(raw[8 : 8 + n]), sort_keys=True, separators=(",", ":")).encode()
+    header = json.dumps(json.loads(raw[8 : 8 + n]), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    header = header.encode("utf-8")
     header += b" " * (-len(header) % 8)
     return struct.pack("<Q", len(header)) + header + raw[8 + n :]
 
 
+# --- loading ----------------------------------------------------------------------------------------------------------
+
+def _refuse_constant(name: str):
+    raise ModelFileError(f"The file holds {name} where a number should be; it was not saved by this app.")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:  # far beyond any count or size here; also spares int()'s 4300-digit error
+        raise ModelFileError("The file holds an absurdly large number; it was not saved by this app.")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ModelFileError("The file holds an infinite number; it was not saved by this app.")
+    return value
+
+
+def strict_json(text: str):
+    """json.loads that refuses NaN/Infinity, huge integers and pathological nesting with a ModelFileError."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_finite_float)
+    except (json.JSONDecodeError, UnicodeError):
+        raise ModelFileError("The file's header is not valid JSON; it is not a .safetensors model file.") from None
+    except RecursionError:
+        raise ModelFileError("The file's header is nested absurdly deep; it was not saved by this app.") from None
+
+
 def read_header(raw: bytes) -> dict:
     """Parse and check the safetensors header without reading any tensor."""
-    if not isinstance(raw, (bytes, bytearray)):
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
         raise ModelFileError("Expected the bytes of a .safetensors file.")
-    if len(raw) > LIMITS.max_upload_bytes:
-        raise ModelFileError(f"The file is {len(raw):,} bytes; the limit is {LIMITS.max_upload_bytes:,}.")
+    if len(raw) > MAX_FILE_BYTES:
+        raise ModelFileError(f"The file is {len(raw):,} bytes; the largest model this app trains takes "
+                             f"{MAX_FILE_BYTES:,}.")
     if len(raw) < 8:
         raise ModelFileError("The file is too short to be a model file (.safetensors).")
-    (n,) = struct.unpack("<Q", raw[:8])
+    (n,) = struct.unpack("<Q", bytes(raw[:8]))
     if n > MAX_HEADER_BYTES or 8 + n > len(raw):
         raise ModelFileError("This is not a model file from this app: its header is missing, cut short or "
                              "absurdly large. (PyTorch .pt/.pth checkpoints are pickles and are never opened here.)")
     try:
-        header = json.loads(bytes(raw[8 : 8 + n]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = bytes(raw[8 : 8 + n]).decode("utf-8")
+    except UnicodeDecodeError:
         raise ModelFileError("The file's header is not valid JSON; it is not a .safetensors model file.") from None
+    header = strict_json(text)
     if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
         raise ModelFileError("The file has no metadata; it was not saved by this app.")
     meta = header["__metadata__"]
@@ -89,11 +185,12 @@ def read_header(raw: bytes) -> dict:
     return header
 
 
-def _json_field(meta: dict, key: str, kind: type):
-    try:
-        value = json.loads(meta[key])
-    except (KeyError, json.JSONDecodeError):
-        raise ModelFileError(f"The file's metadata lacks a readable '{key}'.") from None
+def _json_field(meta: dict, key: str, kind: type, default=None):
+    if key not in meta and default is not None:
+        return default
+    if key not in meta:
+        raise ModelFileError(f"The file's metadata lacks a readable '{key}'.")
+    value = strict_json(meta[key])
     if not isinstance(value, kind):
         raise ModelFileError(f"The file's '{key}' is malformed.")
     return value
@@ -104,72 +201,156 @@ def _config(meta: dict, cls, key: str):
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(raw) - names)
     if unknown:
-        raise ModelFileError(f"The file's {key} has unknown settings: {', '.join(map(str, unknown[:5]))}.")
+        raise ModelFileError(f"The file's {key} has unknown settings: {', '.join(map(str, unknown[:5]))[:200]}.")
     try:
         return cls(**raw).validate()
-    except (ConfigError, TypeError) as e:
-        raise ModelFileError(f"The file's {key.replace('_', ' ')} is not allowed here: {e}") from None
+    except (ConfigError, TypeError, ValueError) as e:
+        raise ModelFileError(f"The file's {key.replace('_', ' ')} is not allowed here: {str(e)[:300]}") from None
 
 
-def _data(meta: dict, cfg: ModelConfig):
-    info = _json_field(meta, "data", dict)
-    name = str(info.get("name", "loaded model"))[:200]
+def _text(info: dict, key: str, limit: int, default: str = "") -> str:
+    value = info.get(key, default)
+    if not isinstance(value, str) or len(value) > limit:
+        raise ModelFileError(f"The file's data {key} is malformed.")
+    return _encodable(value, f"data {key}")
+
+
+def _encodable(value: str, what: str) -> str:
     try:
-        if cfg.kind == "text":
-            vocab, sample = info.get("vocab"), info.get("sample")
-            if not (isinstance(vocab, list) and all(isinstance(c, str) and len(c) == 1 for c in vocab)
-                    and len(set(vocab)) == len(vocab) == cfg.vocab_size and vocab == sorted(vocab)):
-                raise ModelFileError("The file's vocabulary does not match its model.")
-            if not isinstance(sample, str) or len(sample) > SAMPLE_CHARS or set(sample) - set(vocab):
-                raise ModelFileError("The file's text sample is malformed.")
-            data = TextData(sample + "".join(vocab), name=f"{name} (from the model file)")
-            if data.vocab != vocab:
-                raise ModelFileError("The file's vocabulary does not match its text sample.")
-            return data
-        sample = info.get("sample")
-        if not (isinstance(sample, list) and 2 <= len(sample) <= SAMPLE_POINTS
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in sample)):
-            raise ModelFileError("The file's series sample is malformed.")
-        return SeriesData(np.array(sample, dtype=float), name=f"{name} (from the model file)",
-                          unit=str(info.get("unit", ""))[:40], norm=(info.get("mean"), info.get("std")))
-    except (DataError, TypeError) as e:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ModelFileError(f"The file's {what} contains characters that are not valid Unicode text.") from None
+    return value
+
+
+def _number(info: dict, key: str) -> float:
+    value = info.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ModelFileError(f"The file's normalisation '{key}' is not a finite number.")
+    return float(value)
+
+
+def _text_data(info: dict, cfg: ModelConfig, name: str) -> TextData:
+    vocab, sample = info.get("vocab"), _text(info, "sample", SAMPLE_CHARS)
+    if not (isinstance(vocab, list) and all(isinstance(c, str) and len(c) == 1 for c in vocab)
+            and len(set(vocab)) == len(vocab) == cfg.vocab_size and vocab == sorted(vocab)):
+        raise ModelFileError("The file's vocabulary does not match its model (one entry per distinct character).")
+    _encodable("".join(vocab), "vocabulary")
+    if set(sample) - set(vocab):
+        raise ModelFileError("The file's text sample uses characters outside its vocabulary.")
+    data = TextData(sample + "".join(vocab), name=f"{name} (from the model file)")
+    if data.vocab != vocab:
+        raise ModelFileError("The file's vocabulary does not match its text sample.")
+    return data
+
+
+def _series_data(info: dict, cfg: ModelConfig, name: str) -> SeriesData:
+    if cfg.input_size != 1:
+        raise ModelFileError(f"The file's model reads {cfg.input_size} numbers per step; a series here has one.")
+    sample = info.get("sample")
+    if not (isinstance(sample, list) and 2 <= len(sample) <= SAMPLE_POINTS
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in sample)):
+        raise ModelFileError("The file's series sample is malformed.")
+    mean, std = _number(info, "mean"), _number(info, "std")
+    if not std > 0:
+        raise ModelFileError("The file's normalisation has a spread (std) that is not positive.")
+    with np.errstate(all="ignore"):
+        # the model's outputs are in normalised units: their inverse must stay finite for any plausible output
+        if not math.isfinite(abs(mean) + 1e6 * std):
+            raise ModelFileError("The file's normalisation would turn the model's outputs into infinite numbers.")
+        normed = (np.asarray(sample, dtype=float) - mean) / std
+    if not np.isfinite(normed).all():
+        raise ModelFileError("The file's normalisation turns its own data sample into infinite numbers.")
+    return SeriesData(np.asarray(sample, dtype=float), name=f"{name} (from the model file)",
+                      unit=_text(info, "unit", UNIT_CHARS), norm=(mean, std))
+
+
+def _data(meta: dict, cfg: ModelConfig, train_cfg: TrainConfig):
+    info = _json_field(meta, "data", dict)
+    if info.get("kind", cfg.kind) != cfg.kind:
+        raise ModelFileError("The file's data is of another kind than its model.")
+    name = _text(info, "name", NAME_CHARS, "loaded model")
+    try:
+        data = _text_data(info, cfg, name) if cfg.kind == "text" else _series_data(info, cfg, name)
+        data.parts(train_cfg.seq_len)  # the pages cut training and validation windows of this length
+    except DataError as e:
         raise ModelFileError(f"The file's data is not usable: {e}") from None
+    return data
 
 
-def load_bytes(raw: bytes) -> LoadedModel:
-    """A model file's bytes -> LoadedModel, or ModelFileError. Nothing is built before the header passed."""
+def _history(meta: dict) -> dict:
+    hist = _json_field(meta, "history", dict, default={})
+    out = {}
+    for split in ("train", "val"):
+        rows = hist.get(split, [])
+        if not (isinstance(rows, list) and len(rows) <= HISTORY_POINTS and all(
+                isinstance(r, list) and len(r) == 2 and isinstance(r[0], int) and not isinstance(r[0], bool)
+                and isinstance(r[1], (int, float)) and not isinstance(r[1], bool) for r in rows)):
+            raise ModelFileError("The file's loss history is malformed.")
+        out[split] = [(int(s), float(l)) for s, l in rows]
+    return out
+
+
+def _check_tensor(name: str, entry, want: torch.Tensor, body: int) -> None:
+    dtype, size = ("F16", 2) if name.startswith(CHECKPOINT_PREFIX) else ("F32", 4)
+    if not isinstance(entry, dict) or entry.get("dtype") != dtype or entry.get("shape") != list(want.shape):
+        raise ModelFileError(f"The weight {name[:80]} has the wrong type or shape for this model.")
+    offsets = entry.get("data_offsets")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= body and offsets[1] - offsets[0] == size * want.numel()):
+        raise ModelFileError(f"The weight {name[:80]} points outside the file.")
+
+
+def _expected_tensors(meta: dict, expected: dict) -> tuple[dict, list]:
+    """Every tensor name the file must hold -> its reference tensor, and the checkpoint steps."""
+    steps = _json_field(meta, "checkpoints", list, default=[])
+    if not (len(steps) <= MAX_CHECKPOINTS and all(type(s) is int and 0 <= s <= 10**9 for s in steps)):
+        raise ModelFileError("The file's checkpoint list is malformed.")
+    names = dict(expected)
+    for i in range(len(steps)):
+        names.update({f"{CHECKPOINT_PREFIX}{i}.{k}": v for k, v in expected.items()})
+    return names, steps
+
+
+def _load(raw: bytes) -> LoadedModel:
     header = read_header(raw)
     meta = header["__metadata__"]
     cfg = _config(meta, ModelConfig, "model_config")
     train_cfg = _config(meta, TrainConfig, "train_config")
-    try:
-        steps = int(meta.get("steps", "0"))
-    except ValueError:
-        raise ModelFileError("The file's step count is not a number.") from None
-    if not 0 <= steps <= 10**9:
-        raise ModelFileError("The file's step count is out of range.")
+    if not re.fullmatch(r"\d{1,10}", meta.get("steps", "0")):
+        raise ModelFileError("The file's step count is not a whole number.")
+    steps = int(meta.get("steps", "0"))
     model = build_model(cfg)  # small: the config passed the caps
-    expected = {k: v for k, v in model.state_dict().items()}
+    expected, ckpt_steps = _expected_tensors(meta, model.state_dict())
     entries = {k: v for k, v in header.items() if k != "__metadata__"}
     if set(entries) != set(expected):
         missing, extra = sorted(set(expected) - set(entries)), sorted(set(entries) - set(expected))
         raise ModelFileError("The file's weights do not fit its model"
                              + (f" (missing {', '.join(missing[:3])})" if missing else "")
-                             + (f" (unexpected {', '.join(map(str, extra[:3]))})" if extra else "") + ".")
-    body = len(raw) - 8 - int.from_bytes(raw[:8], "little")
+                             + (f" (unexpected {', '.join(map(str, extra[:3]))[:200]})" if extra else "") + ".")
+    body = len(raw) - 8 - int.from_bytes(bytes(raw[:8]), "little")
     for name, entry in entries.items():
-        want = expected[name]
-        if not isinstance(entry, dict) or entry.get("dtype") != "F32" or entry.get("shape") != list(want.shape):
-            raise ModelFileError(f"The weight {name} has the wrong type or shape for this model.")
-        offsets = entry.get("data_offsets")
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)
-                and 0 <= offsets[0] <= offsets[1] <= body and offsets[1] - offsets[0] == 4 * want.numel()):
-            raise ModelFileError(f"The weight {name} points outside the file.")
+        _check_tensor(name, entry, expected[name], body)
+    data = _data(meta, cfg, train_cfg)
+    history = _history(meta)
     try:
         tensors = st_load(bytes(raw))
     except Exception as e:  # the safetensors parser's own checks (overlaps, alignment) as a last line
         raise ModelFileError(f"The file's weights cannot be read: {type(e).__name__}.") from None
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise ModelFileError("The file's weights contain NaN or infinite values.")
-    model.load_state_dict(tensors, strict=True)
-    return LoadedModel(model, _data(meta, cfg), train_cfg, steps)
+    model.load_state_dict({k: tensors[k] for k in model.state_dict()}, strict=True)
+    checkpoints = [(s, {k: tensors[f"{CHECKPOINT_PREFIX}{i}.{k}"].float() for k in model.state_dict()})
+                   for i, s in enumerate(ckpt_steps)]
+    return LoadedModel(model, data, train_cfg, steps, history, checkpoints)
+
+
+def load_bytes(raw: bytes) -> LoadedModel:
+    """A model file's bytes -> LoadedModel, or ModelFileError. Nothing is built before the header passed."""
+    try:
+        return _load(raw)
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
+            UnicodeError, RuntimeError) as e:  # a case the checks above missed must still be a clear refusal
+        raise ModelFileError(f"The file could not be read as a model from this app ({type(e).__name__}).") from None

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -91,16 +93,44 @@ def make_optimizer(model, lr: float):
     return torch.optim.Adam(model.parameters(), lr=lr)
 
 
-def fit(model_cfg, data, train_cfg, log=None):
-    """Train a fresh model synchronously (no thread, no UI) -> (model, validation loss). Used by the command line
-    and by the bundled-model regeneration; with one torch thread it is reproducible bit for bit.
-    log(step, loss) is called ten times along the way if given."""
+@dataclass
+class FitResult:
+    model: object
+    val_loss: float
+    history: dict       # {"train": [(step, loss)], "val": [(step, loss)]}
+    checkpoints: list   # [(step, state_dict)] evenly spread over the run, the last at the final step
+
+
+def checkpoint_steps(total: int, n: int) -> set:
+    """n steps spread evenly over a run of `total` steps, always including the last (and step 0 when n > 1)."""
+    if n <= 0:
+        return set()
+    return {int(s) for s in np.linspace(0 if n > 1 else total, total, n).round()}
+
+
+def fit(model_cfg, data, train_cfg, log=None, n_checkpoints: int = 0, n_evals: int = 20) -> FitResult:
+    """Train a fresh model synchronously (no thread, no UI). Used by the command line and by the bundled-model
+    regeneration; with one torch thread it is reproducible bit for bit (evaluations and copies do not touch the
+    random streams). log(step, loss) is called ten times along the way if given."""
     from .models import build_model
     model = build_model(model_cfg, train_cfg.seed)
     optimizer = make_optimizer(model, train_cfg.lr)
-    batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed)
+    batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed,
+                      mask_id=model.mask_id if model_cfg.task == "masked" else None)
+    evals = checkpoint_steps(train_cfg.steps, n_evals) - {0}
+    keep = checkpoint_steps(train_cfg.steps, n_checkpoints)
+    history, checkpoints = {"train": [], "val": []}, []
+    snapshot = lambda step: checkpoints.append((step, {k: v.detach().clone() for k, v in model.state_dict().items()}))
+    if 0 in keep:
+        snapshot(0)
     for step in range(1, train_cfg.steps + 1):
         loss = train_step(model, optimizer, *batches.next(), data.kind, train_cfg.grad_clip)
+        history["train"].append((step, loss))
+        if step in evals:
+            history["val"].append((step, evaluate(model, batches.val_x, batches.val_y, data.kind)))
+        if step in keep:
+            snapshot(step)
         if log is not None and step % max(1, train_cfg.steps // 10) == 0:
             log(step, loss)
-    return model, evaluate(model, batches.val_x, batches.val_y, data.kind)
+    val = history["val"][-1][1] if history["val"] else evaluate(model, batches.val_x, batches.val_y, data.kind)
+    return FitResult(model, val, history, checkpoints)

@@ -6,6 +6,7 @@ import math
 import string
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -167,3 +168,37 @@ def test_text_data_from_any_string(text):
 def test_model_loader_refuses_any_random_bytes(raw):
     with pytest.raises(ModelFileError):
         load_bytes(raw)
+
+
+# --- valid inputs that used to be misread or refused ------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,expected", [
+    (b"v\n1,5\n2,5\n-3,25\n", [1.5, 2.5, -3.25]),        # one column with decimal commas: not 1, 2, -3 as an index
+    (b"v\r1\r2\r3\r", [1.0, 2.0, 3.0]),                  # old Mac line endings (CR only)
+    (b"v\r\n1\r\n2\r\n3\r\n", [1.0, 2.0, 3.0]),          # Windows line endings
+    (b"a;b\n1,5;9\n2,5;9\n", [1.5, 2.5]),                # European: ';' between columns, decimal commas
+])
+def test_csv_numbers_are_read_as_written(raw, expected):
+    frame = read_csv(raw)
+    col = frame.columns[0]
+    assert pd.to_numeric(frame[col]).tolist() == expected
+
+
+def test_rows_with_more_fields_than_the_header_are_refused_not_shifted():
+    with pytest.raises(DataError, match="more fields than the header"):
+        read_csv(b"a,b\n1,2,3\n4,5,6\n")
+
+
+def test_small_but_varying_values_are_not_constant():
+    values = np.arange(1, 10) * 1e-13
+    data = SeriesData(values)
+    assert np.allclose(data.denorm(data.normed[:, 0].numpy()), values, rtol=1e-5)
+    with pytest.raises(DataError, match="constant"):
+        SeriesData(np.full(20, 1e-13))
+    with pytest.raises(DataError, match="constant"):
+        SeriesData(1e6 + np.array([0.0, 1e-10, 0.0, 1e-10]))  # rounding noise on a big value is not a signal
+
+
+def test_decode_text_refuses_a_str_clearly():
+    with pytest.raises(DataError, match="bytes"):
+        decode_text("already text")

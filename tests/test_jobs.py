@@ -1,6 +1,5 @@
 """The background job: it trains, obeys Stop and a new learning rate, keeps the last good weights on NaN, and
-queues when the process-wide limit of concurrent jobs is reached."""
-import time
+queues when the process-wide limit of concurrent jobs is reached. No sleeps: every wait polls a condition."""
 from dataclasses import replace
 from unittest import mock
 
@@ -10,42 +9,42 @@ from lstm_demo import jobs, train
 from lstm_demo.config import ModelConfig, TrainConfig
 from lstm_demo.data import TextData
 from lstm_demo.jobs import Experiment
+from support import wait_until
 
 DATA = TextData("the cat was full. the cats were full. " * 20)
 MODEL = ModelConfig("text", vocab_size=len(DATA.vocab), embed_size=4, hidden_size=8)
 TRAIN = TrainConfig(seq_len=16, batch_size=4, steps=40, eval_every=0.05)
 
 
-def wait(job, limit=30):
-    end = time.monotonic() + limit
-    while job.view().active and time.monotonic() < end:
+def finished(job, limit=60):
+    """Wait for the job to end, stamping its heartbeat as the page would."""
+    def done():
         job.touch()
-        time.sleep(0.02)
+        return not job.view().active
+    wait_until(done, limit, what="the job to finish")
     return job.view()
 
 
 def test_training_lowers_the_loss_and_records_history():
     ex = Experiment(DATA, MODEL, replace(TRAIN, steps=150))
-    view = wait(ex.start(ex.train_cfg))
+    view = finished(ex.start(ex.train_cfg))
     assert view.status == "done" and view.step == 150 and len(view.history) == 150
     assert view.history[-1][1] < view.history[0][1] * 0.7
     assert view.val_history and view.val_history[-1][0] == 150
     ex.finish_job()
     assert ex.trained_steps == 150
-    view = wait(ex.start(replace(TRAIN, steps=10)))  # continue from the same weights
+    view = finished(ex.start(replace(TRAIN, steps=10)))  # continue from the same weights
     assert view.step == 160
 
 
 def test_stop_and_learning_rate_change_mid_run():
     ex = Experiment(DATA, MODEL, replace(TRAIN, steps=5000))
     job = ex.start(ex.train_cfg)
-    while job.view().step < 5:
-        time.sleep(0.01)
+    wait_until(lambda: job.view().step >= 5, what="five steps")
     job.set_lr(1e-4)
-    time.sleep(0.1)
-    assert ex.optimizer.param_groups[0]["lr"] == 1e-4
+    wait_until(lambda: ex.optimizer.param_groups[0]["lr"] == 1e-4, what="the new learning rate to apply")
     job.stop()
-    view = wait(job)
+    view = finished(job)
     assert view.status == "stopped" and view.step < 5000
 
 
@@ -60,7 +59,7 @@ def test_nan_loss_stops_and_keeps_last_good_weights():
         return loss * float("nan") if calls["n"] > 20 else loss
 
     with mock.patch.object(train, "loss_of", poisoned):
-        view = wait(ex.start(ex.train_cfg))
+        view = finished(ex.start(ex.train_cfg))
     assert view.status == "failed" and "nan" in view.message and "last good weights" in view.message
     assert all(torch.isfinite(p).all() for p in ex.model.parameters())
     assert view.step <= 20
@@ -69,38 +68,59 @@ def test_nan_loss_stops_and_keeps_last_good_weights():
 def test_jobs_beyond_the_limit_wait_in_a_queue():
     running = [Experiment(DATA, MODEL, replace(TRAIN, steps=5000)) for _ in range(jobs.LIMITS.max_concurrent_jobs)]
     started = [ex.start(ex.train_cfg) for ex in running]
+    wait_until(lambda: all(j.view().status == "running" for j in started), what="both slots to be taken")
     waiting = Experiment(DATA, MODEL, TRAIN)
     job = waiting.start(waiting.train_cfg)
-    time.sleep(0.5)
-    assert job.view().status == "queued" and job.view().queue_position == 1
+    wait_until(lambda: job.view().queue_position == 1, what="the third job to queue")
+    assert job.view().status == "queued" and job.view().step == 0
     for j in started:
         j.stop()
-    assert wait(job).status == "done"
+    assert finished(job).status == "done"
 
 
 def test_visitors_do_not_share_models():
     a, b = Experiment(DATA, MODEL, TRAIN), Experiment(DATA, MODEL, replace(TRAIN, seed=1))
-    wait(a.start(a.train_cfg))
+    finished(a.start(a.train_cfg))
     assert a.model is not b.model
     assert not torch.equal(a.model.rnn.weight_hh_l0, b.model.rnn.weight_hh_l0)
 
 
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_brief_disconnect_is_not_leaving_but_a_long_one_is():
+    """visitor_gone() on a controlled clock: away 3 s, back, away 6 s (GONE_GRACE is 5 s)."""
+    clock, connected = Clock(), {"now": True}
+    job = mock.Mock(alive=lambda: connected["now"], _gone_since=None)
+    with mock.patch.object(jobs.time, "monotonic", clock):
+        assert not jobs.visitor_gone(job)
+        connected["now"] = False
+        assert not jobs.visitor_gone(job)
+        clock.now += 3
+        assert not jobs.visitor_gone(job)
+        connected["now"] = True
+        assert not jobs.visitor_gone(job) and job._gone_since is None  # came back: the count restarts
+        connected["now"] = False
+        assert not jobs.visitor_gone(job)
+        clock.now += jobs.GONE_GRACE + 1
+        assert jobs.visitor_gone(job)
+    broken = mock.Mock(alive=mock.Mock(side_effect=RuntimeError("session lookup failed")), _gone_since=None)
+    assert not jobs.visitor_gone(broken)  # a failing check never kills a job by itself
+
+
 def test_a_job_stops_within_seconds_once_its_visitor_is_gone():
-    """The UI passes alive(): Streamlit's 'is this session still connected'. A brief reconnect is not leaving."""
     connected = {"now": True}
     ex = Experiment(DATA, MODEL, replace(TRAIN, steps=5000))
     ex.alive = lambda: connected["now"]
     with mock.patch.object(jobs, "GONE_GRACE", 0.3):
         job = ex.start(ex.train_cfg)
-        time.sleep(0.3)
+        wait_until(lambda: job.view().step >= 3, what="training to start")
         connected["now"] = False  # the tab was closed (the page's polling also stops: no touch() any more)
-        time.sleep(0.1)
-        connected["now"] = True   # … and came back within the grace period: keeps going
-        time.sleep(0.5)
-        assert job.view().status == "running"
-        connected["now"] = False
-        t0 = time.monotonic()
-        while job.view().active and time.monotonic() - t0 < 10:
-            time.sleep(0.05)
+        wait_until(lambda: not job.view().active, timeout=20, what="the job to notice the visitor left")
     view = job.view()
     assert view.status == "stopped" and "visitor left" in view.message and view.step < 5000

@@ -53,16 +53,40 @@ def test_replay_matches_bidirectional_stacked_lstm():
         assert torch.allclose(got["cell_state"][layer, 1, 0], c_n[2 * layer + 1, 0], atol=TOL)
 
 
-def test_gate_ranges_and_cell_identity():
+def test_gates_equal_what_nn_lstm_itself_implies():
+    """torch does not expose its gates, but its own outputs and gradients pin them down. One nn.LSTM step from the
+    same x and h(t-1) with c(t-1) = 0 and c(t-1) = 1 gives c = i·g and c = f + i·g; h = o·tanh(c); and autograd through
+    nn.LSTM gives dc/db_i = i·g·(1 - i), so i = 1 - (dc/db_i)/(i·g) and g = (i·g)/i. The replay's gates must equal
+    these at every step — a check that shares no code or expression with the replay."""
     torch.manual_seed(0)
-    lstm = nn.LSTM(3, 10, 1)
-    got = replay_lstm(lstm, torch.randn(30, 3) * 3)
+    H = 10
+    lstm = nn.LSTM(3, H, 1)
+    x = torch.randn(30, 3) * 2
+    got = replay_lstm(lstm, x)
+    h, c = torch.zeros(1, 1, H), torch.zeros(1, 1, H)
+    for t in range(len(x)):
+        xt = x[t : t + 1, None]
+        with torch.no_grad():
+            c_zero = lstm(xt, (h, torch.zeros_like(c)))[1][1][0, 0]
+            c_one = lstm(xt, (h, torch.ones_like(c)))[1][1][0, 0]
+            _, (h_next, c_next) = lstm(xt, (h, c))
+        lstm.zero_grad()
+        lstm(xt, (h, torch.zeros_like(c)))[1][1].sum().backward()
+        dc_dbi = lstm.bias_ih_l0.grad[:H]                        # rows [i | f | g | o] (torch.nn.LSTM docs)
+        f_ref, ig_ref = c_one - c_zero, c_zero
+        o_ref = h_next[0, 0] / torch.tanh(c_next[0, 0])
+        i_ref = 1 - dc_dbi / ig_ref
+        g_ref = ig_ref / i_ref
+        step = {q: got[q][0, 0, t] for q in ("input_gate", "forget_gate", "candidate", "output_gate")}
+        assert torch.allclose(step["forget_gate"], f_ref, atol=1e-5)
+        assert torch.allclose(step["output_gate"], o_ref, atol=1e-4)
+        usable = ig_ref.abs() > 1e-3  # i and g are recoverable where i·g is not ~0
+        assert torch.allclose(step["input_gate"][usable], i_ref[usable], atol=1e-3)
+        assert torch.allclose(step["candidate"][usable], g_ref[usable], atol=1e-3)
+        assert torch.allclose(got["cell_state"][0, 0, t], c_next[0, 0], atol=1e-5)
+        h, c = h_next, c_next
     for gate in ("input_gate", "forget_gate", "output_gate"):
         assert got[gate].min() > 0 and got[gate].max() < 1
-    assert got["candidate"].abs().max() < 1
-    i, f, g, c = (got[q][0, 0] for q in ("input_gate", "forget_gate", "candidate", "cell_state"))
-    c_prev = torch.cat([torch.zeros(1, 10), c[:-1]])
-    assert torch.allclose(c, f * c_prev + i * g, atol=1e-6)
 
 
 def test_lstm_cell_gate_order_is_pytorchs():
@@ -190,3 +214,50 @@ def test_masked_task_trace_hides_positions_and_scores_them():
         probs = torch.softmax(model(x[None])[0][0, :, : len(data.vocab)], -1)
     top1 = trace.predictions[trace.predictions["rank"] == 1]
     assert np.allclose(top1["prob"].to_numpy(), probs.max(-1).values.numpy(), atol=TOL)
+
+
+def _reverse_direction_as_forward_lstm(bi: nn.LSTM, layer: int) -> nn.LSTM:
+    """The backward half of a bidirectional layer is an ordinary LSTM reading the flipped sequence."""
+    one = nn.LSTM(getattr(bi, f"weight_ih_l{layer}").shape[1], bi.hidden_size, 1)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(one, f"{name}_l0").copy_(getattr(bi, f"{name}_l{layer}_reverse"))
+    return one
+
+
+@pytest.mark.parametrize("action", ["clamp", "zero"])
+def test_interventions_in_the_backward_direction_match_nn_lstm_with_its_state_edited(action):
+    """Reference without the replay: nn.LSTM on the flipped sequence, one step at a time, editing the unit's state.
+    Closing the forget gate from step s on equals feeding c(t+1)[u] = 0 into each of those steps; silencing the unit
+    equals setting its h and c to 0 after each of them. The backward direction reads t = T-1 … 0, so "from step s
+    on" means t <= s."""
+    torch.manual_seed(4)
+    bi = nn.LSTM(3, 5, 2, bidirectional=True)
+    T, unit, start = 20, 2, 12
+    x = torch.randn(T, 3)
+    got = replay(bi, x, intervention=Intervention(layer=0, unit=unit, start=start, action=action, value=0.0,
+                                                  gate="forget_gate", direction=1))
+    base = replay(bi, x)
+    ref = _reverse_direction_as_forward_lstm(bi, 0)
+    h, c = torch.zeros(1, 1, 5), torch.zeros(1, 1, 5)
+    hs, cs = [], []
+    with torch.no_grad():
+        for k, t in enumerate(range(T - 1, -1, -1)):
+            active = t <= start
+            if active and action == "clamp":
+                c = c.clone()
+                c[..., unit] = 0.0
+            _, (h, c) = ref(x[t : t + 1, None], (h, c))
+            if active and action == "zero":
+                h, c = h.clone(), c.clone()
+                h[..., unit] = 0.0
+                c[..., unit] = 0.0
+            hs.append(h[0, 0])
+            cs.append(c[0, 0])
+    ref_h = torch.stack(hs).flip(0)  # back to the original time order
+    ref_c = torch.stack(cs).flip(0)
+    assert torch.allclose(got["hidden_state"][0, 1], ref_h, atol=TOL)
+    assert torch.allclose(got["cell_state"][0, 1], ref_c, atol=TOL)
+    assert torch.equal(got["hidden_state"][0, 0], base["hidden_state"][0, 0])         # forward half untouched
+    assert torch.equal(got["hidden_state"][0, 1, start + 1 :], base["hidden_state"][0, 1, start + 1 :])  # not yet
+    assert not torch.allclose(got["hidden_state"][1], base["hidden_state"][1])        # the layer above hears it

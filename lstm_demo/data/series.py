@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,8 +89,13 @@ SERIES_PRESETS = {
 
 # --- user CSV ----------------------------------------------------------------------------------------------------
 
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+(,\d+)?\s*")
+
+
 def read_csv(raw: bytes) -> pd.DataFrame:
-    """Bytes of an uploaded CSV -> DataFrame; refuses binary/non-UTF-8/empty files with a clear message."""
+    """Bytes of an uploaded CSV -> DataFrame; refuses binary/non-UTF-8/empty/ragged files with a clear message."""
+    if not isinstance(raw, (bytes, bytearray)):
+        raise DataError(f"read_csv expects the bytes of a file, not {type(raw).__name__}.")
     if len(raw) > LIMITS.max_upload_bytes:
         raise DataError(f"The file is {len(raw):,} bytes; the limit is {LIMITS.max_upload_bytes:,}.")
     if b"\x00" in raw[:8192]:
@@ -98,23 +104,36 @@ def read_csv(raw: bytes) -> pd.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DataError(f"The CSV is not UTF-8 text (bad byte at position {e.start}).") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac files end lines with CR alone
     if not text.strip():
         raise DataError("The CSV file is empty.")
     sep = _sniff_separator(text)
-    header = text.split("\n", 1)[0]
+    lines = text.split("\n")
+    header = lines[0]
     if header.count(sep) >= 1000:  # refuse before pandas builds a frame 200,000 columns wide
         raise DataError(f"The CSV has {header.count(sep) + 1:,} columns; at most 1,000 are accepted.")
-    try:
-        # European CSVs pair ';' with decimal commas ("1,5")
-        df = pd.read_csv(io.StringIO(text), sep=sep, decimal="," if sep == ";" else ".",
-                         nrows=LIMITS.max_series_len + 1)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
-        raise DataError(f"The CSV could not be read: {str(e).splitlines()[0][:200]}") from None
+    rows = [line for line in lines[1:] if line.strip()]
+    if sep == "," and "," not in header and rows and all(_DECIMAL_COMMA.fullmatch(r) for r in rows):
+        sep, decimal = "\x1f", ","  # one column of numbers with decimal commas ("1,5"), not two columns
+    else:
+        decimal = "," if sep == ";" else "."  # European CSVs pair ';' with decimal commas
+    df = _parse(text, sep, decimal)
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        # pandas turns the first field into an index when rows have more fields than the header names
+        raise DataError(f"The rows have more fields than the header has column names (separator {sep!r}). "
+                        "Give every column a name, or use ';' between columns if the numbers have decimal commas.")
     if df.shape[1] > 1000:
         raise DataError(f"The CSV has {df.shape[1]:,} columns; at most 1,000 are accepted.")
     if len(df) == 0:
         raise DataError("The CSV has a header but no rows.")
     return df
+
+
+def _parse(text: str, sep: str, decimal: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, nrows=LIMITS.max_series_len + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
+        raise DataError(f"The CSV could not be read: {str(e).splitlines()[0][:200]}") from None
 
 
 def _sniff_separator(text: str) -> str:
@@ -176,20 +195,25 @@ class SeriesData:
             raise DataError(f"The series has {len(v):,} points; the limit is {LIMITS.max_series_len:,}.")
         if not np.isfinite(v).all():
             raise DataError("The series contains NaN or infinite values.")
-        with np.errstate(over="ignore", invalid="ignore"):
-            std = float(v.std())
-        if not math.isfinite(std):
-            raise DataError("The values are too large to work with (their spread overflows); rescale the column.")
-        if not std > 1e-12 * max(1.0, abs(float(v.mean()))):
-            raise DataError("The series is constant; there is nothing to forecast.")
-        if self.norm is not None:
+        if self.norm is not None:  # a loaded model's normalisation: the sample may well be flat at its end
             mean, std = (float(x) for x in self.norm)
             if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
                 raise DataError("The normalisation (mean, std) must be finite with std > 0.")
-            self.values, self.mean, self.std = v, mean, std
         else:
-            self.values, self.mean, self.std = v, float(v.mean()), std
-        self.normed = torch.tensor((v - self.mean) / self.std, dtype=torch.float32)[:, None]
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean, std, spread = float(v.mean()), float(v.std()), float(np.ptp(v))
+            if not (math.isfinite(std) and math.isfinite(mean) and math.isfinite(spread)):
+                raise DataError("The values are too large to work with (their spread overflows); rescale the "
+                                "column.")
+            # constant relative to the values' own scale: 1e-13 … 9e-13 varies, 1e6 ± rounding noise does not
+            if not spread > 1e-12 * float(np.abs(v).max()) or not std > 0:
+                raise DataError("The series is constant; there is nothing to forecast.")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            normed = ((v - mean) / std).astype(np.float32)  # the model computes in float32
+        if not np.isfinite(normed).all():
+            raise DataError("The values cannot be normalised to finite numbers; rescale the column.")
+        self.values, self.mean, self.std = v, mean, std
+        self.normed = torch.from_numpy(normed)[:, None]
 
     def denorm(self, x):
         return np.asarray(x, dtype=float) * self.std + self.mean

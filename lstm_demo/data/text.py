@@ -7,18 +7,13 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..config import LIMITS, ConfigError
+from ..config import LIMITS, ConfigError, DataError  # noqa: F401  (DataError re-exported)
 from .windows import split_point
-
-
-class DataError(ValueError):
-    """The data cannot be used; the message says why in words a visitor understands."""
 
 
 # --- built-in corpora --------------------------------------------------------------------------------------------
 
-_NOUNS = [("cat", "cats"), ("dog", "dogs"), ("bird", "birds"), ("fox", "foxes"), ("child", "children"),
-          ("horse", "horses"), ("mouse", "mice"), ("teacher", "teachers")]
+from ..words import NOUNS as _NOUNS  # noqa: E402  (torch-free, so the explainer can use it on the first screen)
 _CLAUSES = ["which already ate", "that the old man fed", "who slept near", "which ran past", "that we saw with"]
 _OBJECTS = ["the fish", "the red house", "a small garden", "the bread", "two apples", "the river", "the barn"]
 _ADJECTIVES = ["full", "happy", "tired", "asleep", "hungry", "quiet", "late"]
@@ -88,6 +83,9 @@ TEXT_PRESETS = {
 
 def decode_text(raw: bytes) -> str:
     """Bytes of an uploaded .txt -> str, refusing binary and non-UTF-8 files with a clear message."""
+    if not isinstance(raw, (bytes, bytearray)):
+        raise DataError(f"decode_text expects the bytes of a file, not {type(raw).__name__}; pass text to TextData "
+                        "directly.")
     if len(raw) > LIMITS.max_upload_bytes:
         raise DataError(f"The file is {len(raw):,} bytes; the limit is {LIMITS.max_upload_bytes:,}.")
     if b"\x00" in raw[:8192]:
