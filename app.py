@@ -1,17 +1,15 @@
 """Home page: a trained model's gates at once, in guided scenes from the LSTM tutorials."""
 import streamlit as st
 
-from lstm_demo import ui
-from lstm_demo.ui import workshop
+from lstm_demo.ui import common, workshop
 
-ui.setup("Home")
-workshop.read_url_once()
+s = common.setup("Home")
+workshop.read_home_link()
 workshop.presenter_css()
-present = st.session_state.get("present", False)
 st.title("🧠 LSTM gate lab")
-if st.session_state.get("url_notice"):
-    st.warning(st.session_state.pop("url_notice"))
-if not present:
+if (notice := s.take_notice("url")) is not None:
+    st.warning(notice)
+if not s.present:
     st.markdown(
         """
 An **LSTM** reads a sequence one step at a time and carries a **cell state** *c* along — a conveyor belt that runs
@@ -35,3 +33,4 @@ train your own.
         st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon="🏁")
 workshop.scene_controls()
 workshop.scene_view()
+common.warm_up()  # the first screen is drawn: load torch in the background for what comes next

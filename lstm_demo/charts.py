@@ -1,8 +1,7 @@
 """Pure Altair chart builders over tidy frames. No Streamlit here.
 
-Charts that follow the step cursor read their data from *named* datasets ("cells", "cursor", ...): the spec stays
-identical from step to step and only the small "cursor" dataset changes, so the browser updates the data in place
-instead of rebuilding a heatmap of thousands of cells (see bench/bench_browser.py). `with_data` attaches frames.
+The views that follow the step cursor live in step_charts.py (drawn in the browser at its cursor). `with_data`
+attaches named datasets to a spec.
 """
 from __future__ import annotations
 
@@ -72,12 +71,21 @@ def plain_spec(spec: dict) -> dict:
 def render(spec: dict, fmt: str) -> bytes:
     """PNG (2x, for slides) or SVG bytes of a spec with data attached (vl-convert, no browser needed)."""
     import vl_convert as vlc
-    spec = plain_spec(spec)
-    if "width" not in spec and "facet" not in spec:
-        spec["width"] = 640  # "container" width has no meaning outside a page
+    spec = _fixed_widths(plain_spec(spec))
+    if "width" not in spec and not {"facet", "vconcat", "hconcat", "concat"} & set(spec):
+        spec["width"] = 640
     if fmt == "png":
         return vlc.vegalite_to_png(spec, scale=2)
     return vlc.vegalite_to_svg(spec).encode()
+
+
+def _fixed_widths(spec, width: int = 640):
+    """"container" widths have no meaning outside a page: give them a size (nested views too)."""
+    if isinstance(spec, dict):
+        return {k: (width if k == "width" and v == "container" else _fixed_widths(v, width)) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_fixed_widths(v, width) for v in spec]
+    return spec
 
 
 def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
@@ -125,7 +133,7 @@ def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> a
     return _configure(line.properties(title=title, height=240))
 
 
-# --- step-through (named datasets: the spec does not change when the cursor moves) -------------------------------
+# --- heatmap images (step_charts draws them with a cursor) ---------------------------------------------------------
 
 # Colour ramps for the heatmap images, the same anchors Vega uses for "viridis" and (reversed) "redblue".
 _RAMPS = {"viridis": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
@@ -163,204 +171,6 @@ def heatmap_image(quantity: str, values: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 1, direction: str = "") -> dict:
-    """Units × steps heatmap of one quantity (values (T, H)) with a rule at the cursor.
-
-    The cells are one image; a colour legend comes from an invisible layer over the scale's two ends. Dataset
-    "cursor" (step) is the only thing that changes between steps.
-    """
-    T, H = values.shape
-    height = max(100, min(240, 4 * H))
-    layer_note = (f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else "") + (f" ({direction})" if direction else "")
-    scale = color_scale(quantity, values)
-    x = alt.X("x:Q", title="time step →", scale=alt.Scale(domain=[-0.5, T - 0.5], nice=False, zero=False))
-    y = alt.Y("y:Q", title="unit", scale=alt.Scale(domain=[-0.5, H - 0.5], nice=False, zero=False, reverse=True),
-              axis=alt.Axis(tickMinStep=1))
-    # The image fills the plot (image marks take a pixel size, not x2/y2); the invisible corner points give the
-    # axes their scales and the colour legend its range.
-    image = alt.Chart(pd.DataFrame({"url": [heatmap_image(quantity, values)]})).mark_image(
-        aspect=False, align="left", baseline="top", width=alt.ExprRef("width"), height=alt.ExprRef("height")
-    ).encode(x=alt.value(0), y=alt.value(0), url="url:N")
-    corners = pd.DataFrame({"x": [-0.5, T - 0.5], "y": [-0.5, H - 0.5], "value": list(scale.domain)})
-    legend = alt.Chart(corners).mark_point(opacity=0).encode(
-        x=x, y=y, color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
-    cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=3).encode(
-        x=alt.X("step:Q", scale=alt.Scale(domain=[-0.5, T - 0.5])))
-    chart = alt.layer(legend, image, cursor).properties(title=LABELS[quantity] + layer_note, height=height)
-    return _spec(_configure(chart))
-
-
-def cursor_frame(step: int) -> pd.DataFrame:
-    return pd.DataFrame({"step": [int(step)]})
-
-
-def gates_now_spec(names=tuple(LABELS)[:6]) -> dict:
-    """Bars: each gate's value for the selected units at the current step. Dataset "gates": unit, quantity, value."""
-    chart = alt.Chart(alt.NamedData("gates")).mark_bar().encode(
-        x=alt.X("unit:N", title="unit"),
-        y=alt.Y("value:Q", title="value at this step", scale=alt.Scale(domain=[-1, 1])),
-        color=alt.Color("quantity:N", legend=None, scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values()))),
-        column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in names],
-                          header=alt.Header(labelFontSize=14)),
-        tooltip=["unit:N", "label:N", alt.Tooltip("value:Q", format=".3f")])
-    return _spec(_configure(chart.properties(width=110, height=200, title="Gates and states of the selected units "
-                                                                            "at this step (gates 0…1, g/h −1…1)")))
-
-
-def gates_now_frame(trace, layer: int, step: int, units: list[int], direction: int = 0) -> pd.DataFrame:
-    rows = [{"unit": f"u{u}", "quantity": q, "label": f"{SHORT[q]}: {q.replace('_', ' ')}",
-             "value": float(trace.get(q, layer, direction)[step, u])} for q in trace.names for u in units]
-    return pd.DataFrame(rows)
-
-
-def unit_lines_spec() -> dict:
-    """c and h of the selected units over time, with the cursor. Datasets "lines" (step, unit, state, value, input),
-    "cursor"."""
-    lines = alt.Chart(alt.NamedData("lines")).mark_line(strokeWidth=2).encode(
-        x=alt.X("step:Q", title="time step"),
-        y=alt.Y("value:Q", title="value"),
-        color=alt.Color("unit:N", title="unit"),
-        strokeDash=alt.StrokeDash("state:N", title="state", scale=alt.Scale(
-            domain=["c (cell state)", "h (hidden state)"], range=[[1, 0], [5, 3]])),
-        tooltip=["step:Q", "input:N", "unit:N", "state:N", alt.Tooltip("value:Q", format=".3f")])
-    cursor = alt.Chart(alt.NamedData("cursor")).mark_rule(color="black", strokeWidth=2).encode(x="step:Q")
-    chart = (lines + cursor).properties(height=240, title="Cell state c (solid) and hidden state h (dashed) of "
-                                                          "the selected units over time")
-    return _spec(_configure(chart))
-
-
-def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.DataFrame:
-    T = trace.n_steps
-    frames = []
-    for q, name in (("cell_state", "c (cell state)"), ("hidden_state", "h (hidden state)")):
-        if q not in trace.names:
-            continue  # GRU and plain RNN have no separate cell state
-        for u in units:
-            frames.append(pd.DataFrame({"step": np.arange(T), "unit": f"u{u}", "state": name,
-                                        "value": trace.get(q, layer, direction)[:, u],
-                                        "input": [_show(s) for s in trace.inputs]}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["step", "unit", "state", "value", "input"])
-
-
-TEXT_COLUMNS = 48  # characters per row of the text strip
-
-
-def text_strip_spec(n_rows: int) -> dict:
-    """The input characters in rows of TEXT_COLUMNS, the current one highlighted.
-    Datasets "chars" (step, row, col, char), "cursor" (step, row, col)."""
-    base = alt.Chart(alt.NamedData("chars")).encode(
-        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
-    box = alt.Chart(alt.NamedData("cursor")).mark_rect(color="#f28e2b").encode(
-        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
-    text = base.mark_text(font="monospace", fontSize=16).encode(text="char:N", tooltip=["step:Q", "char:N"])
-    chart = (box + text).properties(width=alt.Step(19), height=alt.Step(28), title="Input text — the current character is highlighted "
-                                                              "(· space, ⏎ new line)")
-    return _spec(_configure(chart))
-
-
-def text_strip_frames(inputs: list, step: int):
-    steps = np.arange(len(inputs))
-    chars = pd.DataFrame({"step": steps, "row": steps // TEXT_COLUMNS, "col": steps % TEXT_COLUMNS,
-                          "char": [_show(c) for c in inputs]})
-    cursor = pd.DataFrame({"step": [step], "row": [step // TEXT_COLUMNS], "col": [step % TEXT_COLUMNS]})
-    return chars, cursor
-
-
-def topk_chart(preds: pd.DataFrame, actual: str, what: str = "the next character") -> alt.Chart:
-    """preds: char, prob for one step; the true next character in a different colour."""
-    frame = preds.assign(shown=[_show(c) for c in preds["char"]], is_actual=preds["char"] == actual)
-    chart = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("shown:N", sort="-x", title="guess"),
-        x=alt.X("prob:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("is_actual:N", title="is the truth",
-                        scale=alt.Scale(domain=[True, False], range=["#59a14f", "#bab0ac"])),
-        tooltip=["shown:N", alt.Tooltip("prob:Q", format=".3f")])
-    return _configure(chart.properties(height=180, title=f"Top guesses for {what} (truth: {_show(actual)})"))
-
-
-def series_step_spec(unit: str) -> dict:
-    """Series (inputs) and one-step predictions with the current point. Datasets "points" (step, what, value),
-    "now" (step, what, value)."""
-    lines = alt.Chart(alt.NamedData("points")).mark_line().encode(
-        x=alt.X("step:Q", title="time step"), y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
-        color=alt.Color("what:N", title=None, scale=alt.Scale(domain=["actual next value", "predicted next value"],
-                                                              range=["#4e79a7", "#f28e2b"])),
-        tooltip=["step:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
-    now = alt.Chart(alt.NamedData("now")).mark_point(size=160, filled=True).encode(
-        x="step:Q", y="value:Q", color=alt.Color("what:N"))
-    cursor = alt.Chart(alt.NamedData("now")).mark_rule(color="black").encode(x="step:Q")
-    chart = (lines + cursor + now).properties(height=240, title="Series: what the model predicted for the next "
-                                                                "point vs what came (original units)")
-    return _spec(_configure(chart))
-
-
-def series_step_frames(trace, step: int):
-    p = trace.predictions
-    points = pd.concat([pd.DataFrame({"step": p["step"], "what": "actual next value", "value": p["actual"]}),
-                        pd.DataFrame({"step": p["step"], "what": "predicted next value", "value": p["predicted"]})],
-                       ignore_index=True)
-    return points, points[points["step"] == step]
-
-
-# --- explaining one cell ------------------------------------------------------------------------------------------
-
-def diagram_spec(title: str) -> dict:
-    """The tutorials' cell diagram; line width = |value| of what flows along it. Datasets "edges" (x, y, x2, y2,
-    quantity, value, width, name) and "nodes" (label, x, y, shape) change with the step; the spec does not."""
-    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False))
-    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 62], nice=False))
-    colors = {**COLORS, "input": "#bab0ac"}
-    edges = alt.Chart(alt.NamedData("edges")).mark_rule(strokeCap="round", opacity=0.85).encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q",
-        strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=alt.Scale(domain=[0, 1.5], range=[1, 24])),
-        color=alt.Color("quantity:N", legend=None, scale=alt.Scale(domain=list(colors), range=list(colors.values()))),
-        tooltip=["name:N", alt.Tooltip("value:Q", format="+.3f")])
-    nodes = alt.Chart(alt.NamedData("nodes"))
-    boxes = nodes.transform_filter("datum.shape == 'gate'").transform_calculate(
-        x1="datum.x - 7.5", x2="datum.x + 7.5", y1="datum.y - 5", y2="datum.y + 5").mark_rect(
-        fill="white", stroke="#333", strokeWidth=1.5, cornerRadius=4).encode(
-        x=alt.X("x1:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False)), x2="x2:Q",
-        y=alt.Y("y1:Q", axis=None, scale=alt.Scale(domain=[0, 62], nice=False)), y2="y2:Q")
-    ops = nodes.transform_filter("datum.shape == 'op'").mark_circle(size=1000, color="white", stroke="#333",
-                                                                     strokeWidth=1.5, opacity=1).encode(x=x, y=y)
-    text = lambda shape, **kw: nodes.transform_filter(f"datum.shape == '{shape}'").mark_text(**kw).encode(
-        x=x, y=y, text="label:N")
-    chart = alt.layer(edges, boxes, ops, text("gate", fontSize=14, lineBreak="\n", lineHeight=17, dy=-8),
-                      text("op", fontSize=13), text("left", align="left", fontSize=15),
-                      text("right", align="right", fontSize=15), text("mid", fontSize=13, color="#555"))
-    return _spec(_configure(chart.properties(height=340, title=title)))
-
-
-def text_colour_spec(n_rows: int, title: str, scale: alt.Scale) -> dict:
-    """The input characters in rows, each on a tile coloured by one unit's value; the current one outlined.
-    Datasets "chars" (step, row, col, char, value, guesses), "cursor" (step, row, col)."""
-    ax = dict(axis=None)
-    base = alt.Chart(alt.NamedData("chars")).encode(x=alt.X("col:O", **ax), y=alt.Y("row:O", **ax))
-    tiles = base.mark_rect().encode(color=alt.Color("value:Q", scale=scale, title="value",
-                                                    legend=alt.Legend(orient="right", gradientLength=70)),
-                                    tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("char:N", title="input"),
-                                             alt.Tooltip("value:Q", format="+.3f"),
-                                             alt.Tooltip("guesses:N", title="top guesses")])
-    letters = base.mark_text(font="monospace", fontSize=16).encode(
-        text="char:N", color=alt.condition("abs(datum.value) > 0.55 * " + str(max(abs(scale.domain[0]),
-                                                                                     abs(scale.domain[1]))),
-                                           alt.value("white"), alt.value("black")))
-    cursor = alt.Chart(alt.NamedData("cursor")).mark_rect(fill=None, stroke="#f28e2b", strokeWidth=4).encode(
-        x=alt.X("col:O", **ax), y=alt.Y("row:O", **ax))
-    chart = (tiles + letters + cursor).properties(width=alt.Step(19), height=alt.Step(28), title=title)
-    return _spec(_configure(chart))
-
-
-def text_colour_frame(trace, values: np.ndarray) -> pd.DataFrame:
-    """One row per input character with the unit's value and the model's top-3 guesses at that step."""
-    chars, _ = text_strip_frames(trace.inputs, 0)
-    top = trace.predictions[trace.predictions["rank"] <= 3]
-    guesses = top.groupby("step").apply(
-        lambda g: "  ".join(f"{_show(c)} {p:.0%}" for c, p in zip(g["char"], g["prob"])), include_groups=False)
-    return chars.assign(value=values, guesses=guesses.reindex(chars["step"]).to_numpy())
-
-
 def finder_chart(ranked: pd.DataFrame, best: int, label: str) -> alt.Chart:
     """Top units by |correlation| with a hypothesis; the best one highlighted."""
     top = ranked.head(12).assign(name=lambda f: "u" + f["unit"].astype(str), best=lambda f: f["unit"] == best)
@@ -390,19 +200,6 @@ def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
         column=alt.Column("gate_label:N", title=None, sort=[f"{SHORT[g]}: {g.replace('_', ' ')}" for g in gates],
                           header=alt.Header(labelFontSize=14)), data=frame)
     return _configure(chart.properties(title=title))
-
-
-def compare_chart(frame: pd.DataFrame, title: str, y_title: str, start: int) -> alt.Chart:
-    """Original vs changed run over the steps, with the step where the change begins."""
-    lines = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
-        x=alt.X("step:Q", title="time step"), y=alt.Y("value:Q", title=y_title),
-        color=alt.Color("run:N", title=None, scale=alt.Scale(domain=["original", "changed"],
-                                                            range=["#4e79a7", "#e15759"])),
-        strokeDash=alt.StrokeDash("run:N", legend=None, scale=alt.Scale(domain=["original", "changed"],
-                                                                        range=[[1, 0], [6, 3]])),
-        tooltip=["step:Q", "run:N", alt.Tooltip("value:Q", format="+.3f")])
-    rule = alt.Chart(pd.DataFrame({"step": [start]})).mark_rule(color="black", strokeDash=[3, 3]).encode(x="step:Q")
-    return _configure((lines + rule).properties(height=220, title=title))
 
 
 # --- long-memory lab ---------------------------------------------------------------------------------------------

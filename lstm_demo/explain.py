@@ -12,42 +12,53 @@ import re
 
 import numpy as np
 import pandas as pd
-import torch
 
-from .data.text import _NOUNS
-from .trace import GATES, replay
+from .trace_data import GATES, MASK
+from .words import NOUNS as _NOUNS
 
 
-# --- one unit at one step --------------------------------------------------------------------------------------
+# --- one unit, every step ------------------------------------------------------------------------------------
 
-def _previous(trace, quantity: str, layer: int, direction: int, step: int, unit: int) -> float:
-    """State before `step` in the direction's reading order (0 before the first step: traces start from zeros)."""
-    prev = step - 1 if direction == 0 else step + 1
-    if not 0 <= prev < trace.n_steps:
-        return 0.0
-    return float(trace.get(quantity, layer, direction)[prev, unit])
+def _previous(values: np.ndarray, direction: int) -> np.ndarray:
+    """Each step's state before it in the direction's reading order (0 before the first: traces start from zeros).
+    A decoder that starts from the encoder's state reads that state here: it is the step before in the trace."""
+    out = np.zeros_like(values)
+    if direction == 0:
+        out[1:] = values[:-1]
+    else:
+        out[:-1] = values[1:]
+    return out
+
+
+def step_terms(trace, layer: int, direction: int, unit: int) -> pd.DataFrame:
+    """Every number in the cell's equations for one unit at every step (names as in trace.py's docstring): one row
+    per step. The browser shows the row at its cursor; equation_terms() is one row of it."""
+    H = trace.n_units
+    pre = trace.pre_activation[layer, direction]                       # (T, k*H), gates in PyTorch's order
+    v = lambda q: trace.get(q, layer, direction)[:, unit].astype(np.float64)
+    if trace.cell == "lstm":
+        t = {"pre_i": pre[:, unit], "pre_f": pre[:, H + unit], "pre_g": pre[:, 2 * H + unit],
+             "pre_o": pre[:, 3 * H + unit], "i": v("input_gate"), "f": v("forget_gate"), "g": v("candidate"),
+             "o": v("output_gate"), "c": v("cell_state"), "h": v("hidden_state")}
+        t["c_prev"] = _previous(t["c"], direction)
+        t.update(kept=t["f"] * t["c_prev"], written=t["i"] * t["g"], tanh_c=np.tanh(t["c"]))
+    elif trace.cell == "gru":
+        t = {"pre_r": pre[:, unit], "pre_z": pre[:, H + unit], "pre_n": pre[:, 2 * H + unit],
+             "r": v("reset_gate"), "z": v("update_gate"), "n": v("new_gate"), "h": v("hidden_state")}
+        t["h_prev"] = _previous(t["h"], direction)
+        t.update(kept=t["z"] * t["h_prev"], written=(1 - t["z"]) * t["n"], one_minus_z=1 - t["z"])
+    else:
+        t = {"pre": pre[:, unit], "h": v("hidden_state")}
+        t["h_prev"] = _previous(t["h"], direction)
+    frame = pd.DataFrame({k: np.asarray(x, dtype=np.float64) for k, x in t.items()})
+    frame.insert(0, "step", np.arange(trace.n_steps))
+    return frame
 
 
 def equation_terms(trace, layer: int, direction: int, step: int, unit: int) -> dict:
-    """Every number in the cell's equations for one unit at one step (names as in trace.py's docstring)."""
-    H = trace.n_units
-    pre = trace.pre_activation[layer, direction, step]
-    v = lambda q: float(trace.get(q, layer, direction)[step, unit])
-    if trace.cell == "lstm":
-        t = {"pre_i": pre[unit], "pre_f": pre[H + unit], "pre_g": pre[2 * H + unit], "pre_o": pre[3 * H + unit],
-             "i": v("input_gate"), "f": v("forget_gate"), "g": v("candidate"), "o": v("output_gate"),
-             "c_prev": _previous(trace, "cell_state", layer, direction, step, unit),
-             "c": v("cell_state"), "h": v("hidden_state")}
-        t.update(kept=t["f"] * t["c_prev"], written=t["i"] * t["g"], tanh_c=float(np.tanh(t["c"])))
-    elif trace.cell == "gru":
-        t = {"pre_r": pre[unit], "pre_z": pre[H + unit], "pre_n": pre[2 * H + unit],
-             "r": v("reset_gate"), "z": v("update_gate"), "n": v("new_gate"), "h": v("hidden_state"),
-             "h_prev": _previous(trace, "hidden_state", layer, direction, step, unit)}
-        t.update(kept=t["z"] * t["h_prev"], written=(1 - t["z"]) * t["n"])
-    else:
-        t = {"pre": pre[unit], "h": v("hidden_state"),
-             "h_prev": _previous(trace, "hidden_state", layer, direction, step, unit)}
-    return {k: float(x) for k, x in t.items()}
+    """Every number in the cell's equations for one unit at one step."""
+    row = step_terms(trace, layer, direction, unit).iloc[step]
+    return {k: float(x) for k, x in row.items() if k != "step"}
 
 
 # The diagram lives in a 0…100 × 0…62 box; each segment is (name, x, y, x2, y2, term, quantity it carries).
@@ -97,18 +108,35 @@ _RNN_NODES = [("h(t−1) {h_prev:+.2f}", 2, 58, "left"), ("tanh\nh {h:+.2f}", 50
               ("h(t) {h:+.2f}", 98, 58, "right")]
 DIAGRAMS = {"lstm": (_LSTM_EDGES, _LSTM_NODES), "gru": (_GRU_EDGES, _GRU_NODES), "rnn": (_RNN_EDGES, _RNN_NODES)}
 
+MAX_WIDTH = 1.5   # a path's width is |value| clipped here, so a closing forget gate visibly thins the belt
+_TEMPLATE = re.compile(r"^(.*)\{(\w+):([^}]*)\}(.*)$", re.S)
+
+
+def diagram_tables(cell: str):
+    """The cell diagram as static tables the browser fills in at its cursor: edges (i, name, x, y, x2, y2,
+    quantity, term) and nodes (i, prefix, term, fmt, suffix, x, y, shape). `term` names a column of step_terms()
+    ("" for a wire or symbol that carries no number); `fmt` is a d3/Python format spec such as "+.2f"."""
+    edges, nodes = DIAGRAMS[cell]
+    e = pd.DataFrame([{"i": i, "name": n, "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q, "term": key or ""}
+                      for i, (n, x, y, x2, y2, key, q) in enumerate(edges)])
+    rows = []
+    for i, (label, x, y, shape) in enumerate(nodes):
+        m = _TEMPLATE.match(label)
+        prefix, term, fmt, suffix = m.groups() if m else (label, "", "", "")
+        rows.append({"i": i, "prefix": prefix, "term": term, "fmt": fmt, "suffix": suffix, "x": x, "y": y,
+                     "shape": shape})
+    return e, pd.DataFrame(rows)
+
 
 def diagram_frames(cell: str, terms: dict):
-    """(edges, nodes) frames for charts.diagram_spec: each edge's `width` is |its value| (clipped to 1.5) so a
-    closing forget gate visibly thins the conveyor belt; the numbers are in `value` and the node labels."""
-    edges, nodes = DIAGRAMS[cell]
-    terms = {**terms, "one_minus_z": 1 - terms["z"]} if cell == "gru" else terms
-    e = pd.DataFrame([{"name": n, "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q,
-                       "value": terms[key] if key else float("nan"),
-                       "width": min(abs(terms[key]), 1.5) if key else 0.05} for n, x, y, x2, y2, key, q in edges])
-    nd = pd.DataFrame([{"label": label.format(**terms), "x": x, "y": y, "shape": shape}
-                       for label, x, y, shape in nodes])
-    return e, nd
+    """The diagram at one step, filled in on the server (exports and tests): edges with value and width, nodes with
+    their label text — the same tables and rule the browser applies at its cursor."""
+    edges, nodes = diagram_tables(cell)
+    value = lambda term: terms[term] if term else float("nan")
+    e = edges.assign(value=[value(t) for t in edges["term"]],
+                     width=[min(abs(terms[t]), MAX_WIDTH) if t else 0.05 for t in edges["term"]])
+    labels = [r.prefix + (format(terms[r.term], r.fmt) if r.term else "") + r.suffix for r in nodes.itertuples()]
+    return e, nodes.assign(label=labels)
 
 
 # --- hypotheses for the interpretable-unit finder -------------------------------------------------------------
@@ -203,17 +231,19 @@ def rank_units(values: np.ndarray, signal: np.ndarray) -> pd.DataFrame:
     return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
-@torch.no_grad()
-def rank_units_on_windows(model, data, x: torch.Tensor, hypothesis: str, quantity: str, layer: int = 0,
+def rank_units_on_windows(model, data, x, hypothesis: str, quantity: str, layer: int = 0,
                           direction: int = 0) -> pd.DataFrame:
     """rank_units over many windows at once (e.g. the 16 validation windows): a sturdier ranking than one sequence.
     x: (B, T) ids (the mask id shows as MASK) or (B, T, 1) normalised values."""
-    from .trace import MASK
+    import torch
+
+    from .trace import replay
     label, kind, fn = HYPOTHESES[hypothesis]
     if kind != data.kind:
         raise ValueError(f"the hypothesis '{label}' is for {kind} data")
     model.eval()
-    values = replay(model.rnn, model.encoder(x).transpose(0, 1))[quantity][layer, direction]  # (T, B, H)
+    with torch.no_grad():
+        values = replay(model.rnn, model.encoder(x).transpose(0, 1))[quantity][layer, direction]  # (T, B, H)
     if data.kind == "text":
         windows = [[data.vocab[int(i)] if int(i) < len(data.vocab) else MASK for i in row] for row in x]
     else:
@@ -224,16 +254,18 @@ def rank_units_on_windows(model, data, x: torch.Tensor, hypothesis: str, quantit
 
 # --- whole-model statistics -----------------------------------------------------------------------------------
 
-@torch.no_grad()
-def gate_saturation(model, x: torch.Tensor, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
+def gate_saturation(model, x, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
     """For each layer, unit and gate: the fraction of (window, step) pairs where the gate is below `low`
     ("left-saturated", closed) or above `high` ("right-saturated", open). x: a batch of inputs (B, T[, 1]).
 
     Karpathy et al. 2015 ("Visualizing and understanding recurrent networks", fig. 3) found forget gates of
     trained LSTMs often right-saturated: units that remember for a long time."""
+    import torch
+
+    from .trace import replay
     model.eval()
-    emb = model.encoder(x).transpose(0, 1)          # (T, B, E): replay reads time first
-    rep = replay(model.rnn, emb)
+    with torch.no_grad():
+        rep = replay(model.rnn, model.encoder(x).transpose(0, 1))  # (T, B, E): replay reads time first
     rows = []
     for gate in GATES[model.cfg.cell]:
         values = rep[gate][:, 0]                     # (L, T, B, H), forward direction

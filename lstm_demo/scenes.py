@@ -4,14 +4,18 @@ the words stay true when the bundled models are rebuilt. No Streamlit here.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-import torch
 
 from .explain import hypothesis_signal, rank_units
-from .trace import trace_sequence
+from .trace_data import Trace
+
+SCENE_DIR = Path(__file__).resolve().parent / "bundled" / "scenes"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,6 @@ def scene_step(scene: Scene, inputs: list) -> int:
     return int(np.clip((where if where >= 0 else 0) + scene.offset, 0, len(inputs) - 1))
 
 
-@torch.no_grad()
 def describe(scene: Scene, model, data, trace, step: int) -> dict:
     """The scene's unit and the measured numbers its text quotes."""
     names = trace.names
@@ -89,7 +92,7 @@ def describe(scene: Scene, model, data, trace, step: int) -> dict:
         ranked = rank_units(trace.get(state), hypothesis_signal(scene.unit_rule.split(":", 1)[1], trace))
         unit, out["r"] = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
     elif scene.unit_rule == "memory":
-        from .memory import TASKS, remembering_unit
+        from .memory import TASKS, remembering_unit  # torch: only when scenes are computed
         task = TASKS["agreement"]
         rng = random.Random(777)
         found = remembering_unit(model, task, data, [task.make(20, rng) for _ in range(128)])
@@ -105,11 +108,55 @@ def describe(scene: Scene, model, data, trace, step: int) -> dict:
     return out
 
 
+def scene_sequence(scene: Scene, data):
+    """The sequence a scene traces (ids, or the last points of the model's series)."""
+    return data.encode(scene.text) if scene.text is not None else data.normed[-scene.series_points - 1 :]
+
+
 def scene_trace(scene: Scene, model, data):
     """(trace, step) of a scene's sequence."""
-    if scene.text is not None:
-        seq = data.encode(scene.text)
-    else:
-        seq = data.normed[-scene.series_points - 1 :]
-    trace = trace_sequence(model, data, seq)
+    from .trace import trace_sequence
+    trace = trace_sequence(model, data, scene_sequence(scene, data))
     return trace, scene_step(scene, trace.inputs)
+
+
+# --- precomputed scenes: the first screen needs no torch ----------------------------------------------------------
+
+def _bundle_sha(key: str) -> str:
+    from .bundle import BUNDLE_DIR
+    return hashlib.sha256((BUNDLE_DIR / f"{key}.safetensors").read_bytes()).hexdigest()
+
+
+def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
+    """Trace the scene on its bundled model and measure what its words quote (needs torch)."""
+    import torch
+
+    from .bundle import load_bundle
+    loaded = load_bundle(scene.bundle)
+    with torch.no_grad():
+        trace, step = scene_trace(scene, loaded.model, loaded.data)
+        facts = describe(scene, loaded.model, loaded.data, trace, step)
+    return trace, facts, step
+
+
+def save_scene(scene: Scene) -> Path:
+    """Write the scene's trace, facts and step next to the bundles (called when the bundles are rebuilt)."""
+    trace, facts, step = compute_scene(scene)
+    SCENE_DIR.mkdir(parents=True, exist_ok=True)
+    meta = {"facts": facts, "step": step, "bundle_sha256": _bundle_sha(scene.bundle)}
+    path = SCENE_DIR / f"{scene.key}.npz"
+    path.write_bytes(trace.to_npz())
+    path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
+def load_scene(scene: Scene) -> tuple[Trace, dict, int]:
+    """The precomputed scene if it matches its bundle (no torch needed), else computed now."""
+    path = SCENE_DIR / f"{scene.key}.npz"
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        if meta["bundle_sha256"] == _bundle_sha(scene.bundle):
+            return Trace.from_npz(path.read_bytes()), meta["facts"], int(meta["step"])
+    except (OSError, ValueError, KeyError):
+        pass
+    return compute_scene(scene)

@@ -16,7 +16,7 @@ tests/test_trace.py proves the replay equals torch.nn.LSTM / GRU / RNN at every 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -24,14 +24,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-CELL_QUANTITIES = {
-    "lstm": ("input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state"),
-    "gru": ("reset_gate", "update_gate", "new_gate", "hidden_state"),
-    "rnn": ("hidden_state",),
-}
-QUANTITIES = CELL_QUANTITIES["lstm"]
-GATES = {"lstm": ("forget_gate", "input_gate", "output_gate"), "gru": ("update_gate", "reset_gate"), "rnn": ()}
-MASK = "▮"  # how a hidden (masked) character is shown
+from .trace_data import CELL_QUANTITIES, GATES, MASK, QUANTITIES, Trace, default_mask  # noqa: F401  (re-exported)
 
 
 class CellStep(NamedTuple):
@@ -194,64 +187,6 @@ def replay(rnn: nn.Module, x: torch.Tensor, state=None, intervention: Interventi
 
 
 replay_lstm = replay  # the name the notebook examples in README use
-
-
-@dataclass
-class Trace:
-    """What one sequence did inside a trained model: arrays (L, D, T, H) per quantity plus inputs and predictions."""
-    kind: str                      # "text" or "series"
-    quantities: dict               # name -> np.ndarray (L, D, T, H) float32; D = 2 for bidirectional models
-    inputs: list                   # T inputs as the model saw them (characters, MASK, or values in original units)
-    targets: list                  # T truths the prediction at each step is scored against
-    predictions: pd.DataFrame      # text: step, rank, char, prob, actual_prob; series: step, predicted, actual
-    pre_activation: np.ndarray = field(repr=False, default=None)  # (L, D, T, k*H)
-    cell: str = "lstm"
-    task: str = "next"             # "next": predict the next item; "masked": fill in the hidden characters
-    masked: np.ndarray | None = None  # (T,) bool, the hidden positions (task "masked")
-
-    def get(self, quantity: str, layer: int = 0, direction: int = 0) -> np.ndarray:
-        """(T, H) values of one quantity for one layer and direction."""
-        return self.quantities[quantity][layer, direction]
-
-    @property
-    def names(self) -> tuple:
-        return CELL_QUANTITIES[self.cell]
-
-    @property
-    def n_steps(self) -> int:
-        return self.quantities["hidden_state"].shape[2]
-
-    @property
-    def n_layers(self) -> int:
-        return self.quantities["hidden_state"].shape[0]
-
-    @property
-    def n_directions(self) -> int:
-        return self.quantities["hidden_state"].shape[1]
-
-    @property
-    def n_units(self) -> int:
-        return self.quantities["hidden_state"].shape[3]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy (long) frame: step, layer, direction, unit, quantity, value, input."""
-        L, D, T, H = self.quantities["hidden_state"].shape
-        layer, direction, step, unit = (a.ravel() for a in np.meshgrid(
-            np.arange(L), np.arange(D), np.arange(T), np.arange(H), indexing="ij"))
-        inputs = np.asarray(self.inputs, dtype=object)
-        dirs = np.array(["forward", "backward"])[direction]
-        frames = [pd.DataFrame({"step": step, "layer": layer, "direction": dirs, "unit": unit, "quantity": q,
-                                "value": self.quantities[q].ravel(), "input": inputs[step]}) for q in self.names]
-        return pd.concat(frames, ignore_index=True)
-
-
-def default_mask(n: int, rate: float = 0.15, seed: int = 0) -> np.ndarray:
-    """Hidden positions for a fill-in-the-blank trace: a fixed pseudo-random 15 %, at least one."""
-    rng = np.random.default_rng(seed)
-    mask = rng.random(n) < rate
-    if not mask.any():
-        mask[n // 2] = True
-    return mask
 
 
 @torch.no_grad()

@@ -4,7 +4,9 @@ import io
 
 import torch
 
-from lstm_demo import charts
+import numpy as np
+
+from lstm_demo import charts, step_charts
 from lstm_demo.config import ModelConfig, TrainConfig
 from lstm_demo.data import TextData
 from lstm_demo.export import neutralise, pytorch_snippet, trace_csv
@@ -36,6 +38,27 @@ def test_snippet_builds_the_same_model_and_trains():
 
 def test_charts_render_to_png_and_svg():
     values = torch.rand(12, 4).numpy()
-    spec = charts.with_data(charts.heatmap_spec("forget_gate", 0, values), cursor=charts.cursor_frame(2))
+    spec = step_charts.at_step(step_charts.heatmap_spec("forget_gate", 0, values), 2)
     assert charts.render(spec, "png")[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in charts.render(spec, "svg")[:200]
+
+
+def test_chart_exports_show_the_layer_direction_unit_and_step_on_screen():
+    """The exported equations are those of the view on screen — not layer 1's forward direction."""
+    import re
+
+    from lstm_demo.ui.exports import chart_at_step
+    data = TextData("the cats were full. the cat was full. " * 4)
+    cfg = ModelConfig("text", vocab_size=len(data.vocab), hidden_size=4, num_layers=2, task="masked",
+                      bidirectional=True)
+    trace = trace_sequence(build_model(cfg, seed=3), data, data.ids[:30])
+    layer, direction, step, unit = 1, 1, 11, 2
+    svg = charts.render(chart_at_step(trace, "equations", layer, direction, step, unit), "svg").decode()
+    shown = [t.replace("−", "-") for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    f = trace.get("forget_gate", layer, direction)[step, unit]
+    h = trace.get("hidden_state", layer, direction)[step, unit]
+    assert f"Equations for unit u{unit} at step {step}" in shown
+    assert any(t.startswith("f = σ(") and t.endswith(f"= {f:.3f}   forget gate") for t in shown)
+    assert any(t.endswith(f"= {h:.3f}") for t in shown) and "c(t) = f·c(t+1) + i·g" in shown  # read backwards
+    other = trace.get("forget_gate", 0, 0)[step, unit]
+    assert not any(t.endswith(f"= {other:.3f}   forget gate") for t in shown) or np.isclose(other, f, atol=5e-4)

@@ -2,10 +2,11 @@
 import json
 
 import numpy as np
-import time
-
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
+
+from support import wait_until
 
 TIMEOUT = 60
 
@@ -16,6 +17,11 @@ def new(page=None):
     if page:
         at.switch_page(page)
     return at
+
+
+def lab(at):
+    """The visitor's UI state (lstm_demo/ui/state.py)."""
+    return at.session_state["lab"]
 
 
 def specs(at):
@@ -32,65 +38,9 @@ def small_settings(at, kind="text"):
 
 def train_until_done(at, limit=60):
     at.button(key="start").click().run()
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        ex = at.session_state["experiment"]
-        if ex.job is not None and not ex.job.view().active:
-            break
-        time.sleep(0.2)
+    ex = lab(at).experiment
+    wait_until(lambda: ex.job is not None and not ex.job.view().active, limit, what="training to finish")
     return at.run()
-
-
-def test_home_page_explains_and_links():
-    at = new().run()
-    assert not at.exception
-    assert "forget gate" in at.markdown[0].value
-
-
-def test_step_through_without_a_model_opens_a_bundled_one():
-    at = new("pages/2_Step_through.py").run()
-    assert not at.exception, at.exception
-    assert "ships with the app" in at.info[0].value
-    ex = at.session_state["experiment"]
-    assert ex.origin == "bundled:agreement" and at.session_state["trace_cache"][1].n_steps > 0
-
-
-@pytest.mark.parametrize("kind", ["text", "series"])
-def test_train_then_step_through(kind):
-    at = new("pages/1_Train.py").run()
-    if kind == "series":
-        at.radio(key="kind").set_value("series").run()
-    small_settings(at, kind)
-    at = train_until_done(at)
-    assert not at.exception, at.exception
-    ex = at.session_state["experiment"]
-    assert ex.trained_steps == 30 and ex.job is None or ex.job.view().status == "done"
-    assert any("Finished 30 steps" in s.value for s in at.success)
-
-    step = at.switch_page("pages/2_Step_through.py").run()
-    assert not step.exception, step.exception
-    assert step.slider(key="step").value == 0
-    step.button(key="next").click().run()
-    step.button(key="next").click().run()
-    assert step.slider(key="step").value == 2
-    step.button(key="prev").click().run()
-    assert step.slider(key="step").value == 1
-    assert not step.exception
-
-
-def test_bad_own_text_keeps_the_trained_model_and_data():
-    at = new("pages/1_Train.py").run()
-    small_settings(at)
-    at = train_until_done(at)
-    ex, data = at.session_state["experiment"], at.session_state["data"]
-    at.selectbox(key="text_source").set_value("__own__").run()
-    at.text_area(key="own_text_area").input("   \n  ")
-    submit = next(b for b in at.get("button") if "Use this text" in str(b.proto.label))
-    submit.click().run()
-    assert not at.exception
-    assert any("empty" in e.value and "Still using the previous data" in e.value for e in at.error)
-    assert at.session_state["experiment"] is ex and at.session_state["data"] is data
-    assert ex.trained_steps == 30
 
 
 def named_dataset(at, name):
@@ -103,45 +53,109 @@ def named_dataset(at, name):
     raise AssertionError(f"no chart has a dataset {name!r}")
 
 
-def diagram_edges(at):
-    return named_dataset(at, "edges").set_index("name").to_dict("index")
+def step_following_charts(at) -> list:
+    """Specs of the charts that follow the browser's cursor (their `step` is bound to the cursor's element)."""
+    from lstm_demo.step_charts import STEP_BUS
+    return [sp for sp in specs(at) if any(p.get("bind", {}).get("element") == STEP_BUS for p in sp.get("params", []))]
+
+
+def test_home_page_explains_and_links():
+    at = new().run()
+    assert not at.exception
+    assert "forget gate" in at.markdown[0].value
+    assert len(step_following_charts(at)) >= 9  # strip, diagram, equations, top guesses, 6 heatmaps
+
+
+def test_step_through_without_a_model_opens_a_bundled_one():
+    at = new("pages/2_Step_through.py").run()
+    assert not at.exception, at.exception
+    assert "ships with the app" in at.info[0].value
+    ex = lab(at).experiment
+    assert ex.origin == "bundled:agreement" and lab(at).view.trace.n_steps > 0
+
+
+@pytest.mark.parametrize("kind", ["text", "series"])
+def test_train_then_step_through(kind):
+    at = new("pages/1_Train.py").run()
+    if kind == "series":
+        at.radio(key="kind").set_value("series").run()
+    small_settings(at, kind)
+    at = train_until_done(at)
+    assert not at.exception, at.exception
+    ex = lab(at).experiment
+    assert ex.trained_steps == 30 and (ex.job is None or ex.job.view().status == "done")
+    assert any("Finished 30 steps" in s.value for s in at.success)
+
+    step = at.switch_page("pages/2_Step_through.py").run()
+    assert not step.exception, step.exception
+    trace = lab(step).view.trace
+    assert lab(step).view.model is not None and trace.kind == kind
+    charts = step_following_charts(step)
+    assert len(charts) >= 3  # the strip or series, the diagram, the equations (and top guesses for text)
+    terms = named_dataset(step, "terms")  # every step's numbers for the unit on screen, sent once
+    unit = lab(step).cursor.unit
+    assert len(terms) == trace.n_steps
+    assert np.allclose(terms["h"], trace.get("hidden_state")[:, unit], atol=1e-6)
+    lab(step).cursor.unit = (unit + 1) % trace.n_units  # another unit: the views are drawn again for it
+    step.run()
+    assert np.allclose(named_dataset(step, "terms")["h"], trace.get("hidden_state")[:, (unit + 1) % trace.n_units],
+                       atol=1e-6)
+    assert not step.exception
+
+
+def test_bad_own_text_keeps_the_trained_model_and_data():
+    at = new("pages/1_Train.py").run()
+    small_settings(at)
+    at = train_until_done(at)
+    ex, data = lab(at).experiment, lab(at).data
+    at.selectbox(key="text_source").set_value("__own__").run()
+    at.text_area(key="own_text_area").input("   \n  ")
+    submit = next(b for b in at.get("button") if "Use this text" in str(b.proto.label))
+    submit.click().run()
+    assert not at.exception
+    assert any("empty" in e.value and "Still using the previous data" in e.value for e in at.error)
+    assert lab(at).experiment is ex and lab(at).data is data
+    assert ex.trained_steps == 30
 
 
 def test_explainer_views_follow_the_trace():
-    """Diagram, equations, finder and what-if on a trained LSTM: numbers equal the trace at the cursor."""
+    """Diagram, equations, finder and what-if on a trained LSTM: numbers equal the trace; what-if starts at the
+    step the browser reported (set here as the cursor would at rest)."""
     at = new("pages/1_Train.py").run()
     small_settings(at)
     at = train_until_done(at)
     step = at.switch_page("pages/2_Step_through.py").run()
-    for _ in range(5):
-        step.button(key="next").click().run()
-    ex = step.session_state["experiment"]
-    trace = step.session_state["trace_cache"][1]
-    unit = step.selectbox(key=f"focus_{trace.n_units}").value
-    edges = diagram_edges(step)
-    assert edges["f"]["value"] == pytest.approx(float(trace.get("forget_gate")[5, unit]), abs=1e-6)
-    assert edges["c(t)"]["value"] == pytest.approx(float(trace.get("cell_state")[5, unit]), abs=1e-6)
-    latex = step.get("latex")
-    assert any(f"{float(trace.get('cell_state')[5, unit]):.3f}" in m.value for m in latex)
+    s = lab(step)
+    ex, trace = s.experiment, s.view.trace
+    unit = s.cursor.unit
+    edges = named_dataset(step, "dg_terms").set_index("k")["value"]
+    assert edges["f@5"] == pytest.approx(float(trace.get("forget_gate")[5, unit]), abs=1e-6)
+    assert edges["c@5"] == pytest.approx(float(trace.get("cell_state")[5, unit]), abs=1e-6)
+    assert edges["c_prev@5"] == pytest.approx(float(trace.get("cell_state")[4, unit]), abs=1e-6)
 
     step.segmented_control(key="panel").set_value("finder").run()
     assert not step.exception, step.exception
     step.selectbox(key="hyp_text").set_value("plural").run()
-    assert any("Best match" in s.value for s in step.success)
+    assert any("Best match" in m.value for m in step.success)
     step.selectbox(key="hyp_text").set_value("sentence_end")
     step.radio(key="finder_over").set_value("windows").run()  # 16-character windows: sentence ends, not subjects
     assert not step.exception, step.exception
     assert "over the validation windows" in step.success[0].value
     best = int(step.success[0].value.split("unit u")[1].split(",")[0])
     step.button(key="finder_pick").click().run()
-    assert step.selectbox(key=f"focus_{trace.n_units}").value == best
+    assert s.cursor.unit == best and step.selectbox(key="unit").value == best
 
+    s.cursor.step = 5                      # the browser's cursor came to rest at step 5 and said so
     step.segmented_control(key="panel").set_value("whatif").run()
     step.radio(key="whatif_lstm").set_value("f0").run()
     assert not step.exception, step.exception
-    changed = step.session_state["trace_cache"][2]["whatif"][1]
-    assert np.all(changed.get("forget_gate")[5:, best] == 0) and ex.trained_steps == 30
+    changed = s.caches["whatif"][1]
+    assert np.all(changed.get("forget_gate")[5:, best] == 0) and np.all(changed.get("forget_gate")[:5, best] > 0)
+    assert ex.trained_steps == 30
     assert any("Largest change" in m.label for m in step.metric)
+    s.cursor.step = 9                      # the cursor moved and came to rest again
+    step.run()
+    assert np.all(s.caches["whatif"][1].get("forget_gate")[:9, best] > 0)
 
 
 @pytest.mark.parametrize("cell,bidirectional,layers", [("gru", True, 1), ("rnn", False, 1), ("lstm", True, 2)])
@@ -155,28 +169,28 @@ def test_gru_bidirectional_rnn_and_stacked_train_and_step(cell, bidirectional, l
     small_settings(at)
     at = train_until_done(at)
     assert not at.exception, at.exception
-    cfg = at.session_state["experiment"].model_cfg
+    cfg = lab(at).experiment.model_cfg
     assert (cfg.cell, cfg.bidirectional, cfg.task) == (cell, bidirectional, "masked" if bidirectional else "next")
-    assert at.session_state["scoreboard"][-1]["steps"] == 30
+    assert lab(at).scoreboard[-1]["steps"] == 30
+    if cell == "rnn":  # the Train page's gate-saturation panel says why it has nothing to show
+        assert any("no gates" in c.value for c in at.caption)
     step = at.switch_page("pages/2_Step_through.py").run()
     assert not step.exception, step.exception
-    trace = step.session_state["trace_cache"][1]
+    trace = lab(step).view.trace
     assert trace.cell == cell and trace.n_directions == (2 if bidirectional else 1)
     assert trace.n_layers == layers
     layer = layers - 1
     if layers > 1:
-        step.radio(key=f"layer_{layers}").set_value(layer).run()
+        step.radio(key="layer").set_value(layer).run()
+    direction = 1 if bidirectional else 0
     if bidirectional:
         step.radio(key="direction").set_value(1).run()
         assert not step.exception, step.exception
         assert "▮" in "".join(trace.inputs)
-    step.button(key="next").click().run()
-    assert not step.exception, step.exception
-    assert diagram_edges(step)["h(t)"]["value"] == pytest.approx(
-        float(trace.get("hidden_state", layer, 1 if bidirectional else 0)[1, step.selectbox(
-            key=f"focus_{trace.n_units}").value]), abs=1e-6)
-    if cell == "rnn":
-        assert any("no gates" in c.value for c in at.caption)
+    assert (lab(step).cursor.layer, lab(step).cursor.direction) == (layer, direction)
+    unit = lab(step).cursor.unit
+    h = named_dataset(step, "terms")["h"].to_numpy()
+    assert np.allclose(h, trace.get("hidden_state", layer, direction)[:, unit], atol=1e-6)
 
 
 def test_long_memory_race_then_open_the_remembering_unit():
@@ -186,19 +200,20 @@ def test_long_memory_race_then_open_the_remembering_unit():
     at.select_slider(key="lab_hidden").set_value(8)
     at.number_input(key="lab_steps").set_value(60).run()
     at.button(key="lab_start").click().run()
-    race = at.session_state["race"]
+    race = lab(at).race
     race.join(90)
     at.run()
     assert not at.exception, at.exception
-    assert race.status == "done" and any("Finished 60 steps" in s.value for s in at.success)
+    assert race.status == "done" and any("Finished 60 steps" in m.value for m in at.success)
     assert any("What this run shows" in m.value for m in at.markdown)
     unit = race.results["unit"]["unit"]
     at.button(key="lab_open_unit").click().run()
     assert not at.exception, at.exception
-    ex = at.session_state["experiment"]
-    assert ex.model is race.racers["lstm"].model and at.session_state[f"focus_{ex.model_cfg.hidden_size}"] == unit
-    trace = at.session_state["trace_cache"][1]
+    s = lab(at)
+    assert s.experiment.model is race.racers["lstm"].model and s.cursor.unit == unit
+    trace = s.view.trace
     assert "".join(trace.inputs) + trace.targets[-1] == race.results["unit"]["sentence"]
+    assert trace.inputs[s.cursor.step] == "w"  # the cursor waits on the verb
 
 
 def _everything_shown(at) -> str:
@@ -227,18 +242,79 @@ def test_two_visitors_never_see_each_others_data_model_or_trace():
     a = train_until_done(a)
     a_step = a.switch_page("pages/2_Step_through.py").run()
     assert not a_step.exception, a_step.exception
-    ex_a = a_step.session_state["experiment"]
+    ex_a = lab(a_step).experiment
     assert ex_a.data.text == secret and "zebra" in _everything_shown(a_step)
 
     b = new("pages/1_Train.py").run()  # a second visitor, same process, at the same time
     small_settings(b)
     b = train_until_done(b)
     b_step = b.switch_page("pages/2_Step_through.py").run()
-    ex_b = b_step.session_state["experiment"]
+    ex_b = lab(b_step).experiment
     assert ex_b is not ex_a and ex_b.model is not ex_a.model and ex_b.data is not ex_a.data
     assert not set(ex_a.model.state_dict().values()) & set(ex_b.model.state_dict().values())
     shown_b = _everything_shown(b_step)
     assert "zebra" not in shown_b and "quartz" not in shown_b
-    assert b_step.session_state["trace_cache"][1] is not a_step.session_state["trace_cache"][1]
+    assert lab(b_step).view.trace is not lab(a_step).view.trace
     home_b = b.switch_page("app.py").run()
     assert "zebra" not in _everything_shown(home_b)
+
+
+def _weights(model) -> dict:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _unusable_model_file() -> bytes:
+    """A well-formed file from this app whose data sample is too short for its sequence length."""
+    import struct
+    from lstm_demo.config import ModelConfig, TrainConfig
+    from lstm_demo.data import TextData
+    from lstm_demo.models import build_model
+    from lstm_demo.store import _canonical, save_bytes
+    model = build_model(ModelConfig("text", vocab_size=2, hidden_size=3))
+    raw = save_bytes(model, TextData("ab" * 40), TrainConfig(seq_len=16), 5)
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    header["__metadata__"]["train_config"] = json.dumps({**json.loads(header["__metadata__"]["train_config"]),
+                                                         "seq_len": 64})
+    text = json.dumps(header).encode()
+    return _canonical(struct.pack("<Q", len(text)) + text + raw[8 + n :])
+
+
+@pytest.mark.parametrize("name,raw", [("evil.safetensors", b"\x80\x04\x95" + b"not a model" * 10),
+                                      ("short.safetensors", _unusable_model_file()),
+                                      ("empty.safetensors", b"")])
+def test_a_bad_model_file_never_replaces_or_stops_the_current_model(name, raw):
+    at = new("pages/1_Train.py").run()
+    small_settings(at)
+    at = train_until_done(at)
+    ex = lab(at).experiment
+    before = _weights(ex.model)
+    at.file_uploader(key="model_upload").set_value((name, raw, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert any("Nothing was changed" in e.value for e in at.error), [e.value for e in at.error]
+    assert lab(at).experiment is ex and ex.trained_steps == 30
+    assert all(torch.equal(v, ex.model.state_dict()[k]) for k, v in before.items())
+    at.button(key="start").click().run()  # and it can still be trained further
+    assert lab(at).experiment is ex and ex.job is not None
+    ex.job.stop()
+    ex.job.join(30)
+
+
+@pytest.mark.parametrize("raw", [b"v\n1\n1e309\n3\n", b"\x00\x01\x02binary", b"v\n7\n7\n7\n7\n",
+                                 b"a,b\n1,2,3\n4,5,6\n"])
+def test_a_bad_csv_keeps_the_series_data_and_model(raw):
+    at = new("pages/1_Train.py").run()
+    at.radio(key="kind").set_value("series").run()
+    small_settings(at, "series")
+    at = train_until_done(at)
+    ex, data = lab(at).experiment, lab(at).data
+    before = _weights(ex.model)
+    at.selectbox(key="series_source").set_value("__own__").run()
+    at.file_uploader(key="own_csv_file").set_value(("bad.csv", raw, "text/csv")).run()
+    use = [b for b in at.get("button") if "Use this series" in str(b.proto.label)]
+    if use:  # the file parsed and has a numeric column: the series itself is refused on use
+        use[0].click().run()
+    assert not at.exception, at.exception
+    assert any("Still using the previous data" in e.value for e in at.error), [e.value for e in at.error]
+    assert lab(at).experiment is ex and lab(at).data is data and ex.trained_steps == 30
+    assert all(torch.equal(v, ex.model.state_dict()[k]) for k, v in before.items())

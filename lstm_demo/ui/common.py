@@ -1,24 +1,41 @@
-"""Page set-up and helpers every page uses."""
+"""Page set-up and helpers every page uses. Nothing here imports torch: the first screen draws a precomputed trace
+before torch is loaded (warm_up() loads it in the background afterwards)."""
 from __future__ import annotations
+
+import threading
 
 import streamlit as st
 
 from .. import charts
-from ..jobs import Experiment, configure_torch
+from .state import UIState
+
+STATE_KEY = "lab"          # the one session key of the UI state
+_WARM = threading.Event()  # set once a background import of torch has been started in this process
 
 
-def setup(title: str) -> None:
+def setup(title: str) -> UIState:
     """First call of every page (a deep link runs a page without app.py)."""
     st.set_page_config(page_title=f"{title} · LSTM gate lab", page_icon="🧠", layout="wide")
-    configure_torch(1)
-    st.session_state.setdefault("experiment", None)
-    st.session_state.setdefault("data", None)
-    st.session_state.setdefault("notice", None)
-    st.session_state.setdefault("scoreboard", [])
+    return state()
 
 
-def experiment() -> Experiment | None:
-    return st.session_state.get("experiment")
+def state() -> UIState:
+    """This visitor's UI state (created on first use)."""
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = UIState()
+    return st.session_state[STATE_KEY]
+
+
+def experiment():
+    return state().experiment
+
+
+def bound(widget, label: str, key: str, value, store, **kwargs):
+    """Draw `widget` showing `value` (from the UI state) and write the visitor's choice back with store(choice).
+    The state stays the one source of truth: a program may change the value (a scene, a link, the unit finder)
+    and the widget follows on the next run."""
+    st.session_state[key] = value
+    return widget(label, key=key, on_change=lambda: store(st.session_state[key]), **kwargs)
 
 
 def show_chart(spec: dict, key: str | None = None, width="stretch", **frames) -> None:
@@ -26,10 +43,18 @@ def show_chart(spec: dict, key: str | None = None, width="stretch", **frames) ->
 
 
 def memo(store: dict, key, build):
-    """Compute once per trace: store is the dict get_trace() keeps next to the trace."""
+    """Compute once per trace: store is the dict kept next to the trace (TraceView.memo)."""
     if key not in store:
         store[key] = build()
     return store[key]
+
+
+def warm_up() -> None:
+    """Import torch in the background once the first screen is drawn, so the first click that needs a model
+    does not wait for it (about 2 s on a small machine)."""
+    if not _WARM.is_set():
+        _WARM.set()
+        threading.Thread(target=lambda: __import__("torch"), name="warm-torch", daemon=True).start()
 
 
 def visitor_alive():

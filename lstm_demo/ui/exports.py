@@ -1,42 +1,54 @@
-"""Step-through exports: the trace as CSV, a chart as PNG or SVG, and a plain-PyTorch snippet."""
+"""Exports of the view on screen: the trace as CSV, a chart of this step as PNG or SVG (the layer, direction and unit
+on screen), and a plain-PyTorch snippet. The browser reports its step at rest while this panel is open."""
 from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts
-from ..explain import diagram_frames, equation_terms
+from .. import charts, step_charts
+from ..explain import diagram_tables, step_terms
 from ..export import pytorch_snippet, trace_csv
+from .common import state
 
 
-def _chart_spec(trace, which: str, step: int, unit: int) -> dict:
-    if which == "diagram":
-        edges, nodes = diagram_frames(trace.cell, equation_terms(trace, 0, 0, step, unit))
-        title = f"{trace.cell.upper()} cell, unit u{unit}, step {step}: line width = value flowing along it"
-        return charts.with_data(charts.diagram_spec(title), edges=edges, nodes=nodes)
-    return charts.with_data(charts.heatmap_spec(which, 0, trace.get(which), trace.n_layers),
-                            cursor=charts.cursor_frame(step))
+def chart_at_step(trace, which: str, layer: int, direction: int, step: int, unit: int) -> dict:
+    """A step-following chart of the view on screen with its step fixed, ready for vl-convert."""
+    if which in ("diagram", "equations"):
+        terms = step_terms(trace, layer, direction, unit)
+        if which == "diagram":
+            title = f"{charts.CELL_NAMES[trace.cell]} cell, unit u{unit}, step {step}: path width = value flowing"
+            edges, nodes = diagram_tables(trace.cell)
+            spec = step_charts.with_data(step_charts.diagram_spec(trace.cell, title), dg_edges=edges,
+                                         dg_nodes=nodes, dg_terms=step_charts.terms_long(terms), terms=terms)
+        else:
+            spec = step_charts.with_data(step_charts.equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
+    else:
+        names = ("forward", "backward") if trace.n_directions == 2 else ("",)
+        spec = step_charts.heatmap_spec(which, layer, trace.get(which, layer, direction), trace.n_layers,
+                                        names[direction])
+    return step_charts.at_step(spec, step)
 
 
-def exports_ui(ex, trace) -> None:
-    with st.expander("Export: trace as CSV, charts as PNG/SVG, the run as plain PyTorch"):
-        c1, c2 = st.columns(2)
-        c1.download_button("Trace as CSV (every step, layer, unit and quantity)", key="export_csv",
-                           data=lambda: trace_csv(trace), file_name="trace.csv", mime="text/csv",
-                           icon=":material/table:", help="Tidy: step, layer, direction, unit, quantity, value, "
-                                                         "input. Cells a spreadsheet would run as formulas are "
-                                                         "prefixed with ' .")
-        step = int(st.session_state.get("step", 0))
-        unit = int(st.session_state.get(f"focus_{trace.n_units}", 0))
-        options = ["diagram"] + list(trace.names)
-        which = c2.selectbox("Chart", options, key="export_chart",
-                             format_func=lambda q: f"cell diagram (unit u{unit}, step {step})" if q == "diagram"
-                             else f"heatmap of {charts.SHORT[q]} — {q.replace('_', ' ')} (layer 1)")
-        fmt = c2.radio("Format", ["png", "svg"], horizontal=True, key="export_fmt", format_func=str.upper)
-        if c2.button("Prepare the file", key="export_prepare", icon=":material/image:"):
-            st.session_state.export_file = (which, fmt, charts.render(_chart_spec(trace, which, step, unit), fmt))
-        prepared = st.session_state.get("export_file")
-        if prepared is not None and prepared[:2] == (which, fmt):
-            c2.download_button(f"Download {fmt.upper()}", data=prepared[2], key="export_download",
-                               file_name=f"{which}.{fmt}", mime="image/png" if fmt == "png" else "image/svg+xml")
+def export_ui(ex, view, layer: int, direction: int, unit: int) -> None:
+    trace = view.trace
+    step = min(state().cursor.step, trace.n_steps - 1)
+    where = (f"layer {layer + 1}, " if trace.n_layers > 1 else "") + (
+        f"{('forward', 'backward')[direction]} direction, " if trace.n_directions == 2 else "")
+    st.markdown(f"**Export** — {where}unit u{unit}, step {step} (stop the cursor elsewhere to export another step)")
+    c1, c2 = st.columns(2)
+    c1.download_button("Trace as CSV (every step, layer, unit and quantity)", key="export_csv",
+                       data=lambda: trace_csv(trace), file_name="trace.csv", mime="text/csv", on_click="ignore",
+                       icon=":material/table:", help="Tidy: step, layer, direction, unit, quantity, value, input. "
+                                                     "Cells a spreadsheet would run as formulas are prefixed with ' .")
+    options = ["diagram", "equations"] + list(trace.names)
+    which = c2.selectbox("Chart", options, key="export_chart",
+                         format_func=lambda q: {"diagram": f"cell diagram (unit u{unit})",
+                                                "equations": f"equations (unit u{unit})"}.get(
+                             q, f"heatmap of {charts.SHORT[q]} — {q.replace('_', ' ')}"))
+    fmt = c2.radio("Format", ["png", "svg"], horizontal=True, key="export_fmt", format_func=str.upper)
+    c2.download_button(f"Download {which} at step {step} as {fmt.upper()}", key="export_download",
+                       data=lambda: charts.render(chart_at_step(trace, which, layer, direction, step, unit), fmt),
+                       file_name=f"{which}-step{step}.{fmt}", on_click="ignore",
+                       mime="image/png" if fmt == "png" else "image/svg+xml", icon=":material/image:")
+    if ex is not None:
         st.markdown("**Reproduce this model's training in plain PyTorch** (exact settings; no code from this app):")
         st.code(pytorch_snippet(ex.model_cfg, ex.train_cfg, ex.data.name), language="python")

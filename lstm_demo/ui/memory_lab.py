@@ -8,7 +8,7 @@ from .. import charts
 from ..config import ConfigError, TrainConfig
 from ..jobs import Experiment
 from ..memory import TASKS, Race, RaceConfig, summary
-from .common import visitor_alive
+from .common import state, visitor_alive
 
 DEFAULT = RaceConfig()
 
@@ -37,13 +37,13 @@ def settings_ui(locked: bool) -> RaceConfig | None:
 
 
 def _start(cfg: RaceConfig) -> None:
-    old = st.session_state.get("race")
-    if old is not None:
-        old.stop()
+    s = state()
+    if s.race is not None:
+        s.race.stop()
     try:
-        st.session_state.race = Race(cfg, alive=visitor_alive()).start()
+        s.race = Race(cfg, alive=visitor_alive()).start()
     except ConfigError as e:
-        st.session_state.lab_notice = f"Could not start: {e}"
+        s.notice("lab", f"Could not start: {e}")
 
 
 def controls_ui(cfg: RaceConfig | None, race) -> None:
@@ -53,8 +53,8 @@ def controls_ui(cfg: RaceConfig | None, race) -> None:
               on_click=_start, args=(cfg,), icon=":material/flag:")
     c2.button("Stop", key="lab_stop", disabled=not active, on_click=race.stop if active else None,
               icon=":material/stop:")
-    if st.session_state.get("lab_notice"):
-        st.error(st.session_state.pop("lab_notice"))
+    if (notice := state().take_notice("lab")) is not None:
+        st.error(notice)
 
 
 def race_panel(race) -> None:
@@ -123,19 +123,19 @@ def _gradient_words(res) -> str:
 
 
 def _open_unit(race, unit: int, sentence: str) -> None:
+    """Make the race's LSTM the visitor's model, with the sentence loaded and the remembering unit on screen."""
     r = race.racers["lstm"]
     ex = Experiment(race.data, r.model.cfg, TrainConfig(seq_len=64, steps=race.cfg.steps, lr=race.cfg.lr),
                     model=r.model, optimizer=r.optimizer, trained_steps=race.cfg.steps)
-    old = st.session_state.get("experiment")
-    if old is not None and old is not ex:
-        old.close()
-    st.session_state.update(experiment=ex, data=race.data, seq_source="own", seq_text=sentence,
-                            step=max(0, sentence.rfind(" w") + 1), playing=False)  # the verb's w
-    st.session_state[f"focus_{r.model.cfg.hidden_size}"] = unit
-    st.session_state["colour_lstm"] = "cell_state"
-    for key in ("trace_cache", "preview_text", "saturation"):
-        st.session_state.pop(key, None)
-    st.session_state.lab_open = True
+    s = state()
+    if s.experiment is not None and s.experiment is not ex:
+        s.experiment.close()
+    s.experiment, s.data = ex, race.data
+    s.forget_view()
+    s.sequence.source, s.sequence.text = "own", sentence
+    s.cursor.unit, s.cursor.colour, s.cursor.layer, s.cursor.direction = unit, "cell_state", 0, 0
+    s.cursor.move_to(max(0, sentence.rfind(" w") + 1))  # the verb's w
+    s.caches["open_step_through"] = True
 
 
 def _unit_ui(race, found: dict) -> None:

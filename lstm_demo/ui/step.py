@@ -1,55 +1,69 @@
-"""Step-through page: choose a sequence, move the cursor, and draw everything that follows it."""
+"""Step-through: choose a sequence, then the views that follow the browser's cursor.
+
+The server draws each view once per sequence, layer, direction and unit, with the data of every step; the cursor
+(cursor.py) moves in the browser and no script runs until the visitor changes something else.
+"""
 from __future__ import annotations
 
 import hashlib
-import time
+from collections import OrderedDict
 
 import numpy as np
 import streamlit as st
-import torch
 
-from .. import charts
-from ..config import LIMITS
-from ..data import DataError
-from ..trace import MASK, default_mask, trace_sequence
-from . import cell_views
-from .common import memo, show_chart
+from .. import charts, step_charts
+from ..config import LIMITS, DataError
+from ..explain import diagram_tables, step_terms
+from ..trace_data import MASK, default_mask
+from . import cell_views, exports
+from .common import bound, show_chart, state
+from .cursor import cursor_ui
+from .state import PANELS, TraceView
+
+MEMO_ENTRIES = 48   # specs kept per trace (a visitor browsing units evicts the oldest)
+DEFAULT_TEXT = "the cats, which ate the fish, were full."
 
 
-# --- step-through --------------------------------------------------------------------------------------------------
+class Memo(OrderedDict):
+    """A bounded memo: the least recently used entries go first."""
+
+    def get_or(self, key, build):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = build()
+        while len(self) > MEMO_ENTRIES:
+            self.popitem(last=False)
+        return value
+
+
+def memo(view: TraceView, key, build):
+    return view.memo.get_or(key, build)
+
+
+# --- choosing the sequence ---------------------------------------------------------------------------------------
 
 def sequence_ui(ex):
     """Choose what to trace -> (description, sequence tensor of T+1 items, hidden positions or None) or None."""
-    data = ex.data
+    data, seq_state = ex.data, state().sequence
     masked = ex.model_cfg.task == "masked"
     _, val = data.parts(ex.train_cfg.seq_len)
     max_len = min(LIMITS.max_seq_len, len(val) - 1)
     c1, c2 = st.columns([1, 3])
     if data.kind == "text":
-        source = c1.radio("Sequence", ["validation", "own"], key="seq_source",
-                          format_func={"validation": "A validation sample", "own": "Your own text"}.get)
+        source = bound(c1.radio, "Sequence", "seq_source", seq_state.source,
+                       lambda v: setattr(seq_state, "source", v), options=["validation", "own"],
+                       format_func={"validation": "A validation sample", "own": "Your own text"}.get)
         if source == "own":
-            default = "the cats, which ate the fish, were full."
-            default = default if set(default) <= set(data.stoi) else data.text[:40].replace("\n", " ")
-            # defaults through session state: the long-memory page may have put a sentence there already
-            st.session_state.setdefault("seq_text", default)
-            st.session_state.setdefault("seq_hide", "were")
-            text = c2.text_input("Your text (characters the model knows)", key="seq_text",
-                                 max_chars=LIMITS.max_seq_len)
-            hide = c2.text_input("Hide this part — the model fills it in", key="seq_hide",
-                                 max_chars=40) if masked else ""
+            if seq_state.text is None:
+                seq_state.text = DEFAULT_TEXT if set(DEFAULT_TEXT) <= set(data.stoi) else \
+                    data.text[:40].replace("\n", " ")
+            text = bound(c2.text_input, "Your text (characters the model knows)", "seq_text", seq_state.text,
+                         lambda v: setattr(seq_state, "text", v), max_chars=LIMITS.max_seq_len)
+            hide = bound(c2.text_input, "Hide this part — the model fills it in", "seq_hide", seq_state.hide,
+                         lambda v: setattr(seq_state, "hide", v), max_chars=40) if masked else ""
             try:
-                if len(text) < 2:
-                    raise DataError("Type at least 2 characters.")
-                seq = data.encode(text + text[-1])  # one extra item: the last step's "next" (never shown)
-                mask = None
-                if masked:
-                    at = text.find(hide) if hide else -1
-                    if at < 0:
-                        raise DataError(f"“{hide}” is not in your text; type a part of it to hide.")
-                    mask = np.zeros(len(text), dtype=bool)
-                    mask[at : at + len(hide)] = True
-                return f"your text {text[:20]!r}…", seq[:-1] if not masked else seq, mask
+                return _own_text(data, text, hide, masked)
             except DataError as e:
                 st.error(f"{e} Showing a validation sample instead.")
         length = c2.slider("Length (steps)", 8, max_len, min(128, max_len), key="seq_len_text") \
@@ -72,174 +86,161 @@ def sequence_ui(ex):
     return f"points {lo}…{hi}", data.normed[lo : hi + 1], None
 
 
-def heat_spec(trace, quantity: str, layer: int, direction: int) -> dict:
-    names = cell_views.DIRECTIONS if trace.n_directions == 2 else ("",)
-    return charts.heatmap_spec(quantity, layer, trace.get(quantity, layer, direction), trace.n_layers,
-                               names[direction])
+def _own_text(data, text: str, hide: str, masked: bool):
+    if len(text) < 2:
+        raise DataError("Type at least 2 characters.")
+    seq = data.encode(text + text[-1])  # one extra item: the last step's "next" (never shown)
+    if not masked:
+        return f"your text {text[:20]!r}…", seq[:-1], None
+    at = text.find(hide) if hide else -1
+    if at < 0:
+        raise DataError(f"“{hide}” is not in your text; type a part of it to hide.")
+    mask = np.zeros(len(text), dtype=bool)
+    mask[at : at + len(hide)] = True
+    return f"your text {text[:20]!r}…", seq, mask
 
 
-def heatmap_specs(trace) -> dict:
-    """Every heatmap spec of a trace's first layer and direction, keyed as step_view memoises them."""
-    return {("heat_spec", q, 0, 0): heat_spec(trace, q, 0, 0) for q in trace.names}
-
+# --- the trace ------------------------------------------------------------------------------------------------------
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _shared_bundled_trace(origin: str, steps: int, digest: str, _model, _data, _seq, _mask):
-    """Bundled models are public and never trained further in place: their traces and heatmap images are computed
-    once per process, not once per visitor (30 people opening the same link at once). Read-only for callers."""
-    trace = trace_sequence(_model, _data, _seq, mask=_mask)
-    return trace, heatmap_specs(trace)
+    """Bundled models are public and never trained further in place: their traces and the views drawn from them
+    are computed once per process, not once per visitor (30 people opening the same link at once). Read-only for
+    callers; the memo is bounded."""
+    from ..trace import trace_sequence
+    return trace_sequence(_model, _data, _seq, mask=_mask), Memo()
 
 
-def get_trace(ex, seq: torch.Tensor, mask=None):
-    """Trace of seq under the current weights; cached per visitor until the weights or the sequence change."""
+def get_view(ex, seq, mask=None) -> TraceView:
+    """The trace of seq under the current weights; kept until the weights or the sequence change."""
+    from ..trace import trace_sequence
+    s = state()
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     digest = hashlib.sha1(seq.numpy().tobytes() + (mask.tobytes() if mask is not None else b"")).hexdigest()
     key = (id(ex), weights_step, digest)
-    cache = st.session_state.get("trace_cache")
-    if cache is None or cache[0] != key:
+    if s.view is None or s.view.key != key:
         model = ex.current_weights_model()
         if ex.origin.startswith("bundled") and ex.job is None:
-            trace, specs = _shared_bundled_trace(ex.origin, ex.trained_steps, digest, model, ex.data, seq, mask)
+            trace, shared = _shared_bundled_trace(ex.origin, ex.trained_steps, digest, model, ex.data, seq, mask)
+            s.view = TraceView(key, trace, model, seq, mask, shared)
         else:
-            trace, specs = trace_sequence(model, ex.data, seq, mask=mask), {}
-        # the dict memoises chart specs, big frames and what-if runs for this trace (this visitor's own dict)
-        cache = (key, trace, {"model": model, "seq": seq, "mask": mask, **specs})
-        st.session_state.trace_cache = cache
-        st.session_state.step = min(st.session_state.get("step", 0), trace.n_steps - 1)
-    return cache[1], cache[2]
+            s.view = TraceView(key, trace_sequence(model, ex.data, seq, mask=mask), model, seq, mask, Memo())
+        s.caches.pop("whatif", None)
+    return s.view
 
 
-def _move(delta: int, n_steps: int) -> None:
-    st.session_state.step = int(min(n_steps - 1, max(0, st.session_state.get("step", 0) + delta)))
+# --- the views -----------------------------------------------------------------------------------------------------
 
+def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: bool = False) -> None:
+    """Everything that follows the cursor, in one fragment: a change of unit, layer or panel reruns only this part,
+    and moving the cursor reruns nothing. query: the address bar (state.to_query) or None."""
 
-def _toggle_play() -> None:
-    st.session_state.playing = not st.session_state.get("playing", False)
-    st.session_state.last_tick = time.monotonic()
-
-
-def cursor_ui(trace) -> int:
-    """Slider, Prev/Next (← →), Play/Pause (space) with a speed. Returns the current step."""
-    T = trace.n_steps
-    st.session_state.setdefault("step", 0)
-    playing = st.session_state.get("playing", False)
-    c1, c2, c3, c4, c5 = st.columns([1.4, 1.4, 1.4, 1.3, 4.5], vertical_alignment="bottom")
-    c1.button("Prev", key="prev", shortcut="Left", on_click=_move, args=(-1, T), help="Keyboard: ←",
-              icon=":material/chevron_left:")
-    c2.button("Next", key="next", shortcut="Right", on_click=_move, args=(1, T), help="Keyboard: →",
-              icon=":material/chevron_right:", icon_position="right")
-    c3.button("Pause" if playing else "Play", key="play", on_click=_toggle_play, help="Keyboard: space",
-              shortcut="Space", icon=":material/pause:" if playing else ":material/play_arrow:")
-    c4.selectbox("Speed", [1, 2, 4, 8], index=1, key="speed", format_func=lambda s: f"{s} steps/s")
-    return c5.slider("Time step", 0, T - 1, key="step")
-
-
-PANELS = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over time", "finder": "Find a unit",
-          "whatif": "What if? (interventions)"}
-
-
-def step_view(ex, trace, memo_store: dict, panels: bool = True, on_step=None) -> None:
-    """Everything that follows the cursor, in one fragment: a step change reruns only this part.
-
-    panels: show the "More views" switcher; on_step(step, unit): called on every run (the URL follows the view)."""
-    playing = st.session_state.get("playing", False)
-    interval = 1.0 / st.session_state.get("speed", 2)
-
-    @st.fragment(run_every=interval if playing else None)
-    def view():
-        if st.session_state.get("playing", False) != playing:
-            st.rerun()  # Play/Pause was pressed: run_every is only read on a full run
-        if playing:
-            _tick(trace.n_steps, interval)
-        step = cursor_ui(trace)
-        layer, direction, unit, colour_by = cell_views.selectors_ui(trace)
-        if on_step is not None:
-            on_step(step, unit)
-        _input_and_prediction(ex, trace, step, memo_store, layer, direction, unit, colour_by)
-        left, right = st.columns([3, 2])
+    @st.fragment
+    def fragment():
+        s = state()
+        trace, c = view.trace, s.cursor
+        c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
+        layer, direction, unit, colour = cell_views.selectors_ui(trace, compact)
+        panel = c.panel if panels else None
+        view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
+        cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
+                  report=panel in ("whatif", "export"), compact=compact)
+        _strip(ex, view, layer, direction, unit, colour)
+        left, right = st.columns([1.15, 1])
         with left:
-            cell_views.diagram(trace, memo_store, layer, direction, step, unit)
+            _diagram(view, layer, direction, unit)
         with right:
-            cell_views.equations(trace, layer, direction, step, unit)
+            _equations(view, layer, direction, unit)
             if trace.kind == "text":
-                preds = trace.predictions[trace.predictions["step"] == step]
                 what = "this hidden character" if trace.task == "masked" else "the next character"
-                st.altair_chart(charts.topk_chart(preds, trace.targets[step], what), width="stretch")
-        panel = st.segmented_control("More views", list(PANELS), format_func=PANELS.get, key="panel",
-                                     default="heatmaps") if panels else None
-        if panel == "units":
-            units = _units_ui(trace, layer, direction)
-            if units:
-                show_chart(memo(memo_store, ("gates_spec", trace.cell), lambda: charts.gates_now_spec(trace.names)),
-                           key="gates_now", gates=charts.gates_now_frame(trace, layer, step, units, direction))
-                show_chart(memo(memo_store, "lines_spec", charts.unit_lines_spec), key="unit_lines",
-                           lines=memo(memo_store, ("lines", layer, direction, tuple(units)),
-                                      lambda: charts.arrow(charts.unit_lines_frame(trace, layer, units, direction))),
-                           cursor=charts.cursor_frame(step))
-        elif panel == "finder":
-            cell_views.finder_ui(ex, trace, memo_store, layer, direction)
-        elif panel == "whatif":
-            cell_views.whatif_ui(ex, trace, memo_store, layer, direction, step, unit)
-        elif panel == "heatmaps":
-            st.markdown("#### Every unit at every step — the black line is the current step")
-            cols = st.columns(2)
-            for n, q in enumerate(trace.names):
-                with cols[n % 2]:
-                    spec = memo(memo_store, ("heat_spec", q, layer, direction),
-                                lambda: heat_spec(trace, q, layer, direction))
-                    show_chart(spec, key=f"heat_{q}", cursor=charts.cursor_frame(step))
+                show_chart(memo(view, ("topk", what), lambda: step_charts.with_data(
+                    step_charts.topk_spec(what), topk=step_charts.topk_frame(trace))), key="topk")
+        if panels:
+            _panels(ex, view, layer, direction, unit)
 
-    view()
+    fragment()
 
 
-def _tick(n_steps: int, interval: float) -> None:
-    """Advance one step per timer tick (not on clicks inside the fragment)."""
-    now = time.monotonic()
-    if now - st.session_state.get("last_tick", 0) >= 0.8 * interval:
-        st.session_state.last_tick = now
-        if st.session_state.get("step", 0) >= n_steps - 1:
-            st.session_state.playing = False
-            st.rerun()  # full rerun turns the timer off
-        _move(1, n_steps)
-
-
-def _units_ui(trace, layer: int, direction: int) -> list[int]:
-    """Units to follow; by default the four whose state varies most (the busiest ones)."""
-    busiest = cell_views.busiest_units(trace, layer, direction)[:4]
-    key = f"units_{trace.n_units}_{layer}_{direction}"
-    return st.multiselect("Units to follow (default: the 4 whose state varies most)", list(range(trace.n_units)),
-                          default=busiest, key=key, format_func=lambda u: f"u{u}", max_selections=12)
-
-
-def _input_and_prediction(ex, trace, step: int, memo_store: dict, layer: int, direction: int, unit: int,
-                          colour_by: str) -> None:
+def _strip(ex, view, layer, direction, unit, colour) -> None:
+    trace = view.trace
     if trace.kind == "text":
-        values = trace.get(colour_by, layer, direction)
-        chars = memo(memo_store, ("colour", layer, direction, unit, colour_by),  # Arrow once, not every rerun
-                     lambda: charts.arrow(charts.text_colour_frame(trace, values[:, unit])))
-        n_rows = (trace.n_steps - 1) // charts.TEXT_COLUMNS + 1
-        title = (f"The text coloured by unit u{unit}'s {charts.SHORT[colour_by]} ({colour_by.replace('_', ' ')})"
-                 " — hover a character for the model's top guesses" + (f"; {MASK} = hidden" if trace.masked is not None
-                                                                        else ""))
-        spec = memo(memo_store, ("colour_spec", colour_by, layer, direction, unit, n_rows, title),
-                    lambda: charts.text_colour_spec(n_rows, title, charts.color_scale(colour_by, values[:, unit])))
-        show_chart(spec, key="text_strip", width="content", chars=chars,
-                   cursor=charts.text_strip_frames(trace.inputs, step)[1])
-        if trace.task == "masked":
-            truth = "the hidden character is" if trace.masked[step] else "this character is"
-        else:
-            truth = "the true next character is"
-        st.markdown(f"**Step {step}**: input {charts._show(trace.inputs[step])!r} → {truth} "
-                    f"{charts._show(trace.targets[step])!r}")
+        values = trace.get(colour, layer, direction)[:, unit]
+        title = (f"The text coloured by unit u{unit}'s {charts.SHORT[colour]} ({colour.replace('_', ' ')}) — hover a "
+                 "character for the model's top guesses" + (f"; {MASK} = hidden" if trace.masked is not None else ""))
+
+        def build():
+            spec = step_charts.text_strip_spec(trace.n_steps, title, charts.color_scale(colour, values))
+            return step_charts.with_data(spec, chars=step_charts.text_colour_frame(trace, values),
+                                         captions=memo(view, "captions", lambda: step_charts.caption_frame(trace)))
+        show_chart(memo(view, ("strip", layer, direction, unit, colour), build), key="text_strip", width="content")
     else:
-        points = memo(memo_store, "points", lambda: charts.series_step_frames(trace, 0)[0])
-        now = points[points["step"] == step]
-        show_chart(memo(memo_store, "series_spec", lambda: charts.series_step_spec(ex.data.unit)), key="series_now",
-                   points=memo(memo_store, "points_arrow", lambda: charts.arrow(points)), now=now)
-        row = trace.predictions.iloc[step]
-        c1, c2, c3 = st.columns(3)
-        c1.metric(f"Input at step {step}", f"{trace.inputs[step]:.3f} {ex.data.unit}")
-        c2.metric("Predicted next", f"{row['predicted']:.3f}")
-        c3.metric("Actual next", f"{row['actual']:.3f}", delta=f"error {row['predicted'] - row['actual']:+.3f}",
-                  delta_color="off")
+        unit_of = f" {ex.data.unit}" if ex is not None and ex.data.unit else ""
+        show_chart(memo(view, ("series", unit_of), lambda: step_charts.with_data(
+            step_charts.series_strip_spec(unit_of.strip()), points=step_charts.series_points_frame(trace),
+            captions=step_charts.caption_frame(trace, unit_of))), key="series_now")
+
+
+def _terms(view, layer, direction, unit):
+    return memo(view, ("terms", layer, direction, unit), lambda: step_terms(view.trace, layer, direction, unit))
+
+
+def _diagram(view, layer, direction, unit) -> None:
+    trace = view.trace
+    title = (f"{charts.CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1
+                                                                     else "")
+             + " — each path is as wide as what flows along it now")
+
+    def build():
+        terms = _terms(view, layer, direction, unit)
+        edges, nodes = diagram_tables(trace.cell)
+        return step_charts.with_data(step_charts.diagram_spec(trace.cell, title), dg_edges=edges, dg_nodes=nodes,
+                                     dg_terms=step_charts.terms_long(terms), terms=terms)
+    show_chart(memo(view, ("diagram", layer, direction, unit), build), key="diagram")
+
+
+def _equations(view, layer, direction, unit) -> None:
+    show_chart(memo(view, ("equations", layer, direction, unit), lambda: step_charts.with_data(
+        step_charts.equations_spec(view.trace.cell, direction, f"u{unit}"),
+        terms=_terms(view, layer, direction, unit))), key="equations")
+
+
+def _panels(ex, view, layer, direction, unit) -> None:
+    c = state().cursor
+    labels = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over time", "finder": "Find a unit",
+              "whatif": "What if? (interventions)", "export": "Export this step"}
+    panel = bound(st.segmented_control, "More views", "panel", c.panel,
+                  lambda v: setattr(c, "panel", v or "heatmaps"), options=list(PANELS), format_func=labels.get)
+    trace = view.trace
+    if panel == "units":
+        _units_panel(view, layer, direction)
+    elif panel == "finder":
+        cell_views.finder_ui(ex, view, layer, direction)
+    elif panel == "whatif":
+        cell_views.whatif_ui(ex, view, layer, direction, unit)
+    elif panel == "export":
+        exports.export_ui(ex, view, layer, direction, unit)
+    else:
+        st.markdown("#### Every unit at every step — the black line is the cursor")
+        cols = st.columns(2)
+        names = cell_views.DIRECTIONS if trace.n_directions == 2 else ("",)
+        for n, q in enumerate(trace.names):
+            with cols[n % 2]:
+                show_chart(memo(view, ("heat", q, layer, direction), lambda q=q: step_charts.heatmap_spec(
+                    q, layer, trace.get(q, layer, direction), trace.n_layers, names[direction])), key=f"heat_{q}")
+
+
+def _units_panel(view, layer, direction) -> None:
+    trace = view.trace
+    busiest = cell_views.busiest_units(trace, layer, direction)[:4]
+    units = st.multiselect("Units to follow (default: the 4 whose state varies most)", list(range(trace.n_units)),
+                           default=busiest, key=f"units_{trace.n_units}_{layer}_{direction}",
+                           format_func=lambda u: f"u{u}", max_selections=12)
+    if not units:
+        return
+    key = (layer, direction, tuple(units))
+    show_chart(memo(view, ("gates_now",) + key, lambda: step_charts.with_data(
+        step_charts.gates_now_spec(trace.names), gates=step_charts.gates_frame(trace, layer, units, direction))),
+        key="gates_now")
+    show_chart(memo(view, ("lines",) + key, lambda: step_charts.with_data(
+        step_charts.unit_lines_spec(), lines=step_charts.unit_lines_frame(trace, layer, units, direction))),
+        key="unit_lines")

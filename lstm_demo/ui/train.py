@@ -16,10 +16,12 @@ from ..data import (SERIES_PRESETS, TEXT_PRESETS, DataError, TextData, decode_te
 from ..explain import gate_saturation
 from ..jobs import Experiment
 from ..predict import fill_in, forecast_validation, generate_text
-from ..store import ModelFileError, load_bytes, save_bytes
+from ..store import MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
 from ..trace import GATES, default_mask
-from .common import experiment, visitor_alive
+from .common import experiment, state, visitor_alive
 
+UPLOAD_MB = LIMITS.max_upload_bytes // 1_000_000           # text and CSV
+MODEL_UPLOAD_MB = -(-MAX_FILE_BYTES // 1_000_000)          # the largest model the caps allow, with checkpoints
 OWN = "__own__"
 FILE = "__file__"  # data that came inside an opened model file
 
@@ -51,40 +53,41 @@ def data_ui(locked: bool):
               else (kind, source, lambda: preset(source)))
     if chosen is not None and not locked:
         _activate(*chosen)
-    data = st.session_state.get("data")
+    data = state().data
     if data is not None:
         _data_summary(data)
     return data
 
 
 def _file_option(kind: str) -> list:
-    data = st.session_state.get("file_data")
+    data = state().file_data
     return [FILE] if data is not None and data.kind == kind else []
 
 
 def _file_label() -> str:
-    return f"Data saved in the model file: {st.session_state.file_data.name}"
+    return f"Data saved in the model file: {state().file_data.name}"
 
 
 def _file_source():
-    data = st.session_state.file_data
-    return data.kind, FILE + st.session_state.loaded_sha, lambda: data
+    s = state()
+    return s.file_data.kind, FILE + s.file_sha, lambda: s.file_data
 
 
 def _activate(kind: str, ident: str, build) -> None:
     """Make the chosen data active unless it already is; on bad data keep the old one and say so."""
-    if st.session_state.get("data_id") == (kind, ident):
+    s = state()
+    if s.data_id == (kind, ident):
         return
     try:
         data = build()
     except (DataError, ConfigError) as e:
         st.error(str(e) + _kept_note())
         return
-    st.session_state.update(data=data, data_id=(kind, ident))
+    s.data, s.data_id = data, (kind, ident)
 
 
 def _kept_note() -> str:
-    data = st.session_state.get("data")
+    data = state().data
     return f" Still using the previous data: {data.name}." if data is not None else ""
 
 
@@ -92,7 +95,8 @@ def _own_text_ui(locked: bool):
     with st.form("own_text"):
         pasted = st.text_area("Paste text", height=150, key="own_text_area",
                               placeholder="At least a few hundred characters of any text…")
-        upload = st.file_uploader("…or upload a UTF-8 .txt file", type=["txt"], key="own_text_file")
+        upload = st.file_uploader("…or upload a UTF-8 .txt file", type=["txt"], key="own_text_file",
+                                  max_upload_size=UPLOAD_MB)
         submitted = st.form_submit_button("Use this text", disabled=locked)
     if not submitted:
         return None
@@ -108,7 +112,7 @@ def _own_text_ui(locked: bool):
 
 def _own_csv_ui(locked: bool):
     upload = st.file_uploader("Upload a CSV file (comma, semicolon or tab separated)", type=["csv", "txt"],
-                              key="own_csv_file", disabled=locked)
+                              key="own_csv_file", disabled=locked, max_upload_size=UPLOAD_MB)
     if upload is None:
         st.info("Upload a CSV with at least one numeric column." + _kept_note())
         return None
@@ -168,11 +172,11 @@ def _saturation(ex: Experiment) -> None:
                    "tanh — so there is nothing to plot here. Train an LSTM or a GRU to see it.")
         return
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
-    cached = st.session_state.get("saturation")
+    cached = state().caches.get("saturation")
     if cached is None or cached[0] != (id(ex), weights_step):
         sat = gate_saturation(ex.current_weights_model(), ex.validation_batch()[0])
         cached = ((id(ex), weights_step), sat)
-        st.session_state.saturation = cached
+        state().caches["saturation"] = cached
     with st.expander("Gate saturation: how often each unit's gates are shut (< 0.1) or wide open (> 0.9)",
                      expanded=True):
         st.altair_chart(charts.saturation_chart(cached[1], f"One dot per unit, at step {weights_step:,} "
@@ -194,34 +198,35 @@ def _open_model_file() -> None:
     sha = hashlib.sha1(raw).hexdigest()
     ex = experiment()
     if ex is not None and ex.training:
-        st.session_state.file_notice = ("error", "Stop the training before opening a model file. Nothing was changed.")
+        state().notice("file", ("error", "Stop the training before opening a model file. Nothing was changed."))
         return
     try:
         loaded = load_bytes(raw)
     except ModelFileError as e:
-        st.session_state.file_notice = ("error", f"{e} Nothing was changed.")
+        state().notice("file", ("error", f"{e} Nothing was changed."))
         return
     data, cfg, tc = loaded.data, loaded.model.cfg, loaded.train_cfg
     kind = data.kind
     k = lambda name: f"{kind}_{name}"
-    st.session_state.update({"loaded_sha": sha, "file_data": data, "kind": kind, f"{kind}_source": FILE,
-                             "data": data, "data_id": (kind, FILE + sha), k("cell"): cfg.cell,
+    s = state()
+    s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
+    st.session_state.update({"kind": kind, f"{kind}_source": FILE, k("cell"): cfg.cell,
                              k("hidden"): cfg.hidden_size, k("layers"): cfg.num_layers, k("seq_len"): tc.seq_len,
                              k("batch"): tc.batch_size, k("lr"): tc.lr, k("steps"): tc.steps, k("seed"): tc.seed,
                              k("clip"): tc.grad_clip > 0})
     if kind == "text":
         st.session_state.update(text_task=cfg.task, text_bidir=cfg.bidirectional)
     _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
-                               origin=f"file:{upload.name}"))
-    st.session_state.file_notice = ("success", f"Opened {upload.name}: {CELLS[cfg.cell]}, {cfg.num_layers} layer(s) × "
+                               origin=f"file:{upload.name}", loaded=loaded))
+    s.notice("file", ("success", f"Opened {upload.name}: {CELLS[cfg.cell]}, {cfg.num_layers} layer(s) × "
                                                f"{cfg.hidden_size} units, trained {loaded.steps:,} steps. Continue "
-                                               "training here or step through it.")
+                                               "training here or step through it."))
 
 
 def model_file_ui(ex: Experiment) -> None:
     """Download the model as .safetensors (weights + config, vocabulary, normalisation); open one to continue."""
-    with st.expander("Save or open a model file (.safetensors)", expanded=bool(st.session_state.get("file_notice"))):
-        notice = st.session_state.pop("file_notice", None)
+    notice = state().take_notice("file")
+    with st.expander("Save or open a model file (.safetensors)", expanded=notice is not None):
         if notice:
             (st.error if notice[0] == "error" else st.success)(notice[1])
         c1, c2 = st.columns(2)
@@ -233,7 +238,7 @@ def model_file_ui(ex: Experiment) -> None:
                            help="Weights in safetensors; config, vocabulary or normalisation and a sample of the "
                                 "data in its metadata. No pickle.")
         c2.file_uploader("Open a model file saved here", type=["safetensors"], key="model_upload",
-                         on_change=_open_model_file, disabled=ex.training,
+                         on_change=_open_model_file, disabled=ex.training, max_upload_size=MODEL_UPLOAD_MB,
                          help="Only files saved by this app; checked before anything is built. PyTorch .pt files "
                               "are pickles and are never opened.")
 
@@ -304,7 +309,7 @@ def sync_experiment(data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> Exp
                 return ex  # widgets are locked while training; never drop a running job here
             if ex is not None and ex.trained_steps and not ex.origin.startswith("bundled"):
                 what = "data" if ex.data is not data else "architecture"
-                st.session_state.notice = f"The {what} changed, so the model was reset to new random weights."
+                state().notice("train", f"The {what} changed, so the model was reset to new random weights.")
             ex = Experiment(data, model_cfg, train_cfg)
             _set_experiment(ex)
         elif ex.training and ex.job.cfg.lr != train_cfg.lr:
@@ -321,7 +326,7 @@ def _record(ex: Experiment, view) -> None:
         return
     cfg = ex.model_cfg
     acc = ex.validation_accuracy()
-    st.session_state.scoreboard.append({
+    state().scoreboard.append({
         "data": ex.data.name, "cell": CELLS[cfg.cell] + (" ×2 directions" if cfg.bidirectional else ""),
         "task": {"next": "next item", "masked": "fill in"}[cfg.task], "layers": cfg.num_layers,
         "units": cfg.hidden_size, "parameters": ex.model.n_params(), "steps": view.step,
@@ -330,7 +335,7 @@ def _record(ex: Experiment, view) -> None:
 
 
 def scoreboard_ui() -> None:
-    board = st.session_state.get("scoreboard") or []
+    board = state().scoreboard
     if not board:
         return
     st.subheader("Runs so far")
@@ -346,9 +351,9 @@ def _set_experiment(ex: Experiment) -> None:
     old = experiment()
     if old is not None and old is not ex:
         old.close()
-    st.session_state.experiment = ex
-    for key in ("trace_cache", "preview_text", "saturation"):
-        st.session_state.pop(key, None)
+    s = state()
+    s.experiment = ex
+    s.forget_view()
 
 
 def controls_ui(ex: Experiment, train_cfg: TrainConfig) -> None:
@@ -366,9 +371,8 @@ def controls_ui(ex: Experiment, train_cfg: TrainConfig) -> None:
               icon=":material/stop:")
     c4.button("Reset", disabled=active, key="reset", on_click=_reset, args=(ex,), icon=":material/restart_alt:",
               help="New random weights; the data and settings stay.")
-    if st.session_state.get("notice"):
-        st.info(st.session_state.notice)
-        st.session_state.notice = None
+    if (notice := state().take_notice("train")) is not None:
+        st.info(notice)
 
 
 def _start(ex: Experiment, train_cfg: TrainConfig) -> None:
@@ -376,12 +380,12 @@ def _start(ex: Experiment, train_cfg: TrainConfig) -> None:
     try:
         ex.start(train_cfg)
     except (ConfigError, DataError) as e:
-        st.session_state.notice = f"Could not start: {e}"
+        state().notice("train", f"Could not start: {e}")
 
 
 def _reset(ex: Experiment) -> None:
     _set_experiment(Experiment(ex.data, ex.model_cfg, ex.train_cfg))
-    st.session_state.notice = "The model was reset to new random weights."
+    state().notice("train", "The model was reset to new random weights.")
 
 
 def live_panel(ex: Experiment) -> None:
@@ -446,12 +450,12 @@ def _preview(ex: Experiment) -> None:
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     if ex.model_cfg.task == "masked":
         key = (id(ex), weights_step)
-        cached = st.session_state.get("preview_text")
+        cached = state().caches.get("preview_text")
         if cached is None or cached[0] != key:
             x, y = ex.validation_batch()
             ids = torch.where(y[0] >= 0, y[0], x[0])[:160]  # the first validation window, characters restored
             cached = (key, fill_in(ex.current_weights_model(), ex.data, ids, default_mask(len(ids), seed=1)))
-            st.session_state.preview_text = cached
+            state().caches["preview_text"] = cached
         hidden, filled, acc = cached[1]
         st.markdown(f"**Fill in the blanks** — validation text with 15 % hidden (▮), and the model's guesses "
                     f"(right on {acc:.0%} of them here):")
@@ -464,10 +468,10 @@ def _preview(ex: Experiment) -> None:
         st.markdown("**Text the model writes now** (it improves as training goes):")
         # the page polls twice a second; sample again only when the weights snapshot or the settings changed
         key = (id(ex), weights_step, prompt, temperature)
-        cached = st.session_state.get("preview_text")
+        cached = state().caches.get("preview_text")
         if cached is None or cached[0] != key:
             cached = (key, generate_text(ex.current_weights_model(), ex.data, prompt, 300, temperature))
-            st.session_state.preview_text = cached
+            state().caches["preview_text"] = cached
         st.code(cached[1], language=None)
     else:
         index, actual, predicted = forecast_validation(ex.current_weights_model(), ex.data, ex.train_cfg.seq_len)

@@ -104,3 +104,56 @@ def settle(page, timeout=60_000):
 
 def assert_no_exception(page):
     assert page.get_by_test_id("stException").count() == 0
+
+
+# --- the browser-side cursor (lstm_demo/ui/cursor.js) ----------------------------------------------------------------
+
+def bus_step(page) -> int:
+    """The step every view is drawn at (the cursor's shared element)."""
+    return int(page.evaluate("() => document.body.value ?? '-1'"))
+
+
+def slider_step(page) -> int:
+    return int(page.get_by_label("Time step", exact=True).input_value())
+
+
+def count_script_runs(page) -> None:
+    """From now on, window.__runs counts every script run the page starts (the app's script-state attribute)."""
+    page.evaluate("""() => { window.__runs = 0; const app = document.querySelector('[data-testid=stApp]');
+        window.__runsObserver?.disconnect();
+        window.__runsObserver = new MutationObserver(() => {
+            if (app.dataset.testScriptState === 'running') window.__runs++; });
+        window.__runsObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+
+
+def script_runs(page) -> int:
+    return page.evaluate("() => window.__runs")
+
+
+def equations_at(page, step: int, timeout=10_000) -> None:
+    """Wait until the equations view shows `step` (SVG text drawn in the browser)."""
+    page.wait_for_function("""(n) => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .some(t => t.textContent.startsWith('Equations for unit') && t.textContent.endsWith('at step ' + n))""",
+                           arg=step, timeout=timeout)
+
+
+def chart_drawings(page) -> list[str]:
+    """The drawn SVG of every chart on the page, in order."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+        .map(c => (c.querySelector('svg') || {}).innerHTML || '')""")
+
+
+def two_frames(page) -> None:
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def url_step(page):
+    from urllib.parse import parse_qs, urlparse
+    return parse_qs(urlparse(page.url).query).get("step", [None])[0]
+
+
+def charts_drawn(page, timeout=30_000) -> None:
+    """Wait until every chart on the page has drawn its SVG (charts embed asynchronously after a script run)."""
+    page.wait_for_function("""() => { const charts = document.querySelectorAll('[data-testid=stVegaLiteChart]');
+        return charts.length > 0 && Array.from(charts).every(c => c.querySelector('svg g.mark-group, canvas')); }""",
+                           timeout=timeout)

@@ -3,7 +3,8 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import assert_no_exception, settle
+from conftest import (assert_no_exception, bus_step, chart_drawings, count_script_runs, equations_at, script_runs,
+                      settle, slider_step, two_frames, charts_drawn)
 
 
 def set_steps(page, n: int):
@@ -29,46 +30,63 @@ def train(page, steps=40):
 
 def go_to_step_through(page):
     page.get_by_test_id("stSidebarNav").get_by_text("Step through").click()
-    page.get_by_role("button", name=re.compile("Next")).wait_for(timeout=60_000)
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
-    page.wait_for_timeout(500)
+    equations_at(page, slider_step(page), timeout=30_000)  # the views are drawn at the cursor
+    charts_drawn(page)
 
 
-def current_step(page) -> int:
-    return int(page.get_by_label("Time step", exact=True).get_by_role("slider").input_value())
-
-
-def heatmap_image(page) -> bytes:
-    return page.get_by_test_id("stVegaLiteChart").last.screenshot()
-
-
-def test_train_text_and_step_with_buttons_and_keys(app_url, page):
+def test_train_text_then_step_with_keys_slider_and_play_in_the_browser(app_url, page):
     page.goto(app_url + "/Train")
     settle(page)
     train(page)
     assert page.get_by_test_id("stVegaLiteChart").count() >= 1  # the loss chart
     go_to_step_through(page)
     assert_no_exception(page)
-    assert current_step(page) == 0
-    before = heatmap_image(page)
-    page.get_by_role("button", name=re.compile("Next")).click()
-    settle(page)
-    page.wait_for_timeout(300)
-    assert current_step(page) == 1
-    assert heatmap_image(page) != before  # the cursor moved: the chart was redrawn
+    assert slider_step(page) == 0 and bus_step(page) == 0
+    count_script_runs(page)
+    before = chart_drawings(page)
     page.locator("body").press("ArrowRight")
-    settle(page)
-    page.wait_for_timeout(300)
-    assert current_step(page) == 2
+    equations_at(page, 1)
+    two_frames(page)
+    after = chart_drawings(page)
+    same = [k for k, (a, b) in enumerate(zip(before, after)) if a == b]
+    assert len(after) >= 9 and not same, f"every view follows the cursor; unchanged: {same} of {len(after)}"
+    page.locator("body").press("ArrowRight")
+    equations_at(page, 2)
     page.locator("body").press("ArrowLeft")
-    settle(page)
-    page.wait_for_timeout(300)
-    assert current_step(page) == 1
-    page.get_by_role("button", name=re.compile("Play")).click()
-    page.wait_for_function("() => Number(document.querySelector('[aria-label=\"Time step\"] input')?.value) >= 3",
-                           timeout=20_000)  # 2 steps/s: the timer moves the cursor on its own
-    page.get_by_role("button", name=re.compile("Pause")).click()
-    settle(page)
+    equations_at(page, 1)
+    assert slider_step(page) == 1 and script_runs(page) == 0  # stepping ran no script on the server
+    last = int(page.get_by_label("Time step", exact=True).get_attribute("max"))
+    page.locator("body").press("End")
+    equations_at(page, last)
+    page.locator("body").press("Home")
+    equations_at(page, 0)
+
+    # dragging the slider: the views follow the drag itself, not only the release
+    box = page.get_by_label("Time step", exact=True).bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 2, y)
+    page.mouse.down()
+    seen = set()
+    for k in range(1, 6):
+        page.mouse.move(box["x"] + box["width"] * k / 10, y, steps=3)
+        now = slider_step(page)
+        equations_at(page, now)  # drawn while the button is still held
+        seen.add(now)
+    page.mouse.up()
+    assert len(seen) >= 4 and script_runs(page) == 0
+
+    # Play at the fastest speed moves the cursor on its own; Pause stops it
+    page.locator("body").press("Home")
+    page.get_by_label("Speed").select_option("30")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => Number(document.body.value) >= 15", timeout=20_000)
+    page.get_by_role("button", name="Pause").click()
+    stopped = bus_step(page)
+    equations_at(page, stopped)
+    two_frames(page)
+    assert bus_step(page) == stopped
     assert_no_exception(page)
 
 
@@ -81,33 +99,23 @@ def test_train_series_and_step(app_url, page):
     train(page, steps=30)
     assert page.get_by_text("Forecast vs truth on validation data").count() == 1
     go_to_step_through(page)
-    page.get_by_role("button", name=re.compile("Next")).click()
-    settle(page)
-    page.wait_for_timeout(300)
-    assert current_step(page) == 1, page.screenshot(path="/tmp/series_next.png", full_page=True)
-    assert page.get_by_text("Predicted next", exact=True).count() == 1
+    page.get_by_role("button", name="Next").click()
+    equations_at(page, 1)
+    page.get_by_text(re.compile(r"^Step 1: input .* → predicted next .*, actual")).wait_for(timeout=10_000)
     assert_no_exception(page)
 
 
-def chart_image(page, index: int) -> bytes:
-    return page.get_by_test_id("stVegaLiteChart").nth(index).screenshot()
-
-
-def test_explainer_views_diagram_equations_finder_whatif(app_url, page):
+def test_explainer_views_finder_and_a_what_if_from_the_browsers_step(app_url, page):
     page.goto(app_url + "/Train")
     settle(page)
     train(page)
     go_to_step_through(page)
-    diagram_before = chart_image(page, 1)  # 0: the coloured text, 1: the cell diagram
-    caption = page.get_by_text(re.compile("The forget gate keeps")).inner_text()
-    page.get_by_role("button", name=re.compile("Next")).click()
-    settle(page)
-    page.wait_for_timeout(400)
-    assert chart_image(page, 1) != diagram_before  # the path widths followed the cursor
-    assert page.get_by_text(re.compile("The forget gate keeps")).inner_text() != caption
-    equations = page.locator(".katex").first
-    expect(equations).to_contain_text("kept")
-    expect(equations).to_contain_text("written")
+    page.get_by_text(re.compile("The forget gate keeps")).wait_for()
+    words = page.get_by_text(re.compile("The forget gate keeps")).text_content()
+    page.locator("body").press("ArrowRight")
+    equations_at(page, 1)
+    page.wait_for_function("(w) => !Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))"
+                           ".some(t => t.textContent === w)", arg=words)  # the words follow the cursor
 
     page.get_by_text("Find a unit", exact=True).click()
     page.get_by_text(re.compile("Best match in this sequence: unit u")).wait_for(timeout=30_000)
@@ -117,9 +125,15 @@ def test_explainer_views_diagram_equations_finder_whatif(app_url, page):
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value(f"u{best}")
 
     page.get_by_text("What if? (interventions)", exact=True).click()
+    page.get_by_text(re.compile(r"What if, from step 1 on")).wait_for(timeout=30_000)
+    settle(page)
+    for _ in range(4):                              # choose the step in the browser …
+        page.locator("body").press("ArrowRight")
+    equations_at(page, 5)
+    page.get_by_text(re.compile(r"What if, from step 5 on")).wait_for(timeout=30_000)  # … the server hears it at rest
     page.get_by_text(re.compile("Largest change of u")).wait_for(timeout=30_000)
     mean_change = page.get_by_test_id("stMetricValue").nth(1)
-    closed = mean_change.inner_text()  # forget gate closed from this step on
+    closed = mean_change.inner_text()  # forget gate closed from step 5 on
     page.get_by_text("Silence the unit (h = c = 0)").click()
     settle(page)
     expect(mean_change).not_to_have_text(closed)  # another intervention, another changed run
@@ -146,10 +160,10 @@ def test_gru_bidirectional_fill_in(app_url, page):
     expect(page.get_by_text(re.compile("Model: GRU, bidirectional"))).to_be_visible()
     page.get_by_role("radiogroup", name="Direction").get_by_text("backward").click()
     settle(page)
-    page.get_by_role("button", name=re.compile("Next")).click()
-    settle(page)
-    expect(page.get_by_text(re.compile("The update gate keeps"))).to_be_visible()
-    expect(page.locator(".katex").first).to_contain_text("t+1")  # the backward direction's previous step
+    page.get_by_role("button", name="Next").click()
+    equations_at(page, 1)
+    page.get_by_text(re.compile("The update gate keeps")).wait_for()
+    page.get_by_text("h(t) = z·h(t+1) + (1−z)·n").wait_for()  # the backward direction's previous step
     assert_no_exception(page)
 
 
@@ -169,9 +183,10 @@ def test_long_memory_lab_race_and_open_the_unit(app_url, page):
     open_unit = page.get_by_role("button", name=re.compile(r"Open u\d+ in Step through"))
     unit = re.search(r"u(\d+)", open_unit.inner_text()).group(0)
     open_unit.click()
-    page.get_by_role("button", name=re.compile("Next")).wait_for(timeout=60_000)
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value(unit)
+    page.get_by_text(re.compile(r"^Step \d+: input 'w' → the true next character is '[ae]'")).wait_for()
     expect(page.get_by_label("Your text (characters the model knows)")).to_have_value(re.compile(r"^the .* (was|were)\.$"))
     assert_no_exception(page)
 

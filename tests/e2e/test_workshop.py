@@ -1,15 +1,21 @@
-"""Workshop mode in Chromium: gates on the first screen, a shared link on a fresh server, presenter keys."""
+"""Workshop mode in Chromium: gates on the first screen, links that reopen a view (also on a fresh server), the
+presenter view driven by a clicker's keys."""
 import re
 import time
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from conftest import assert_no_exception, settle
+from conftest import assert_no_exception, bus_step, count_script_runs, equations_at, script_runs, settle, slider_step
 
 
 def url_params(page) -> dict:
     return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def wait_url_step(page, step: int) -> None:
+    """The cursor writes the address bar once it comes to rest."""
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{step}'", timeout=15_000)
 
 
 def test_home_shows_trained_gates_without_a_click(app_url, page):
@@ -19,7 +25,8 @@ def test_home_shows_trained_gates_without_a_click(app_url, page):
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     print(f"home page: gates visible {time.monotonic() - t0:.2f} s after the request")
     expect(page.get_by_text("1 · The forget gate closes at a sentence end")).to_be_visible()
-    expect(page.locator(".katex").first).to_contain_text("kept")
+    page.get_by_text(re.compile(r"^Equations for unit u\d+ at step \d+$")).wait_for()
+    page.get_by_text(re.compile(r"kept \+ .* written = ")).wait_for()
     settle(page)
     assert_no_exception(page)
 
@@ -29,11 +36,38 @@ def test_shared_link_reopens_scene_step_and_unit_on_a_fresh_server(fresh_app_url
     page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value("u5")
-    expect(page.get_by_text(re.compile(r"^Step 30: input"))).to_be_visible()
-    assert url_params(page) == {"scene": "2", "step": "30", "unit": "5"}
+    equations_at(page, 30)
+    page.get_by_text(re.compile(r"^Step 30: input")).wait_for()
+    wait_url_step(page, 30)
+    assert url_params(page)["scene"] == "2" and url_params(page)["unit"] == "5"
     page.goto(fresh_app_url + "/?scene=99")  # a bad link says so and falls back
     page.get_by_text(re.compile("showing scene 1")).wait_for(timeout=30_000)
     assert_no_exception(page)
+
+
+def test_a_link_written_by_the_browser_reopens_the_same_view_in_a_new_session(app_url, browser):
+    first = browser.new_page(viewport={"width": 1440, "height": 1000})
+    first.goto(app_url + "/Step_through")
+    first.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
+    settle(first)
+    count_script_runs(first)
+    for _ in range(7):
+        first.locator("body").press("ArrowRight")
+    equations_at(first, 7)
+    wait_url_step(first, 7)
+    assert script_runs(first) == 0  # the address bar was written by the browser, not by a script run
+    link = first.url
+    unit = url_params(first)["unit"]
+    first.close()
+    second = browser.new_page(viewport={"width": 1440, "height": 1000})  # another visitor opens the link
+    second.goto(link)
+    second.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
+    settle(second)
+    equations_at(second, 7)
+    assert slider_step(second) == 7 and bus_step(second) == 7
+    expect(second.get_by_role("combobox", name="Unit to explain")).to_have_value(f"u{unit}")
+    assert_no_exception(second)
+    second.close()
 
 
 def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
@@ -42,14 +76,19 @@ def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
     settle(page)
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.get_by_role("button", name=re.compile("Next scene"))).to_be_hidden()  # controls hidden …
+    expect(page.get_by_label("Time step", exact=True)).to_be_hidden()
     page.locator("body").press("PageDown")  # … but the clicker's keys work
     page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=30_000)
     settle(page)
-    step = int(url_params(page)["step"])
+    step = bus_step(page)
+    equations_at(page, step)
     page.locator("body").press("ArrowRight")
-    settle(page)
-    page.wait_for_function(f"() => new URLSearchParams(location.search).get('step') === '{step + 1}'",
+    equations_at(page, step + 1)
+    wait_url_step(page, step + 1)
+    page.locator("body").press(" ")  # space plays …
+    page.wait_for_function(f"() => Number(document.body.value) > {step + 2}",
                            timeout=15_000)
+    page.locator("body").press(" ")  # … and pauses
     page.locator("body").press("PageUp")
     page.get_by_text("1 · The forget gate closes at a sentence end").wait_for(timeout=30_000)
     assert url_params(page)["present"] == "1"
@@ -62,12 +101,13 @@ def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
 def test_step_through_link_to_a_bundled_model_with_own_text(app_url, page):
     text = "the cats, which ate the fish, were full."
     page.goto(app_url + f"/Step_through?model=agreement&text={text.replace(' ', '%20')}&step=33&unit=7")
-    page.get_by_role("button", name=re.compile("Next")).wait_for(timeout=60_000)
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_label("Your text (characters the model knows)")).to_have_value(text)
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value("u7")
-    expect(page.get_by_text(re.compile(r"^Step 33: input"))).to_be_visible()
+    equations_at(page, 33)
+    page.get_by_text(re.compile(r"^Step 33: input")).wait_for()
     page.locator("body").press("ArrowRight")
-    page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '34'", timeout=15_000)
+    wait_url_step(page, 34)
     assert url_params(page)["model"] == "agreement" and url_params(page)["text"] == text
     assert_no_exception(page)

@@ -1,0 +1,171 @@
+"""Everything the UI remembers for one visitor, in one typed object under one session key (common.state()).
+
+Pages and views read and write this, not loose session keys. It imports no Streamlit, so tests build and check it
+directly. A link (the address bar) is `to_query()` of it; `Link.parse()` reads a link back, refusing what does not
+fit with a message (TF Playground's State + serialize() is the model).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..trace_data import CELL_QUANTITIES
+
+QUANTITY_NAMES = tuple(dict.fromkeys(q for names in CELL_QUANTITIES.values() for q in names))
+MAX_LINK_TEXT = 256      # characters of own text a link may carry (the trace cap)
+PANELS = ("heatmaps", "units", "finder", "whatif", "export")
+
+
+@dataclass
+class Cursor:
+    """Where the step-through views look. The browser moves `step` without the server; it is reported back only
+    when a view needs it (what-if, exports). The rest changes with widgets (a script run)."""
+    step: int = 0                # the last step the browser reported, or the server set
+    layer: int = 0
+    direction: int = 0           # 0 forward, 1 backward (bidirectional models)
+    unit: int | None = None      # None: the unit whose state varies most
+    colour: str | None = None    # the quantity colouring the text; None: the cell's memory (c, or h)
+    speed: int = 8               # steps per second when playing
+    jump: int = 0                # bumped when the server moves the cursor (scene, link): the browser obeys once
+    panel: str = "heatmaps"      # the "More views" choice
+
+    def move_to(self, step: int) -> None:
+        self.step = max(0, int(step))
+        self.jump += 1
+
+    def fit(self, n_steps: int, n_layers: int, n_directions: int, n_units: int) -> None:
+        """Keep every index inside a (new) trace."""
+        self.step = min(max(self.step, 0), n_steps - 1)
+        self.layer = min(self.layer, n_layers - 1)
+        self.direction = min(self.direction, n_directions - 1)
+        if self.unit is not None and not 0 <= self.unit < n_units:
+            self.unit = None
+
+
+@dataclass
+class TraceView:
+    """A traced sequence and what the views computed from it (memoised specs, frames, what-if runs)."""
+    key: tuple               # what it was traced from: changes when the weights, sequence or mask change
+    trace: object
+    model: object = None     # the weights it was traced with (None for a precomputed trace: loaded on demand)
+    seq: object = None       # the sequence (ids or normalised values), for what-if runs
+    mask: object = None      # hidden positions (fill-in task)
+    memo: dict = field(default_factory=dict)
+
+
+@dataclass
+class SequenceChoice:
+    """What the step-through page traces: a validation sample or the visitor's own text."""
+    source: str = "validation"   # "validation" | "own"
+    text: str | None = None      # own text (None: a default sentence the model can read)
+    hide: str = "were"           # fill-in task: the part of the own text to hide
+
+
+@dataclass
+class UIState:
+    experiment: object = None        # the visitor's model, data and training job (jobs.Experiment)
+    data: object = None              # the active data on the Train page
+    data_id: tuple | None = None     # (kind, identity) of the active data
+    file_data: object = None         # data that came inside an opened model file
+    file_sha: str | None = None
+    race: object = None              # the long-memory race (memory.Race)
+    scoreboard: list = field(default_factory=list)
+    notices: dict = field(default_factory=dict)   # one-shot messages by place: "train", "file", "url", "lab"
+    cursor: Cursor = field(default_factory=Cursor)
+    sequence: SequenceChoice = field(default_factory=SequenceChoice)
+    scene: int = 1
+    scene_applied: str | None = None  # the scene whose step, unit and colour were last applied
+    present: bool = False             # presenter view
+    links_read: set = field(default_factory=set)  # pages whose link this session has read
+    pending_links: dict = field(default_factory=dict)  # page -> Link read but not yet applied (needs its trace)
+    view: TraceView | None = None     # the trace on screen
+    bundled: dict = field(default_factory=dict)   # this visitor's copies of bundled models, loaded on demand
+    caches: dict = field(default_factory=dict)    # train-page previews: (key, value) by name
+
+    def notice(self, where: str, message: str) -> None:
+        self.notices[where] = message
+
+    def take_notice(self, where: str) -> str | None:
+        return self.notices.pop(where, None)
+
+    def forget_view(self) -> None:
+        """The model changed: drop the trace and the previews computed from the old one."""
+        self.view = None
+        self.caches.clear()
+
+    # --- links ---------------------------------------------------------------------------------------------------
+
+    def to_query(self, page: str, model: str | None = None) -> list | None:
+        """The address bar for the view on screen, as [key, value] pairs; the step's value is None (the browser
+        fills it in at rest). None: this view has no link (a model trained in this session lives only here)."""
+        c = self.cursor
+        extras = [["layer", str(c.layer)]] * (c.layer > 0) + [["direction", str(c.direction)]] * (c.direction > 0)
+        extras += [["colour", c.colour]] * (c.colour is not None)
+        unit = [["unit", str(c.unit)]] if c.unit is not None else []
+        if page == "home":
+            return [["scene", str(self.scene)], ["step", None], *unit, *extras] + [["present", "1"]] * self.present
+        if model is None:
+            return None
+        text = [["text", self.sequence.text]] if self.sequence.source == "own" and self.sequence.text else []
+        return [["model", model], *text, ["step", None], *unit, *extras]
+
+
+@dataclass(frozen=True)
+class Link:
+    """What an address bar asks for, each value checked; `notes` says what was refused and why."""
+    scene: int | None = None
+    step: int | None = None
+    unit: int | None = None
+    layer: int | None = None
+    direction: int | None = None
+    colour: str | None = None
+    present: bool = False
+    model: str | None = None
+    text: str | None = None
+    notes: tuple = ()
+
+    @classmethod
+    def parse(cls, params, n_scenes: int = 0, models=()) -> "Link":
+        """params: a mapping of str -> str (st.query_params, or a parsed query string)."""
+        notes = []
+
+        def number(key, lo, hi):
+            raw = params.get(key)
+            if raw is None:
+                return None
+            try:
+                value = int(str(raw).strip())
+            except ValueError:
+                value = None
+            if value is None or not lo <= value <= hi:
+                notes.append(f"{key}={str(raw)[:20]!r} is not a whole number from {lo} to {hi}; ignored")
+                return None
+            return value
+
+        scene = number("scene", 1, max(1, n_scenes)) if n_scenes else None
+        if n_scenes and params.get("scene") is not None and scene is None:
+            notes[-1] = (f"The link asks for scene {str(params.get('scene'))[:20]!r}, which does not exist; showing "
+                         f"scene 1 of {n_scenes}.")
+        colour = params.get("colour")
+        if colour is not None and colour not in QUANTITY_NAMES:
+            notes.append(f"colour={str(colour)[:30]!r} is not a quantity; ignored")
+            colour = None
+        model = params.get("model")
+        if model is not None and model not in models:
+            notes.append(f"The link names a model {str(model)[:40]!r} that does not exist; showing the default.")
+            model = None
+        text = params.get("text")
+        if text is not None and len(text) > MAX_LINK_TEXT:
+            notes.append(f"The link's text is {len(text):,} characters; the first {MAX_LINK_TEXT} are used.")
+            text = text[:MAX_LINK_TEXT]
+        return cls(scene=scene, step=number("step", 0, 100_000), unit=number("unit", 0, 1_000_000),
+                   layer=number("layer", 0, 16), direction=number("direction", 0, 1), colour=colour,
+                   present=str(params.get("present", "")).lower() in ("1", "true", "yes"), model=model, text=text,
+                   notes=tuple(notes))
+
+    def apply(self, cursor: Cursor) -> None:
+        """Put the link's cursor into the state (the view clamps what does not fit its trace)."""
+        if self.step is not None:
+            cursor.move_to(self.step)
+        for name in ("unit", "layer", "direction", "colour"):
+            if getattr(self, name) is not None:
+                setattr(cursor, name, getattr(self, name))

@@ -1,0 +1,134 @@
+"""The step-following views: rendered outside a browser at a chosen step (vl-convert), each must show the trace's
+own numbers at that step — the numbers are formatted here from the trace arrays, not taken from the view code."""
+import re
+
+import numpy as np
+import pytest
+
+from lstm_demo import charts, step_charts
+from lstm_demo.config import ModelConfig
+from lstm_demo.data import TextData, load_series_preset
+from lstm_demo.explain import diagram_tables, step_terms
+from lstm_demo.models import build_model
+from lstm_demo.trace import trace_sequence
+
+DATA = TextData("the cats, which ate the fish, were full. the cat was happy. " * 4)
+
+
+def svg_texts(spec: dict, step: int) -> list[str]:
+    import vl_convert as vlc
+    svg = vlc.vegalite_to_svg(charts._fixed_widths(charts.plain_spec(step_charts.at_step(spec, step))))
+    texts = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
+    clean = [re.sub(r"<[^>]+>", "", t).replace("&apos;", "'").replace("&amp;", "&").replace("−", "-") for t in texts]
+    return [t.replace("\u00a0", " ") for t in clean]
+
+
+@pytest.fixture(scope="module")
+def trace():
+    model = build_model(ModelConfig("text", vocab_size=len(DATA.vocab), hidden_size=6, num_layers=2), seed=4)
+    return trace_sequence(model, DATA, DATA.ids[:70])
+
+
+def test_every_step_view_binds_its_step_to_the_browsers_cursor(trace):
+    terms = step_terms(trace, 0, 0, 2)
+    specs = [step_charts.equations_spec("lstm", 0, "u2"), step_charts.diagram_spec("lstm", "t"),
+             step_charts.topk_spec("x"), step_charts.heatmap_spec("forget_gate", 0, trace.get("forget_gate")),
+             step_charts.unit_lines_spec(), step_charts.gates_now_spec(trace.names), step_charts.series_strip_spec(""),
+             step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", terms["c"].to_numpy())),
+             step_charts.compare_spec(step_charts.caption_frame(trace).assign(run="original", value=0.0), "t", "y", 3)]
+    for spec in specs:
+        step = [p for p in spec["params"] if p["name"] == "step"]
+        assert step == [{"name": "step", "value": 0,
+                         "bind": {"element": step_charts.STEP_BUS, "event": step_charts.STEP_EVENT}}]
+        assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+@pytest.mark.parametrize("step,layer,unit", [(0, 0, 0), (17, 1, 3), (68, 0, 5)])
+def test_equations_show_this_steps_numbers(trace, step, layer, unit):
+    terms = step_terms(trace, layer, 0, unit)
+    shown = svg_texts(step_charts.with_data(step_charts.equations_spec("lstm", 0, f"u{unit}"), terms=terms), step)
+    H = trace.n_units
+    pre_f = trace.pre_activation[layer, 0, step, H + unit]
+    f = trace.get("forget_gate", layer)[step, unit]
+    c = trace.get("cell_state", layer)[step, unit]
+    h = trace.get("hidden_state", layer)[step, unit]
+    c_prev = trace.get("cell_state", layer)[step - 1, unit] if step else 0.0
+    assert f"Equations for unit u{unit} at step {step}" in shown
+    assert f"f = σ({pre_f:.3f}) = {f:.3f}   forget gate" in shown
+    assert any(line.endswith(f"written = {c:.3f}") for line in shown), shown
+    assert any(line.startswith("h(t) = o·tanh(c(t))") and line.endswith(f"= {h:.3f}") for line in shown)
+    kept = f * c_prev
+    assert any(f"= {kept:.3f} kept" in line for line in shown)
+
+
+def test_the_diagram_labels_and_words_follow_the_step(trace):
+    terms = step_terms(trace, 0, 0, 1)
+    edges, nodes = diagram_tables("lstm")
+    spec = step_charts.with_data(step_charts.diagram_spec("lstm", "LSTM"), dg_edges=edges, dg_nodes=nodes,
+                                 dg_terms=step_charts.terms_long(terms), terms=terms)
+    for step in (5, 40):
+        shown = " | ".join(svg_texts(spec, step))
+        c = trace.get("cell_state")[step, 1]
+        f = trace.get("forget_gate")[step, 1]
+        assert f"c(t) {c:+.2f}" in shown and f"keeps {f:.0%} of the old cell state" in shown
+
+
+def test_the_text_strip_says_what_happens_at_the_step(trace):
+    values = trace.get("cell_state")[:, 0]
+    spec = step_charts.with_data(step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", values)),
+                                 chars=step_charts.text_colour_frame(trace, values),
+                                 captions=step_charts.caption_frame(trace))
+    text = DATA.text
+    for step in (3, 44):
+        nxt = charts._show(text[step + 1])
+        assert f"Step {step}: input '{charts._show(text[step])}' → the true next character is '{nxt}'" in \
+            svg_texts(spec, step)
+
+
+def test_top_guesses_show_this_steps_truth(trace):
+    spec = step_charts.with_data(step_charts.topk_spec("the next character"), topk=step_charts.topk_frame(trace))
+    step = 12
+    p = trace.predictions
+    actual = p[(p.step == step) & (p["rank"] == 1)]["actual_prob"].iloc[0]
+    assert f"truth '{charts._show(DATA.text[step + 1])}': {actual:.0%}" in svg_texts(spec, step)
+
+
+def _cursor_x(spec: dict, step: int) -> float:
+    """x of the black cursor rule in the SVG the spec renders to at `step`."""
+    import vl_convert as vlc
+    svg = vlc.vegalite_to_svg(charts._fixed_widths(charts.plain_spec(step_charts.at_step(spec, step))))
+    (x,) = re.findall(r'<line aria-label="step: \d+"[^>]*transform="translate\(([-\d.]+),', svg)
+    return float(x)
+
+
+def test_a_cursor_line_sits_at_the_step(trace):
+    """The heatmap's x scale runs from -0.5 to T-0.5 across the plot: the cursor at step k sits at (k+0.5)/T of it."""
+    values = trace.get("input_gate")
+    spec = step_charts.heatmap_spec("input_gate", 0, values)
+    T, width = values.shape[0], 640
+    for step in (0, 3, 40, T - 1):
+        assert _cursor_x(spec, step) == pytest.approx((step + 0.5) / T * width, abs=1.0)
+
+
+def test_series_caption_gives_input_prediction_and_truth_in_original_units():
+    data = load_series_preset("seattle_daily")
+    model = build_model(ModelConfig("series", hidden_size=4), seed=0)
+    tr = trace_sequence(model, data, data.normed[:40])
+    spec = step_charts.with_data(step_charts.series_strip_spec("°C"), points=step_charts.series_points_frame(tr),
+                                 captions=step_charts.caption_frame(tr, " °C"))
+    row = tr.predictions.iloc[9]
+    shown = svg_texts(spec, 9)
+    assert f"Step 9: input {data.values[9]:.3f} °C → predicted next {row['predicted']:.3f}, actual " \
+           f"{data.values[10]:.3f} (error {row['predicted'] - row['actual']:+.3f})" in [t.replace("−", "-")
+                                                                                        for t in shown]
+
+
+def test_gru_and_rnn_equations_render(trace):
+    for cell in ("gru", "rnn"):
+        model = build_model(ModelConfig("text", vocab_size=len(DATA.vocab), hidden_size=3, cell=cell), seed=1)
+        tr = trace_sequence(model, DATA, DATA.ids[:20])
+        terms = step_terms(tr, 0, 0, 2)
+        shown = svg_texts(step_charts.with_data(step_charts.equations_spec(cell, 0, "u2"), terms=terms), 7)
+        h = tr.get("hidden_state")[7, 2]
+        assert any(line.endswith(f"{h:.3f}") for line in shown)
+        assert np.isclose(terms["h"][7], h)
