@@ -1,10 +1,12 @@
-"""Chromium: seconds from requesting the home page to a trained model's gates on screen, on a warm server.
+"""Chromium: seconds until a trained model's gates are on screen — from `streamlit run` (cold) and for new visitors
+of a warm server.
 
     python bench/bench_home.py [--loads 5]
 
-Starts its own server, loads the page once to warm it (imports, bundled model file in the OS cache), then opens the
-page N times in fresh browser contexts (new sessions, as new visitors) and times until the cell diagram's words and
-its chart are visible. Goal: <= 3 s.
+Cold: the clock starts when the server process is launched; the page is requested as soon as the health check
+answers, and stops when the cell diagram's words and the equations at the scene's step are drawn. Warm: the same
+page opened N more times in fresh browser contexts (new sessions, as new visitors). Goals (issue 10): cold <= 4 s,
+warm <= 1.5 s.
 """
 import argparse
 import os
@@ -13,10 +15,11 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, _healthy, start_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 
 
 def load(browser, url) -> float:
@@ -25,10 +28,17 @@ def load(browser, url) -> float:
     t0 = time.perf_counter()
     page.goto(url)
     page.get_by_text(re.compile("The forget gate keeps")).wait_for(timeout=60_000)
-    page.get_by_test_id("stVegaLiteChart").nth(1).wait_for(state="visible", timeout=60_000)
+    page.get_by_text(re.compile(r"^Equations for unit u\d+ at step \d+$")).wait_for(timeout=60_000)
     seconds = time.perf_counter() - t0
     context.close()
     return seconds
+
+
+def healthy_now(port: int) -> bool:
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok"
+    except OSError:
+        return False
 
 
 def main():
@@ -36,21 +46,25 @@ def main():
     ap.add_argument("--loads", type=int, default=5)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
-    log = Path(tempfile.mkdtemp()) / "streamlit.log"
-    server, port = start_server(log)
-    try:
-        assert _healthy(port), log.read_text()
-        url = f"http://127.0.0.1:{port}/"
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            cold = load(browser, url)
-            times = [load(browser, url) for _ in range(args.loads)]
-            browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
-    print(f"home page -> gates visible: first (cold server) {cold:.2f} s; warm median {statistics.median(times):.2f} s,"
-          f" max {max(times):.2f} s over {len(times)} new sessions (goal <= 3 s warm)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        log = Path(tempfile.mkdtemp()) / "streamlit.log"
+        t0 = time.perf_counter()
+        server, port = start_server(log)  # the browser is already up: a visitor's browser is not part of the start
+        try:
+            while not healthy_now(port):
+                time.sleep(0.05)
+            started = time.perf_counter() - t0
+            cold = started + load(browser, f"http://127.0.0.1:{port}/")
+            time.sleep(10)  # the server imports torch in the background after the first screen (ui.common.warm_up)
+            times = [load(browser, f"http://127.0.0.1:{port}/") for _ in range(args.loads)]
+        finally:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=20)
+        browser.close()
+    print(f"home page -> a trained model's gates on screen: cold (streamlit run -> gates) {cold:.2f} s, of which "
+          f"{started:.2f} s server start; warm new visitor median {statistics.median(times):.2f} s, max "
+          f"{max(times):.2f} s over {len(times)} sessions (goals: cold <= 4 s, warm <= 1.5 s)")
 
 
 if __name__ == "__main__":

@@ -10,25 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-# One colour per quantity, used in every chart (colour-blind-safe Tableau hues).
-COLORS = {"input_gate": "#4e79a7", "forget_gate": "#e15759", "candidate": "#59a14f", "output_gate": "#f28e2b",
-          "cell_state": "#b07aa1", "hidden_state": "#76b7b2",
-          "reset_gate": "#edc948", "update_gate": "#e15759", "new_gate": "#59a14f"}
-SIGMOID_GATES = ("input_gate", "forget_gate", "output_gate", "reset_gate", "update_gate")
-
-LABELS = {
-    "input_gate": "input gate i — how much new to write (after sigmoid, 0…1)",
-    "forget_gate": "forget gate f — how much of the cell to keep (after sigmoid, 0…1)",
-    "candidate": "candidate g — values offered to the cell (after tanh, −1…1)",
-    "output_gate": "output gate o — how much of the cell to show (after sigmoid, 0…1)",
-    "cell_state": "cell state c — the conveyor belt (unbounded, 0 in the middle)",
-    "hidden_state": "hidden state h (−1…1)",
-    "reset_gate": "reset gate r — how much of h(t−1) the candidate sees (0…1)",
-    "update_gate": "update gate z — how much of h(t−1) to keep (0…1)",
-    "new_gate": "candidate n — the new content (after tanh, −1…1)",
-}
-SHORT = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "output_gate": "o", "cell_state": "c",
-         "hidden_state": "h", "reset_gate": "r", "update_gate": "z", "new_gate": "n"}
+from .names import CELL_NAMES, COLORS, LABELS, SHORT, SIGMOID_GATES, show  # noqa: F401  (re-exported)
 
 FONT = {"labelFontSize": 13, "titleFontSize": 14}  # readable on a projector
 
@@ -38,14 +20,7 @@ def _configure(chart):
             .configure_title(fontSize=16, anchor="start").configure_view(stroke=None))
 
 
-def arrow(data) -> pa.Table:
-    """A dataset as an Arrow table. Streamlit ships pa.Table as is, while lists and DataFrames go through a
-    pandas conversion on every rerun (40 % of a step-through rerun under load: bench_load.py + py-spy)."""
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return pa.Table.from_pandas(data, preserve_index=False)
-    return pa.Table.from_pylist(list(data))
+from .view_store import arrow, table  # noqa: E402,F401  (re-exported)
 
 
 def _spec(chart) -> dict:
@@ -56,14 +31,13 @@ def _spec(chart) -> dict:
     return spec
 
 
-def with_data(spec: dict, **frames) -> dict:
-    """A Vega-Lite spec dict with named datasets attached (for st.vega_lite_chart); keeps the spec's own."""
-    return {**spec, "datasets": {**spec.get("datasets", {}), **{k: arrow(v) for k, v in frames.items()}}}
+from .view_store import with_data  # noqa: E402,F401  (re-exported)
 
 
 def plain_spec(spec: dict) -> dict:
     """A spec with its named datasets as plain records (JSON), for rendering outside the browser."""
-    return {**spec, "datasets": {k: (v.to_pylist() if isinstance(v, pa.Table) else
+    return {**spec, "datasets": {k: (table(v).to_pylist() if isinstance(v, bytes) else v.to_pylist()
+                                     if isinstance(v, pa.Table) else
                                      v.to_dict("records") if isinstance(v, pd.DataFrame) else v)
                                  for k, v in spec.get("datasets", {}).items()}}
 
@@ -149,8 +123,10 @@ def _ramp(values: np.ndarray, lo: float, hi: float, scheme: str) -> np.ndarray:
     return (anchors[low] * (1 - frac) + anchors[low + 1] * frac).round().astype(np.uint8)
 
 
-def heatmap_image(quantity: str, values: np.ndarray) -> str:
-    """values (T, H) -> PNG data URL, units down, steps across, each cell a block of pixels (no smoothing blur).
+def heatmap_image(quantity: str, values: np.ndarray, blocks: bool = False) -> str:
+    """values (T, H) -> PNG data URL, units down, steps across: one pixel per unit and step, which the page scales
+    up without smoothing (image-rendering: pixelated, in ui/cursor.css) — a tenth of the bytes of drawing blocks.
+    blocks=True draws each cell as a block of pixels instead, for renderers without that CSS (exports).
 
     An image instead of T*H rect marks: a 256-step x 64-unit heatmap is one mark, so moving the cursor redraws
     in milliseconds (bench/bench_browser.py measured ~1.4 s per step with 6 x 16k rects).
@@ -164,8 +140,9 @@ def heatmap_image(quantity: str, values: np.ndarray) -> str:
     scheme = "viridis" if scale.scheme == "viridis" else "redblue"
     rgb = _ramp(values.T, lo, hi, scheme)                       # (H, T, 3)
     T, H = values.shape
-    cell_w, cell_h = max(1, 1024 // T), max(1, 256 // H)
-    rgb = rgb.repeat(cell_h, axis=0).repeat(cell_w, axis=1)    # nearest-neighbour upscale
+    if blocks:
+        cell_w, cell_h = max(1, 1024 // T), max(1, 256 // H)
+        rgb = rgb.repeat(cell_h, axis=0).repeat(cell_w, axis=1)    # nearest-neighbour upscale
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG", optimize=False)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
@@ -205,7 +182,6 @@ def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
 # --- long-memory lab ---------------------------------------------------------------------------------------------
 
 CELL_COLORS = {"rnn": "#bab0ac", "gru": "#59a14f", "lstm": "#b07aa1"}
-CELL_NAMES = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM"}
 
 
 CELL_SCALE = alt.Scale(domain=list(CELL_NAMES.values()), range=list(CELL_COLORS.values()))
@@ -268,8 +244,4 @@ def forget_chart(frame: pd.DataFrame) -> alt.Chart:
     return _configure(chart.properties(height=300, title="LSTM: how much of the cell state survives the gap"))
 
 
-def _show(ch) -> str:
-    """Make whitespace visible in charts."""
-    if not isinstance(ch, str):
-        return f"{ch:.3g}"
-    return {" ": "·", "\n": "⏎", "\t": "⇥"}.get(ch, ch)
+_show = show  # the charts' name for it

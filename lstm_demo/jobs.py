@@ -274,6 +274,7 @@ class Experiment:
     origin: str = ""                          # "bundled:<key>" or "file:<name>" when not trained in this session
     alive: object = field(default=None, repr=False)  # () -> bool from the UI: the visitor is still connected
     loaded: object = field(default=None, repr=False)  # store.LoadedModel it came from (loss history, checkpoints)
+    shared: bool = False      # the model is a process-wide read-only copy (a bundled model): copied before training
     _val: tuple = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -297,6 +298,10 @@ class Experiment:
         train_cfg = train_cfg.validate()
         if self.training:
             raise ConfigError("A training run is already going; stop it first.")
+        if self.shared:  # never train the copy every visitor reads: this visitor gets their own
+            self.model = copy.deepcopy(self.model)
+            self.optimizer = make_optimizer(self.model, train_cfg.lr)
+            self.shared = False
         self.finish_job()
         batches = Batches(self.data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed + self.trained_steps,
                           mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None)

@@ -139,24 +139,48 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
     return trace, facts, step
 
 
+def scene_colour(scene: Scene, trace) -> str:
+    return scene.colour if scene.colour in trace.names else "hidden_state"
+
+
+def scene_views(scene: Scene, trace, facts: dict) -> dict:
+    """The charts the scene opens on (its unit, colour, layer 1), keyed as the step view memoises them."""
+    from .step_charts import heatmap_views, main_views
+    from .view_store import heat_key, main_key
+    colour = scene_colour(scene, trace)
+    return {main_key(0, 0, facts["unit"], colour): main_views(trace, 0, 0, facts["unit"], colour),
+            heat_key(0, 0): heatmap_views(trace, 0, 0)}
+
+
 def save_scene(scene: Scene) -> Path:
-    """Write the scene's trace, facts and step next to the bundles (called when the bundles are rebuilt)."""
+    """Write the scene's trace, facts, step and first views next to the bundles (when the bundles are rebuilt), so
+    the first screen needs neither torch nor a plotting library."""
+    from .view_store import dump_views
     trace, facts, step = compute_scene(scene)
     SCENE_DIR.mkdir(parents=True, exist_ok=True)
     meta = {"facts": facts, "step": step, "bundle_sha256": _bundle_sha(scene.bundle)}
     path = SCENE_DIR / f"{scene.key}.npz"
     path.write_bytes(trace.to_npz())
+    views = scene_views(scene, trace, facts)
+    flat = {(name, sub): spec for name, specs in views.items() for sub, spec in specs.items()}
+    path.with_suffix(".views.zip").write_bytes(dump_views(flat))
     path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
     return path
 
 
-def load_scene(scene: Scene) -> tuple[Trace, dict, int]:
-    """The precomputed scene if it matches its bundle (no torch needed), else computed now."""
+def load_scene(scene: Scene) -> tuple[Trace, dict, int, dict]:
+    """(trace, facts, step, views): precomputed if they match the scene's bundle (no torch, no plotting library),
+    else computed now. views: {memo key: {name: spec}} of the charts the scene opens on."""
+    from .view_store import load_views
     path = SCENE_DIR / f"{scene.key}.npz"
     try:
         meta = json.loads(path.with_suffix(".json").read_text())
         if meta["bundle_sha256"] == _bundle_sha(scene.bundle):
-            return Trace.from_npz(path.read_bytes()), meta["facts"], int(meta["step"])
+            views = {}
+            for (name, sub), spec in load_views(path.with_suffix(".views.zip").read_bytes()).items():
+                views.setdefault(name, {})[sub] = spec
+            return Trace.from_npz(path.read_bytes()), meta["facts"], int(meta["step"]), views
     except (OSError, ValueError, KeyError):
         pass
-    return compute_scene(scene)
+    trace, facts, step = compute_scene(scene)
+    return trace, facts, step, {}

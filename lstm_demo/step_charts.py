@@ -17,8 +17,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import COLORS, FONT, LABELS, SHORT, _configure, _show, _spec, arrow, color_scale, heatmap_image
-from .explain import diagram_tables
+from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, _configure, _show, _spec, color_scale, heatmap_image
+from .explain import diagram_tables, step_terms
+from .view_store import with_data
 
 STEP_BUS = "body"              # the element every view listens to: always there, never replaced (cursor.js)
 STEP_EVENT = "lstm-step"       # the event the cursor fires on it when the step moves
@@ -281,7 +282,8 @@ def topk_spec(what: str) -> dict:
 
 # --- views over all steps with a cursor line --------------------------------------------------------------------
 
-def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 1, direction: str = "") -> dict:
+def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 1, direction: str = "",
+                 blocks: bool = False) -> dict:
     """Units × steps heatmap of one quantity (values (T, H)) with a black line at the cursor. The cells are one
     image (a 256 × 64 heatmap is one mark, not 16,000); a colour legend comes from an invisible layer over the
     scale's two ends."""
@@ -294,7 +296,7 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     x = alt.X("x:Q", title="time step →", scale=domain_x)
     y = alt.Y("y:Q", title="unit", scale=alt.Scale(domain=[-0.5, H - 0.5], nice=False, zero=False, reverse=True),
               axis=alt.Axis(tickMinStep=1))
-    image = alt.Chart(pd.DataFrame({"url": [heatmap_image(quantity, values)]})).mark_image(
+    image = alt.Chart(pd.DataFrame({"url": [heatmap_image(quantity, values, blocks)]})).mark_image(
         aspect=False, align="left", baseline="top", width=alt.ExprRef("width"), height=alt.ExprRef("height")
     ).encode(x=alt.value(0), y=alt.value(0), url="url:N")
     corners = pd.DataFrame({"x": [-0.5, T - 0.5], "y": [-0.5, H - 0.5], "value": list(scale.domain)})
@@ -373,6 +375,38 @@ def compare_spec(frame: pd.DataFrame, title: str, y_title: str, start: int) -> d
     return _finish((lines + start_rule + cursor).properties(height=220, width="container", title=title))
 
 
-def with_data(spec: dict, **frames) -> dict:
-    """A spec with named datasets attached as Arrow tables (for st.vega_lite_chart)."""
-    return {**spec, "datasets": {**spec.get("datasets", {}), **{k: arrow(v) for k, v in frames.items()}}}
+# --- the views of one trace at one layer, direction and unit --------------------------------------------------------
+
+DIRECTION_NAMES = ("forward", "backward")
+
+
+def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "") -> dict:
+    """The views above "More views", with their data: "strip" (text coloured by the unit, or the series),
+    "diagram", "equations" and, for text, "topk". unit_of: the series' unit, e.g. " °C"."""
+    terms = step_terms(trace, layer, direction, unit)
+    views = {}
+    if trace.kind == "text":
+        values = trace.get(colour, layer, direction)[:, unit]
+        title = (f"The text coloured by unit u{unit}'s {SHORT[colour]} ({colour.replace('_', ' ')}) — hover a "
+                 "character for the model's top guesses" + ("; ▮ = hidden" if trace.masked is not None else ""))
+        views["strip"] = with_data(text_strip_spec(trace.n_steps, title, color_scale(colour, values)),
+                                   chars=text_colour_frame(trace, values), captions=caption_frame(trace))
+    else:
+        views["strip"] = with_data(series_strip_spec(unit_of.strip()), points=series_points_frame(trace),
+                                   captions=caption_frame(trace, unit_of))
+    title = (f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
+             + " — each path is as wide as what flows along it now")
+    edges, nodes = diagram_tables(trace.cell)
+    views["diagram"] = with_data(diagram_spec(trace.cell, title), dg_edges=edges, dg_nodes=nodes,
+                                 dg_terms=terms_long(terms), terms=terms)
+    views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
+    if trace.kind == "text":
+        what = "this hidden character" if trace.task == "masked" else "the next character"
+        views["topk"] = with_data(topk_spec(what), topk=topk_frame(trace))
+    return views
+
+
+def heatmap_views(trace, layer: int, direction: int) -> dict:
+    """One heatmap per quantity (every unit at every step) with the cursor line."""
+    name = DIRECTION_NAMES[direction] if trace.n_directions == 2 else ""
+    return {q: heatmap_spec(q, layer, trace.get(q, layer, direction), trace.n_layers, name) for q in trace.names}

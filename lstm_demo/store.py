@@ -72,7 +72,7 @@ class LoadedModel:
     train_cfg: TrainConfig
     steps: int
     history: dict = field(default_factory=lambda: {"train": [], "val": []})  # (step, loss) lists
-    checkpoints: list = field(default_factory=list)  # (step, state_dict), oldest first
+    checkpoints: list = field(default_factory=list)  # (step, state_dict at half precision), oldest first
 
 
 # --- saving ---------------------------------------------------------------------------------------------------------
@@ -340,8 +340,8 @@ def _load(raw: bytes) -> LoadedModel:
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise ModelFileError("The file's weights contain NaN or infinite values.")
     model.load_state_dict({k: tensors[k] for k in model.state_dict()}, strict=True)
-    checkpoints = [(s, {k: tensors[f"{CHECKPOINT_PREFIX}{i}.{k}"].float() for k in model.state_dict()})
-                   for i, s in enumerate(ckpt_steps)]
+    checkpoints = [(s, {k: tensors[f"{CHECKPOINT_PREFIX}{i}.{k}"] for k in model.state_dict()})
+                   for i, s in enumerate(ckpt_steps)]  # kept at half precision: float() where they are used
     return LoadedModel(model, data, train_cfg, steps, history, checkpoints)
 
 

@@ -25,8 +25,11 @@ def test_heatmap_image_puts_each_unit_and_step_in_its_own_block():
     """Decode the PNG: unit u at step t is the block at row u, column t, coloured by the value (viridis 0…1)."""
     values = np.zeros((8, 3))    # (T, H)
     values[5, 2] = 1.0           # one bright cell: step 5, unit 2
-    url = charts.heatmap_image("forget_gate", values)
-    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+    decode = lambda url: np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+    pixels = decode(charts.heatmap_image("forget_gate", values))  # one pixel per cell, scaled by the page
+    assert pixels.shape == (3, 8, 3) and pixels[2, 5].tolist() == [0xFD, 0xE7, 0x25]
+    assert pixels[0, 0].tolist() == [0x44, 0x01, 0x54] and (pixels.sum(-1) > 0).all()
+    image = decode(charts.heatmap_image("forget_gate", values, blocks=True))  # for files: blocks of pixels
     cell_w, cell_h = 1024 // 8, 256 // 3
     assert image.shape == (3 * cell_h, 8 * cell_w, 3)
     bright = image[2 * cell_h + 1, 5 * cell_w + 1]

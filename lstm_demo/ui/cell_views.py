@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from .. import charts, step_charts
 from ..explain import HYPOTHESES, compare_runs, hypothesis_signal, rank_units, rank_units_on_windows
+from ..names import SHORT, show
 from .common import bound, show_chart, state
 
 DIRECTIONS = ("forward (reads left to right)", "backward (reads right to left)")
@@ -24,7 +24,7 @@ def busiest_units(trace, layer: int, direction: int) -> list[int]:
 
 
 def _label(q: str) -> str:
-    return f"{charts.SHORT[q]} — {q.replace('_', ' ')}"
+    return f"{SHORT[q]} — {q.replace('_', ' ')}"
 
 
 def selectors_ui(trace, compact: bool = False):
@@ -92,6 +92,7 @@ def finder_ui(ex, view, layer: int, direction: int) -> None:
     except ValueError as e:
         st.warning(f"Cannot rank the units: {e}.")
         return
+    from .. import charts
     best, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
     st.altair_chart(charts.finder_chart(ranked, best, HYPOTHESES[hyp][0]), width="stretch")
     strength = "strongly" if abs(r) > 0.7 else "clearly" if abs(r) > 0.4 else "only weakly"
@@ -121,6 +122,7 @@ _CLAMPS = {"f0": ("forget_gate", 0.0), "f1": ("forget_gate", 1.0), "z0": ("updat
 def whatif_ui(ex, view, layer: int, direction: int, unit: int) -> None:
     """Change the run from the cursor's step on and compare. The browser reports its step when the cursor comes to
     rest while this panel is open, so this follows the cursor (one script run per rest, not per step)."""
+    from .. import charts, step_charts
     from ..trace import Intervention, trace_sequence
     s = state()
     trace, step = view.trace, min(s.cursor.step, view.trace.n_steps - 1)

@@ -6,7 +6,7 @@ import threading
 
 import streamlit as st
 
-from .. import charts
+from ..view_store import with_data
 from .state import UIState
 
 STATE_KEY = "lab"          # the one session key of the UI state
@@ -39,7 +39,7 @@ def bound(widget, label: str, key: str, value, store, **kwargs):
 
 
 def show_chart(spec: dict, key: str | None = None, width="stretch", **frames) -> None:
-    st.vega_lite_chart(charts.with_data(spec, **frames), width=width, key=key)
+    st.vega_lite_chart(with_data(spec, **frames) if frames else spec, width=width, key=key)
 
 
 def memo(store: dict, key, build):
@@ -49,12 +49,20 @@ def memo(store: dict, key, build):
     return store[key]
 
 
+WARM_MODULES = ("lstm_demo.step_charts", "torch", "lstm_demo.trace", "lstm_demo.jobs")
+WARM_DELAY = 4.0  # seconds: let the visitor's browser draw the first screen first (measured: importing torch at
+                  # once made the first screen 1.2 s slower on 2 cores, bench/bench_home.py)
+
+
 def warm_up() -> None:
-    """Import torch in the background once the first screen is drawn, so the first click that needs a model
-    does not wait for it (about 2 s on a small machine)."""
+    """Import what the next clicks need (the chart builders, torch: about 2.5 s on a small machine) in the
+    background a moment after the first screen has been sent, instead of making the first click wait."""
     if not _WARM.is_set():
         _WARM.set()
-        threading.Thread(target=lambda: __import__("torch"), name="warm-torch", daemon=True).start()
+        import importlib
+        timer = threading.Timer(WARM_DELAY, lambda: [importlib.import_module(m) for m in WARM_MODULES])
+        timer.daemon = True
+        timer.start()
 
 
 def visitor_alive():

@@ -120,7 +120,7 @@ function pause() {
 // sliders; everywhere else (buttons, radio and segmented choices, the page itself) they move the cursor
 const OWN_KEYS = "textarea, select, [contenteditable=''], [contenteditable=true], [role=slider], [role=listbox], " +
   "[role=option], [role=combobox], [role=menu], [role=menuitem], [role=spinbutton], [role=textbox], [role=grid], " +
-  "input:not([type=checkbox]):not([type=radio]):not([type=button]):not([type=submit]):not([type=range])";
+  "input:not([type=checkbox]):not([type=radio]):not([type=button]):not([type=submit])";  // other sliders too
 
 function onKey(e) {
   if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || !ctl.root || !ctl.root.isConnected) return;

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts, step_charts
-from ..explain import diagram_tables, step_terms
-from ..export import pytorch_snippet, trace_csv
+from ..names import CELL_NAMES, SHORT
 from .common import state
 
 
 def chart_at_step(trace, which: str, layer: int, direction: int, step: int, unit: int) -> dict:
     """A step-following chart of the view on screen with its step fixed, ready for vl-convert."""
+    from .. import step_charts
+    from ..explain import diagram_tables, step_terms
     if which in ("diagram", "equations"):
         terms = step_terms(trace, layer, direction, unit)
         if which == "diagram":
-            title = f"{charts.CELL_NAMES[trace.cell]} cell, unit u{unit}, step {step}: path width = value flowing"
+            title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}, step {step}: path width = value flowing"
             edges, nodes = diagram_tables(trace.cell)
             spec = step_charts.with_data(step_charts.diagram_spec(trace.cell, title), dg_edges=edges,
                                          dg_nodes=nodes, dg_terms=step_charts.terms_long(terms), terms=terms)
@@ -24,11 +24,13 @@ def chart_at_step(trace, which: str, layer: int, direction: int, step: int, unit
     else:
         names = ("forward", "backward") if trace.n_directions == 2 else ("",)
         spec = step_charts.heatmap_spec(which, layer, trace.get(which, layer, direction), trace.n_layers,
-                                        names[direction])
+                                        names[direction], blocks=True)  # no CSS to keep a file's pixels crisp
     return step_charts.at_step(spec, step)
 
 
 def export_ui(ex, view, layer: int, direction: int, unit: int) -> None:
+    from .. import charts
+    from ..export import pytorch_snippet, trace_csv
     trace = view.trace
     step = min(state().cursor.step, trace.n_steps - 1)
     where = (f"layer {layer + 1}, " if trace.n_layers > 1 else "") + (
@@ -43,7 +45,7 @@ def export_ui(ex, view, layer: int, direction: int, unit: int) -> None:
     which = c2.selectbox("Chart", options, key="export_chart",
                          format_func=lambda q: {"diagram": f"cell diagram (unit u{unit})",
                                                 "equations": f"equations (unit u{unit})"}.get(
-                             q, f"heatmap of {charts.SHORT[q]} — {q.replace('_', ' ')}"))
+                             q, f"heatmap of {SHORT[q]} — {q.replace('_', ' ')}"))
     fmt = c2.radio("Format", ["png", "svg"], horizontal=True, key="export_fmt", format_func=str.upper)
     c2.download_button(f"Download {which} at step {step} as {fmt.upper()}", key="export_download",
                        data=lambda: charts.render(chart_at_step(trace, which, layer, direction, step, unit), fmt),

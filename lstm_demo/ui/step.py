@@ -6,15 +6,15 @@ The server draws each view once per sequence, layer, direction and unit, with th
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 
 import numpy as np
 import streamlit as st
 
-from .. import charts, step_charts
 from ..config import LIMITS, DataError
-from ..explain import diagram_tables, step_terms
-from ..trace_data import MASK, default_mask
+from ..trace_data import default_mask
+from ..view_store import heat_key, main_key
 from . import cell_views, exports
 from .common import bound, show_chart, state
 from .cursor import cursor_ui
@@ -25,16 +25,40 @@ DEFAULT_TEXT = "the cats, which ate the fish, were full."
 
 
 class Memo(OrderedDict):
-    """A bounded memo: the least recently used entries go first."""
+    """A bounded memo: the least recently used entries go first. Safe to share between visitors: when many ask for
+    the same missing entry at once (a workshop opening one link), one builds it and the others wait for it."""
+
+    def __init__(self):
+        super().__init__()
+        self._lock = threading.Lock()
+        self._building: dict = {}
 
     def get_or(self, key, build):
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = self[key] = build()
-        while len(self) > MEMO_ENTRIES:
-            self.popitem(last=False)
-        return value
+        with self._lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+            ready = self._building.get(key)
+            mine = ready is None
+            if mine:
+                ready = self._building[key] = threading.Event()
+        if not mine:
+            ready.wait(60)
+            with self._lock:
+                if key in self:
+                    return self[key]
+            return build()  # the builder failed: build for this visitor
+        try:
+            value = build()
+            with self._lock:
+                self[key] = value
+                while len(self) > MEMO_ENTRIES:
+                    self.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+            ready.set()
 
 
 def memo(view: TraceView, key, build):
@@ -145,63 +169,32 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
         cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
                   report=panel in ("whatif", "export"), compact=compact)
-        _strip(ex, view, layer, direction, unit, colour)
+        unit_of = f" {ex.data.unit}" if ex is not None and trace.kind == "series" and ex.data.unit else ""
+        views = memo(view, main_key(layer, direction, unit, colour, unit_of), lambda: _main_views(
+            trace, layer, direction, unit, colour, unit_of))
+        show_chart(views["strip"], key="text_strip" if trace.kind == "text" else "series_now",
+                   width="content" if trace.kind == "text" else "stretch")
         left, right = st.columns([1.15, 1])
         with left:
-            _diagram(view, layer, direction, unit)
+            show_chart(views["diagram"], key="diagram")
         with right:
-            _equations(view, layer, direction, unit)
-            if trace.kind == "text":
-                what = "this hidden character" if trace.task == "masked" else "the next character"
-                show_chart(memo(view, ("topk", what), lambda: step_charts.with_data(
-                    step_charts.topk_spec(what), topk=step_charts.topk_frame(trace))), key="topk")
+            show_chart(views["equations"], key="equations")
+            if "topk" in views:
+                show_chart(views["topk"], key="topk")
         if panels:
             _panels(ex, view, layer, direction, unit)
 
     fragment()
 
 
-def _strip(ex, view, layer, direction, unit, colour) -> None:
-    trace = view.trace
-    if trace.kind == "text":
-        values = trace.get(colour, layer, direction)[:, unit]
-        title = (f"The text coloured by unit u{unit}'s {charts.SHORT[colour]} ({colour.replace('_', ' ')}) — hover a "
-                 "character for the model's top guesses" + (f"; {MASK} = hidden" if trace.masked is not None else ""))
-
-        def build():
-            spec = step_charts.text_strip_spec(trace.n_steps, title, charts.color_scale(colour, values))
-            return step_charts.with_data(spec, chars=step_charts.text_colour_frame(trace, values),
-                                         captions=memo(view, "captions", lambda: step_charts.caption_frame(trace)))
-        show_chart(memo(view, ("strip", layer, direction, unit, colour), build), key="text_strip", width="content")
-    else:
-        unit_of = f" {ex.data.unit}" if ex is not None and ex.data.unit else ""
-        show_chart(memo(view, ("series", unit_of), lambda: step_charts.with_data(
-            step_charts.series_strip_spec(unit_of.strip()), points=step_charts.series_points_frame(trace),
-            captions=step_charts.caption_frame(trace, unit_of))), key="series_now")
+def _main_views(trace, layer, direction, unit, colour, unit_of):
+    from ..step_charts import main_views  # the plotting library loads on first use, not on the first screen
+    return main_views(trace, layer, direction, unit, colour, unit_of)
 
 
-def _terms(view, layer, direction, unit):
-    return memo(view, ("terms", layer, direction, unit), lambda: step_terms(view.trace, layer, direction, unit))
-
-
-def _diagram(view, layer, direction, unit) -> None:
-    trace = view.trace
-    title = (f"{charts.CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1
-                                                                     else "")
-             + " — each path is as wide as what flows along it now")
-
-    def build():
-        terms = _terms(view, layer, direction, unit)
-        edges, nodes = diagram_tables(trace.cell)
-        return step_charts.with_data(step_charts.diagram_spec(trace.cell, title), dg_edges=edges, dg_nodes=nodes,
-                                     dg_terms=step_charts.terms_long(terms), terms=terms)
-    show_chart(memo(view, ("diagram", layer, direction, unit), build), key="diagram")
-
-
-def _equations(view, layer, direction, unit) -> None:
-    show_chart(memo(view, ("equations", layer, direction, unit), lambda: step_charts.with_data(
-        step_charts.equations_spec(view.trace.cell, direction, f"u{unit}"),
-        terms=_terms(view, layer, direction, unit))), key="equations")
+def _heat_views(trace, layer, direction):
+    from ..step_charts import heatmap_views
+    return heatmap_views(trace, layer, direction)
 
 
 def _panels(ex, view, layer, direction, unit) -> None:
@@ -222,14 +215,14 @@ def _panels(ex, view, layer, direction, unit) -> None:
     else:
         st.markdown("#### Every unit at every step — the black line is the cursor")
         cols = st.columns(2)
-        names = cell_views.DIRECTIONS if trace.n_directions == 2 else ("",)
+        heat = memo(view, heat_key(layer, direction), lambda: _heat_views(trace, layer, direction))
         for n, q in enumerate(trace.names):
             with cols[n % 2]:
-                show_chart(memo(view, ("heat", q, layer, direction), lambda q=q: step_charts.heatmap_spec(
-                    q, layer, trace.get(q, layer, direction), trace.n_layers, names[direction])), key=f"heat_{q}")
+                show_chart(heat[q], key=f"heat_{q}")
 
 
 def _units_panel(view, layer, direction) -> None:
+    from .. import step_charts
     trace = view.trace
     busiest = cell_views.busiest_units(trace, layer, direction)[:4]
     units = st.multiselect("Units to follow (default: the 4 whose state varies most)", list(range(trace.n_units)),

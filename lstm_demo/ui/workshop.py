@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..bundle import BUNDLES, DEFAULT_BUNDLE
-from ..scenes import SCENES, load_scene
+from ..scenes import SCENES, load_scene, scene_colour
 from .common import state
 from .state import Link, TraceView
 from .step import Memo, step_view
@@ -70,15 +70,21 @@ def scene_controls() -> None:
                                                 "← → step, space plays. Esc leaves it.")
 
 
-def bundled(key: str):
-    """This session's copy of a bundled model, loaded once (each visitor has their own module to train)."""
+@st.cache_resource(max_entries=len(BUNDLES), show_spinner=False)
+def _shared_bundle(key: str):
+    """A bundled model, loaded once per process: public and read-only (a visitor who trains it gets a copy)."""
     from ..bundle import load_bundle
+    return load_bundle(key)
+
+
+def bundled(key: str):
+    """This session's experiment around a bundled model (the model itself is shared until trained)."""
     from ..jobs import Experiment
     cache = state().bundled
     if key not in cache:
-        loaded = load_bundle(key)
+        loaded = _shared_bundle(key)
         cache[key] = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model,
-                                trained_steps=loaded.steps, origin=f"bundled:{key}", loaded=loaded)
+                                trained_steps=loaded.steps, origin=f"bundled:{key}", loaded=loaded, shared=True)
     return cache[key]
 
 
@@ -87,8 +93,10 @@ def _shared_scene(key: str):
     """A scene's trace, facts and step, loaded once per process (public, read-only), with a shared memo for the
     views drawn from it: every visitor of a scene sees the same thing."""
     scene = next(s for s in SCENES if s.key == key)
-    trace, facts, step = load_scene(scene)
-    return trace, facts, step, Memo()
+    trace, facts, step, views = load_scene(scene)
+    memo = Memo()
+    memo.update(views)  # the charts the scene opens on, built with the bundles
+    return trace, facts, step, memo
 
 
 def _scene_view(scene) -> TraceView:
@@ -122,7 +130,7 @@ def scene_view() -> None:
         c = s.cursor
         c.move_to(scene_step)
         c.unit, c.layer, c.direction = facts["unit"], 0, 0
-        c.colour = scene.colour if scene.colour in trace.names else "hidden_state"
+        c.colour = scene_colour(scene, trace)
         link = s.pending_links.pop("home", None)
         if link is not None:
             link.apply(c)
