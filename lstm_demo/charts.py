@@ -75,18 +75,38 @@ def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
 
 # --- training ----------------------------------------------------------------------------------------------------
 
-def loss_chart(history: pd.DataFrame, kind: str) -> alt.Chart:
-    """history: step, loss, split ("train" / "validation")."""
+def loss_spec(kind: str, marked: bool = False, height: int = 260, compact: bool = False) -> dict:
+    """Train and validation loss on a log scale. Dataset "loss" (step, loss, split: "train" / "validation"); with
+    marked=True also "mark" (step, label): a line at a training step (the checkpoint on screen). The spec does not
+    change while training goes on, so the page updates the data in place instead of rebuilding the chart."""
     what = "cross-entropy (nats per character)" if kind == "text" else "mean squared error (normalised units)"
-    base = alt.Chart(history).encode(
+    base = alt.Chart(alt.NamedData("loss")).encode(
         x=alt.X("step:Q", title="training step"),
-        y=alt.Y("loss:Q", title=what, scale=alt.Scale(zero=False, type="log")),
+        y=alt.Y("loss:Q", title=None if compact else what, scale=alt.Scale(zero=False, type="log")),
         color=alt.Color("split:N", title=None, scale=alt.Scale(domain=["train", "validation"],
-                                                               range=["#9ecae9", "#e15759"])),
+                                                               range=["#4e79a7", "#e15759"]),
+                        legend=alt.Legend(orient="bottom") if compact else alt.Legend()),
         tooltip=["step:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")])
-    chart = base.transform_filter("datum.split == 'train'").mark_line(opacity=0.7) + \
-        base.transform_filter("datum.split == 'validation'").mark_line(point=True, strokeWidth=3)
-    return _configure(chart.properties(title="Loss (log scale): lower is better", height=260))
+    layers = [base.transform_filter("datum.split == 'train'").mark_line(opacity=0.8, strokeWidth=1.5),
+              base.transform_filter("datum.split == 'validation'").mark_line(point=True, strokeWidth=2.5)]
+    if marked:
+        mark = alt.Chart(alt.NamedData("mark"))
+        layers += [mark.mark_rule(color="black", strokeWidth=2).encode(x="step:Q"),
+                   mark.mark_text(align="left", dx=4, dy=-6, fontSize=13, baseline="top").encode(
+                       x="step:Q", y=alt.value(0), text="label:N")]
+    title = "Loss (log scale)" + ("" if compact else ": lower is better")
+    spec = _spec(_configure(alt.layer(*layers).properties(title=title, height=height, width="container")))
+    spec["autosize"] = {"type": "fit-x", "contains": "padding", "resize": True}  # the data is updated in place:
+    return spec                                                                   # lay the axes out again
+
+
+def loss_frame(train: list, val: list, max_points: int = 600) -> pd.DataFrame:
+    """(step, loss) lists -> the "loss" dataset, thinned to about max_points per line, finite and positive."""
+    stride = max(1, len(train) // max_points)
+    frame = pd.concat([pd.DataFrame(train[::stride], columns=["step", "loss"]).assign(split="train"),
+                       pd.DataFrame(val, columns=["step", "loss"]).assign(split="validation")], ignore_index=True)
+    frame["loss"] = frame["loss"].astype(float)  # an empty validation list makes the column "object"
+    return frame[np.isfinite(frame["loss"]) & (frame["loss"] > 0)]
 
 
 def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> alt.Chart:
@@ -105,6 +125,18 @@ def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> a
             x=f"t:{x_type}")
         line = line + rule
     return _configure(line.properties(title=title, height=240))
+
+
+def rollout_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
+    """frame: h (steps ahead), value, what — lines over the forecast horizon."""
+    chart = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
+        x=alt.X("h:Q", title="steps ahead"), y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
+        color=alt.Color("what:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical"),
+                        scale=alt.Scale(domain=["actual", "teacher-forced (fed the truth)",
+                                                "free-running (fed its own predictions)"],
+                                        range=["#4e79a7", "#f28e2b", "#e15759"])),
+        tooltip=["h:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
+    return _configure(chart.properties(height=260, title=title))
 
 
 # --- heatmap images (step_charts draws them with a cursor) ---------------------------------------------------------

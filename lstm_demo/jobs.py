@@ -2,8 +2,10 @@
 
 The worker thread never touches the UI: it writes plain numbers under a lock, and the page polls `view()`.
 Safeguards (ARCHITECTURE.md): a process-wide cap on concurrent jobs with a visible queue (plain module state, not a
-Streamlit cache a visitor could clear), a heartbeat the page stamps (a job nobody watches stops), a wall-time cap,
-and one torch thread per job so two concurrent jobs do not thrash two cores.
+Streamlit cache a visitor could clear), a heartbeat the page stamps (a job nobody watches stops), a wall-time cap.
+Threads follow the jobs: torch's thread count is process-wide, so it is decided whenever a job takes or leaves a
+training slot — a lone job uses every core the process may use, two jobs one each, never more threads than cores
+(LSTM_LAB_THREADS_PER_JOB fixes the count, e.g. 1 on a shared host).
 """
 from __future__ import annotations
 
@@ -17,19 +19,59 @@ import torch
 
 from .config import LIMITS, ConfigError, ModelConfig, TrainConfig
 from .models import build_model
-from .train import Batches, NonFiniteLoss, accuracy, evaluate, make_optimizer, train_step
+from .train import Batches, NonFiniteLoss, accuracy, checkpoint_steps, evaluate, make_optimizer, train_step
 
 _SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
 _QUEUE: list = []            # jobs waiting for a slot, oldest first (shown to the visitor as a queue position)
 _QUEUE_LOCK = threading.Lock()
 SNAPSHOT_EVERY = 0.5         # seconds between copies of the weights for previews (and the last good weights)
+CHECKPOINT_MEMORY = 16_000_000  # bytes of half-precision weight checkpoints one visitor keeps (training-time scrubber)
+MAX_CHECKPOINTS = 50
 GONE_GRACE = 5.0             # a visitor whose browser is disconnected this long has left: their job stops
 
 
 def configure_torch(threads: int = 1) -> None:
-    """Intra-op threads are process-wide; one per job is fastest on 2 cores once two jobs run (measured)."""
+    """Intra-op threads are process-wide (the last setting wins, whichever thread makes it)."""
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def available_cores() -> int:
+    """Cores this process may use: its CPU affinity, capped by a cgroup CPU quota (containers, Community Cloud's
+    fraction of a core)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def threads_per_job(running: int) -> int:
+    """The torch threads each of `running` concurrent jobs gets."""
+    fixed = os.environ.get("LSTM_LAB_THREADS_PER_JOB", "").strip()
+    if fixed.isdigit() and int(fixed) > 0:
+        return min(int(fixed), available_cores())
+    return max(1, available_cores() // max(1, running))
+
+
+_RUNNING = [0]  # jobs and races holding a training slot now
+
+
+def _slot_taken() -> None:
+    with _QUEUE_LOCK:
+        _RUNNING[0] += 1
+        configure_torch(threads_per_job(_RUNNING[0]))
+
+
+def release_slot() -> None:
+    """Give a training slot back (every holder of a slot calls this once) and re-share the cores."""
+    with _QUEUE_LOCK:
+        _RUNNING[0] = max(0, _RUNNING[0] - 1)
+        configure_torch(threads_per_job(max(1, _RUNNING[0])))
+    _SLOTS.release()
 
 
 def enqueue(owner) -> None:
@@ -45,6 +87,7 @@ def wait_for_slot(owner, give_up) -> bool:
         while not _SLOTS.acquire(timeout=0.2):
             if give_up():
                 return False
+        _slot_taken()
         return True
     finally:
         with _QUEUE_LOCK:
@@ -95,9 +138,28 @@ class JobView:
         return self.status in ("queued", "running", "paused")
 
 
+def checkpoint_room(model) -> int:
+    """How many half-precision checkpoints of this model fit CHECKPOINT_MEMORY (at most MAX_CHECKPOINTS)."""
+    return min(MAX_CHECKPOINTS, CHECKPOINT_MEMORY // max(1, 2 * sum(p.numel() for p in model.parameters())))
+
+
+def half(state: dict) -> dict:
+    return {k: v.detach().to(torch.float16).clone() for k, v in state.items()}
+
+
+def thin(items: list, n: int) -> list:
+    """At most n items spread evenly, the first and the last kept."""
+    if len(items) <= n:
+        return list(items)
+    if n <= 1:
+        return items[-n:] if n else []
+    idx = sorted({round(k * (len(items) - 1) / (n - 1)) for k in range(n)})
+    return [items[i] for i in idx]
+
+
 class TrainingJob:
     def __init__(self, model, optimizer, batches: Batches, cfg: TrainConfig, kind: str, start_step: int = 0,
-                 alive=None):
+                 alive=None, checkpoint_at=frozenset()):
         self.model, self.optimizer, self.batches, self.cfg, self.kind = model, optimizer, batches, cfg, kind
         self.alive = alive        # () -> bool: is the visitor's browser still connected? (the UI supplies it)
         self._gone_since = None
@@ -113,6 +175,8 @@ class TrainingJob:
         self.heartbeat = time.monotonic()
         self._pending_lr = None
         self.snapshot = (start_step, copy.deepcopy(model.state_dict()))  # last good weights
+        self.checkpoint_at = set(checkpoint_at)  # steps whose weights are kept for the training-time scrubber
+        self.checkpoints: list = []               # (step, half-precision state_dict)
         self.thread = threading.Thread(target=self._run, name="lstm-training", daemon=True)
 
     # --- controls (called from the page) ---
@@ -168,7 +232,6 @@ class TrainingJob:
 
     def _run(self):
         lower_priority()
-        configure_torch(1)
         try:
             if not self._wait_for_slot():
                 return
@@ -177,7 +240,7 @@ class TrainingJob:
                     self.status = "running" if self._running.is_set() else "paused"
                 self._train()
             finally:
-                _SLOTS.release()
+                release_slot()
         except Exception as e:  # the page shows the message; the thread must not die silently
             self._finish("failed", f"Training failed: {type(e).__name__}: {e}")
 
@@ -190,9 +253,16 @@ class TrainingJob:
     def _abandoned(self) -> bool:
         return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
 
+    def _checkpoint(self):
+        state = half(self.model.state_dict())
+        with self.lock:
+            self.checkpoints.append((self.step, state))
+
     def _train(self):
         end_step = self.start_step + self.cfg.steps
         last_eval = last_snap = float("-inf")
+        if self.step in self.checkpoint_at:
+            self._checkpoint()
         while self.step < end_step:
             if not self._running.is_set():
                 self._running.wait(0.2)
@@ -221,6 +291,8 @@ class TrainingJob:
                 self.history.append((self.step, loss))
                 self._step_times.append(now - t0)
                 self.seconds += now - t0
+            if self.step in self.checkpoint_at:
+                self._checkpoint()
             if now - last_eval >= self.cfg.eval_every:
                 val = evaluate(self.model, self.batches.val_x, self.batches.val_y, self.kind)
                 with self.lock:
@@ -275,9 +347,12 @@ class Experiment:
     alive: object = field(default=None, repr=False)  # () -> bool from the UI: the visitor is still connected
     loaded: object = field(default=None, repr=False)  # store.LoadedModel it came from (loss history, checkpoints)
     shared: bool = False      # the model is a process-wide read-only copy (a bundled model): copied before training
+    checkpoints: list = field(default_factory=list, repr=False)  # (step, half-precision weights) of finished runs
     _val: tuple = field(default=None, repr=False)
 
     def __post_init__(self):
+        if self.loaded is not None and not self.checkpoints:
+            self.checkpoints = list(self.loaded.checkpoints)
         self.model_cfg = self.model_cfg.validate()
         self.train_cfg = self.train_cfg.validate()
         if self.model is None:
@@ -308,8 +383,12 @@ class Experiment:
         for group in self.optimizer.param_groups:
             group["lr"] = train_cfg.lr
         self.train_cfg = train_cfg
+        room = checkpoint_room(self.model)
+        at = {self.trained_steps + s for s in checkpoint_steps(train_cfg.steps, room)}
+        if self.checkpoints and self.checkpoints[-1][0] == self.trained_steps:
+            at.discard(self.trained_steps)  # the weights at the start of this run are kept already
         self.job = TrainingJob(self.model, self.optimizer, batches, train_cfg, self.kind, self.trained_steps,
-                               alive=self.alive).start()
+                               alive=self.alive, checkpoint_at=at).start()
         return self.job
 
     def finish_job(self) -> JobView | None:
@@ -318,9 +397,25 @@ class Experiment:
             view = self.job.view()
             self.trained_steps = view.step
             self.runs.append(view)
+            self.checkpoints = thin(self.all_checkpoints(), checkpoint_room(self.model))
             self.job = None
             return view
         return None
+
+    def all_checkpoints(self) -> list:
+        """(step, half-precision weights) kept so far, oldest first, including the running job's."""
+        running = []
+        if self.job is not None:
+            with self.job.lock:
+                running = list(self.job.checkpoints)
+        return self.checkpoints + [c for c in running if not self.checkpoints or c[0] > self.checkpoints[-1][0]]
+
+    def checkpoint_model(self, step: int):
+        """A copy of the model with the weights of a kept checkpoint (half precision, computed in float32)."""
+        state = dict(self.all_checkpoints())[step]
+        model = build_model(self.model_cfg)
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+        return model
 
     def validation_batch(self):
         """The fixed validation windows (with fixed hidden positions for the fill-in task) -> x, y."""
@@ -343,9 +438,11 @@ class Experiment:
         return self.runs[-1] if self.runs else None
 
     def history(self):
-        """All (step, train_loss) and (step, val_loss) so far, across runs."""
+        """All (step, train_loss) and (step, val_loss) so far, across runs (and the loaded model's own runs)."""
         views = list(self.runs) + ([self.job.view()] if self.job else [])
-        return [r for v in views for r in v.history], [r for v in views for r in v.val_history]
+        before = self.loaded.history if self.loaded is not None else {"train": [], "val": []}
+        return (list(before["train"]) + [r for v in views for r in v.history],
+                list(before["val"]) + [r for v in views for r in v.val_history])
 
     def current_weights_model(self):
         """A copy of the model with the latest good weights: safe to use while the worker keeps training."""

@@ -26,7 +26,7 @@ import torch
 from .config import CELLS, LIMITS, ConfigError, ModelConfig
 from .data import TextData
 from .explain import rank_units
-from .jobs import _SLOTS, enqueue, lower_priority, visitor_gone, wait_for_slot
+from .jobs import enqueue, lower_priority, release_slot, visitor_gone, wait_for_slot
 from .models import build_model
 from .trace import CHUNKS, _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
 from .train import IGNORE, loss_of, make_optimizer
@@ -305,7 +305,7 @@ class Race:
             try:
                 self._train()
             finally:
-                _SLOTS.release()
+                release_slot()
         except Exception as e:  # shown on the page; the thread must not die silently
             self._finish("failed", f"The race failed: {type(e).__name__}: {e}")
 

@@ -49,3 +49,78 @@ def fill_in(model, data, ids: torch.Tensor, mask) -> tuple[str, str, float]:
     filled = "".join(data.vocab[int(g)] if m else data.vocab[int(i)] for i, g, m in zip(ids, guess, mask))
     acc = (guess[mask] == ids[mask]).float().mean().item()
     return hidden, filled, acc
+
+
+# --- forecasts judged against naive baselines -----------------------------------------------------------------------
+
+def seasonal_period(values, min_r: float = 0.5, max_lag: int = 1000) -> int | None:
+    """The series' season, if it has a clear one: the lag of the highest autocorrelation after the autocorrelation
+    has first dropped below zero, if that peak reaches min_r — in the series, else in its differences (a daily cycle
+    under a yearly trend). A random walk (high autocorrelation at every lag; white-noise differences) has none."""
+    values = np.asarray(values, dtype=float)
+    found = _acf_period(values, min_r, max_lag)
+    return found if found is not None else _acf_period(np.diff(values), min_r, max_lag)
+
+
+def _acf_period(values, min_r: float, max_lag: int) -> int | None:
+    v = np.asarray(values, dtype=float)
+    v = v - v.mean()
+    n = len(v)
+    top = min(max_lag, n // 3)
+    if top < 4 or not v.any():
+        return None
+    denom = float((v * v).sum())
+    acf = np.array([float((v[:-lag] * v[lag:]).sum()) / denom for lag in range(1, top + 1)])
+    below = np.nonzero(acf < 0)[0]
+    if not len(below):
+        return None
+    after = acf[below[0]:]
+    lag = int(below[0] + np.argmax(after)) + 1
+    return lag if after.max() >= min_r and lag >= 2 else None
+
+
+def judge(values, index, predicted, period: int | None) -> dict:
+    """One-step predictions for values[index] against "repeat the last value" (values[index - 1]) and, with a
+    period, "repeat last season" (values[index - period]): mean squared errors and the model's ratio to each."""
+    values, index = np.asarray(values, dtype=float), np.asarray(index)
+    actual = values[index]
+    mse = lambda guess: float(np.mean((np.asarray(guess, dtype=float) - actual) ** 2))
+    out = {"model": mse(predicted), "last value": mse(values[index - 1]), "period": period}
+    if period is not None and index.min() >= period:
+        out["last season"] = mse(values[index - period])
+    out["ratios"] = {name: out["model"] / out[name] if out[name] > 0 else float("inf")
+                     for name in ("last value", "last season") if name in out}
+    return out
+
+
+@torch.no_grad()
+def judged_forecast(model, data, seq_len: int, max_points: int = 400) -> dict:
+    """One-step forecast on the start of the validation part, with the naive baselines and their errors."""
+    index, actual, predicted = forecast_validation(model, data, seq_len, max_points)
+    train, _ = data.parts(seq_len)
+    period = seasonal_period(data.values[: len(train)])
+    scores = judge(data.values, index, predicted, period)
+    baselines = {"repeat the last value": data.values[index - 1]}
+    if "last season" in scores:
+        baselines["repeat last season"] = data.values[index - period]
+    return {"index": index, "actual": actual, "predicted": predicted, "baselines": baselines, "scores": scores}
+
+
+@torch.no_grad()
+def rollout(model, data, seq: torch.Tensor, start: int, horizon: int) -> dict:
+    """From step `start` of seq (normalised values, (T+1, 1)), predict `horizon` steps two ways: teacher-forced (each
+    step sees the true previous value) and free-running (each step sees the model's own previous prediction).
+    Returns h (1…k), actual, forced, free in original units, and each one's absolute error."""
+    model.eval()
+    horizon = max(1, min(horizon, len(seq) - 1 - start))
+    out, state = model(seq[None, : start + 1])                       # teacher-forced up to start: (1, start+1, 1)
+    forced_all, _ = model(seq[None, : start + horizon])              # one step ahead at every step
+    forced = forced_all[0, start : start + horizon, 0]
+    free, nxt = [], out[:, -1:, :]                                   # the prediction for step start + 1
+    for _ in range(horizon):
+        free.append(float(nxt[0, 0, 0]))
+        nxt, state = model(nxt, state)                               # feed the model its own prediction
+    actual = data.denorm(seq[start + 1 : start + 1 + horizon, 0].numpy())
+    forced, free = data.denorm(forced.numpy()), data.denorm(np.array(free))
+    return {"h": np.arange(1, horizon + 1), "actual": actual, "forced": forced, "free": free,
+            "forced_error": np.abs(forced - actual), "free_error": np.abs(free - actual)}

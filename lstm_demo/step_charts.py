@@ -308,6 +308,36 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     return _finish(chart)
 
 
+def across_training_spec(values: np.ndarray, steps: list, quantity: str, unit: int, shown: int | None) -> dict:
+    """One unit across training: values (checkpoints, T) as an image, a row per kept checkpoint (training step, oldest
+    at the top) and a column per time step; the black line is the cursor, the arrow marks the checkpoint on screen."""
+    n, T = values.shape
+    scale = color_scale(quantity, values)
+    domain_x = alt.Scale(domain=[-0.5, T - 0.5], nice=False, zero=False)
+    y_scale = alt.Scale(domain=[-0.5, n - 0.5], nice=False, zero=False, reverse=True)
+    ticks = sorted({0, n - 1, *range(0, n, max(1, n // 8))})
+    labels = {k: f"{steps[k]:,}" for k in ticks}
+    y = alt.Y("y:Q", title="training step", scale=y_scale, axis=alt.Axis(values=ticks, labelExpr=
+              "{" + ", ".join(f"'{k}': '{v}'" for k, v in labels.items()) + "}[datum.value]"))
+    image = alt.Chart(pd.DataFrame({"url": [heatmap_image(quantity, values.T)]})).mark_image(
+        aspect=False, align="left", baseline="top", width=alt.ExprRef("width"), height=alt.ExprRef("height")
+    ).encode(x=alt.value(0), y=alt.value(0), url="url:N")
+    corners = pd.DataFrame({"x": [-0.5, T - 0.5], "y": [-0.5, n - 0.5], "value": list(scale.domain)})
+    legend = alt.Chart(corners).mark_point(opacity=0).encode(
+        x=alt.X("x:Q", title="time step →", scale=domain_x), y=y,
+        color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
+    cursor = _text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
+    layers = [legend, image, cursor]
+    if shown is not None:
+        layers.append(alt.Chart(pd.DataFrame({"y": [shown], "x": [-0.5]})).mark_point(
+            shape="triangle-right", size=220, filled=True, color="#f28e2b", opacity=1).encode(
+            x=alt.X("x:Q", scale=domain_x), y=alt.Y("y:Q", scale=y_scale)))
+    chart = alt.layer(*layers).properties(
+        title=f"Unit u{unit}'s {LABELS[quantity].split(' —')[0].split(' (')[0]} at every time step (across) and every "
+              f"kept checkpoint (down): how it learned", height=max(160, min(420, 12 * n)), width="container")
+    return _finish(chart)
+
+
 def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.DataFrame:
     T = trace.n_steps
     frames = []

@@ -163,6 +163,7 @@ def replay(rnn: nn.Module, x: torch.Tensor, state=None, intervention: Interventi
             weights = _layer_weights(rnn, layer, d, CHUNKS[cell])
             h, c = h0[layer * D + d], c0[layer * D + d]
             steps = range(T - 1, -1, -1) if d else range(T)  # the reverse direction reads the sequence backwards
+            record = []                                          # one cell step per t, in reading order
             for t in steps:
                 act = intervention is not None and intervention.active(layer, d, t)
                 fix = {intervention.gate: (intervention.unit, intervention.value)} \
@@ -178,8 +179,11 @@ def replay(rnn: nn.Module, x: torch.Tensor, state=None, intervention: Interventi
                                             for q in ("hidden_state", "cell_state") if q in names})
                 h = step.hidden_state
                 c = step.cell_state if cell == "lstm" else c
-                for name, value in step._asdict().items():
-                    out[name][layer, d, t] = value
+                record.append(step)
+            if d:
+                record.reverse()                                 # back to the sequence's own order
+            for k, name in enumerate(record[0]._fields):        # one copy per quantity, not one per step
+                out[name][layer, d] = torch.stack([r[k] for r in record])
         # (D, T, [B,] H) -> (T, [B,] D*H): both directions side by side feed the next layer, as in nn.LSTM
         layer_in = out["hidden_state"][layer].movedim(0, -2).reshape(T, *batch, D * H)
     out["output"] = layer_in
@@ -188,10 +192,39 @@ def replay(rnn: nn.Module, x: torch.Tensor, state=None, intervention: Interventi
 
 replay_lstm = replay  # the name the notebook examples in README use
 
+MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+@torch.no_grad()
+def check_replay(rnn: nn.Module, x: torch.Tensor, rep: dict) -> dict:
+    """How far a replay (rep, from replay(rnn, x)) is from torch's own fused forward on the same input x (T, E):
+    each layer is run by a one-layer torch module holding that layer's weights, fed what the layer below produced,
+    and compared step by step in both directions; the whole module's output is compared too.
+    Returns {"max_abs_h": float, "by_layer": [[layer, direction, float]], "module": "nn.LSTM"}."""
+    cell = cell_type(rnn)
+    L, D, H = rnn.num_layers, 2 if rnn.bidirectional else 1, rnn.hidden_size
+    T = x.shape[0]
+    by_layer, layer_in = [], x
+    for layer in range(L):
+        one = MODULES[cell](layer_in.shape[-1], H, 1, bias=rnn.bias, bidirectional=rnn.bidirectional)
+        for d in range(D):
+            sfx, one_sfx = f"_l{layer}" + ("_reverse" if d else ""), "_l0" + ("_reverse" if d else "")
+            for name in ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if rnn.bias else ()):
+                getattr(one, name + one_sfx).copy_(getattr(rnn, name + sfx))
+        out, _ = one(layer_in[:, None])                                   # (T, 1, D*H): torch's own kernel
+        theirs = out[:, 0].reshape(T, D, H)
+        for d in range(D):
+            by_layer.append([layer, d, float((theirs[:, d] - rep["hidden_state"][layer, d]).abs().max())])
+        layer_in = rep["hidden_state"][layer].movedim(0, -2).reshape(T, D * H)  # what the layer above reads
+    whole, _ = rnn(x[None]) if rnn.batch_first else rnn(x[:, None])
+    top = float(((whole[0] if rnn.batch_first else whole[:, 0]) - rep["output"]).abs().max())
+    return {"max_abs_h": max([top] + [e for *_, e in by_layer]), "by_layer": by_layer,
+            "module": f"torch.nn.{type(rnn).__name__}"}
+
 
 @torch.no_grad()
 def trace_sequence(model, data, seq: torch.Tensor, top_k: int = 5, state=None,
-                   intervention: Intervention | None = None, mask=None) -> Trace:
+                   intervention: Intervention | None = None, mask=None, check: bool = True) -> Trace:
     """Trace one sequence through a SequenceModel.
 
     seq: text ids (T+1,) or normalised series values (T+1, 1). Task "next": steps 0..T-1 are fed and item t+1 is
@@ -211,12 +244,15 @@ def trace_sequence(model, data, seq: torch.Tensor, top_k: int = 5, state=None,
         x_in, target, mask = seq[:-1], seq[1:], None
     emb = model.encoder(x_in)                       # (T, E)
     rep = replay(model.rnn, emb, state, intervention)
+    # proof on screen: the replayed numbers against torch's own forward (not for a changed run: it differs on purpose)
+    extras = {"replay_check": check_replay(model.rnn, emb, rep)} \
+        if check and intervention is None and state is None else {}
     logits = model.head(rep["output"])              # (T, V) or (T, 1)
     names = CELL_QUANTITIES[model.cfg.cell]
     quantities = {q: rep[q].numpy() for q in names}
     pre = rep["pre_activation"].numpy()
     T = len(x_in)
-    common = dict(pre_activation=pre, cell=cfg.cell, task=cfg.task, masked=mask)
+    common = dict(pre_activation=pre, cell=cfg.cell, task=cfg.task, masked=mask, extras=extras)
     if data.kind == "text":
         probs = torch.softmax(logits[:, : len(data.vocab)], dim=-1)  # the mask token is never an answer
         top_p, top_i = probs.topk(min(top_k, probs.shape[-1]), dim=-1)  # (T, k)

@@ -93,6 +93,7 @@ class Trace:
             values = self.predictions[col].to_numpy()
             arrays[f"p.{col}"] = values.astype(str) if values.dtype == object else values  # no pickled objects
         meta = {"kind": self.kind, "cell": self.cell, "task": self.task, "segments": self.segments,
+                "check": self.extras.get("replay_check"),
                 "inputs": [x if isinstance(x, str) else float(x) for x in self.inputs],
                 "targets": [x if isinstance(x, str) else float(x) for x in self.targets],
                 "columns": list(self.predictions.columns)}
@@ -110,8 +111,9 @@ class Trace:
                                   for c in meta["columns"]})
             masked = z["masked"] if "masked" in z.files else None
             pre = z["pre_activation"]
+        extras = {"replay_check": meta["check"]} if meta.get("check") else {}
         return cls(meta["kind"], quantities, meta["inputs"], meta["targets"], preds, pre, meta["cell"], meta["task"],
-                   masked, [tuple(s) for s in meta["segments"]])
+                   masked, [tuple(s) for s in meta["segments"]], extras)
 
 
 def default_mask(n: int, rate: float = 0.15, seed: int = 0) -> np.ndarray:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lstm_demo.config import CELLS
-from lstm_demo.ui import common, step, workshop
+from lstm_demo.ui import common, scrub, step, workshop
 
 s = common.setup("Step through")
 st.title("Step through the gates")
@@ -30,6 +30,7 @@ st.caption(f"Model: {CELLS[cfg.cell]}{', bidirectional' if cfg.bidirectional els
 chosen = step.sequence_ui(ex)
 if chosen is None:
     st.stop()
-view = step.get_view(ex, chosen[1], chosen[2])
+checkpoint = scrub.training_step_ui(ex)
+view = step.get_view(ex, chosen[1], chosen[2], checkpoint)
 workshop.apply_step_link(view.trace)
 step.step_view(ex, view, query=workshop.step_query(ex))

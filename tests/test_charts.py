@@ -39,10 +39,12 @@ def test_heatmap_image_puts_each_unit_and_step_in_its_own_block():
 
 
 def test_loss_chart_has_train_and_validation_on_a_log_scale():
-    frame = pd.DataFrame({"step": [1, 2, 2], "loss": [3.0, 2.0, 2.5], "split": ["train", "train", "validation"]})
-    spec = charts.loss_chart(frame, "text").to_dict()
+    frame = charts.loss_frame([(1, 3.0), (2, 2.0), (3, float("nan"))], [(2, 2.5)])
+    assert frame["split"].tolist() == ["train", "train", "validation"]  # NaN dropped: a log scale cannot show it
+    spec = charts.loss_spec("text", marked=True)
     assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
     assert "cross-entropy" in spec["layer"][0]["encoding"]["y"]["title"]
+    assert {l["data"]["name"] for l in spec["layer"]} == {"loss", "mark"}
 
 
 def test_saturation_chart_facets_one_gate_per_panel():

@@ -124,3 +124,44 @@ def test_a_job_stops_within_seconds_once_its_visitor_is_gone():
         wait_until(lambda: not job.view().active, timeout=20, what="the job to notice the visitor left")
     view = job.view()
     assert view.status == "stopped" and "visitor left" in view.message and view.step < 5000
+
+
+def test_threads_follow_the_jobs_and_the_hosted_setting(monkeypatch):
+    monkeypatch.setattr(jobs, "available_cores", lambda: 4)
+    monkeypatch.delenv("LSTM_LAB_THREADS_PER_JOB", raising=False)
+    assert [jobs.threads_per_job(n) for n in (1, 2, 3, 4, 8)] == [4, 2, 1, 1, 1]  # never more threads than cores
+    monkeypatch.setenv("LSTM_LAB_THREADS_PER_JOB", "1")
+    assert jobs.threads_per_job(1) == 1
+    monkeypatch.setenv("LSTM_LAB_THREADS_PER_JOB", "99")
+    assert jobs.threads_per_job(1) == 4
+    monkeypatch.setenv("LSTM_LAB_THREADS_PER_JOB", "many")
+    assert jobs.threads_per_job(2) == 2
+
+
+def test_a_lone_job_uses_the_free_cores_and_gives_them_back(monkeypatch):
+    monkeypatch.setattr(jobs, "available_cores", lambda: 2)
+    monkeypatch.delenv("LSTM_LAB_THREADS_PER_JOB", raising=False)
+    seen = []
+    real = jobs.train_step
+    monkeypatch.setattr(jobs, "train_step", lambda *a: (seen.append(torch.get_num_threads()), real(*a))[1])
+    ex = Experiment(DATA, MODEL, replace(TRAIN, steps=5))
+    finished(ex.start(ex.train_cfg))
+    assert set(seen) == {2}
+    torch.set_num_threads(1)
+
+
+def test_checkpoints_spread_over_runs_within_the_memory_budget(monkeypatch):
+    ex = Experiment(DATA, MODEL, replace(TRAIN, steps=60))
+    finished(ex.start(ex.train_cfg))
+    ex.finish_job()
+    steps = [s for s, _ in ex.checkpoints]
+    assert steps[0] == 0 and steps[-1] == 60 and len(steps) <= jobs.MAX_CHECKPOINTS
+    assert all(v.dtype == torch.float16 for _, state in ex.checkpoints for v in state.values())
+    assert torch.allclose(ex.checkpoint_model(60).head.bias, ex.model.head.bias, atol=1e-2)
+    monkeypatch.setattr(jobs, "CHECKPOINT_MEMORY", 2 * ex.model.n_params() * 5)   # room for 5 checkpoints
+    finished(ex.start(replace(TRAIN, steps=40)))
+    ex.finish_job()
+    steps = [s for s, _ in ex.checkpoints]
+    assert len(steps) == 5 and steps[0] == 0 and steps[-1] == 100
+    nbytes = sum(v.numel() * v.element_size() for _, state in ex.checkpoints for v in state.values())
+    assert nbytes <= jobs.CHECKPOINT_MEMORY

@@ -85,6 +85,8 @@ def test_train_then_step_through(kind):
     ex = lab(at).experiment
     assert ex.trained_steps == 30 and (ex.job is None or ex.job.view().status == "done")
     assert any("Finished 30 steps" in s.value for s in at.success)
+    if kind == "series":  # the forecast is judged against naive ones
+        assert {"Model: one-step MSE", "Repeat the last value"} <= {m.label for m in at.metric}
 
     step = at.switch_page("pages/2_Step_through.py").run()
     assert not step.exception, step.exception
@@ -101,6 +103,11 @@ def test_train_then_step_through(kind):
     assert np.allclose(named_dataset(step, "terms")["h"], trace.get("hidden_state")[:, (unit + 1) % trace.n_units],
                        atol=1e-6)
     assert not step.exception
+    if kind == "series":  # judged forecasts: a rollout from the cursor (the baselines are checked on Train above)
+        lab(step).cursor.step = 10
+        step.segmented_control(key="panel").set_value("forecast").run()
+        assert not step.exception, step.exception
+        assert any(m.value.startswith("**Forecast from step 10**") for m in step.markdown)
 
 
 def test_bad_own_text_keeps_the_trained_model_and_data():
@@ -318,3 +325,29 @@ def test_a_bad_csv_keeps_the_series_data_and_model(raw):
     assert any("Still using the previous data" in e.value for e in at.error), [e.value for e in at.error]
     assert lab(at).experiment is ex and lab(at).data is data and ex.trained_steps == 30
     assert all(torch.equal(v, ex.model.state_dict()[k]) for k, v in before.items())
+
+
+def test_training_step_slider_replays_a_checkpoint_and_the_unit_across_training():
+    at = new("pages/1_Train.py").run()
+    small_settings(at)
+    at = train_until_done(at)
+    step = at.switch_page("pages/2_Step_through.py").run()
+    s = lab(step)
+    ex, unit = s.experiment, s.cursor.unit
+    slider = step.select_slider(key="training_step")
+    assert slider.value == 30 and len(ex.all_checkpoints()) == 31          # every step of a 30-step run kept
+    final_h = named_dataset(step, "terms")["h"].to_numpy()
+    slider.set_value(0).run()                                               # the untrained weights
+    assert not step.exception, step.exception
+    assert s.checkpoint == 0 and s.view.key[-1] == 0
+    early_h = named_dataset(step, "terms")["h"].to_numpy()
+    from lstm_demo.trace import trace_sequence
+    reference = trace_sequence(ex.checkpoint_model(0), ex.data, s.view.seq, check=False)
+    assert np.allclose(early_h, reference.get("hidden_state")[:, unit], atol=1e-6) and not np.allclose(early_h,
+                                                                                                       final_h)
+    assert named_dataset(step, "mark")["step"].tolist() == [0]             # the loss curve marks where we are
+    step.segmented_control(key="panel").set_value("training").run()
+    assert not step.exception, step.exception
+    across = s.caches["across"][1]                                          # (checkpoints, T, units)
+    assert across.shape[0] == 31 and np.allclose(across[0, :, unit], reference.get(s.cursor.colour)[:, unit],
+                                                  atol=2e-3)

@@ -1,5 +1,6 @@
 """What a model predicts: sampled text and one-step forecasts, checked against direct computations."""
 import numpy as np
+import pytest
 import torch
 
 from lstm_demo.config import ModelConfig
@@ -41,3 +42,60 @@ def test_forecast_is_one_step_ahead_in_original_units_at_the_right_points():
         direct = data.denorm(model(val[None, :99])[0][0, :, 0].numpy())
     assert np.allclose(predicted, direct, atol=1e-4)
     assert index[0] == len(train) + 1
+
+
+# --- forecasts judged against naive baselines ---------------------------------------------------------------------
+
+def test_baseline_errors_equal_a_direct_computation():
+    from lstm_demo.predict import judge, seasonal_period
+    rng = np.random.default_rng(3)
+    t = np.arange(900)
+    values = np.sin(2 * np.pi * t / 30) + 0.1 * rng.standard_normal(900)
+    assert seasonal_period(values[:800]) == 30
+    index = np.arange(800, 900)
+    predicted = values[index] + 0.05
+    scores = judge(values, index, predicted, 30)
+    last = np.mean([(values[i - 1] - values[i]) ** 2 for i in index])           # "repeat the last value"
+    season = np.mean([(values[i - 30] - values[i]) ** 2 for i in index])        # "repeat last season"
+    assert scores["last value"] == pytest.approx(last) and scores["last season"] == pytest.approx(season)
+    assert scores["model"] == pytest.approx(0.05 ** 2)
+    assert scores["ratios"]["last value"] == pytest.approx(0.05 ** 2 / last)
+
+
+def test_no_season_in_a_random_walk_or_noise():
+    from lstm_demo.predict import seasonal_period
+    rng = np.random.default_rng(0)
+    assert seasonal_period(rng.standard_normal(3000).cumsum()) is None
+    assert seasonal_period(rng.standard_normal(3000)) is None
+
+
+def test_judged_forecast_on_a_preset_names_its_season_and_baselines():
+    from lstm_demo.predict import judged_forecast
+    data = load_series_preset("seattle_hourly")
+    model = build_model(ModelConfig("series", hidden_size=4), seed=0)
+    judged = judged_forecast(model, data, seq_len=32, max_points=200)
+    assert judged["scores"]["period"] == 24                                       # a daily cycle in hourly data
+    idx = judged["index"]
+    assert np.allclose(judged["baselines"]["repeat the last value"], data.values[idx - 1])
+    assert np.allclose(judged["baselines"]["repeat last season"], data.values[idx - 24])
+
+
+def test_rollout_feeds_the_model_its_own_predictions():
+    """Reference: a plain loop that appends each prediction to the input and runs the whole sequence again."""
+    from lstm_demo.predict import rollout
+    data = load_series_preset("sine")
+    model = build_model(ModelConfig("series", hidden_size=6), seed=2)
+    seq = data.normed[:60]
+    res = rollout(model, data, seq, start=20, horizon=8)
+    history = seq[:21].clone()
+    expect = []
+    with torch.no_grad():
+        for _ in range(8):
+            nxt = model(history[None])[0][0, -1:]            # (1, 1): the prediction after the last input
+            expect.append(float(nxt[0, 0]))
+            history = torch.cat([history, nxt])
+        forced = model(seq[None, :28])[0][0, 20:28, 0]
+    assert np.allclose(res["free"], data.denorm(expect), atol=1e-5)
+    assert np.allclose(res["forced"], data.denorm(forced.numpy()), atol=1e-5)
+    assert np.allclose(res["actual"], data.values[21:29], atol=1e-4)
+    assert res["free"][0] == pytest.approx(res["forced"][0])  # one step ahead, both saw only the truth

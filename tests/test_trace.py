@@ -261,3 +261,31 @@ def test_interventions_in_the_backward_direction_match_nn_lstm_with_its_state_ed
     assert torch.equal(got["hidden_state"][0, 0], base["hidden_state"][0, 0])         # forward half untouched
     assert torch.equal(got["hidden_state"][0, 1, start + 1 :], base["hidden_state"][0, 1, start + 1 :])  # not yet
     assert not torch.allclose(got["hidden_state"][1], base["hidden_state"][1])        # the layer above hears it
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_the_proof_on_screen_reports_the_true_difference_and_catches_a_broken_replay(cell, monkeypatch):
+    """trace_sequence's replay_check is what the page shows. Reference: torch's own module run on the same input
+    here, compared with the replayed top layer. A replay broken by 1e-3 must show up as about that much."""
+    from lstm_demo import trace as trace_mod
+    data = TextData("the cats were full. the cat was full. " * 4)
+    model = build_model(ModelConfig("text", vocab_size=len(data.vocab), hidden_size=5, num_layers=2, cell=cell,
+                                    task="masked", bidirectional=True), seed=6)
+    tr = trace_sequence(model, data, data.ids[:30])
+    check = tr.extras["replay_check"]
+    with torch.no_grad():
+        x = torch.where(torch.from_numpy(tr.masked), model.mask_id, data.ids[:29])
+        theirs = model.rnn(model.encoder(x)[None])[0][0]       # (T, 2H): the top layer, both directions
+    ours = torch.cat([torch.from_numpy(tr.get("hidden_state", 1, 0)), torch.from_numpy(tr.get("hidden_state", 1, 1))],
+                     dim=-1)
+    assert check["max_abs_h"] >= float((theirs - ours).abs().max()) - 1e-7 and check["max_abs_h"] < 1e-5
+    assert len(check["by_layer"]) == 4 and check["module"] == f"torch.nn.{cell.upper()}"
+
+    name = {"lstm": "lstm_cell", "gru": "gru_cell", "rnn": "rnn_cell"}[cell]
+    real = getattr(trace_mod, name)
+
+    def broken(*args, **kw):
+        out = real(*args, **kw)
+        return out._replace(hidden_state=out.hidden_state + 1e-3)
+    monkeypatch.setattr(trace_mod, name, broken)
+    assert trace_sequence(model, data, data.ids[:30]).extras["replay_check"]["max_abs_h"] > 5e-4

@@ -12,7 +12,7 @@ from ..trace_data import CELL_QUANTITIES
 
 QUANTITY_NAMES = tuple(dict.fromkeys(q for names in CELL_QUANTITIES.values() for q in names))
 MAX_LINK_TEXT = 256      # characters of own text a link may carry (the trace cap)
-PANELS = ("heatmaps", "units", "finder", "whatif", "export")
+PANELS = ("heatmaps", "units", "finder", "training", "whatif", "forecast", "export")
 
 
 @dataclass
@@ -78,6 +78,7 @@ class UIState:
     links_read: set = field(default_factory=set)  # pages whose link this session has read
     pending_links: dict = field(default_factory=dict)  # page -> Link read but not yet applied (needs its trace)
     view: TraceView | None = None     # the trace on screen
+    checkpoint: int | None = None     # the training step whose weights the views show (None: the final weights)
     bundled: dict = field(default_factory=dict)   # this visitor's copies of bundled models, loaded on demand
     caches: dict = field(default_factory=dict)    # train-page previews: (key, value) by name
 

@@ -21,6 +21,7 @@ from .cursor import cursor_ui
 from .state import PANELS, TraceView
 
 MEMO_ENTRIES = 48   # specs kept per trace (a visitor browsing units evicts the oldest)
+REPORTING_PANELS = ("whatif", "forecast", "export")  # panels that need the browser's step on the server
 DEFAULT_TEXT = "the cats, which ate the fish, were full."
 
 
@@ -127,7 +128,7 @@ def _own_text(data, text: str, hide: str, masked: bool):
 # --- the trace ------------------------------------------------------------------------------------------------------
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _shared_bundled_trace(origin: str, steps: int, digest: str, _model, _data, _seq, _mask):
+def _shared_bundled_trace(origin: str, steps: int, digest: str, checkpoint, _model, _data, _seq, _mask):
     """Bundled models are public and never trained further in place: their traces and the views drawn from them
     are computed once per process, not once per visitor (30 people opening the same link at once). Read-only for
     callers; the memo is bounded."""
@@ -135,17 +136,19 @@ def _shared_bundled_trace(origin: str, steps: int, digest: str, _model, _data, _
     return trace_sequence(_model, _data, _seq, mask=_mask), Memo()
 
 
-def get_view(ex, seq, mask=None) -> TraceView:
-    """The trace of seq under the current weights; kept until the weights or the sequence change."""
+def get_view(ex, seq, mask=None, checkpoint: int | None = None) -> TraceView:
+    """The trace of seq under the current weights, or under a kept checkpoint's; kept until the weights, the
+    checkpoint or the sequence change."""
     from ..trace import trace_sequence
     s = state()
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     digest = hashlib.sha1(seq.numpy().tobytes() + (mask.tobytes() if mask is not None else b"")).hexdigest()
-    key = (id(ex), weights_step, digest)
+    key = (id(ex), weights_step, digest, checkpoint)
     if s.view is None or s.view.key != key:
-        model = ex.current_weights_model()
+        model = ex.current_weights_model() if checkpoint is None else ex.checkpoint_model(checkpoint)
         if ex.origin.startswith("bundled") and ex.job is None:
-            trace, shared = _shared_bundled_trace(ex.origin, ex.trained_steps, digest, model, ex.data, seq, mask)
+            trace, shared = _shared_bundled_trace(ex.origin, ex.trained_steps, digest, checkpoint, model, ex.data,
+                                                  seq, mask)
             s.view = TraceView(key, trace, model, seq, mask, shared)
         else:
             s.view = TraceView(key, trace_sequence(model, ex.data, seq, mask=mask), model, seq, mask, Memo())
@@ -168,7 +171,7 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         panel = c.panel if panels else None
         view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
         cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
-                  report=panel in ("whatif", "export"), compact=compact)
+                  report=panel in REPORTING_PANELS, compact=compact)
         unit_of = f" {ex.data.unit}" if ex is not None and trace.kind == "series" and ex.data.unit else ""
         views = memo(view, main_key(layer, direction, unit, colour, unit_of), lambda: _main_views(
             trace, layer, direction, unit, colour, unit_of))
@@ -179,6 +182,7 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
             show_chart(views["diagram"], key="diagram")
         with right:
             show_chart(views["equations"], key="equations")
+            proof_line(trace)
             if "topk" in views:
                 show_chart(views["topk"], key="topk")
         if panels:
@@ -197,19 +201,40 @@ def _heat_views(trace, layer, direction):
     return heatmap_views(trace, layer, direction)
 
 
+def proof_line(trace) -> None:
+    """Say, for this very trace, how closely the replayed numbers match torch's own forward pass."""
+    check = trace.extras.get("replay_check")
+    if check:
+        st.caption(f"✓ These are the model's own numbers: replaying its weights step by step reproduces "
+                   f"`{check['module']}`'s forward pass on this sequence to max |Δh| = {check['max_abs_h']:.1e} "
+                   f"(every layer and direction).")
+
+
 def _panels(ex, view, layer, direction, unit) -> None:
     c = state().cursor
     labels = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over time", "finder": "Find a unit",
-              "whatif": "What if? (interventions)", "export": "Export this step"}
-    panel = bound(st.segmented_control, "More views", "panel", c.panel,
-                  lambda v: setattr(c, "panel", v or "heatmaps"), options=list(PANELS), format_func=labels.get)
+              "training": "Across training", "whatif": "What if? (interventions)", "forecast": "Forecast from here",
+              "export": "Export this step"}
     trace = view.trace
+    available = {"forecast": trace.kind == "series" and ex is not None,
+                 "training": ex is not None and len(ex.all_checkpoints()) >= 2}
+    options = [p for p in PANELS if available.get(p, True)]
+    if c.panel not in options:
+        c.panel = "heatmaps"
+    panel = bound(st.segmented_control, "More views", "panel", c.panel,
+                  lambda v: setattr(c, "panel", v or "heatmaps"), options=options, format_func=labels.get)
     if panel == "units":
         _units_panel(view, layer, direction)
     elif panel == "finder":
         cell_views.finder_ui(ex, view, layer, direction)
     elif panel == "whatif":
         cell_views.whatif_ui(ex, view, layer, direction, unit)
+    elif panel == "forecast":
+        from .forecast import rollout_ui
+        rollout_ui(ex, view)
+    elif panel == "training":
+        from .scrub import across_training_ui
+        across_training_ui(ex, view, layer, direction, unit, c.colour)
     elif panel == "export":
         exports.export_ui(ex, view, layer, direction, unit)
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -15,10 +16,11 @@ from ..data import (SERIES_PRESETS, TEXT_PRESETS, DataError, TextData, decode_te
                     load_text_preset, numeric_columns, read_csv, series_from_frame)
 from ..explain import gate_saturation
 from ..jobs import Experiment
-from ..predict import fill_in, forecast_validation, generate_text
+from ..predict import fill_in, generate_text, judged_forecast
 from ..store import MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
 from ..trace import GATES, default_mask
 from .common import experiment, state, visitor_alive
+from .forecast import forecast_ui
 
 UPLOAD_MB = LIMITS.max_upload_bytes // 1_000_000           # text and CSV
 MODEL_UPLOAD_MB = -(-MAX_FILE_BYTES // 1_000_000)          # the largest model the caps allow, with checkpoints
@@ -172,15 +174,25 @@ def _saturation(ex: Experiment) -> None:
                    "tanh — so there is nothing to plot here. Train an LSTM or a GRU to see it.")
         return
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
+    key = (id(ex), weights_step)
+    running = ex.job is not None and ex.job.view().status == "running"
     cached = state().caches.get("saturation")
-    if cached is None or cached[0] != (id(ex), weights_step):
+    if (cached is None or cached[0] != key) and (not running or st.session_state.get("saturation_now")):
         sat = gate_saturation(ex.current_weights_model(), ex.validation_batch()[0])
-        cached = ((id(ex), weights_step), sat)
-        state().caches["saturation"] = cached
+        state().caches["saturation"] = cached = (key, sat, time.monotonic())
+    if cached is None:
+        st.caption("Gate saturation (how often each unit's gates are shut or wide open) is drawn when training "
+                   "pauses or ends, so it does not slow the run.")
+        st.button("Draw it now", key="saturation_now", icon=":material/scatter_plot:")
+        return
+    shown_step = cached[0][1]
     with st.expander("Gate saturation: how often each unit's gates are shut (< 0.1) or wide open (> 0.9)",
                      expanded=True):
-        st.altair_chart(charts.saturation_chart(cached[1], f"One dot per unit, at step {weights_step:,} "
+        st.altair_chart(charts.saturation_chart(cached[1], f"One dot per unit, at step {shown_step:,} "
                                                            "(validation text)"), width="content")
+        if running and shown_step != weights_step:
+            st.button(f"Update to step {weights_step:,}", key="saturation_now", icon=":material/refresh:",
+                      help="Drawn again when training pauses or ends; updating now takes a moment of the CPU.")
         st.caption("Points near the top-left corner of the forget-gate panel are units that almost never forget: "
                    "they can carry information for a long time (Karpathy et al. 2015, fig. 3). Points at the "
                    "bottom-left are gates that stay in between.")
@@ -223,6 +235,12 @@ def _open_model_file() -> None:
                                                "training here or step through it."))
 
 
+def _model_bytes(ex: Experiment) -> bytes:
+    train, val = ex.history()
+    return save_bytes(ex.model, ex.data, ex.train_cfg, ex.trained_steps, history={"train": train, "val": val},
+                      checkpoints=ex.all_checkpoints())
+
+
 def model_file_ui(ex: Experiment) -> None:
     """Download the model as .safetensors (weights + config, vocabulary, normalisation); open one to continue."""
     notice = state().take_notice("file")
@@ -233,10 +251,10 @@ def model_file_ui(ex: Experiment) -> None:
         trained = bool(ex.trained_steps) and not ex.training
         name = "lstm-gate-lab-" + ex.model_cfg.cell + f"-{ex.trained_steps}steps.safetensors"
         c1.download_button("Download this model", key="model_download", icon=":material/download:",
-                           data=lambda: save_bytes(ex.model, ex.data, ex.train_cfg, ex.trained_steps),
+                           data=lambda: _model_bytes(ex),
                            file_name=name, mime="application/octet-stream", disabled=not trained,
-                           help="Weights in safetensors; config, vocabulary or normalisation and a sample of the "
-                                "data in its metadata. No pickle.")
+                           help="Weights in safetensors; config, vocabulary or normalisation, a sample of the data, "
+                                "the loss history and checkpoints for the training-step slider. No pickle.")
         c2.file_uploader("Open a model file saved here", type=["safetensors"], key="model_upload",
                          on_change=_open_model_file, disabled=ex.training, max_upload_size=MODEL_UPLOAD_MB,
                          help="Only files saved by this app; checked before anything is built. PyTorch .pt files "
@@ -388,11 +406,25 @@ def _reset(ex: Experiment) -> None:
     state().notice("train", "The model was reset to new random weights.")
 
 
+POLL = 2.0            # seconds between looks at a running job: the page shares the CPU with the training thread
+SLOW_PANELS = 6.0     # seconds between refreshes of the sample text or forecast while training
+# (measured with bench/bench_watched.py + py-spy: the page's own work slowed the job it was watching)
+
+
+def _due(name: str, key, final: bool) -> bool:
+    """Recompute an expensive panel? Only when its inputs changed and either the run is over or SLOW_PANELS
+    seconds have passed since the last time (the training thread shares the CPU with this page)."""
+    cached = state().caches.get(name)
+    if cached is None or final:
+        return cached is None or cached[0] != key
+    return cached[0] != key and time.monotonic() - cached[2] >= SLOW_PANELS
+
+
 def live_panel(ex: Experiment) -> None:
-    """Progress, metrics, loss and a preview; polls the job twice a second while it runs."""
+    """Progress, metrics, loss and a preview; polls the job once a second while it runs."""
     active = ex.training
 
-    @st.fragment(run_every=0.5 if active else None)
+    @st.fragment(run_every=POLL if active else None)
     def panel():
         view = ex.last_view()
         if view is not None:
@@ -432,31 +464,33 @@ def _progress(ex: Experiment, view) -> None:
     cols[5].metric("Parameters", f"{ex.model.n_params():,}")
 
 
+_LOSS_SPECS: dict = {}  # one spec per kind, the same object every poll
+
+
 def _loss(ex: Experiment) -> None:
     train, val = ex.history()
     if not train:
         return
-    stride = max(1, len(train) // 1500)  # the chart needs no more than ~1,500 points per line
-    frame = pd.concat([pd.DataFrame(train[::stride], columns=["step", "loss"]).assign(split="train"),
-                       pd.DataFrame(val, columns=["step", "loss"]).assign(split="validation")], ignore_index=True)
-    frame["loss"] = frame["loss"].astype(float)  # an empty validation list makes the column "object"
-    frame = frame[np.isfinite(frame["loss"]) & (frame["loss"] > 0)]
-    st.altair_chart(charts.loss_chart(frame, ex.kind), width="stretch")
+    if ex.kind not in _LOSS_SPECS:
+        _LOSS_SPECS[ex.kind] = charts.loss_spec(ex.kind)
+    spec = _LOSS_SPECS[ex.kind]
+    st.vega_lite_chart(charts.with_data(spec, loss=charts.loss_frame(train, val)), width="stretch", key="loss")
 
 
 def _preview(ex: Experiment) -> None:
     if not ex.trained_steps and ex.job is None:
         return
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
+    final = not ex.training
+    caches = state().caches
     if ex.model_cfg.task == "masked":
         key = (id(ex), weights_step)
-        cached = state().caches.get("preview_text")
-        if cached is None or cached[0] != key:
+        if _due("preview_text", key, final):
             x, y = ex.validation_batch()
             ids = torch.where(y[0] >= 0, y[0], x[0])[:160]  # the first validation window, characters restored
-            cached = (key, fill_in(ex.current_weights_model(), ex.data, ids, default_mask(len(ids), seed=1)))
-            state().caches["preview_text"] = cached
-        hidden, filled, acc = cached[1]
+            caches["preview_text"] = (key, fill_in(ex.current_weights_model(), ex.data, ids,
+                                                   default_mask(len(ids), seed=1)), time.monotonic())
+        hidden, filled, acc = caches["preview_text"][1]
         st.markdown(f"**Fill in the blanks** — validation text with 15 % hidden (▮), and the model's guesses "
                     f"(right on {acc:.0%} of them here):")
         st.code(hidden + "\n" + filled, language=None)
@@ -465,20 +499,20 @@ def _preview(ex: Experiment) -> None:
         temperature = c1.slider("Temperature", 0.1, 2.0, 0.8, 0.1, key="temperature",
                                 help="Low: the model's safest guesses. High: more surprising text.")
         prompt = c2.text_input("Start the text with", "the cats", key="prompt", max_chars=200)
-        st.markdown("**Text the model writes now** (it improves as training goes):")
-        # the page polls twice a second; sample again only when the weights snapshot or the settings changed
         key = (id(ex), weights_step, prompt, temperature)
-        cached = state().caches.get("preview_text")
-        if cached is None or cached[0] != key:
-            cached = (key, generate_text(ex.current_weights_model(), ex.data, prompt, 300, temperature))
-            state().caches["preview_text"] = cached
-        st.code(cached[1], language=None)
+        cached = caches.get("preview_text")
+        if cached is None or cached[0][2:] != key[2:] or _due("preview_text", key, final):  # new settings: now
+            caches["preview_text"] = (key, generate_text(ex.current_weights_model(), ex.data, prompt,
+                                                         300 if final else 160, temperature), time.monotonic())
+        (_, sampled_at, *_), text, _ = caches["preview_text"]
+        st.markdown(f"**Text the model writes** with the weights of step {sampled_at:,} (it improves as training "
+                    f"goes; refreshed every few seconds):")
+        st.code(text, language=None)
     else:
-        index, actual, predicted = forecast_validation(ex.current_weights_model(), ex.data, ex.train_cfg.seq_len)
-        t = ex.data.dates[index] if ex.data.dates is not None else index
-        frame = pd.concat([pd.DataFrame({"t": t, "value": actual, "what": "actual"}),
-                           pd.DataFrame({"t": t, "value": predicted, "what": "predicted"})], ignore_index=True)
-        st.altair_chart(charts.series_chart(frame, ex.data.unit, "Forecast vs truth on validation data "
-                                            "(one step ahead)"), width="stretch")
+        key = (id(ex), weights_step)
+        if _due("preview_forecast", key, final):
+            caches["preview_forecast"] = (key, judged_forecast(ex.current_weights_model(), ex.data,
+                                                               ex.train_cfg.seq_len), time.monotonic())
+        forecast_ui(ex.data, caches["preview_forecast"][1], "Forecast vs truth on validation data (one step ahead)")
 
 

@@ -11,7 +11,7 @@ from ..bundle import BUNDLES, DEFAULT_BUNDLE
 from ..scenes import SCENES, load_scene, scene_colour
 from .common import state
 from .state import Link, TraceView
-from .step import Memo, step_view
+from .step import REPORTING_PANELS, Memo, step_view
 
 PRESENTER_CSS = """
 <style>
@@ -138,7 +138,7 @@ def scene_view() -> None:
     st.subheader(f"{s.scene} · {scene.title}")
     st.markdown(scene.notice.format(**facts))
     st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults).")
-    ex = _with_model(scene, view) if s.cursor.panel in ("whatif", "export") and not s.present else None
+    ex = _with_model(scene, view) if s.cursor.panel in REPORTING_PANELS and not s.present else None
     step_view(ex, view, query=lambda: s.to_query("home"), panels=not s.present, compact=s.present)
 
 

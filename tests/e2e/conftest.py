@@ -138,9 +138,10 @@ def equations_at(page, step: int, timeout=10_000) -> None:
 
 
 def chart_drawings(page) -> list[str]:
-    """The drawn SVG of every chart on the page, in order."""
+    """The drawn SVG of every chart on the page that follows the time cursor, in order (the training-step panel's
+    loss curve does not: it marks a training step, not a time step)."""
     return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
-        .map(c => (c.querySelector('svg') || {}).innerHTML || '')""")
+        .map(c => (c.querySelector('svg') || {}).innerHTML || '').filter(svg => !svg.includes('Loss (log scale)'))""")
 
 
 def two_frames(page) -> None:

@@ -196,7 +196,8 @@ def test_save_reopen_and_step_through_a_model_file(app_url, page, tmp_path):
     settle(page)
     train(page, steps=30)
     page.get_by_text("Save or open a model file (.safetensors)").click()
-    with page.expect_download() as dl:
+    settle(page)
+    with page.expect_download(timeout=60_000) as dl:
         page.get_by_role("button", name=re.compile("Download this model")).click()
     path = tmp_path / "model.safetensors"
     dl.value.save_as(path)
@@ -207,7 +208,7 @@ def test_save_reopen_and_step_through_a_model_file(app_url, page, tmp_path):
     page.get_by_text("Save or open a model file (.safetensors)").click()
     page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
         .set_input_files(str(path))
-    page.get_by_text(re.compile(r"Opened model\.safetensors: LSTM, 1 layer\(s\) × 128 units, trained 30 steps")) \
+    page.get_by_text(re.compile(r"Opened model\.safetensors: LSTM, 1 layer\(s\) × 64 units, trained 30 steps")) \
         .wait_for(timeout=30_000)
     settle(page)
     expect(page.get_by_role("button", name=re.compile(r"Continue \(\+30 steps\)"))).to_be_visible()

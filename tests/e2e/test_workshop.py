@@ -111,3 +111,25 @@ def test_step_through_link_to_a_bundled_model_with_own_text(app_url, page):
     wait_url_step(page, 34)
     assert url_params(page)["model"] == "agreement" and url_params(page)["text"] == text
     assert_no_exception(page)
+
+
+def test_a_bundled_models_training_step_slider_changes_the_gates(app_url, page):
+    page.goto(app_url + "/Step_through?model=agreement&step=5")
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
+    settle(page)
+    equations_at(page, 5)
+    forget = lambda: page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .map(t => t.textContent).find(t => t.startsWith('f = σ('))""")
+    final = forget()
+    thumb = page.get_by_label("Training step", exact=True).get_by_role("slider")
+    thumb.focus()
+    thumb.press("Home")                                   # the first kept checkpoint: the untrained model
+    page.wait_for_function("(f) => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))"
+                           ".some(t => t.textContent.startsWith('f = σ(') && t.textContent !== f)", arg=final,
+                           timeout=30_000)
+    settle(page)
+    equations_at(page, 5)                                 # the cursor stays where it was
+    assert forget() != final
+    page.get_by_text("Across training", exact=True).click()
+    page.get_by_text(re.compile(r"^Unit u\d+'s .* how it learned$")).wait_for(timeout=30_000)
+    assert_no_exception(page)

@@ -1,0 +1,72 @@
+"""Forecasts judged against naive baselines, and the free-running rollout (series models)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .common import state
+
+
+def _scores_ui(scores: dict, unit: str) -> None:
+    cols = st.columns(3)
+    cols[0].metric("Model: one-step MSE", f"{scores['model']:.4g}", help=f"mean squared error in {unit or 'units'}²")
+    r = scores["ratios"]["last value"]
+    cols[1].metric("Repeat the last value", f"{scores['last value']:.4g}",
+                   delta=f"model × {r:.2f}", delta_color="inverse" if r < 1 else "normal",
+                   help="The naive forecast: tomorrow is like today.")
+    if "last season" in scores:
+        r = scores["ratios"]["last season"]
+        cols[2].metric(f"Repeat last season ({scores['period']} steps ago)", f"{scores['last season']:.4g}",
+                       delta=f"model × {r:.2f}", delta_color="inverse" if r < 1 else "normal",
+                       help="The seasonal naive forecast, with the season found in the training data.")
+    else:
+        cols[2].metric("Repeat last season", "—", help="No clear season in the training data.")
+    best = min(scores["ratios"].items(), key=lambda kv: kv[1])
+    verdict = "beats" if best[1] < 1 else "does not beat"
+    st.caption(f"The model's one-step error is {scores['ratios']['last value']:.2f}× that of repeating the last "
+               f"value" + (f" and {scores['ratios']['last season']:.2f}× that of repeating last season"
+                           if "last season" in scores else "") + f": it {verdict} the best naive forecast.")
+
+
+def forecast_ui(data, judged: dict, title: str) -> None:
+    """One-step forecast vs truth with the baselines' errors (judged: predict.judged_forecast)."""
+    from .. import charts
+    index = judged["index"]
+    t = data.dates[index] if data.dates is not None else index
+    frame = pd.concat([pd.DataFrame({"t": t, "value": judged["actual"], "what": "actual"}),
+                       pd.DataFrame({"t": t, "value": judged["predicted"], "what": "predicted"})], ignore_index=True)
+    st.altair_chart(charts.series_chart(frame, data.unit, title), width="stretch")
+    _scores_ui(judged["scores"], data.unit)
+
+
+def rollout_ui(ex, view) -> None:
+    """Step-through panel for series: from the cursor's step, the model fed its own predictions vs fed the truth."""
+    from .. import charts
+    from ..predict import judge, rollout, seasonal_period
+    trace, s = view.trace, state()
+    step = min(s.cursor.step, trace.n_steps - 2)
+    left = trace.n_steps - step
+    horizon = st.slider("Horizon (steps to forecast from the cursor)", 1, max(2, left), min(32, left),
+                        key="rollout_horizon") if left > 1 else 1
+    res = rollout(view.model, ex.data, view.seq, step, horizon)
+    frame = pd.concat([pd.DataFrame({"h": res["h"], "value": res[k], "what": name}) for k, name in (
+        ("actual", "actual"), ("forced", "teacher-forced (fed the truth)"),
+        ("free", "free-running (fed its own predictions)"))], ignore_index=True)
+    errors = pd.concat([pd.DataFrame({"h": res["h"], "value": res[f"{k}_error"], "what": name}) for k, name in (
+        ("forced", "teacher-forced (fed the truth)"), ("free", "free-running (fed its own predictions)"))],
+        ignore_index=True)
+    st.markdown(f"**Forecast from step {step}** (stop the cursor elsewhere to start from another step): "
+                f"after {horizon} steps the free-running forecast is off by {res['free_error'][-1]:.3f} "
+                f"{ex.data.unit}, the one-step forecast by {res['forced_error'][-1]:.3f}.")
+    c1, c2 = st.columns(2)
+    c1.altair_chart(charts.rollout_chart(frame, "Forecast over the horizon", ex.data.unit), width="stretch")
+    c2.altair_chart(charts.rollout_chart(errors, "Absolute error grows with the horizon", ex.data.unit),
+                    width="stretch")
+    p = trace.predictions
+    values = np.concatenate([[trace.inputs[0]], p["actual"].to_numpy()])    # the traced points in order
+    period = seasonal_period(ex.data.values[: len(ex.data.parts(ex.train_cfg.seq_len)[0])])
+    idx = np.arange(1, len(values))
+    scores = judge(values, idx, p["predicted"].to_numpy(), period if period and period < len(values) else None)
+    st.markdown("**One-step forecasts over the traced range, against naive forecasts:**")
+    _scores_ui(scores, ex.data.unit)
