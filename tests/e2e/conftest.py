@@ -43,12 +43,17 @@ def start_server(log):
     return server, port
 
 
+SERVERS: list = []  # running servers' pids, for a stack dump when a test fails
+
+
 def serve(log):
     server, port = start_server(log)
+    SERVERS.append(server.pid)
     try:
         assert _healthy(port), log.read_text()
         yield f"http://127.0.0.1:{port}"
     finally:
+        SERVERS.remove(server.pid)
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
     assert "Traceback" not in log.read_text(), log.read_text()
@@ -93,6 +98,10 @@ def page(browser, request, tmp_path_factory):
         shot = tmp_path_factory.mktemp("failed") / f"{request.node.name}.png"
         p.screenshot(path=str(shot), full_page=True)
         print(f"screenshot of the failed page: {shot}")
+        if shutil.which("py-spy"):  # where the server's threads are, if it is stuck (py-spy is optional)
+            for pid in SERVERS:
+                dump = subprocess.run(["py-spy", "dump", "--pid", str(pid)], capture_output=True, text=True)
+                print(dump.stdout[-6000:])
     p.close()
 
 

@@ -36,12 +36,12 @@ def go_to_step_through(page):
     charts_drawn(page)
 
 
-def test_train_text_then_step_with_keys_slider_and_play_in_the_browser(app_url, page):
-    page.goto(app_url + "/Train")
+def test_step_with_keys_slider_and_play_in_the_browser(app_url, page):
+    page.goto(app_url + "/Step_through?model=agreement")
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
-    train(page)
-    assert page.get_by_test_id("stVegaLiteChart").count() >= 1  # the loss chart
-    go_to_step_through(page)
+    equations_at(page, 0)
+    charts_drawn(page)
     assert_no_exception(page)
     assert slider_step(page) == 0 and bus_step(page) == 0
     count_script_runs(page)
@@ -106,10 +106,10 @@ def test_train_series_and_step(app_url, page):
 
 
 def test_explainer_views_finder_and_a_what_if_from_the_browsers_step(app_url, page):
-    page.goto(app_url + "/Train")
+    page.goto(app_url + "/Step_through?model=agreement")
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
-    train(page)
-    go_to_step_through(page)
+    equations_at(page, 0)
     page.get_by_text(re.compile("The forget gate keeps")).wait_for()
     words = page.get_by_text(re.compile("The forget gate keeps")).text_content()
     page.locator("body").press("ArrowRight")
@@ -191,10 +191,19 @@ def test_long_memory_lab_race_and_open_the_unit(app_url, page):
     assert_no_exception(page)
 
 
-def test_save_reopen_and_step_through_a_model_file(app_url, page, tmp_path):
+def test_train_text_step_through_save_and_reopen_it(app_url, page, tmp_path):
     page.goto(app_url + "/Train")
     settle(page)
     train(page, steps=30)
+    assert page.get_by_test_id("stVegaLiteChart").count() >= 1  # the loss chart
+    go_to_step_through(page)                                     # the model just trained, at the cursor
+    expect(page.get_by_text(re.compile("trained 30 steps on Agreement"))).to_be_visible()
+    count_script_runs(page)
+    page.locator("body").press("ArrowRight")
+    equations_at(page, 1)
+    assert script_runs(page) == 0
+    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+    settle(page)
     page.get_by_text("Save or open a model file (.safetensors)").click()
     settle(page)
     with page.expect_download(timeout=60_000) as dl:
