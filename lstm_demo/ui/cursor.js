@@ -55,11 +55,14 @@ function moveTo(s) {  // a move by the visitor: stops Play, then rests
 
 function settle() {
   clearTimeout(ctl.rest);
+  ctl.restPath = location.pathname;
   ctl.rest = setTimeout(atRest, REST_MS);
 }
 
 function atRest() {
   if (ctl.playing || !ctl.data) return;
+  // the visitor went to another page within the rest: its address and its script are not this view's
+  if (!ctl.root || !ctl.root.isConnected || location.pathname !== ctl.restPath) return;
   const s = current();
   writeUrl(s);
   if (ctl.data.report && s !== ctl.reported && ctl.setStateValue) {
@@ -190,6 +193,7 @@ export default function (component) {
   // called before the next data update and on unmount: Play goes on across updates (tick stops it once the view
   // has left the page)
   return () => {
+    if (!ctl.root || !ctl.root.isConnected) clearTimeout(ctl.rest);  // unmounted: no report from a gone view
     document.removeEventListener("keydown", onKey, true);
     if (ctl.onKey === onKey) ctl.onKey = null;
   };
