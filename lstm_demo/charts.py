@@ -237,18 +237,30 @@ def race_loss_chart(history: pd.DataFrame, kind: str) -> alt.Chart:
 
 
 def accuracy_chart(acc: pd.DataFrame, chance: float, unit: str) -> alt.Chart:
-    """acc: cell, distance, accuracy; a dashed line at chance level."""
-    frame = acc.assign(name=acc["cell"].map(CELL_NAMES))
+    """acc: [seed,] cell, distance, accuracy; a dashed line at chance level. Over several seeds: the mean as the
+    line and a band from the worst to the best seed."""
+    n_seeds = acc["seed"].nunique() if "seed" in acc else 1
+    frame = (acc.groupby(["cell", "distance"], as_index=False)["accuracy"].agg(accuracy="mean", low="min",
+                                                                              high="max")
+             .assign(name=lambda f: f["cell"].map(CELL_NAMES)))
+    x = alt.X("distance:Q", title=f"distance ({unit})")
+    y_title = "accuracy on the dependent item" + (f" (mean of {n_seeds} seeds)" if n_seeds > 1 else "")
+    tooltip = ["name:N", "distance:Q", alt.Tooltip("accuracy:Q", format=".0%", title="accuracy")]
+    if n_seeds > 1:
+        tooltip += [alt.Tooltip("low:Q", format=".0%", title="worst seed"),
+                    alt.Tooltip("high:Q", format=".0%", title="best seed")]
     lines = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3).encode(
-        x=alt.X("distance:Q", title=f"distance ({unit})"),
-        y=alt.Y("accuracy:Q", title="accuracy on the dependent item", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        color=_cell_color(), tooltip=["name:N", "distance:Q", alt.Tooltip("accuracy:Q", format=".0%")])
+        x=x, y=alt.Y("accuracy:Q", title=y_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=_cell_color(), tooltip=tooltip)
+    layers = [lines]
+    if n_seeds > 1:
+        layers.insert(0, alt.Chart(frame).mark_area(opacity=0.18).encode(
+            x=x, y="low:Q", y2="high:Q", color=_cell_color(), tooltip=tooltip))
     rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[6, 4], color="#555").encode(
         y="chance:Q")
     label = alt.Chart(pd.DataFrame({"chance": [chance], "text": [f"chance {chance:.0%}"]})).mark_text(
         align="left", dx=4, dy=-8, color="#555", fontSize=13).encode(y="chance:Q", x=alt.value(0), text="text:N")
-    return _configure((lines + rule + label).properties(height=300))
+    return _configure(alt.layer(*layers, rule, label).properties(height=300))
 
 
 def gradient_chart(grads: pd.DataFrame) -> alt.Chart:

@@ -13,6 +13,7 @@ page like any other. No Streamlit here.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import random
 import threading
@@ -62,6 +63,21 @@ def agreement_example(distance: int, rng: random.Random) -> Example:
     return Example(head + verb + ".", None, len(head), verb[1], distance, plural)  # scored: input 'w' -> 'e'/'a'
 
 
+_PEOPLE = [("mary", "she"), ("anna", "she"), ("lucy", "she"), ("tom", "he"), ("ben", "he"), ("sam", "he")]
+_NUT_FOODS = ["peanut cake", "nut bread", "almond cookies"]
+
+
+def allergy_example(distance: int, rng: random.Random) -> Example:
+    """'mary is allergic to nuts. <N filler words> she can't eat peanut cake.' (or 'mary loves nuts. … she can eat
+    …'): whether she can eat it was said N words earlier. Scored: the character after 'can' (' or a space)."""
+    name, pronoun = rng.choice(_PEOPLE)
+    allergic = rng.random() < 0.5
+    first = f"{name} is allergic to nuts. " if allergic else f"{name} loves nuts. "
+    head = first + "".join(rng.choice(_FILLER) + " " for _ in range(distance)) + f"{pronoun} can"
+    text = head + ("'t" if allergic else "") + f" eat {rng.choice(_NUT_FOODS)}."
+    return Example(text, None, len(head) - 1, "'" if allergic else " ", distance, allergic)
+
+
 def first_symbol_example(distance: int, rng: random.Random) -> Example:
     first = rng.choice(_SYMBOLS)
     text = first + "".join(rng.choice(_NOISE) for _ in range(distance)) + "=" + first
@@ -94,6 +110,9 @@ class Task:
         """Every character the task's examples can contain."""
         if self.key == "agreement":
             return " ".join(w for pair in _SUBJECTS for w in pair) + " " + " ".join(_FILLER) + " was were." + PAD
+        if self.key == "allergy":
+            return (" ".join(w for pair in _PEOPLE for w in pair) + " " + " ".join(_FILLER) + " "
+                    + " ".join(_NUT_FOODS) + " is allergic to nuts. loves can't eat." + PAD)
         return _SYMBOLS + _NOISE + "=" + PAD
 
 
@@ -102,6 +121,8 @@ _ADDING_CHANCE = 1 - (1 - 0.1) ** 2
 TASKS = {
     "agreement": Task("agreement", "Agreement: the cat(s) … was/were", "text", agreement_example, "filler words",
                       0.5, "the verb's number (was/were) after the filler"),
+    "allergy": Task("allergy", "Allergy: mary is allergic to nuts … she can't eat", "text", allergy_example,
+                    "filler words", 0.5, "whether she can eat it (can't / can) after the filler"),
     "first_symbol": Task("first_symbol", "Remember the first symbol", "text", first_symbol_example,
                          "noise symbols", 0.25, "the first of 4 symbols, after the noise"),
     "adding": Task("adding", "Adding problem (series)", "series", adding_example, "steps", _ADDING_CHANCE,
@@ -182,18 +203,31 @@ def matched_hidden(task: Task, data, cell: str, target_params: int) -> int:
 
 @dataclass(frozen=True)
 class RaceConfig:
-    """Defaults measured to finish in about 30 s on 2 CPU cores with a clear outcome (README)."""
+    """Defaults chosen so the lesson holds for every seed tried (README): the plain RNN right at 0 filler words and
+    at chance from a few words on, the GRU and the LSTM right across 0-20 words; about 10 s per run on one core.
+
+    Two choices make it robust. Training distances lean short (skew 2) so no model drowns in unlearnable long
+    examples; and the LSTM starts with the chrono initialisation (gates tuned to the longest gap), so it learns the
+    long gaps in a few hundred steps. Trained much longer, a plain RNN sometimes finds a saturated "latch" unit and
+    carries one bit far: the lesson is about what gradient descent finds, not what an RNN can represent."""
     task: str = "agreement"
     min_distance: int = 0
     max_distance: int = 20
     lstm_hidden: int = 32       # the GRU and the RNN get the hidden size that matches its parameter count
-    steps: int = 1000
-    batch_size: int = 32
-    lr: float = 5e-3
+    steps: int = 350
+    batch_size: int = 16
+    lr: float = 1e-2
     seed: int = 0
-    val_per_distance: int = 64
-    forget_bias: float = 1.0    # LSTM forget-gate bias at the start: 1 is the usual recipe (Gers et al. 2000,
-                                # Jozefowicz et al. 2015); PyTorch starts near 0, which forgets half per step
+    val_per_distance: int = 128  # a model at chance scores 50 % ± 4.4 points here
+    forget_bias: float = 1.0    # without chrono: the LSTM's forget-gate bias at the start; 1 is the usual recipe
+                                # (Gers et al. 2000, Jozefowicz et al. 2015); PyTorch starts near 0 (forgets half)
+    skew: float = 2.0           # training distances: 1 uniform over the range, 2 more of the short ones
+    chrono: bool = True         # LSTM gate biases from the "chrono" initialisation (Tallec & Ollivier 2018)
+                                # instead of forget_bias: b_f ~ log U(1, T - 1), b_i = -b_f, T the longest example
+    cooldown: float = 0.3       # the last 30 % of the steps lower the learning rate linearly to 0, so a run ends
+                                # settled rather than wherever its last few batches pushed it
+    seeds: int = 1              # runs with seeds seed, seed + 1, …: the accuracy chart shows their spread
+    sweep: bool = False         # one run per tested distance, trained on that distance only (slower, cleaner)
 
     def validate(self) -> "RaceConfig":
         if self.task not in TASKS:
@@ -201,10 +235,14 @@ class RaceConfig:
         for name, v, lo, hi in (("shortest distance", self.min_distance, 0, 100),
                                 ("longest distance", self.max_distance, 1, 100),
                                 ("LSTM hidden size", self.lstm_hidden, 2, 128), ("steps", self.steps, 10, 5000),
-                                ("batch size", self.batch_size, 1, LIMITS.max_batch),
+                                ("batch size", self.batch_size, 1, LIMITS.max_batch), ("seeds", self.seeds, 1, 5),
                                 ("seed", self.seed, 0, 2**31 - 1)):
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
+        if not (isinstance(self.cooldown, (int, float)) and 0 <= self.cooldown <= 1):
+            raise ConfigError(f"cooldown must be a fraction between 0 and 1, got {self.cooldown!r}")
+        if not isinstance(self.sweep, bool) or not isinstance(self.chrono, bool):
+            raise ConfigError("sweep and chrono must be true or false")
         if self.min_distance > self.max_distance:
             raise ConfigError("the shortest distance must not be longer than the longest")
         if not (isinstance(self.lr, float) and math.isfinite(self.lr) and 1e-5 <= self.lr <= 0.1):
@@ -212,6 +250,8 @@ class RaceConfig:
         if not (isinstance(self.forget_bias, (int, float)) and math.isfinite(self.forget_bias)
                 and -5 <= self.forget_bias <= 5):
             raise ConfigError(f"forget-gate bias must be between -5 and 5, got {self.forget_bias!r}")
+        if not (isinstance(self.skew, (int, float)) and math.isfinite(self.skew) and 0.25 <= self.skew <= 4):
+            raise ConfigError(f"distance skew must be between 0.25 and 4, got {self.skew!r}")
         return self
 
     def distances(self) -> list[int]:
@@ -228,8 +268,48 @@ def set_forget_bias(model, value: float) -> None:
                 p[H : 2 * H] = value if name.startswith("bias_ih") else 0.0
 
 
-def train_examples(task: Task, cfg: RaceConfig, rng: random.Random) -> list:
-    return [task.make(rng.randint(cfg.min_distance, cfg.max_distance), rng) for _ in range(cfg.batch_size)]
+def lr_factor(cfg: RaceConfig, step: int) -> float:
+    """The learning rate at a step (1-based), as a fraction of cfg.lr: constant, then a linear cool-down to 0."""
+    start = cfg.steps * (1 - cfg.cooldown)
+    return 1.0 if step <= start else max(0.0, (cfg.steps - step + 1) / (cfg.steps - start + 1))
+
+
+def set_chrono_bias(model, t_max: int, seed: int) -> None:
+    """Chrono initialisation (Tallec & Ollivier 2018, "Can recurrent neural networks warp time?"): forget-gate
+    biases log U(1, t_max - 1), so the units' memory spans cover time scales up to the longest gap, and input-gate
+    biases their negatives, so the filler does not overwrite them at the start."""
+    H = model.rnn.hidden_size
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.rnn.named_parameters():
+            if name.startswith("bias_ih"):
+                b_f = torch.log(1 + torch.rand(H, generator=g) * max(1, t_max - 2))
+                p[H : 2 * H], p[:H] = b_f, -b_f
+            elif name.startswith("bias_hh"):
+                p[: 2 * H] = 0.0
+
+
+def draw_distance(cfg: RaceConfig, rng: random.Random) -> int:
+    """A training distance, with more weight near the shortest: d = min + floor((max - min + 1) * u**skew). With
+    skew 1 every distance is equally likely; with skew 2 the shortest third of the range gets 58 % of the examples.
+    (Measured: a plain RNN trained on 0-20 words drawn uniformly learned not even the 0-word case — the long,
+    unlearnable examples drown the short ones — while one trained on 0-8 words got 0 words right.)"""
+    span = cfg.max_distance - cfg.min_distance + 1
+    return cfg.min_distance + min(span - 1, int(span * rng.random() ** cfg.skew))
+
+
+def train_examples(task: Task, cfg: RaceConfig, rng: random.Random, distance: int | None = None) -> list:
+    """One training batch: half of it at one distance D (drawn, unless given), the other half at distances drawn
+    evenly from the shortest up to D. A batch is as long as its longest example, so this costs what a batch at D
+    costs (a batch mixing the whole range would cost the longest every time: 3x slower, measured); and every batch
+    holds short examples, so a model does not drift between batches (measured: with one distance per batch, a
+    plain RNN's accuracy at 0 words swung between 50 % and 100 % from one batch to the next)."""
+    if distance is not None:
+        return [task.make(distance, rng) for _ in range(cfg.batch_size)]
+    top = draw_distance(cfg, rng)
+    half = cfg.batch_size // 2
+    return [task.make(top if i < cfg.batch_size - half else rng.randint(cfg.min_distance, top), rng)
+            for i in range(cfg.batch_size)]
 
 
 @dataclass
@@ -242,9 +322,19 @@ class Racer:
     skipped: int = 0           # steps skipped because the loss or gradient was not finite
 
 
+@dataclass(frozen=True)
+class Run:
+    """One training of the three models: a seed, and (per-distance sweep) the one distance it trains and is tested
+    on; None: distances drawn from the whole range."""
+    seed: int
+    distance: int | None = None
+
+
 class Race:
     """Train an RNN, a GRU and an LSTM of similar size on the same batches, one step each in turn, in one thread
-    (one of the process's training slots). Results land in `results` when done."""
+    (one of the process's training slots); once per seed, and per distance in a sweep. Results land in `results`
+    when done; `racers` then holds the models the results explain (the first seed; in a sweep, its longest
+    distance)."""
 
     def __init__(self, cfg: RaceConfig, alive=None):
         self.cfg = cfg.validate()
@@ -252,25 +342,53 @@ class Race:
         self.task = TASKS[cfg.task]
         self.data = task_data(self.task) if self.task.kind == "text" else None
         lstm_params = build_model(model_config(self.task, self.data, "lstm", cfg.lstm_hidden)).n_params()
-        self.racers = {}
-        for cell in ("rnn", "gru", "lstm"):
-            hidden = cfg.lstm_hidden if cell == "lstm" else matched_hidden(self.task, self.data, cell, lstm_params)
-            model = build_model(model_config(self.task, self.data, cell, hidden), seed=cfg.seed)
-            if cell == "lstm":
-                set_forget_bias(model, cfg.forget_bias)
-            self.racers[cell] = Racer(cell, model, make_optimizer(model, cfg.lr), copy.deepcopy(model.state_dict()))
+        self.hidden = {cell: cfg.lstm_hidden if cell == "lstm" else
+                       matched_hidden(self.task, self.data, cell, lstm_params) for cell in ("rnn", "gru", "lstm")}
+        distances = cfg.distances()
+        self.runs = [Run(cfg.seed + i, d) for i in range(cfg.seeds) for d in (distances if cfg.sweep else [None])]
+        self.explained = self.runs[len(distances) - 1] if cfg.sweep else self.runs[0]
+        self.racers = self._racers(self.runs[0])
         rng = random.Random(10_000 + cfg.seed)  # validation examples: fixed, separate from the training stream
         self.val = {d: encode_batch(self.task, [self.task.make(d, rng) for _ in range(cfg.val_per_distance)],
-                                    self.data) for d in cfg.distances()}
+                                    self.data) for d in distances}
         self.lock = threading.Lock()
         self.status, self.message, self.step, self.results = "queued", "", 0, None
+        self.run_index, self.started = 0, None
         self.heartbeat = time.monotonic()
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lstm-race", daemon=True)
 
+    def _racers(self, run: Run) -> dict:
+        racers = {}
+        for cell, hidden in self.hidden.items():
+            model = build_model(model_config(self.task, self.data, cell, hidden), seed=run.seed)
+            if cell == "lstm" and self.cfg.chrono:
+                set_chrono_bias(model, self.longest_example(), run.seed)
+            elif cell == "lstm":
+                set_forget_bias(model, self.cfg.forget_bias)
+            racers[cell] = Racer(cell, model, make_optimizer(model, self.cfg.lr), copy.deepcopy(model.state_dict()))
+        return racers
+
     @property
     def active(self) -> bool:
         return self.status in ("queued", "running", "evaluating")
+
+    @property
+    def total_steps(self) -> int:
+        return self.cfg.steps * len(self.runs)
+
+    def longest_example(self) -> int:
+        """Steps in a typical example at the longest distance (the chrono initialisation's time scale)."""
+        rng = random.Random(0)
+        return max(len(e.text) if e.text is not None else len(e.values)
+                   for e in (self.task.make(self.cfg.max_distance, rng) for _ in range(32)))
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the pace so far (None before the first steps)."""
+        if self.started is None or self.step < 20:
+            return None
+        done = time.monotonic() - self.started
+        return done / self.step * (self.total_steps - self.step)
 
     def start(self) -> "Race":
         enqueue(self)
@@ -290,6 +408,7 @@ class Race:
         return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
 
     def histories(self) -> pd.DataFrame:
+        """The loss curves of the run in progress (of the explained run once done)."""
         with self.lock:
             rows = [(cell, s, l) for cell, r in self.racers.items() for s, l in r.history]
         return pd.DataFrame(rows, columns=["cell", "step", "loss"])
@@ -312,16 +431,46 @@ class Race:
     def _train(self):
         with self.lock:
             self.status = "running"
-        rng = random.Random(self.cfg.seed)
+        self.started = time.monotonic()
+        rows, kept = [], None
+        for i, run in enumerate(self.runs):
+            if i:
+                racers = self._racers(run)
+                with self.lock:
+                    self.racers, self.run_index = racers, i
+            stopped = self._train_run(run, i)
+            if stopped:
+                return self._finish("stopped", stopped)
+            for d, a in self._accuracy(run).items():
+                rows += [{"seed": run.seed, "cell": cell, "distance": d, "accuracy": a[cell]} for cell in a]
+            if run == self.explained:
+                kept = self.racers
+        with self.lock:
+            self.status, self.racers = "evaluating", kept
+        self.results = evaluate_race(self, pd.DataFrame(rows, columns=["seed", "cell", "distance", "accuracy"]))
+        skipped = [f"the {CELLS[c]} skipped {r.skipped} step(s) whose loss or gradient was not finite"
+                   for c, r in kept.items() if r.skipped]
+        runs = f"{len(self.runs)} runs of " if len(self.runs) > 1 else ""
+        self._finish("done", f"Finished {runs}{self.cfg.steps} steps for each model in "
+                     f"{time.monotonic() - self.started:.0f} s."
+                     + (" Note: " + "; ".join(skipped) + " (their weights were kept)." if skipped else ""))
+
+    def _train_run(self, run: Run, index: int) -> str | None:
+        """Train the current racers for one run; returns why it stopped early, if it did."""
+        rng = random.Random(run.seed if run.distance is None else run.seed * 1009 + run.distance)
         started = time.monotonic()
         for step in range(1, self.cfg.steps + 1):
             if self._stop.is_set():
-                return self._finish("stopped", f"Stopped at step {self.step}.")
+                return f"Stopped at step {self.step:,} of {self.total_steps:,}."
             if self._abandoned():
-                return self._finish("stopped", "Stopped: the visitor left.")
+                return "Stopped: the visitor left."
             if time.monotonic() - started > LIMITS.max_wall_seconds:
-                return self._finish("stopped", f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s.")
-            x, y = encode_batch(self.task, train_examples(self.task, self.cfg, rng), self.data)  # same batch for all
+                return f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s per run."
+            for r in self.racers.values():
+                for group in r.optimizer.param_groups:
+                    group["lr"] = self.cfg.lr * lr_factor(self.cfg, step)
+            examples = train_examples(self.task, self.cfg, rng, run.distance)
+            x, y = encode_batch(self.task, examples, self.data)  # the same batch for all three
             losses = {}
             for cell, r in self.racers.items():
                 r.model.train()
@@ -340,18 +489,68 @@ class Race:
             with self.lock:
                 for cell, loss in losses.items():
                     self.racers[cell].history.append((step, loss))
-                self.step = step
-        with self.lock:
-            self.status = "evaluating"
-        self.results = evaluate_race(self)
-        skipped = [f"the {CELLS[c]} skipped {r.skipped} step(s) whose loss or gradient was not finite"
-                   for c, r in self.racers.items() if r.skipped]
-        self._finish("done", f"Finished {self.cfg.steps} steps for each model in {time.monotonic() - started:.0f} s."
-                     + (" Note: " + "; ".join(skipped) + " (their weights were kept)." if skipped else ""))
+                self.step = index * self.cfg.steps + step
+        return None
+
+    def _accuracy(self, run: Run) -> dict:
+        """{distance: {cell: accuracy}}: every distance, or a sweep run's own."""
+        val = self.val if run.distance is None else {run.distance: self.val[run.distance]}
+        by_cell = {cell: accuracy_by_distance(r.model, self.task, self.data, val) for cell, r in self.racers.items()}
+        return {d: {cell: by_cell[cell][d] for cell in by_cell} for d in val}
 
     def _finish(self, status, message):
         with self.lock:
             self.status, self.message = status, message
+
+    def record(self) -> "RaceRecord":
+        """The finished race's numbers, without its models."""
+        return RaceRecord(self.cfg, self.message, self.results, self.param_counts(), self.histories())
+
+
+def _frame_json(df: pd.DataFrame) -> dict:
+    """Column by column, so each keeps its type (a unit number stays an int next to a float correlation)."""
+    return {str(c): df[c].tolist() for c in df.columns}
+
+
+def _frame(d: dict) -> pd.DataFrame:
+    return pd.DataFrame(d)
+
+
+@dataclass
+class RaceRecord:
+    """What the results view draws: a finished race's config, message, results and loss curves, without models.
+    A live race makes one; the default race's is saved with the bundles so the page opens on it."""
+    cfg: RaceConfig
+    message: str
+    results: dict             # accuracy, gradients, forget (DataFrames); unit (dict with a ranked DataFrame)
+    counts: dict              # cell -> (hidden size, parameters)
+    history: pd.DataFrame     # cell, step, loss of the explained run
+
+    @property
+    def task(self) -> Task:
+        return TASKS[self.cfg.task]
+
+    def to_json(self) -> str:
+        res = {k: _frame_json(v) for k, v in self.results.items() if isinstance(v, pd.DataFrame)}
+        if "unit" in self.results:
+            u = self.results["unit"]
+            res["unit"] = {**{k: v for k, v in u.items() if k != "ranked"}, "ranked": _frame_json(u["ranked"])}
+        stride = max(1, len(self.history) // 1800)  # three curves of ~600 points draw the same picture
+        history = self.history.groupby("cell", sort=False).nth(slice(None, None, stride)) if stride > 1 else \
+            self.history
+        import dataclasses
+        return json.dumps({"cfg": dataclasses.asdict(self.cfg), "message": self.message, "results": res,
+                           "counts": self.counts, "history": _frame_json(history)}, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RaceRecord":
+        raw = json.loads(text)
+        res = {k: _frame(v) for k, v in raw["results"].items() if k != "unit"}
+        if "unit" in raw["results"]:
+            u = raw["results"]["unit"]
+            res["unit"] = {**u, "ranked": _frame(u["ranked"])}
+        return cls(RaceConfig(**raw["cfg"]).validate(), raw["message"], res,
+                   {c: tuple(v) for c, v in raw["counts"].items()}, _frame(raw["history"]))
 
 
 # --- why: gradients over the gap, forget-gate products, the unit that remembers ----------------------------------
@@ -416,8 +615,9 @@ def forget_products(model, x, y) -> pd.DataFrame:
 
 @torch.no_grad()
 def remembering_unit(model, task: Task, data, examples: list) -> dict:
-    """Agreement task: the LSTM unit whose cell state, just before the verb, best separates plural from singular
-    subjects. Returns unit, correlation and one example sentence for the step-through page."""
+    """Tasks whose answer hangs on a yes/no fact said far back (agreement: plural subject; allergy: allergic): the
+    LSTM unit whose cell state, just before the scored step, best separates the two. Returns unit, correlation, one
+    example sentence and its scored step for the step-through page."""
     x, _ = encode_batch(task, examples, data)
     c = replay(model.rnn, model.encoder(x).transpose(0, 1))["cell_state"][0, 0]  # (T, B, H)
     at_verb = torch.stack([c[e.scored - 1, b] for b, e in enumerate(examples)])  # state after the space before w
@@ -426,15 +626,16 @@ def remembering_unit(model, task: Task, data, examples: list) -> dict:
     unit, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
     # the longest example with the subject the unit is most sure about
     pick = max(examples, key=lambda e: (e.distance, (1 if e.key else -1) * r > 0))
-    return {"unit": unit, "correlation": r, "sentence": pick.text, "ranked": ranked}
+    return {"unit": unit, "correlation": r, "sentence": pick.text, "scored": pick.scored, "ranked": ranked}
 
 
-def evaluate_race(race: Race) -> dict:
-    """Accuracy by distance, gradient norms at init and trained, forget products and the remembering unit."""
+FACTS = {"agreement": ("plural", "singular", "subjects"), "allergy": ("allergic", "not allergic", "people")}
+
+
+def evaluate_race(race: Race, acc: pd.DataFrame) -> dict:
+    """acc (seed, cell, distance, accuracy) with, measured on the explained run's models: gradient norms at
+    initialisation and after training, forget products and the remembering unit."""
     task, cfg = race.task, race.cfg
-    acc = pd.DataFrame([{"cell": cell, "distance": d, "accuracy": a}
-                        for cell, r in race.racers.items()
-                        for d, a in accuracy_by_distance(r.model, task, race.data, race.val).items()])
     gx, gy = race.val[cfg.distances()[-1]]                   # the longest gap
     grads = []
     for cell, r in race.racers.items():
@@ -449,7 +650,7 @@ def evaluate_race(race: Race) -> dict:
     out = {"accuracy": acc, "gradients": pd.DataFrame(grads, columns=["cell", "when", "k", "norm"])}
     lstm = race.racers["lstm"].model
     out["forget"] = forget_products(lstm, *_same_scored_step(task, gx, gy))
-    if task.key == "agreement":
+    if task.key in FACTS:
         rng = random.Random(777)
         examples = [task.make(cfg.max_distance, rng) for _ in range(128)]
         out["unit"] = remembering_unit(lstm, task, race.data, examples)
@@ -464,18 +665,21 @@ def _same_scored_step(task: Task, x, y):
     return x[keep], y[keep]
 
 
-def summary(race: Race) -> str:
-    """The race's outcome in plain words, from the measured numbers."""
-    acc = race.results["accuracy"]
-    chance = race.task.chance
+def summary(acc: pd.DataFrame, task: Task) -> str:
+    """The race's outcome in plain words, from the measured numbers (acc: seed, cell, distance, accuracy); over
+    several seeds, the mean and the range."""
+    chance = task.chance
+    bar = chance + 0.8 * (1 - chance)
+    n = acc["seed"].nunique()
     lines = []
     for cell in ("rnn", "gru", "lstm"):
-        a = acc[acc.cell == cell].sort_values("distance")
-        good = a[a.accuracy >= chance + 0.8 * (1 - chance)]
-        reach = int(good["distance"].max()) if len(good) else None
-        worst = a.iloc[-1]
-        lines.append(f"{CELLS[cell]}: " + (f"accurate (≥ {chance + 0.8 * (1 - chance):.0%}) up to a distance of "
-                                           f"{reach} {race.task.distance_unit}" if reach is not None else
+        a = acc[acc.cell == cell].groupby("distance")["accuracy"].agg(["mean", "min", "max"]).sort_index()
+        good = a[a["mean"] >= bar]
+        reach = int(good.index.max()) if len(good) else None
+        d, worst = int(a.index[-1]), a.iloc[-1]
+        at = f"{worst['mean']:.0%}" + (f" (seeds: {worst['min']:.0%}–{worst['max']:.0%})" if n > 1 else "")
+        lines.append(f"{CELLS[cell]}: " + (f"accurate (≥ {bar:.0%}{' on average' if n > 1 else ''}) up to a "
+                                           f"distance of {reach} {task.distance_unit}" if reach is not None else
                                            "never accurate in this range")
-                     + f"; {worst.accuracy:.0%} at {int(worst.distance)} (chance {chance:.0%}).")
+                     + f"; {at} at {d} (chance {chance:.0%}).")
     return " ".join(lines)

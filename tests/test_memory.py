@@ -3,13 +3,15 @@ import random
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from lstm_demo import charts, jobs
 from lstm_demo.config import ConfigError
-from lstm_demo.memory import (IGNORE, TASKS, Race, RaceConfig, encode_batch, forget_products, hidden_grad_norms,
-                              matched_hidden, model_config, set_forget_bias, summary, task_data)
+from lstm_demo.memory import (IGNORE, TASKS, Race, RaceConfig, RaceRecord, encode_batch, forget_products,
+                              hidden_grad_norms, matched_hidden, model_config, set_forget_bias, summary, task_data,
+                              train_examples)
 from lstm_demo.models import build_model
 
 
@@ -24,6 +26,11 @@ def test_each_example_is_scored_once_and_its_answer_depends_only_on_the_distant_
             if key == "agreement":
                 assert e.answer == ("e" if e.key else "a") and e.text[e.scored] == "w"
                 assert ("s " in e.text.split()[1] + " ") == e.key  # plural subject <-> the verb's number
+            elif key == "allergy":  # "mary is allergic to nuts. … she can|'t eat …"
+                assert e.text[e.scored - 2 : e.scored + 1] == "can" and e.answer == e.text[e.scored + 1]
+                assert e.text.split(".")[0].endswith("allergic to nuts") == e.key == (e.answer == "'")
+                words = e.text.split(".")[1].split()  # filler, then "she can't eat <food>"
+                assert [i for i, w in enumerate(words) if w in ("she", "he")] == [distance]
             elif key == "first_symbol":
                 assert e.text[e.scored] == "=" and e.answer == e.text[0] and len(e.text) == distance + 3
             else:
@@ -44,6 +51,9 @@ def test_each_example_is_scored_once_and_its_answer_depends_only_on_the_distant_
                 between = e.text[: e.scored].split()[2:]
                 assert not set(between) & {"cat", "cats", "dog", "dogs", "bird", "birds", "horse", "horses",
                                                    "was", "were"}
+            elif key == "allergy":
+                between = e.text[: e.scored].split(".")[1].split()[:-2]
+                assert not set(between) & {"allergic", "loves", "nuts", "can", "can't", "eat"}
             else:
                 assert not set(e.text[1 : e.scored]) & set("ABCD")
     x, y = encode_batch(task, [task.make(d, random.Random(d)) for d in (2, 5, 9)], data)
@@ -98,22 +108,105 @@ def test_race_config_checks_and_matched_sizes():
         assert abs(n - lstm) / lstm < 0.05
 
 
-def test_lstm_learns_a_gap_a_plain_rnn_of_the_same_size_fails_on():
-    """Adding problem, gaps of 1-40 steps, ~1,400 parameters each, 400 steps, fixed seeds (measured: 0.94 vs 0.20)."""
-    race = Race(RaceConfig(task="adding", min_distance=1, max_distance=40, lstm_hidden=16, steps=400, lr=1e-2,
-                           val_per_distance=48)).start()
-    race.join(120)
+@pytest.fixture(scope="module")
+def default_races():
+    """The default race for seeds 0-2, two at a time (the app's two training slots; bench/bench_memory.py runs
+    seeds 0-4). Three at once were measured no faster here: one process, and a race's steps are small."""
+    races = [Race(RaceConfig(seed=seed)).start() for seed in range(3)]
+    for race in races:
+        while race.thread.is_alive():
+            race.touch()  # a race nobody looks at stops itself
+            race.join(5)
+    return races
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_default_race_teaches_the_lesson_for_every_seed(default_races, seed):
+    """The tutorials' claim, as the issue states it: the plain RNN right (>= 90 %) at the shortest distance and
+    within 15 points of chance at the longest; the LSTM and the GRU right (>= 90 %) at every distance."""
+    race = default_races[seed]
     assert race.status == "done", race.message
-    acc = race.results["accuracy"]
-    far = acc[acc.distance >= 20].groupby("cell")["accuracy"].mean()
-    assert far["lstm"] > 0.8 and far["rnn"] < TASKS["adding"].chance + 0.15, far.to_dict()
-    assert "plain RNN" in summary(race)
-    for chart in (charts.accuracy_chart(acc, 0.19, "steps"), charts.gradient_chart(race.results["gradients"]),
-                  charts.forget_chart(race.results["forget"]), charts.race_loss_chart(race.histories(), "series")):
-        chart.to_dict()  # valid Vega-Lite
+    acc = race.results["accuracy"].pivot(index="distance", columns="cell", values="accuracy")
+    chance = TASKS[race.cfg.task].chance
+    shortest, longest = acc.index.min(), acc.index.max()
+    assert acc.loc[shortest, "rnn"] >= 0.9, acc
+    assert acc.loc[longest, "rnn"] <= chance + 0.15, acc
+    assert (acc["lstm"] >= 0.9).all() and (acc["gru"] >= 0.9).all(), acc
+    words = summary(race.results["accuracy"], race.task)
+    assert f"plain RNN: accurate (≥ 90%) up to a distance of {shortest} filler words" in words, words
     g = race.results["gradients"]
     rnn0 = g[(g.cell == "rnn") & (g.when == "at initialisation")].set_index("k")["norm"]
     assert rnn0[30] < rnn0[0] * 1e-3  # the plain RNN's gradient vanishes over the gap at initialisation
+    for chart in (charts.accuracy_chart(race.results["accuracy"], chance, "words"), charts.gradient_chart(g),
+                  charts.forget_chart(race.results["forget"]), charts.race_loss_chart(race.histories(), "text")):
+        chart.to_dict()  # valid Vega-Lite
+
+
+def test_a_race_record_survives_json_and_draws_the_same_summary(default_races):
+    race = default_races[0]
+    record = RaceRecord.from_json(race.record().to_json())
+    assert record.cfg == race.cfg and record.message == race.message
+    pd.testing.assert_frame_equal(record.results["accuracy"], race.results["accuracy"], check_dtype=False)
+    assert summary(record.results["accuracy"], record.task) == summary(race.results["accuracy"], race.task)
+    assert record.results["unit"]["unit"] == race.results["unit"]["unit"]
+    pd.testing.assert_frame_equal(record.results["unit"]["ranked"], race.results["unit"]["ranked"])  # units: ints
+    assert set(record.history["cell"]) == {"rnn", "gru", "lstm"}
+
+
+def test_several_seeds_and_a_sweep_run_one_training_per_seed_and_distance():
+    """Three seeds: every distance once per seed, and the chart draws a band from the worst to the best. A sweep:
+    each distance's models trained on that distance alone."""
+    cfg = replace(SMALL, seeds=3)
+    race = Race(cfg).start()
+    race.join(120)
+    assert race.status == "done", race.message
+    assert "3 runs" in race.message
+    acc = race.results["accuracy"]
+    assert sorted(acc["seed"].unique()) == [0, 1, 2] and len(acc) == 3 * 3 * len(cfg.distances())
+    spec = charts.accuracy_chart(acc, 0.25, "symbols").to_dict()
+    assert any(layer.get("mark", {}).get("type") == "area" for layer in spec["layer"])
+    # the band spans the seeds' own accuracies, computed here directly
+    per = acc[(acc.cell == "lstm") & (acc.distance == cfg.distances()[-1])]["accuracy"]
+    band = [row for rows in spec["datasets"].values() for row in rows
+            if row.get("cell") == "lstm" and row.get("distance") == cfg.distances()[-1] and "low" in row]
+    assert band and band[0]["low"] == pytest.approx(per.min()) and band[0]["high"] == pytest.approx(per.max())
+
+    seen = []
+    real = memory.train_examples
+    with mock.patch.object(memory, "train_examples",
+                           lambda task, c, rng, distance=None: seen.append(distance) or real(task, c, rng, distance)):
+        race = Race(replace(SMALL, sweep=True)).start()
+        race.join(120)
+    assert race.status == "done", race.message
+    assert sorted(set(seen)) == SMALL.distances() and len(seen) == SMALL.steps * len(SMALL.distances())
+    acc = race.results["accuracy"]
+    assert len(acc) == 3 * len(SMALL.distances())  # each run tested at its own distance only
+    assert race.racers["lstm"] is not None and race.explained.distance == SMALL.distances()[-1]
+
+
+def test_batches_mix_distances_up_to_one_drawn_distance():
+    cfg = RaceConfig(min_distance=2, max_distance=12, batch_size=16)
+    rng = random.Random(0)
+    task = TASKS["agreement"]
+    for _ in range(50):
+        batch = train_examples(task, cfg, rng)
+        top = max(e.distance for e in batch)
+        assert sum(e.distance == top for e in batch) >= 8 and all(2 <= e.distance <= 12 for e in batch)
+    draws = [memory.draw_distance(RaceConfig(max_distance=20, skew=2.0), rng) for _ in range(4000)]
+    # skew 2: P(d <= 6) = sqrt(7 / 21), computed from the formula's inverse, not from the code
+    assert np.mean(np.array(draws) <= 6) == pytest.approx((7 / 21) ** 0.5, abs=0.03)
+
+
+def test_the_chrono_initialisation_spreads_forget_biases_over_the_gap():
+    race = Race(RaceConfig(lstm_hidden=32, steps=10))
+    lstm = race.racers["lstm"].model.rnn
+    H, T = 32, race.longest_example()
+    b_f = (lstm.bias_ih_l0 + lstm.bias_hh_l0)[H : 2 * H].detach()
+    b_i = (lstm.bias_ih_l0 + lstm.bias_hh_l0)[:H].detach()
+    assert torch.all(b_f >= 0) and torch.all(b_f <= np.log(T - 1) + 1e-5) and b_f.max() > np.log(T) - 1.5
+    assert torch.allclose(b_i, -b_f)
+    # the time scale 1 / (1 - sigmoid(b_f)) of the slowest unit reaches the longest example's length
+    assert (1 / (1 - torch.sigmoid(b_f))).max() > T / 4
 
 
 # --- the race's safeguards --------------------------------------------------------------------------------------
