@@ -1,4 +1,5 @@
-"""Long-memory page: settings, the live race, and the results (accuracy vs distance, gradients, the unit)."""
+"""Long-memory page: settings, the live race, and the results (accuracy vs distance, gradients, the unit). Before a
+visitor races, the page shows the default race's result, computed when the bundled models were built."""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,11 +7,23 @@ import streamlit as st
 
 from .. import charts
 from ..config import ConfigError, TrainConfig
-from ..jobs import Experiment
-from ..memory import TASKS, Race, RaceConfig, summary
+from ..memory import FACTS, TASKS, Race, RaceConfig, RaceRecord, summary
 from .common import state, visitor_alive
 
 DEFAULT = RaceConfig()
+PRECOMPUTED = "race_default.json"   # in lstm_demo/bundled/, written by `python -m lstm_demo.cli bundle`
+SEEDS = {1: "1 seed", 3: "3 seeds (shows the spread)"}
+
+
+@st.cache_resource(show_spinner=False)
+def precomputed() -> RaceRecord | None:
+    """The default race's record, if it was built with today's defaults (else None: the page just offers Race)."""
+    from ..bundle import BUNDLE_DIR
+    try:
+        record = RaceRecord.from_json((BUNDLE_DIR / PRECOMPUTED).read_text())
+    except (OSError, ValueError, KeyError, TypeError, ConfigError):
+        return None
+    return record if record.cfg == DEFAULT else None
 
 
 def settings_ui(locked: bool) -> RaceConfig | None:
@@ -28,12 +41,27 @@ def settings_ui(locked: bool) -> RaceConfig | None:
     lr = c3.select_slider("Learning rate", [1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2], DEFAULT.lr, key="lab_lr",
                           disabled=locked)
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="lab_seed", disabled=locked)
+    c1, c2 = st.columns([1, 3])
+    seeds = c1.radio("Runs", list(SEEDS), format_func=SEEDS.get, key="lab_seeds", disabled=locked,
+                     help="Train with seeds seed, seed + 1, seed + 2 and draw the spread of their accuracies: a "
+                          "lesson that holds for one seed only is luck.")
+    sweep = c2.checkbox("Per-distance sweep: one run per distance, trained on that distance only", key="lab_sweep",
+                        disabled=locked,
+                        help="The classic experiment (Hochreiter & Schmidhuber 1997): a fresh set of models for each "
+                             "of the 8 distances. A cleaner curve — a model never gets to learn the short cases "
+                             "first — at about 8 times the time of one race, more for long distances.")
     try:
-        return RaceConfig(task=task, min_distance=int(lo), max_distance=int(max(hi, 1)), lstm_hidden=int(hidden),
-                          steps=int(steps), lr=float(lr), seed=int(seed)).validate()
+        cfg = RaceConfig(task=task, min_distance=int(lo), max_distance=int(max(hi, 1)), lstm_hidden=int(hidden),
+                         steps=int(steps), lr=float(lr), seed=int(seed), seeds=int(seeds),
+                         sweep=bool(sweep)).validate()
     except ConfigError as e:
         st.error(f"{e}. Nothing was started.")
         return None
+    runs = cfg.seeds * (len(cfg.distances()) if cfg.sweep else 1)
+    if runs > 1:
+        c2.caption(f"{runs} runs of {cfg.steps:,} steps each. The default race takes about 10 s per run on one "
+                   "core; the progress bar shows the time left as it goes.")
+    return cfg
 
 
 def _start(cfg: RaceConfig) -> None:
@@ -57,6 +85,22 @@ def controls_ui(cfg: RaceConfig | None, race) -> None:
         st.error(notice)
 
 
+def _sizes_caption(counts: dict, cfg: RaceConfig) -> None:
+    init = ("with the chrono initialisation (forget-gate biases spread over the time scales up to the longest gap; "
+            "PyTorch starts near 0, which halves the cell state at every step)" if cfg.chrono else
+            f"with its forget-gate bias at {cfg.forget_bias:g} (PyTorch starts near 0, which halves the cell state "
+            "at every step)")
+    st.caption("Same data, seed and steps; sizes matched by parameter count: " + ", ".join(
+        f"{charts.CELL_NAMES[c]} {h} units = {n:,} parameters" for c, (h, n) in counts.items())
+        + f". The LSTM starts {init}.")
+
+
+def _loss_chart(history: pd.DataFrame, kind: str) -> None:
+    if len(history):
+        stride = max(1, len(history) // 3000)
+        st.altair_chart(charts.race_loss_chart(history.iloc[::stride], kind), width="content")
+
+
 def race_panel(race) -> None:
     """Progress and loss curves while the race runs (polled), then the results."""
     active = race.active
@@ -66,42 +110,63 @@ def race_panel(race) -> None:
         race.touch()
         if active and not race.active:
             st.rerun()  # a full rerun stops the polling and draws the results
-        counts = race.param_counts()
-        st.caption("Same data, seed and steps; sizes matched by parameter count: " + ", ".join(
-            f"{charts.CELL_NAMES[c]} {h} units = {n:,} parameters" for c, (h, n) in counts.items())
-            + f". The LSTM starts with its forget-gate bias at {race.cfg.forget_bias:g} (the usual recipe; PyTorch "
-              "starts near 0, which halves the cell state at every step).")
+        _sizes_caption(race.param_counts(), race.cfg)
         label = {"queued": "waiting for a free training slot", "evaluating": "measuring accuracy and gradients"
                  }.get(race.status, race.status)
-        st.progress(race.step / race.cfg.steps, text=f"{label} — step {race.step:,} of {race.cfg.steps:,}")
+        runs = len(race.runs)
+        run = f" — run {race.run_index + 1} of {runs}" if runs > 1 else ""
+        eta = race.eta_seconds() if race.status == "running" else None
+        left = f" — about {eta:.0f} s left" if eta is not None else ""
+        st.progress(race.step / race.total_steps,
+                    text=f"{label}{run} — step {race.step:,} of {race.total_steps:,}{left}")
         if race.status in ("stopped", "failed"):
             st.warning(race.message)
-        history = race.histories()
-        if len(history):
-            stride = max(1, len(history) // 3000)
-            st.altair_chart(charts.race_loss_chart(history.iloc[::stride], race.task.kind), width="content")
+        _loss_chart(race.histories(), race.task.kind)
 
     panel()
     if race.status == "done" and race.results is not None:
-        results_ui(race)
+        record = race.record()
+        st.success(record.message)
+        results_ui(record, open_unit=lambda: _open_race_unit(race))
 
 
-def results_ui(race) -> None:
-    st.success(race.message)
-    res = race.results
+def precomputed_ui() -> None:
+    """The default race's result before the visitor runs one, labelled as such."""
+    record = precomputed()
+    if record is None:
+        st.info("Press **Race** to train the three models and see where each one stops remembering.")
+        return
+    st.info("**Precomputed:** the default race below (seed 0) was run when the app's bundled models were built, "
+            "with the settings above. Press **Race** to run it live on this machine, or change the settings first.",
+            icon=":material/history:")
+    with st.expander("Its training loss"):
+        _sizes_caption(record.counts, record.cfg)
+        _loss_chart(record.history, record.task.kind)
+    results_ui(record, open_unit=_open_bundled_unit)
+
+
+def results_ui(record: RaceRecord, open_unit) -> None:
+    res, task = record.results, record.task
     st.subheader("Accuracy vs distance")
-    st.altair_chart(charts.accuracy_chart(res["accuracy"], race.task.chance, race.task.distance_unit),
-                    width="stretch")
-    st.markdown("**What this run shows:** " + summary(race))
-    st.caption("Each model trained on distances drawn from the whole range, then was tested on fresh examples at each "
-               "distance; only the item that depends on the distant one is scored.")
+    st.altair_chart(charts.accuracy_chart(res["accuracy"], task.chance, task.distance_unit), width="stretch")
+    st.markdown("**What this run shows:** " + summary(res["accuracy"], task))
+    how = ("Each run trained a fresh set of models on one distance only, then tested them at that distance"
+           if record.cfg.sweep else
+           "Each model trained on distances drawn from the whole range (more of the short ones), then was tested on "
+           "fresh examples at each distance")
+    n = res["accuracy"]["seed"].nunique()
+    st.caption(how + "; only the item that depends on the distant one is scored."
+               + (f" Lines: the mean of {n} seeds; bands: from the worst seed to the best." if n > 1 else ""))
     st.subheader("Why: the vanishing gradient, measured")
     left, right = st.columns(2)
     left.altair_chart(charts.gradient_chart(res["gradients"]), width="stretch")
     right.altair_chart(charts.forget_chart(res["forget"]), width="stretch")
-    st.markdown(_gradient_words(res))
+    which = "" if len(res["accuracy"]) == 3 * len(record.cfg.distances()) else (
+        " (measured on the models of the first seed" + (", trained at the longest distance)" if record.cfg.sweep
+                                                          else ")"))
+    st.markdown(_gradient_words(res) + which)
     if "unit" in res:
-        _unit_ui(race, res["unit"])
+        _unit_ui(record, res["unit"], open_unit)
 
 
 def _gradient_words(res) -> str:
@@ -122,30 +187,46 @@ def _gradient_words(res) -> str:
             "units become the long-term memory, the conveyor belt.")
 
 
-def _open_unit(race, unit: int, sentence: str) -> None:
-    """Make the race's LSTM the visitor's model, with the sentence loaded and the remembering unit on screen."""
-    r = race.racers["lstm"]
-    ex = Experiment(race.data, r.model.cfg, TrainConfig(seq_len=64, steps=race.cfg.steps, lr=race.cfg.lr),
-                    model=r.model, optimizer=r.optimizer, trained_steps=race.cfg.steps)
+def _show_unit(ex, data, unit: int, sentence: str, scored: int) -> None:
+    """Make ex the visitor's model, with the sentence loaded and the remembering unit on screen."""
     s = state()
     if s.experiment is not None and s.experiment is not ex:
         s.experiment.close()
-    s.experiment, s.data = ex, race.data
+    s.experiment, s.data = ex, data
     s.forget_view()
     s.sequence.source, s.sequence.text = "own", sentence
     s.cursor.unit, s.cursor.colour, s.cursor.layer, s.cursor.direction = unit, "cell_state", 0, 0
-    s.cursor.move_to(max(0, sentence.rfind(" w") + 1))  # the verb's w
+    s.cursor.move_to(scored)  # the step whose answer depends on the distant fact
     s.caches["open_step_through"] = True
 
 
-def _unit_ui(race, found: dict) -> None:
+def _open_race_unit(race) -> None:
+    from ..jobs import Experiment
+    r = race.racers["lstm"]
+    found = race.results["unit"]
+    ex = Experiment(race.data, r.model.cfg, TrainConfig(seq_len=64, steps=race.cfg.steps, lr=race.cfg.lr),
+                    model=r.model, optimizer=r.optimizer, trained_steps=race.cfg.steps)
+    _show_unit(ex, race.data, found["unit"], found["sentence"], found["scored"])
+
+
+def _open_bundled_unit() -> None:
+    """The precomputed race's LSTM is the bundled memory_lstm model (the bundles keep it)."""
+    from .workshop import bundled
+    ex = bundled("memory_lstm")
+    found = precomputed().results["unit"]
+    _show_unit(ex, ex.data, found["unit"], found["sentence"], found["scored"])
+
+
+def _unit_ui(record: RaceRecord, found: dict, open_unit) -> None:
     st.subheader("The unit that remembers")
     unit, r = found["unit"], found["correlation"]
-    st.markdown(f"In the LSTM, unit **u{unit}**'s cell state just before the verb separates plural from singular "
-                f"subjects with correlation **{r:+.2f}** over 128 sentences with {race.cfg.max_distance} filler words.")
+    yes, no, who = FACTS[record.cfg.task]
+    st.markdown(f"In the LSTM, unit **u{unit}**'s cell state just before the answer separates {yes} from {no} "
+                f"{who} with correlation **{r:+.2f}** over 128 sentences with {record.cfg.max_distance} filler "
+                "words.")
     ranked = found["ranked"].head(8).assign(unit=lambda f: "u" + f["unit"].astype(str))
     st.dataframe(pd.DataFrame(ranked[["unit", "correlation"]]), hide_index=True, width=300)
     st.button(f"Open u{unit} in Step through with this sentence", key="lab_open_unit", type="primary",
-              on_click=_open_unit, args=(race, unit, found["sentence"]), icon=":material/search:",
+              on_click=open_unit, icon=":material/search:",
               help="Makes this LSTM the model of the Train and Step-through pages (your previous model is replaced).")
     st.caption(f"“{found['sentence']}”")
