@@ -1,7 +1,7 @@
 """Training while watched: the default text preset trained from the Train page in Chromium vs the same job with no
 page at all.
 
-    python bench/bench_watched.py [--steps 1500]
+    python bench/bench_watched.py [--steps N]   (default: the page's own default steps)
 
 Watched: starts the app's own server, opens Train in Chromium (1440 x 1000, everything the page shows by default),
 presses Start and waits for "Finished N steps"; reports click -> Finished and the steps/s over that time.
@@ -35,7 +35,8 @@ def watched(steps: int) -> float:
             page.goto(f"http://127.0.0.1:{port}/Train")
             page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=120_000)
             page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
-            if steps != 1500:
+            from lstm_demo.config import DEFAULTS
+            if steps != DEFAULTS["text"][1].steps:  # the page's own default needs no typing
                 box = page.get_by_label("Steps per run")
                 box.fill(str(steps))
                 box.press("Enter")
@@ -70,7 +71,8 @@ def unwatched(steps: int) -> float:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1500)
+    from lstm_demo.config import DEFAULTS
+    ap.add_argument("--steps", type=int, default=DEFAULTS["text"][1].steps)
     a = ap.parse_args()
     alone = unwatched(a.steps)
     seen = watched(a.steps)

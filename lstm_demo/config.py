@@ -83,6 +83,7 @@ class TrainConfig:
     seed: int = 0              # seeds weights, batch order and generated data
     grad_clip: float = 1.0     # max global gradient norm; 0 turns clipping off
     eval_every: float = 1.0    # seconds between validation-loss checks (keeps evaluation under ~3% of the time)
+    hide: str = "chars"        # fill-in task: hide single characters, or whole words ("go to ▮▮▮▮▮▮ in …")
 
     def validate(self) -> "TrainConfig":
         _check_int("sequence length", self.seq_len, 2, LIMITS.max_seq_len)
@@ -92,6 +93,8 @@ class TrainConfig:
         _check_float("learning rate", self.lr, 1e-6, 1.0)
         _check_float("gradient clip", self.grad_clip, 0.0, 100.0)
         _check_float("evaluation interval", self.eval_every, 0.05, 60.0)
+        if self.hide not in ("chars", "words"):
+            raise ConfigError(f"hide must be 'chars' or 'words', got {self.hide!r}")
         return self
 
 
@@ -123,3 +126,13 @@ DEFAULTS = {
     "series": (ModelConfig(kind="series", embed_size=16, hidden_size=32, num_layers=1),
                TrainConfig(seq_len=64, batch_size=32, lr=5e-3, steps=1000)),
 }
+
+
+SEQ_LEN_CHOICES = (8, 16, 32, 64, 100, 128, 200, 256)  # what the Train page offers
+
+
+def fitting_seq_len(n_items: int, preferred: int) -> int:
+    """The longest offered sequence length up to `preferred` that a series or text of n_items can train and
+    validate on (one window each: 2 * (length + 2) items); the shortest if none fits."""
+    fits = [n for n in SEQ_LEN_CHOICES if n <= preferred and 2 * (n + 2) <= n_items]
+    return max(fits) if fits else SEQ_LEN_CHOICES[0]

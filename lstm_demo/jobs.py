@@ -379,7 +379,8 @@ class Experiment:
             self.shared = False
         self.finish_job()
         batches = Batches(self.data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed + self.trained_steps,
-                          mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None)
+                          mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None,
+                          words=train_cfg.hide == "words")
         for group in self.optimizer.param_groups:
             group["lr"] = train_cfg.lr
         self.train_cfg = train_cfg
@@ -419,10 +420,12 @@ class Experiment:
 
     def validation_batch(self):
         """The fixed validation windows (with fixed hidden positions for the fill-in task) -> x, y."""
-        if self._val is None or self._val[0] != self.train_cfg.seq_len:
+        key = (self.train_cfg.seq_len, self.train_cfg.hide)
+        if self._val is None or self._val[0] != key:
             b = Batches(self.data, self.train_cfg.seq_len, 1, 0,
-                        mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None)
-            self._val = (self.train_cfg.seq_len, b.val_x, b.val_y)
+                        mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None,
+                        words=self.train_cfg.hide == "words")
+            self._val = (key, b.val_x, b.val_y)
         return self._val[1], self._val[2]
 
     def validation_accuracy(self) -> float | None:

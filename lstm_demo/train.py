@@ -59,29 +59,40 @@ def accuracy(model, x, y) -> float:
     return (out.argmax(-1)[scored] == y[scored]).float().mean().item()
 
 
-def mask_windows(x: torch.Tensor, mask_id: int, gen: torch.Generator, rate: float = MASK_RATE):
-    """Fill-in-the-blank batch from windows x (B, T): hide `rate` of the characters (at least one per window).
+def mask_windows(x: torch.Tensor, mask_id: int, gen: torch.Generator, rate: float = MASK_RATE, letters=None):
+    """Fill-in-the-blank batch from windows x (B, T): hide `rate` of the characters (at least one per window), or
+    with `letters` ((V,) bool: which ids are letters) `rate` of the words, every letter of each.
     -> (input with mask_id at hidden positions, target = original there and IGNORE elsewhere)."""
-    hide = torch.rand(x.shape, generator=gen) < rate
-    hide[torch.arange(len(x)), torch.randint(0, x.shape[1], (len(x),), generator=gen)] = True
+    B, T = x.shape
+    if letters is None:
+        hide = torch.rand(x.shape, generator=gen) < rate
+    else:
+        is_letter = letters[x]
+        starts = is_letter & ~torch.cat([torch.zeros(B, 1, dtype=torch.bool), is_letter[:, :-1]], 1)
+        word = torch.cumsum(starts, 1)                      # the word each position belongs to (0: before any)
+        hide = is_letter & torch.gather(torch.rand(B, T + 1, generator=gen) < rate, 1, word)
+    hide[torch.arange(B), torch.randint(0, T, (B,), generator=gen)] = True
     return torch.where(hide, mask_id, x), torch.where(hide, x, IGNORE)
 
 
 class Batches:
     """Random training windows and fixed validation windows for one dataset at one sequence length."""
 
-    def __init__(self, data, seq_len: int, batch_size: int, seed: int, mask_id: int | None = None):
+    def __init__(self, data, seq_len: int, batch_size: int, seed: int, mask_id: int | None = None,
+                 words: bool = False):
         self.train, self.val = data.parts(seq_len)  # raises DataError when too short
         self.seq_len, self.batch_size, self.mask_id = seq_len, batch_size, mask_id
+        self.letters = torch.tensor([c.isalpha() for c in data.vocab]) if words else None
         self.gen = torch.Generator().manual_seed(seed)
         self.val_x, self.val_y = fixed_windows(self.val, VAL_WINDOWS, seq_len)
         if mask_id is not None:  # the same hidden positions at every evaluation: comparable validation loss
-            self.val_x, self.val_y = mask_windows(self.val_x, mask_id, torch.Generator().manual_seed(12345))
+            self.val_x, self.val_y = mask_windows(self.val_x, mask_id, torch.Generator().manual_seed(12345),
+                                                  letters=self.letters)
 
     def next(self):
         x, y = random_windows(self.train, self.batch_size, self.seq_len, self.gen)
         if self.mask_id is not None:
-            return mask_windows(x, self.mask_id, self.gen)
+            return mask_windows(x, self.mask_id, self.gen, letters=self.letters)
         return x, y
 
     @property
@@ -116,7 +127,7 @@ def fit(model_cfg, data, train_cfg, log=None, n_checkpoints: int = 0, n_evals: i
     model = build_model(model_cfg, train_cfg.seed)
     optimizer = make_optimizer(model, train_cfg.lr)
     batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed,
-                      mask_id=model.mask_id if model_cfg.task == "masked" else None)
+                      mask_id=model.mask_id if model_cfg.task == "masked" else None, words=train_cfg.hide == "words")
     evals = checkpoint_steps(train_cfg.steps, n_evals) - {0}
     keep = checkpoint_steps(train_cfg.steps, n_checkpoints)
     history, checkpoints = {"train": [], "val": []}, []

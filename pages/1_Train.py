@@ -22,7 +22,7 @@ if ex is None:
 
 st.subheader("3 · Training")
 train.controls_ui(ex, train_cfg)
-train.live_panel(ex)
+train.live_panel(ex, train_cfg)
 train.model_file_ui(ex)
 if ex.trained_steps or ex.job is not None:
     st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon="🔍")

@@ -110,6 +110,36 @@ def test_train_then_step_through(kind):
         assert any(m.value.startswith("**Forecast from step 10**") for m in step.markdown)
 
 
+def test_train_opens_on_the_bundled_model_of_the_preset_until_start():
+    at = new("pages/1_Train.py").run()
+    assert not at.exception, at.exception
+    ref = [m.value for m in at.info if m.value.startswith("**Before you press Start:**")]
+    assert ref and "exactly these settings" in ref[0]
+    assert at.get("vega_lite_chart")  # its loss curve
+    assert any("Text the model writes" in m.value for m in at.markdown)
+    at.select_slider(key="text_hidden").set_value(8).run()
+    ref = [m.value for m in at.info if m.value.startswith("**Before you press Start:**")]
+    assert ref and "hidden units 64 (yours: 8)" in ref[0]
+    small_settings(at)
+    train_until_done(at)
+    assert not any(m.value.startswith("**Before you press Start:**") for m in at.info)
+    at.selectbox(key="text_source").set_value("__own__").run()  # data without a bundled model: no reference
+    assert not any(m.value.startswith("**Before you press Start:**") for m in at.info)
+
+
+def test_short_series_data_gets_a_sequence_length_it_can_fill():
+    at = new("pages/1_Train.py").run()
+    at.radio(key="kind").set_value("series").run()
+    at.selectbox(key="series_source").set_value("stock_aapl").run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    n = len(s.data.values)
+    seq_len = at.select_slider(key="series_seq_len").value
+    assert seq_len == max(L for L in (8, 16, 32, 64) if 2 * (L + 2) <= n) < 64  # the longest offered that fits
+    ref = [m.value for m in at.info if m.value.startswith("**Before you press Start:**")]
+    assert ref and "exactly these settings" in ref[0]
+
+
 def test_bad_own_text_keeps_the_trained_model_and_data():
     at = new("pages/1_Train.py").run()
     small_settings(at)
@@ -200,6 +230,21 @@ def test_gru_bidirectional_rnn_and_stacked_train_and_step(cell, bidirectional, l
     assert np.allclose(h, trace.get("hidden_state", layer, direction)[:, unit], atol=1e-6)
 
 
+def test_long_memory_opens_on_the_precomputed_race_and_its_unit_opens_the_bundled_lstm():
+    at = new("pages/3_Long_memory.py").run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("**Precomputed:**") for m in at.info)
+    assert any("What this run shows" in m.value for m in at.markdown) and len(at.get("vega_lite_chart")) >= 3
+    from lstm_demo.memory import RaceRecord
+    from lstm_demo.bundle import BUNDLE_DIR
+    record = RaceRecord.from_json((BUNDLE_DIR / "race_default.json").read_text())
+    at.button(key="lab_open_unit").click().run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    assert s.experiment.origin == "bundled:memory_lstm" and s.cursor.unit == record.results["unit"]["unit"]
+    assert s.sequence.text == record.results["unit"]["sentence"]
+
+
 def test_long_memory_race_then_open_the_remembering_unit():
     at = new("pages/3_Long_memory.py").run()
     assert not at.exception, at.exception
@@ -213,6 +258,7 @@ def test_long_memory_race_then_open_the_remembering_unit():
     assert not at.exception, at.exception
     assert race.status == "done" and any("Finished 60 steps" in m.value for m in at.success)
     assert any("What this run shows" in m.value for m in at.markdown)
+    assert not any(m.value.startswith("**Precomputed:**") for m in at.info)
     unit = race.results["unit"]["unit"]
     at.button(key="lab_open_unit").click().run()
     assert not at.exception, at.exception

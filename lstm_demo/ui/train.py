@@ -11,14 +11,14 @@ import streamlit as st
 import torch
 
 from .. import charts
-from ..config import CELLS, DEFAULTS, LIMITS, ConfigError, ModelConfig, TrainConfig
+from ..config import CELLS, DEFAULTS, LIMITS, SEQ_LEN_CHOICES, ConfigError, ModelConfig, TrainConfig, fitting_seq_len
 from ..data import (SERIES_PRESETS, TEXT_PRESETS, DataError, TextData, decode_text, load_series_preset,
                     load_text_preset, numeric_columns, read_csv, series_from_frame)
 from ..explain import gate_saturation
 from ..jobs import Experiment
 from ..predict import fill_in, generate_text, judged_forecast
 from ..store import MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
-from ..trace import GATES, default_mask
+from ..trace import GATES
 from .common import experiment, state, visitor_alive
 from .forecast import forecast_ui
 
@@ -86,6 +86,19 @@ def _activate(kind: str, ident: str, build) -> None:
         st.error(str(e) + _kept_note())
         return
     s.data, s.data_id = data, (kind, ident)
+    _fit_seq_len(data)
+
+
+def _fit_seq_len(data) -> None:
+    """Short data (a monthly series of ten years) cannot fill training and validation windows of the current
+    sequence length: offer the longest one it can (runs before the widgets are drawn, so it may set them)."""
+    key = f"{data.kind}_seq_len"
+    current = st.session_state.get(key, DEFAULTS[data.kind][1].seq_len)
+    fit = fitting_seq_len(len(data.ids) if data.kind == "text" else len(data.values), current)
+    if fit < current:
+        st.session_state[key] = fit
+        state().notice("train", f"{data.name} has room for windows of {fit} steps: the sequence length was set "
+                                f"to {fit}.")
 
 
 def _kept_note() -> str:
@@ -227,7 +240,7 @@ def _open_model_file() -> None:
                              k("batch"): tc.batch_size, k("lr"): tc.lr, k("steps"): tc.steps, k("seed"): tc.seed,
                              k("clip"): tc.grad_clip > 0})
     if kind == "text":
-        st.session_state.update(text_task=cfg.task, text_bidir=cfg.bidirectional)
+        st.session_state.update(text_task=cfg.task, text_bidir=cfg.bidirectional, text_hide=tc.hide)
     _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
                                origin=f"file:{upload.name}", loaded=loaded))
     s.notice("file", ("success", f"Opened {upload.name}: {CELLS[cfg.cell]}, {cfg.num_layers} layer(s) × "
@@ -251,7 +264,7 @@ def model_file_ui(ex: Experiment) -> None:
         trained = bool(ex.trained_steps) and not ex.training
         name = "lstm-gate-lab-" + ex.model_cfg.cell + f"-{ex.trained_steps}steps.safetensors"
         c1.download_button("Download this model", key="model_download", icon=":material/download:",
-                           data=lambda: _model_bytes(ex),
+                           data=lambda: _model_bytes(ex), on_click="ignore",  # no rerun racing the download
                            file_name=name, mime="application/octet-stream", disabled=not trained,
                            help="Weights in safetensors; config, vocabulary or normalisation, a sample of the data, "
                                 "the loss history and checkpoints for the training-step slider. No pickle.")
@@ -277,7 +290,7 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     cell = c1.selectbox("Cell type", list(CELLS), format_func=CELLS.get, key=k("cell"), disabled=training,
                         help="LSTM: gates and a cell state. GRU: two gates, no separate cell state. Plain RNN: "
                              "one tanh, no gates — it forgets fast.")
-    task, bidirectional = "next", False
+    task, bidirectional, hide = "next", False, "chars"
     if kind == "text":
         task = c2.radio("Task", ["next", "masked"], key="text_task", disabled=training, horizontal=True,
                         format_func={"next": "Predict the next character",
@@ -289,13 +302,18 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
                                     help="A second layer reads the text from the end. Only with the fill-in task: "
                                          "for next-character prediction it would see the answer.")
         bidirectional = bidirectional and task == "masked"
+        hide = c4.radio("Hide", ["chars", "words"], key="text_hide", disabled=training or task != "masked",
+                        horizontal=True, format_func={"chars": "characters", "words": "whole words"}.get,
+                        help="Fill-in: hide single characters, or 15 % of the words with every letter — then "
+                             "only the context far from the blank can tell what it was (“go to ▮▮▮▮▮▮; … come "
+                             "out of school”).")
     c1, c2, c3, c4 = st.columns(4)
     hidden = c1.select_slider("Hidden units", with_current("hidden", [4, 8, 16, 32, 64, 96, 128, 192, 256]),
                               model_default.hidden_size,
                               key=k("hidden"), disabled=training)
     layers = c2.select_slider("Layers", [1, 2, 3], model_default.num_layers, key=k("layers"), disabled=training)
     seq_len = c3.select_slider("Sequence length (steps per window)",
-                               with_current("seq_len", [8, 16, 32, 64, 100, 128, 200, 256]),
+                               with_current("seq_len", list(SEQ_LEN_CHOICES)),
                                train_default.seq_len, key=k("seq_len"), disabled=training)
     batch = c4.select_slider("Batch size", with_current("batch", [1, 4, 8, 16, 32, 64, 128]), train_default.batch_size,
                              key=k("batch"),
@@ -312,7 +330,7 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     model_cfg = replace(model_default, vocab_size=len(data.vocab) if kind == "text" else 0, hidden_size=hidden,
                         num_layers=layers, cell=cell, task=task, bidirectional=bidirectional)
     train_cfg = replace(train_default, seq_len=seq_len, batch_size=batch, lr=lr, steps=int(steps), seed=int(seed),
-                        grad_clip=1.0 if clip else 0.0)
+                        grad_clip=1.0 if clip else 0.0, hide=hide if task == "masked" else "chars")
     return model_cfg, train_cfg
 
 
@@ -415,14 +433,17 @@ def _due(name: str, key, final: bool) -> bool:
     """Recompute an expensive panel? Only when its inputs changed and either the run is over or SLOW_PANELS
     seconds have passed since the last time (the training thread shares the CPU with this page)."""
     cached = state().caches.get(name)
-    if cached is None or final:
+    if cached is None or final or cached[0][0] != key[0]:  # key[0]: the experiment; another one's is never shown
         return cached is None or cached[0] != key
     return cached[0] != key and time.monotonic() - cached[2] >= SLOW_PANELS
 
 
-def live_panel(ex: Experiment) -> None:
-    """Progress, metrics, loss and a preview; polls the job once a second while it runs."""
+def live_panel(ex: Experiment, train_cfg: TrainConfig | None = None) -> None:
+    """Progress, metrics, loss and a preview; polls the job every POLL seconds while it runs. Before the first
+    Start: the bundled model trained on the same preset with the same settings, if there is one."""
     active = ex.training
+    if not ex.trained_steps and ex.job is None and train_cfg is not None and _reference(ex, train_cfg):
+        return
 
     @st.fragment(run_every=POLL if active else None)
     def panel():
@@ -440,6 +461,27 @@ def live_panel(ex: Experiment) -> None:
         _saturation(ex)
 
     panel()
+
+
+def _reference(ex: Experiment, train_cfg: TrainConfig) -> bool:
+    """Draw the reference panel; False if this data has no bundled model."""
+    from ..bundle import BUNDLES, reference_bundle
+    from .workshop import bundled
+    kind, ident = state().data_id or (None, None)
+    found = reference_bundle(ident, ex.data, ex.model_cfg, train_cfg) if kind == ex.kind else None
+    if found is None:
+        return False
+    key, diffs = found
+    ref = bundled(key)
+    same = ("exactly these settings" if not diffs else
+            "the default settings — yours differ: " + ", ".join(diffs))
+    st.info(f"**Before you press Start:** the loss curve and {'text' if ex.kind == 'text' else 'forecast'} of "
+            f"the bundled model trained on this data with {same} ({BUNDLES[key].label}, {ref.trained_steps:,} "
+            f"steps). Your untrained model has {ex.model.n_params():,} parameters; press Start to train it.",
+            icon=":material/history:")
+    _loss(ref)
+    _preview(ref)
+    return True
 
 
 def _progress(ex: Experiment, view) -> None:
@@ -485,14 +527,16 @@ def _preview(ex: Experiment) -> None:
     caches = state().caches
     if ex.model_cfg.task == "masked":
         key = (id(ex), weights_step)
-        if _due("preview_text", key, final):
+        if _due("preview_fill", key, final):
             x, y = ex.validation_batch()
-            ids = torch.where(y[0] >= 0, y[0], x[0])[:160]  # the first validation window, characters restored
-            caches["preview_text"] = (key, fill_in(ex.current_weights_model(), ex.data, ids,
-                                                   default_mask(len(ids), seed=1)), time.monotonic())
-        hidden, filled, acc = caches["preview_text"][1]
-        st.markdown(f"**Fill in the blanks** — validation text with 15 % hidden (▮), and the model's guesses "
-                    f"(right on {acc:.0%} of them here):")
+            hidden_at = y[0] >= 0                            # the first validation window's own blanks
+            ids = torch.where(hidden_at, y[0], x[0])         # its characters restored
+            caches["preview_fill"] = (key, fill_in(ex.current_weights_model(), ex.data, ids[:160],
+                                                   hidden_at[:160]), time.monotonic())
+        hidden, filled, acc = caches["preview_fill"][1]
+        what = "words" if ex.train_cfg.hide == "words" else "characters"
+        st.markdown(f"**Fill in the blanks** — validation text with 15 % of the {what} hidden (▮), and the model's "
+                    f"guesses (right on {acc:.0%} of the hidden characters here):")
         st.code(hidden + "\n" + filled, language=None)
     elif ex.kind == "text":
         c1, c2 = st.columns([1, 3])
