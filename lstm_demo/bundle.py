@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import DEFAULTS, ModelConfig, TrainConfig
+from .config import DEFAULTS, ModelConfig, TrainConfig, fitting_seq_len
 
 # store, data, train and torch are imported where they are used: the first screen reads BUNDLES without torch
 
@@ -26,32 +26,78 @@ BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 @dataclass(frozen=True)
 class Bundle:
     key: str
-    kind: str            # text or series
-    preset: str          # the data preset it is trained on
+    kind: str            # text, series, or race (a model from a long-memory race)
+    preset: str          # the data preset (text, series) or long-memory task (race) it is trained on
     label: str
     cell: str = "lstm"
-    hidden: int | None = None
-    steps: int | None = None
+    task: str = "next"   # text: "next" character or "masked" (fill in hidden characters)
+    bidirectional: bool = False
+    hide: str = "chars"  # fill-in: hide characters or whole words in training
+    steps: int | None = None  # None: the Train page's default
 
 
 BUNDLES = {b.key: b for b in [
+    # every data preset at the Train page's default settings (the Train page opens on these)
     Bundle("agreement", "text", "agreement", "LSTM on the agreement text (cat/cats … was/were)"),
-    Bundle("memory_lstm", "race", "agreement", "LSTM from the long-memory race: was/were after 0-20 filler words"),
+    Bundle("brackets", "text", "brackets", "LSTM on brackets and quotes"),
+    Bundle("python", "text", "python", "LSTM on Python source"),
+    Bundle("sine", "series", "sine", "LSTM on a sine wave"),
+    Bundle("sines_noise", "series", "sines_noise", "LSTM on two sines + noise"),
+    Bundle("square", "series", "square", "LSTM on a square wave"),
+    Bundle("sawtooth", "series", "sawtooth", "LSTM on a sawtooth wave"),
+    Bundle("mackey_glass", "series", "mackey_glass", "LSTM on the Mackey–Glass series"),
+    Bundle("seattle", "series", "seattle_daily", "LSTM on Seattle daily temperature"),
+    Bundle("seattle_hourly", "series", "seattle_hourly", "LSTM on Seattle hourly temperature"),
+    Bundle("stock_aapl", "series", "stock_aapl", "LSTM on AAPL's monthly price"),
+    # the scenes' models
+    Bundle("memory_lstm", "race", "agreement", "LSTM from the long-memory race: was/were after filler words"),
     Bundle("memory_rnn", "race", "agreement", "plain RNN from the same race (same size, data and seed)",
            cell="rnn"),
-    Bundle("brackets", "text", "brackets", "LSTM on brackets and quotes"),
-    Bundle("python", "text", "python", "LSTM on Python source", steps=1000),
-    Bundle("sine", "series", "sine", "LSTM on a sine wave", steps=400),
-    Bundle("seattle", "series", "seattle_daily", "LSTM on Seattle daily temperature"),
+    Bundle("allergy_lstm", "race", "allergy", "LSTM from the allergy race: can/can't after filler words"),
+    Bundle("allergy_rnn", "race", "allergy", "plain RNN from the allergy race (same size, data and seed)",
+           cell="rnn"),
+    Bundle("colours_rnn", "text", "colours", "plain RNN on “the colour of the sky is blue”", cell="rnn"),
+    Bundle("places_bi", "text", "places", "bidirectional LSTM filling in hidden words (places text)",
+           task="masked", bidirectional=True, hide="words", steps=2000),
+    Bundle("places_uni", "text", "places", "one-directional LSTM filling in hidden words (places text)",
+           task="masked", hide="words", steps=2000),  # 1000 steps leave the bidirectional one unsure
 ]}
 DEFAULT_BUNDLE = "agreement"
 
 
 def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
+    """The Train page's defaults for the bundle's data (the sequence length shortened where the data is short)."""
     model_cfg, train_cfg = DEFAULTS[b.kind]
     model_cfg = replace(model_cfg, cell=b.cell, vocab_size=len(data.vocab) if b.kind == "text" else 0,
-                        hidden_size=b.hidden or model_cfg.hidden_size)
-    return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps, seed=0)
+                        task=b.task, bidirectional=b.bidirectional)
+    n = len(data.ids) if b.kind == "text" else len(data.values)
+    return model_cfg, replace(train_cfg, seed=0, seq_len=fitting_seq_len(n, train_cfg.seq_len), hide=b.hide,
+                              steps=b.steps or train_cfg.steps)
+
+
+_COMPARED = (("cell", "cell"), ("hidden_size", "hidden units"), ("num_layers", "layers"), ("task", "task"),
+             ("bidirectional", "bidirectional"), ("seq_len", "sequence length"), ("batch_size", "batch size"),
+             ("lr", "learning rate"), ("steps", "steps"), ("seed", "seed"), ("grad_clip", "gradient clipping"),
+             ("hide", "hidden"))
+
+
+def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[str, list] | None:
+    """The bundled model trained on this preset's data (the Train page shows its loss curve and preview until the
+    visitor trains their own): the one trained with exactly these settings if there is one, else the first for
+    the preset. Returns (key, differences: "hidden units 64 (yours: 32)", …) or None."""
+    found = []
+    for b in BUNDLES.values():
+        if b.kind != data.kind or b.preset != preset:
+            continue
+        m, t = configs(b, data)
+        diffs = [f"{label} {getattr(ref, name):g} (yours: {getattr(mine, name):g})"
+                 if isinstance(getattr(ref, name), (int, float)) and not isinstance(getattr(ref, name), bool)
+                 else f"{label} {getattr(ref, name)} (yours: {getattr(mine, name)})"
+                 for name, label in _COMPARED
+                 for ref, mine in ((m, model_cfg), (t, train_cfg)) if hasattr(ref, name)
+                 if getattr(ref, name) != getattr(mine, name)]
+        found.append((b.key, diffs))
+    return min(found, key=lambda f: len(f[1])) if found else None
 
 
 def load_data(b: Bundle):
@@ -66,7 +112,7 @@ def _race_bundle(b: Bundle) -> tuple[bytes, float]:
     """The long-memory lab's default race (memory.RaceConfig), keeping one of its models."""
     from .memory import Race, RaceConfig
     from .store import save_bytes
-    cfg = RaceConfig()
+    cfg = RaceConfig(task=b.preset)
     if cfg not in _RACES:
         race = Race(cfg).start()
         race.join()
@@ -92,8 +138,9 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
-def train_bundle(key: str) -> tuple[bytes, float]:
-    """Train one bundled model from scratch -> (safetensors bytes, validation loss or race accuracy)."""
+def train_bundle(key: str, steps: int | None = None) -> tuple[bytes, float]:
+    """Train one bundled model from scratch -> (safetensors bytes, validation loss or race accuracy). `steps`
+    shortens the training (a quick build for checks; the shipped files use the bundle's own steps)."""
     from .store import BUNDLE_CHECKPOINT_BYTES, MAX_CHECKPOINTS, save_bytes
     from .train import fit
     b = BUNDLES[key]
@@ -102,6 +149,7 @@ def train_bundle(key: str) -> tuple[bytes, float]:
             return _race_bundle(b)
         data = load_data(b)
         model_cfg, train_cfg = configs(b, data)
+        train_cfg = replace(train_cfg, steps=steps or train_cfg.steps)
         result = fit(model_cfg, data, train_cfg, n_checkpoints=MAX_CHECKPOINTS)
     return save_bytes(result.model, data, train_cfg, train_cfg.steps, history=result.history,
                       checkpoints=result.checkpoints, checkpoint_bytes=BUNDLE_CHECKPOINT_BYTES), result.val_loss
@@ -120,6 +168,10 @@ def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
                       what.replace(" ", "_"): round(val, 4), "sha256": hashlib.sha256(raw).hexdigest()}
         log(f"{key}: {len(raw):,} bytes, {what} {val:.4f}")
     index_path.write_text(json.dumps(index, indent=2) + "\n")
+    from .memory import RaceConfig
+    if (race := _RACES.get(RaceConfig())) is not None:  # the Long-memory page opens on it
+        (out_dir / "race_default.json").write_text(race.record().to_json() + "\n")
+        log("race_default.json: the default race's result")
     from .scenes import SCENES, save_scene
     for scene in SCENES:  # the first screen's traces, so it needs no torch
         if keys is None or scene.bundle in keys:

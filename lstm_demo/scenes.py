@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .explain import hypothesis_signal, rank_units
+from .names import show
 from .trace_data import Trace
 
 SCENE_DIR = Path(__file__).resolve().parent / "bundled" / "scenes"
@@ -27,9 +29,14 @@ class Scene:
     series_points: int = 0    # series models: the last N points of the model's data sample
     at: str | None = None     # text: the step is where this substring starts (its first character is the input)
     offset: int = 0           # ... plus this many characters
-    unit_rule: str = "busiest"  # busiest | forget_drop | finder:<hypothesis> | memory
+    unit_rule: str = "busiest"  # busiest | forget_drop | finder:<hypothesis> | memory:<long-memory task>
     colour: str = "cell_state"
     notice: str = ""          # what to notice; {placeholders} are filled from the model (see describe)
+    hide: str | None = None   # fill-in models: this part of the text (its first occurrence) is hidden
+    direction: int = 0        # the direction the scene opens on (1: a bidirectional model's backward half)
+    compare: str | None = None  # a second bundle read on the same text: its numbers go into the words and a chart
+    compare_label: str = ""     # what to call each model in that chart: "this model|the other one"
+    gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
 
 
 SCENES = [
@@ -42,8 +49,9 @@ SCENES = [
                  "“kept” path thin."),
     Scene("number_rides", "The subject's number rides the cell state", "memory_lstm",
           "the cats and then near the old barn by a red tree after lunch with joy were.", at="were", offset=0,
-          unit_rule="memory", colour="cell_state",
-          notice="“cats” is plural, and the verb comes 11 words later. Unit u{unit}'s cell state was set at the "
+          unit_rule="memory:agreement", colour="cell_state", gap=("cats", "were"),
+          notice="“cats” is plural, and {gap} words stand between it and its verb. Unit u{unit}'s cell state was set "
+                 "at the "
                  "subject and carried along the belt (c = {c_now:+.2f} at the verb); across 128 test sentences it "
                  "separates plural from singular with correlation {r:+.2f}. The model puts {p_right:.0%} on the "
                  "right letter, “{answer}”."),
@@ -64,10 +72,35 @@ SCENES = [
                  "it puts {p_right:.0%} on “{answer}”. Like “the colour of the sky is ___”, the clue is close."),
     Scene("long_gap", "A long dependency: the plain RNN forgets", "memory_rnn",
           "the cats and then near the old barn by a red tree after lunch with joy were.", at="were",
-          unit_rule="busiest",
-          notice="The same RNN, 11 words later: {p_right:.0%} on “{answer}” (a coin toss would give 50 %). Its state is squashed "
+          unit_rule="busiest", gap=("cats", "were"),
+          notice="The same RNN, with {gap} words between subject and verb: {p_right:.0%} on “{answer}” (a coin "
+                 "toss would give 50 %). Its state is squashed "
                  "through tanh at every step and the subject's number has washed out (compare the LSTM in "
                  "scene 2, same size and training). The Long-memory page measures why."),
+    Scene("sky", "“The colour of the sky is ___”: any RNN can do this", "colours_rnn",
+          "the colour of snow is white.\nthe colour of the sky is blue.\n", at=" blue", unit_rule="busiest",
+          colour="hidden_state",
+          notice="The clue, “sky”, sits four characters before the blank. Even a plain RNN — no gates, no conveyor "
+                 "belt, its whole state squashed through one tanh at every step — carries a clue that far: it puts "
+                 "{p_right:.0%} on “{answer}”. Short dependencies are not what LSTMs are for."),
+    Scene("allergy", "“Mary is allergic to nuts. … She can't eat peanut cake.”", "allergy_lstm",
+          "mary is allergic to nuts. then near the old barn by a red tree after lunch she can't eat peanut cake.",
+          at=" she can", offset=7, unit_rule="memory:allergy", colour="cell_state", compare="allergy_rnn",
+          compare_label="LSTM|plain RNN", gap=("allergic", "can't"),
+          notice="Whether she can eat the cake was said {gap} words earlier. Unit u{unit}'s cell state took note at "
+                 "“allergic” and carried it along the belt (c = {c_now:+.2f} at “can”); over 128 test stories it "
+                 "separates the allergic from the others with correlation {r:+.2f}. The LSTM puts {p_right:.0%} on "
+                 "the apostrophe of “can't”. The plain RNN of the same race, same size and training, reading the same "
+                 "text: {p_other:.0%}."),
+    Scene("fill_in", "“The students go to ___”: reading from both sides", "places_bi",
+          "the students go to school in the morning; the students come out of school at noon.", hide="school",
+          direction=1, unit_rule="busiest", colour="hidden_state", compare="places_uni",
+          compare_label="reads both ways|reads left to right",
+          notice="Anyone may go anywhere, so the blank in “the students go to ▮▮▮▮▮▮” cannot be filled from the "
+                 "left. A bidirectional model also reads the line backwards — “… come out of school” — and puts "
+                 "{p_right:.0%} on its first letter, “{answer}”. The same kind of model reading only left to "
+                 "right, trained on the same text: {p_other:.0%} (its best guess: “{other_guess}”). Below: the "
+                 "backward half, unit u{unit}."),
 ]
 
 
@@ -91,16 +124,21 @@ def describe(scene: Scene, model, data, trace, step: int) -> dict:
     elif scene.unit_rule.startswith("finder:"):
         ranked = rank_units(trace.get(state), hypothesis_signal(scene.unit_rule.split(":", 1)[1], trace))
         unit, out["r"] = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
-    elif scene.unit_rule == "memory":
-        from .memory import TASKS, remembering_unit  # torch: only when scenes are computed
-        task = TASKS["agreement"]
+    elif scene.unit_rule.startswith("memory:"):
+        from .memory import TASKS, RaceConfig, remembering_unit  # torch: only when scenes are computed
+        task = TASKS[scene.unit_rule.split(":", 1)[1]]
         rng = random.Random(777)
-        found = remembering_unit(model, task, data, [task.make(20, rng) for _ in range(128)])
+        found = remembering_unit(model, task, data, [task.make(RaceConfig().max_distance, rng)
+                                                     for _ in range(128)])
         unit, out["r"] = found["unit"], found["correlation"]
     else:
-        unit = int(np.argmax(trace.get(state).std(0)))
+        unit = int(np.argmax(trace.get(state, 0, scene.direction).std(0)))
     out["unit"] = unit
-    out["c_now"] = float(trace.get(state)[step, unit])
+    if scene.gap:
+        words = re.findall(r"[\w']+", scene.text)
+        first = words.index(scene.gap[0])
+        out["gap"] = words.index(scene.gap[1], first) - first - 1
+    out["c_now"] = float(trace.get(state, 0, scene.direction)[step, unit])
     if trace.kind == "text":
         answer = trace.targets[step]
         preds = trace.predictions[trace.predictions["step"] == step]
@@ -109,15 +147,46 @@ def describe(scene: Scene, model, data, trace, step: int) -> dict:
 
 
 def scene_sequence(scene: Scene, data):
-    """The sequence a scene traces (ids, or the last points of the model's series)."""
-    return data.encode(scene.text) if scene.text is not None else data.normed[-scene.series_points - 1 :]
+    """The sequence a scene traces (ids, or the last points of the model's series). A fill-in scene gets one item
+    more: a fill-in trace scores every item it reads, so the last one needs a (never shown) successor."""
+    if scene.text is None:
+        return data.normed[-scene.series_points - 1 :]
+    return data.encode(scene.text + (scene.text[-1] if scene.hide else ""))
 
 
-def scene_trace(scene: Scene, model, data):
-    """(trace, step) of a scene's sequence."""
+def scene_mask(scene: Scene):
+    """The hidden positions of a fill-in scene (None for the others)."""
+    if not scene.hide:
+        return None
+    mask = np.zeros(len(scene.text), dtype=bool)
+    at = scene.text.index(scene.hide)
+    mask[at : at + len(scene.hide)] = True
+    return mask
+
+
+def scene_trace(scene: Scene, model, data, check: bool = True):
+    """(trace, step) of a scene's sequence; a fill-in scene opens on the first hidden character."""
     from .trace import trace_sequence
-    trace = trace_sequence(model, data, scene_sequence(scene, data))
-    return trace, scene_step(scene, trace.inputs)
+    trace = trace_sequence(model, data, scene_sequence(scene, data), mask=scene_mask(scene), check=check)
+    step = scene.text.index(scene.hide) if scene.hide else scene_step(scene, trace.inputs)
+    return trace, step
+
+
+def compare_facts(scene: Scene, facts: dict, trace, step: int) -> dict:
+    """The other model's numbers on the same text and step: its probability of the truth, its best guess, and both
+    models' top guesses for the side-by-side chart."""
+    from .bundle import load_bundle
+    other = load_bundle(scene.compare)
+    other_trace, _ = scene_trace(scene, other.model, other.data, check=False)
+    mine, theirs = scene.compare_label.split("|")
+    rows = []
+    for label, tr in ((mine, trace), (theirs, other_trace)):
+        p = tr.predictions[tr.predictions["step"] == step]
+        rows += [{"model": label, "guess": show(c), "prob": float(pr), "truth": c == tr.targets[step]}
+                 for c, pr in zip(p["char"], p["prob"])]
+    p_other = other_trace.predictions[other_trace.predictions["step"] == step]
+    return {**facts, "p_other": float(p_other["actual_prob"].iloc[0]), "other_guess": show(p_other["char"].iloc[0]),
+            "compare": rows}
 
 
 # --- precomputed scenes: the first screen needs no torch ----------------------------------------------------------
@@ -136,6 +205,8 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
     with torch.no_grad():
         trace, step = scene_trace(scene, loaded.model, loaded.data)
         facts = describe(scene, loaded.model, loaded.data, trace, step)
+        if scene.compare:
+            facts = compare_facts(scene, facts, trace, step)
     return trace, facts, step
 
 
@@ -148,8 +219,13 @@ def scene_views(scene: Scene, trace, facts: dict) -> dict:
     from .step_charts import heatmap_views, main_views
     from .view_store import heat_key, main_key
     colour = scene_colour(scene, trace)
-    return {main_key(0, 0, facts["unit"], colour): main_views(trace, 0, 0, facts["unit"], colour),
-            heat_key(0, 0): heatmap_views(trace, 0, 0)}
+    d = scene.direction
+    views = {main_key(0, d, facts["unit"], colour): main_views(trace, 0, d, facts["unit"], colour),
+             heat_key(0, d): heatmap_views(trace, 0, d)}
+    if "compare" in facts:
+        from .step_charts import compare_guesses_spec
+        views[("compare",)] = {"chart": compare_guesses_spec(facts["compare"], scene.compare_label.split("|"))}
+    return views
 
 
 def save_scene(scene: Scene) -> Path:

@@ -87,22 +87,22 @@ def _caption(width) -> alt.Chart:
         x=alt.value(0), y=alt.value(14), text="text:N").properties(height=28, width=width)
 
 
-def text_colour_frame(trace, values: np.ndarray) -> pd.DataFrame:
+def text_colour_frame(trace, values: np.ndarray, columns: int = TEXT_COLUMNS) -> pd.DataFrame:
     """One row per input character with the unit's value and the model's top-3 guesses at that step."""
     steps = np.arange(trace.n_steps)
     top = trace.predictions[trace.predictions["rank"] <= 3]
     guesses = top.groupby("step").apply(
         lambda g: "  ".join(f"{_show(c)} {p:.0%}" for c, p in zip(g["char"], g["prob"])), include_groups=False)
-    return pd.DataFrame({"step": steps, "row": steps // TEXT_COLUMNS, "col": steps % TEXT_COLUMNS,
+    return pd.DataFrame({"step": steps, "row": steps // columns, "col": steps % columns,
                          "char": [_show(c) for c in trace.inputs], "value": values,
                          "guesses": guesses.reindex(steps).to_numpy()})
 
 
-def text_strip_spec(n_steps: int, title: str, scale: alt.Scale) -> dict:
+def text_strip_spec(n_steps: int, title: str, scale: alt.Scale, columns: int = TEXT_COLUMNS) -> dict:
     """The input characters in rows, each on a tile coloured by one unit's value; the character at the cursor is
     outlined and the sentence above says what happens there. Datasets "chars" (text_colour_frame), "captions"."""
     ax = dict(axis=None)
-    cols = min(n_steps, TEXT_COLUMNS)
+    cols = min(n_steps, columns)
     base = alt.Chart(alt.NamedData("chars")).encode(x=alt.X("col:O", **ax), y=alt.Y("row:O", **ax))
     tiles = base.mark_rect().encode(color=alt.Color("value:Q", scale=scale, title="value",
                                                     legend=alt.Legend(orient="right", gradientLength=70)),
@@ -163,7 +163,7 @@ _WORDS = {  # what the diagram shows, in words, a short line each (Vega expressi
 }
 
 
-def diagram_spec(cell: str, title: str) -> dict:
+def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True) -> dict:
     """The tutorials' cell diagram; a path's width is |the value flowing along it| at the cursor, and two lines say
     it in words. Datasets "dg_edges", "dg_nodes" (explain.diagram_tables), "dg_terms" (terms_long), "terms"."""
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False))
@@ -192,8 +192,10 @@ def diagram_spec(cell: str, title: str) -> dict:
     diagram = alt.layer(edges, boxes, ops, text("gate", fontSize=14, lineBreak="\n", lineHeight=17, dy=-8),
                         text("op", fontSize=14), text("left", align="left", fontSize=16),
                         text("right", align="right", fontSize=16),
-                        text("mid", fontSize=14, color="#555")).properties(height=330, width="container",
+                        text("mid", fontSize=14, color="#555")).properties(height=height, width="container",
                                                                            title=title)
+    if not words:  # the presenter view: the equations beside it say the same
+        return _finish(diagram)
     sentences = _WORDS[cell]
     names = [f"w{k}" for k in range(len(sentences))]
     words = alt.Chart(alt.NamedData("terms")).transform_filter(AT_STEP).transform_calculate(
@@ -288,7 +290,7 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     image (a 256 × 64 heatmap is one mark, not 16,000); a colour legend comes from an invisible layer over the
     scale's two ends."""
     T, H = values.shape
-    height = max(100, min(240, 4 * H))
+    height = max(100, min(240, 4 * H)) + 72  # the chart keeps this height with its title and axes inside
     layer_note = (f" — layer {layer + 1} of {n_layers}" if n_layers > 1 else "") + (f" ({direction})" if direction
                                                                                     else "")
     scale = color_scale(quantity, values)
@@ -405,34 +407,73 @@ def compare_spec(frame: pd.DataFrame, title: str, y_title: str, start: int) -> d
     return _finish((lines + start_rule + cursor).properties(height=220, width="container", title=title))
 
 
+def compare_guesses_spec(rows: list, labels: list) -> dict:
+    """Two models' top guesses for the same blank, side by side (rows: model, guess, prob, truth)."""
+    frame = pd.DataFrame(rows)
+    chart = alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("guess:N", sort="-x", title=None, axis=alt.Axis(labelFont=MONO, labelFontSize=17)),
+        x=alt.X("prob:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("truth:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#59a14f", "#bab0ac"])),
+        tooltip=["model:N", "guess:N", alt.Tooltip("prob:Q", format=".3f")],
+    ).properties(width=260, height=alt.Step(24)).facet(
+        column=alt.Column("model:N", title=None, sort=labels, header=alt.Header(labelFontSize=16)))
+    spec = _spec(_configure(chart.resolve_scale(y="independent").properties(
+        title="The same blank, two models: their top guesses (green: the truth)")))
+    return spec
+
+
 # --- the views of one trace at one layer, direction and unit --------------------------------------------------------
 
 DIRECTION_NAMES = ("forward", "backward")
 
 
-def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "") -> dict:
+PRESENTER = {"fonts": 1.4, "columns": 34, "diagram_height": 250}  # presenter view: type for a projector
+
+
+def scaled(spec, factor: float):
+    """The spec with every font size (and text line height) multiplied: charts that grow with the page's type."""
+    if isinstance(spec, dict):
+        return {k: (round(v * factor, 1) if k in ("fontSize", "labelFontSize", "titleFontSize", "lineHeight")
+                    and isinstance(v, (int, float)) else scaled(v, factor)) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [scaled(v, factor) for v in spec]
+    return spec
+
+
+def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "",
+               presenter: bool = False) -> dict:
     """The views above "More views", with their data: "strip" (text coloured by the unit, or the series),
-    "diagram", "equations" and, for text, "topk". unit_of: the series' unit, e.g. " °C"."""
+    "diagram", "equations" and, for text, "topk". unit_of: the series' unit, e.g. " °C". presenter: larger type,
+    fewer characters per row and a shorter diagram, so a scene's key views fit one 1280 x 720 projector screen."""
     terms = step_terms(trace, layer, direction, unit)
+    columns = PRESENTER["columns"] if presenter else TEXT_COLUMNS
     views = {}
     if trace.kind == "text":
         values = trace.get(colour, layer, direction)[:, unit]
-        title = (f"The text coloured by unit u{unit}'s {SHORT[colour]} ({colour.replace('_', ' ')}) — hover a "
-                 "character for the model's top guesses" + ("; ▮ = hidden" if trace.masked is not None else ""))
-        views["strip"] = with_data(text_strip_spec(trace.n_steps, title, color_scale(colour, values)),
-                                   chars=text_colour_frame(trace, values), captions=caption_frame(trace))
+        title = (f"The text coloured by unit u{unit}'s {SHORT[colour]} ({colour.replace('_', ' ')})"
+                 + ("" if presenter else " — hover a character for the model's top guesses")
+                 + ("; ▮ = hidden" if trace.masked is not None else ""))
+        strip = text_strip_spec(trace.n_steps, title, color_scale(colour, values), columns)
+        if presenter:  # bigger tiles for bigger letters
+            strip = {**strip, "vconcat": [strip["vconcat"][0], {**strip["vconcat"][1], "width": {"step": 27},
+                                                                 "height": {"step": 38}}]}
+        views["strip"] = with_data(strip, chars=text_colour_frame(trace, values, columns),
+                                   captions=caption_frame(trace))
     else:
         views["strip"] = with_data(series_strip_spec(unit_of.strip()), points=series_points_frame(trace),
                                    captions=caption_frame(trace, unit_of))
     title = (f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
-             + " — each path is as wide as what flows along it now")
+             + ("" if presenter else " — each path is as wide as what flows along it now"))
     edges, nodes = diagram_tables(trace.cell)
-    views["diagram"] = with_data(diagram_spec(trace.cell, title), dg_edges=edges, dg_nodes=nodes,
-                                 dg_terms=terms_long(terms), terms=terms)
+    diagram = diagram_spec(trace.cell, title, PRESENTER["diagram_height"], words=False) if presenter else \
+        diagram_spec(trace.cell, title)
+    views["diagram"] = with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=terms_long(terms), terms=terms)
     views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
     if trace.kind == "text":
         what = "this hidden character" if trace.task == "masked" else "the next character"
         views["topk"] = with_data(topk_spec(what), topk=topk_frame(trace))
+    if presenter:
+        views = {name: scaled(spec, PRESENTER["fonts"]) for name, spec in views.items()}
     return views
 
 

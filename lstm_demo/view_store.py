@@ -14,9 +14,9 @@ import zipfile
 import pyarrow as pa
 
 
-def main_key(layer: int, direction: int, unit: int, colour: str, unit_of: str = "") -> tuple:
+def main_key(layer: int, direction: int, unit: int, colour: str, unit_of: str = "", presenter: bool = False) -> tuple:
     """The memo key of a view's main charts (step_charts.main_views) — the same for a precomputed scene."""
-    return ("main", layer, direction, unit, colour or "", unit_of)
+    return ("main", layer, direction, unit, colour or "", unit_of) + (("presenter",) if presenter else ())
 
 
 def heat_key(layer: int, direction: int) -> tuple:

@@ -132,3 +132,25 @@ def test_gru_and_rnn_equations_render(trace):
         h = tr.get("hidden_state")[7, 2]
         assert any(line.endswith(f"{h:.3f}") for line in shown)
         assert np.isclose(terms["h"][7], h)
+
+
+def svg_font_sizes(spec: dict, step: int) -> list[float]:
+    import vl_convert as vlc
+    svg = vlc.vegalite_to_svg(charts._fixed_widths(charts.plain_spec(step_charts.at_step(spec, step))))
+    return [float(x) for x in re.findall(r'font-size="([\d.]+)px"', svg)
+            + re.findall(r"font-size: ?([\d.]+)px", svg)]
+
+
+def test_presenter_charts_grow_with_the_type_and_show_the_same_numbers(trace):
+    """On a projector the charts' own text (titles, axes, the strip's letters, the equations) is as much larger as
+    the prose (x 1.4), and the presenter view draws the same step's numbers."""
+    step = 20
+    normal = step_charts.main_views(trace, 1, 0, 3, "cell_state")
+    big = step_charts.main_views(trace, 1, 0, 3, "cell_state", presenter=True)
+    for name in ("strip", "diagram", "equations"):
+        small_fonts, big_fonts = svg_font_sizes(normal[name], step), svg_font_sizes(big[name], step)
+        assert small_fonts and big_fonts, name
+        assert min(big_fonts) >= 1.35 * min(small_fonts) and max(big_fonts) >= 1.35 * max(small_fonts), name
+    assert min(svg_font_sizes(big["strip"], step)) >= 18  # readable from the back of a room
+    c = trace.get("cell_state", 1, 0)[step, 3]
+    assert any(f"{c:+.3f}".replace("-", "-") in t or f"{c:.3f}" in t for t in svg_texts(big["equations"], step))

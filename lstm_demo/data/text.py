@@ -58,6 +58,38 @@ def brackets_corpus(n_lines: int = 2500, seed: int = 0) -> str:
     return "\n".join(_nested(rng, 0) + " " + _bracketed(rng, 1) for _ in range(n_lines)) + "\n"
 
 
+_GROUPS = ["the students", "the children", "the teachers", "the workers", "the nurses", "the players"]
+_PLACES = ["school", "church", "work", "the park", "the shop", "the library", "the beach", "the market"]
+_GO_WHEN = ["in the morning", "at eight", "after breakfast", "early"]
+_OUT_WHEN = ["at noon", "in the evening", "at five", "late"]
+
+
+def places_corpus(n_lines: int = 2500, seed: int = 0) -> str:
+    """'the students go to school in the morning; the students come out of school at noon.' — who goes where is
+    random, so the first place can be told only from the second: the blank the tutorials fill from the right."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(n_lines):
+        group, place = rng.choice(_GROUPS), rng.choice(_PLACES)
+        lines.append(f"{group} go to {place} {rng.choice(_GO_WHEN)}; {group} come out of {place} "
+                     f"{rng.choice(_OUT_WHEN)}.")
+    return "\n".join(lines) + "\n"
+
+
+_COLOURS = [("the sky", "blue"), ("the sea", "blue"), ("grass", "green"), ("a leaf", "green"), ("snow", "white"),
+            ("milk", "white"), ("coal", "black"), ("the night", "black"), ("a lemon", "yellow"),
+            ("a banana", "yellow"), ("blood", "red"), ("a cherry", "red"), ("an orange", "orange"),
+            ("a carrot", "orange"), ("a plum", "purple"), ("a rose", "pink")]
+
+
+def colours_corpus(n_lines: int = 3000, seed: int = 0) -> str:
+    """'the colour of the sky is blue.' — the answer depends on a word just before it: the short dependency any
+    RNN can carry."""
+    rng = random.Random(seed)
+    return "\n".join(f"the colour of {thing} is {colour}." for thing, colour in
+                     (rng.choice(_COLOURS) for _ in range(n_lines))) + "\n"
+
+
 # Real text nobody here wrote, shipped with every Python: standard-library source files.
 _STDLIB_MODULES = ["textwrap", "heapq", "bisect", "colorsys", "fnmatch", "shlex", "string", "glob"]
 
@@ -75,6 +107,8 @@ def python_source_corpus(max_chars: int = 150_000) -> str:
 TEXT_PRESETS = {
     "agreement": ("Agreement: the cat(s), which …, was/were …", agreement_corpus),
     "brackets": ("Brackets and quotes (nesting)", brackets_corpus),
+    "places": ("Places: … go to ___ …; … come out of school (fill-in)", places_corpus),
+    "colours": ("Colours: the colour of the sky is …", colours_corpus),
     "python": ("Python standard-library source (real text)", python_source_corpus),
 }
 

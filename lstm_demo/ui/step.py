@@ -173,27 +173,31 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
                   report=panel in REPORTING_PANELS, compact=compact)
         unit_of = f" {ex.data.unit}" if ex is not None and trace.kind == "series" and ex.data.unit else ""
-        views = memo(view, main_key(layer, direction, unit, colour, unit_of), lambda: _main_views(
-            trace, layer, direction, unit, colour, unit_of))
-        show_chart(views["strip"], key="text_strip" if trace.kind == "text" else "series_now",
-                   width="content" if trace.kind == "text" else "stretch")
-        left, right = st.columns([1.15, 1])
-        with left:
+        views = memo(view, main_key(layer, direction, unit, colour, unit_of, compact), lambda: _main_views(
+            trace, layer, direction, unit, colour, unit_of, compact))
+        # keyed containers: charts get no CSS class of their own, and the presenter test measures these boxes
+        with st.container(key="view_strip"):
+            show_chart(views["strip"], key="text_strip" if trace.kind == "text" else "series_now",
+                       width="content" if trace.kind == "text" else "stretch")
+        left, right = st.columns([1.15, 1] if not compact else [1, 1])
+        with left, st.container(key="view_diagram"):
             show_chart(views["diagram"], key="diagram")
         with right:
-            show_chart(views["equations"], key="equations")
-            proof_line(trace)
-            if "topk" in views:
-                show_chart(views["topk"], key="topk")
+            with st.container(key="view_equations"):
+                show_chart(views["equations"], key="equations")
+            if not compact:  # the presenter view keeps to what fits one projector screen
+                proof_line(trace)
+                if "topk" in views:
+                    show_chart(views["topk"], key="topk")
         if panels:
             _panels(ex, view, layer, direction, unit)
 
     fragment()
 
 
-def _main_views(trace, layer, direction, unit, colour, unit_of):
+def _main_views(trace, layer, direction, unit, colour, unit_of, presenter=False):
     from ..step_charts import main_views  # the plotting library loads on first use, not on the first screen
-    return main_views(trace, layer, direction, unit, colour, unit_of)
+    return main_views(trace, layer, direction, unit, colour, unit_of, presenter)
 
 
 def _heat_views(trace, layer, direction):

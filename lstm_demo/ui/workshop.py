@@ -16,9 +16,11 @@ from .step import REPORTING_PANELS, Memo, step_view
 PRESENTER_CSS = """
 <style>
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none}
-  .block-container {padding-top: 1rem; padding-bottom: 0; max-width: 100% !important}
-  .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"] {font-size: 1.35rem !important; line-height: 1.4}
-  h1 {font-size: 2.2rem !important; padding-top: 0 !important} h3 {font-size: 1.7rem !important}
+  .block-container {padding-top: 0.6rem; padding-bottom: 0; max-width: 100% !important}
+  .stMarkdown p, .stMarkdown li {font-size: 1.3rem !important; line-height: 1.35}
+  h1, [data-testid="stCaptionContainer"] {display: none}
+  h3 {font-size: 1.6rem !important; padding: 0 !important}
+  [data-testid="stVerticalBlock"] {gap: 0.5rem}
   .st-key-cursor, .st-key-scene_prev, .st-key-scene_next, .st-key-layer, .st-key-direction, .st-key-unit,
   .st-key-colour {display: none !important}
 </style>
@@ -57,17 +59,22 @@ def _toggle_present() -> None:
 
 
 def scene_controls() -> None:
+    """Previous / Next scene (PageUp / PageDown, a presentation clicker's keys) and the presenter view. In the
+    presenter view the buttons are hidden but keep their keys; its exit button sits beside the scene's title."""
     s = state()
+    if s.present:
+        st.button("Previous scene", key="scene_prev", on_click=_go, args=(-1,), shortcut="PageUp")
+        st.button("Next scene", key="scene_next", on_click=_go, args=(1,), shortcut="PageDown")
+        return
     c1, c2, c3, c4 = st.columns([2, 2, 3.5, 2], vertical_alignment="center")
     c1.button("Previous scene", key="scene_prev", on_click=_go, args=(-1,), shortcut="PageUp",
               icon=":material/skip_previous:", help="Keyboard or clicker: PageUp")
     c2.button("Next scene", key="scene_next", on_click=_go, args=(1,), shortcut="PageDown",
               icon=":material/skip_next:", help="Keyboard or clicker: PageDown")
     c3.markdown(f"Scene **{s.scene}** of {len(SCENES)} · ← → move through time · space plays")
-    c4.button("Exit presenter view" if s.present else "Presenter view", key="present_toggle",
-              on_click=_toggle_present, shortcut="Escape" if s.present else None,
-              icon=":material/slideshow:", help="Large type, controls hidden; PageUp/PageDown change scenes, "
-                                                "← → step, space plays. Esc leaves it.")
+    c4.button("Presenter view", key="present_toggle", on_click=_toggle_present, icon=":material/slideshow:",
+              help="Large type, controls hidden; PageUp/PageDown change scenes, ← → step, space plays. Esc leaves "
+                   "it.")
 
 
 @st.cache_resource(max_entries=len(BUNDLES), show_spinner=False)
@@ -129,15 +136,26 @@ def scene_view() -> None:
         s.scene_applied = scene.key
         c = s.cursor
         c.move_to(scene_step)
-        c.unit, c.layer, c.direction = facts["unit"], 0, 0
+        c.unit, c.layer, c.direction = facts["unit"], 0, scene.direction
         c.colour = scene_colour(scene, trace)
         link = s.pending_links.pop("home", None)
         if link is not None:
             link.apply(c)
         c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
-    st.subheader(f"{s.scene} · {scene.title}")
+    if s.present:
+        c1, c2 = st.columns([6, 1], vertical_alignment="center")
+        c1.subheader(f"{s.scene} · {scene.title}")
+        c2.button("Exit", key="present_toggle", on_click=_toggle_present, shortcut="Escape",
+                  icon=":material/close_fullscreen:", help="Leave the presenter view (Esc)")
+    else:
+        st.subheader(f"{s.scene} · {scene.title}")
     st.markdown(scene.notice.format(**facts))
-    st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults).")
+    st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
+               + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
+    if scene.compare and not s.present:
+        compare = view.memo.get(("compare",))
+        if compare is not None:
+            st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
     ex = _with_model(scene, view) if s.cursor.panel in REPORTING_PANELS and not s.present else None
     step_view(ex, view, query=lambda: s.to_query("home"), panels=not s.present, compact=s.present)
 

@@ -167,19 +167,25 @@ def test_gru_bidirectional_fill_in(app_url, page):
     assert_no_exception(page)
 
 
-def test_long_memory_lab_race_and_open_the_unit(app_url, page):
+def test_long_memory_opens_on_the_precomputed_race_then_races_live_and_opens_the_unit(app_url, page):
     page.goto(app_url + "/Long_memory")
-    settle(page)
+    page.get_by_text(re.compile("^Precomputed:")).wait_for(timeout=60_000)
+    charts_drawn(page)  # accuracy, gradients, forget products: before any click
+    assert page.get_by_test_id("stVegaLiteChart").count() >= 3
+    drawn = " ".join(chart_drawings(page))
+    assert "plain RNN" in drawn and "LSTM" in drawn and "chance" in drawn
+    expect(page.get_by_text(re.compile("What this run shows"))).to_be_visible()
+    expect(page.get_by_text(re.compile("The unit that remembers"))).to_be_visible()
     box = page.get_by_label("Steps per model")
     box.fill("60")
     box.press("Enter")
     settle(page)
     expect(box).to_have_value("60")
     page.get_by_role("button", name=re.compile("Race: plain RNN vs GRU vs LSTM")).click()
-    page.get_by_text("Accuracy vs distance").wait_for(timeout=120_000)
+    page.get_by_text(re.compile("^Finished 60 steps for each model")).wait_for(timeout=120_000)
     settle(page)
+    expect(page.get_by_text(re.compile("^Precomputed:"))).to_have_count(0)  # the live result replaced it
     expect(page.get_by_text(re.compile("What this run shows"))).to_be_visible()
-    expect(page.get_by_text(re.compile("The unit that remembers"))).to_be_visible()
     open_unit = page.get_by_role("button", name=re.compile(r"Open u\d+ in Step through"))
     unit = re.search(r"u(\d+)", open_unit.inner_text()).group(0)
     open_unit.click()
@@ -194,7 +200,12 @@ def test_long_memory_lab_race_and_open_the_unit(app_url, page):
 def test_train_text_step_through_save_and_reopen_it(app_url, page, tmp_path):
     page.goto(app_url + "/Train")
     settle(page)
+    # before Start: the bundled model trained on this preset, its loss curve and the text it writes
+    page.get_by_text(re.compile("^Before you press Start:")).wait_for(timeout=60_000)
+    charts_drawn(page)
+    expect(page.get_by_text(re.compile("^Text the model writes"))).to_be_visible()
     train(page, steps=30)
+    expect(page.get_by_text(re.compile("^Before you press Start:"))).to_have_count(0)
     assert page.get_by_test_id("stVegaLiteChart").count() >= 1  # the loss chart
     go_to_step_through(page)                                     # the model just trained, at the cursor
     expect(page.get_by_text(re.compile("trained 30 steps on Agreement"))).to_be_visible()

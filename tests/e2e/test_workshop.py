@@ -4,9 +4,12 @@ import re
 import time
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from conftest import assert_no_exception, bus_step, count_script_runs, equations_at, script_runs, settle, slider_step
+from conftest import (assert_no_exception, bus_step, chart_drawings, charts_drawn, count_script_runs, equations_at,
+                      script_runs, settle, slider_step)
 
 
 def url_params(page) -> dict:
@@ -133,3 +136,62 @@ def test_a_bundled_models_training_step_slider_changes_the_gates(app_url, page):
     page.get_by_text("Across training", exact=True).click()
     page.get_by_text(re.compile(r"^Unit u\d+'s .* how it learned$")).wait_for(timeout=30_000)
     assert_no_exception(page)
+
+
+def test_the_tutorials_examples_open_by_link_with_the_models_numbers(app_url, page):
+    """Scenes 7-9 (the sky, the allergy, the fill-in): each opens by link, says the bundled models' numbers (read
+    here from the scene's own facts) and draws its views; the two with a second model draw both side by side."""
+    from lstm_demo.bundle import BUNDLES
+    from lstm_demo.scenes import SCENES, load_scene
+    for n in (7, 8, 9):
+        scene = SCENES[n - 1]
+        _, facts, _, _ = load_scene(scene)
+        page.goto(app_url + f"/?scene={n}")
+        page.get_by_text(f"{n} · {scene.title}", exact=True).wait_for(timeout=60_000)
+        settle(page)
+        charts_drawn(page)
+        prose = page.get_by_text(re.compile(re.escape(f"{facts['p_right']:.0%}"))).first
+        expect(prose).to_be_visible()
+        if scene.compare:
+            expect(page.get_by_text(re.compile(re.escape(f"{facts['p_other']:.0%}"))).first).to_be_visible()
+            mine, theirs = scene.compare_label.split("|")
+            drawn = " ".join(chart_drawings(page))
+            assert mine in drawn and theirs in drawn  # the side-by-side guesses chart
+        page.get_by_text(re.compile(r"^Equations for unit u\d+ at step \d+$")).wait_for()
+        images = "() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] svg image'))"
+        page.get_by_test_id("stVegaLiteChart").last.scroll_into_view_if_needed()  # charts below the fold draw late
+        quantities = {"lstm": 6, "rnn": 1}[BUNDLES[scene.bundle].cell]  # i f g o c h, or h
+        heights = images + ".map(i => i.getBoundingClientRect().height)"  # the heatmaps, 32 units tall too
+        try:  # laid out: a chart being embedded may still have no size
+            page.wait_for_function(f"() => {{ const h = ({heights})(); "
+                                   f"return h.length === {quantities} && Math.min(...h) >= 60; }}", timeout=30_000)
+        except PlaywrightTimeout:
+            pytest.fail(f"scene {n}: heatmap heights {page.evaluate(heights)}, expected {quantities} of >= 60 px")
+        assert url_params(page)["scene"] == str(n)
+        assert_no_exception(page)
+
+
+def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_factory):
+    """Scene 2 in the presenter view: title, prose, text strip, diagram and equations on the first screen, with the
+    charts' letters enlarged like the prose. The screenshot is kept for a person to look at."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto(app_url + "/?scene=2&present=1")
+        page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=60_000)
+        settle(page)
+        charts_drawn(page)
+        shot = tmp_path_factory.mktemp("presenter") / "scene2_1280x720.png"
+        page.screenshot(path=str(shot))
+        print(f"presenter view at 1280x720: {shot}")
+        for key in ("view_strip", "view_diagram", "view_equations"):
+            box = page.locator(f".st-key-{key}").bounding_box()
+            assert box is not None and box["height"] > 50, key
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (key, box)
+        title = page.get_by_text("2 · The subject's number rides the cell state").bounding_box()
+        assert title["y"] >= 0
+        letters = page.evaluate("""() => Array.from(document.querySelectorAll('.st-key-view_strip svg text'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize))""")
+        assert letters and max(letters) >= 18  # the text strip's characters, enlarged with the prose
+        assert_no_exception(page)
+    finally:
+        page.close()
