@@ -179,7 +179,7 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         with st.container(key="view_strip"):
             show_chart(views["strip"], key="text_strip" if trace.kind == "text" else "series_now",
                        width="content" if trace.kind == "text" else "stretch")
-        left, right = st.columns([1.15, 1] if not compact else [1, 1])
+        left, right = st.columns([1.15, 1] if not compact else [0.95, 1.05])  # presenter: the big equations need room
         with left, st.container(key="view_diagram"):
             show_chart(views["diagram"], key="diagram")
         with right:
