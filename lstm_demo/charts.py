@@ -249,10 +249,13 @@ def accuracy_chart(acc: pd.DataFrame, chance: float, unit: str) -> alt.Chart:
     if n_seeds > 1:
         tooltip += [alt.Tooltip("low:Q", format=".0%", title="worst seed"),
                     alt.Tooltip("high:Q", format=".0%", title="best seed")]
+    y = alt.Y("accuracy:Q", title=y_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
     lines = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3).encode(
-        x=x, y=alt.Y("accuracy:Q", title=y_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=_cell_color(), tooltip=tooltip)
-    layers = [lines]
+        x=x, y=y, color=_cell_color(), tooltip=tooltip)
+    # the GRU and the LSTM are often both at 100 %: a wide GRU line underneath shows as a rim around the LSTM's
+    rim = alt.Chart(frame[frame["cell"] == "gru"]).mark_line(strokeWidth=10, opacity=0.7).encode(
+        x=x, y=y, color=_cell_color(), tooltip=tooltip)
+    layers = [rim, lines]
     if n_seeds > 1:
         layers.insert(0, alt.Chart(frame).mark_area(opacity=0.18).encode(
             x=x, y="low:Q", y2="high:Q", color=_cell_color(), tooltip=tooltip))
