@@ -12,15 +12,13 @@ sample and every default view on screen (text strip, cell diagram, equations, to
 Goals (issue 10): median <= 60 ms, p95 <= 120 ms, 0 script runs per move, >= 20 drawn steps/s.
 """
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, _healthy, count_script_runs, script_runs, start_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, app_server, count_script_runs, script_runs  # noqa: E402
 
 PRESS = """async (n) => {
   const frame = () => new Promise(r => requestAnimationFrame(r));
@@ -55,9 +53,7 @@ def main():
     ap.add_argument("--play-seconds", type=float, default=4.0)
     a = ap.parse_args()
     log = Path(tempfile.mkdtemp()) / "streamlit.log"
-    server, port = start_server(log)
-    try:
-        assert _healthy(port), log.read_text()
+    with app_server(log) as (_, port):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 3200})  # every default view on screen
@@ -83,9 +79,6 @@ def main():
             drawn = page.evaluate(PLAY, a.play_seconds)
             page.get_by_role("button", name="Pause").click()
             browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
     ms = sorted(r["ms"] for r in results)
     p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
     charts = results[0]["charts"]

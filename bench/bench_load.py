@@ -14,7 +14,6 @@ p95 <= 1 s for the remaining reruns, memory within 690 MB.
 """
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from conftest import _healthy, start_server  # noqa: E402
+from conftest import app_server  # noqa: E402
 
 import websockets  # noqa: E402  (a dependency of streamlit's server)
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
@@ -146,9 +145,7 @@ def main():
     ap.add_argument("--profile", help="record the server with py-spy into this SVG file (needs py-spy)")
     args = ap.parse_args()
     log = Path(tempfile.mkdtemp()) / "streamlit.log"
-    server, port = start_server(log)
-    try:
-        assert _healthy(port), log.read_text()
+    with app_server(log) as (server, port):
         asyncio.run(main_async(argparse.Namespace(**{**vars(args), "sessions": 1, "trainers": 0, "scenes": 1,
                                                      "arrive": 0, "pause": 0}),
                                port))  # warm the server once (imports, bundled model in the OS cache)
@@ -165,9 +162,6 @@ def main():
             spy.wait(timeout=60)
         seconds = time.perf_counter() - t0
         peak = rss_peak(server.pid)
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
     visitors = [r for r in results if isinstance(r, Visitor)]
     failures = [repr(r)[:200] for r in results if not isinstance(r, Visitor)]
     errors = failures + [e for v in visitors for e in v.errors]

@@ -9,7 +9,6 @@ Unwatched: the same job (same data, settings, thread policy) run in this process
 Goals (issue 14): watched >= 0.8x the unwatched rate; the default text preset from click to Finished <= 30 s.
 """
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -20,15 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, _healthy, start_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, app_server  # noqa: E402
 
 
 def watched(steps: int) -> float:
     from playwright.sync_api import sync_playwright
     log = Path(tempfile.mkdtemp()) / "streamlit.log"
-    server, port = start_server(log)
-    try:
-        assert _healthy(port), log.read_text()
+    with app_server(log) as (_, port):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
@@ -48,9 +45,6 @@ def watched(steps: int) -> float:
             seconds = time.perf_counter() - t0
             page.screenshot(path="/tmp/bench_watched.png", full_page=True)
             browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
     return seconds
 
 

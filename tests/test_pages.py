@@ -43,6 +43,13 @@ def train_until_done(at, limit=60):
     return at.run()
 
 
+def trained_step_through():
+    """A small model trained on the Train page, then Step through opened on it: (the step page, the UI state)."""
+    at = train_until_done(small_settings(new("pages/1_Train.py").run()))
+    step = at.switch_page("pages/2_Step_through.py").run()
+    return step, lab(step)
+
+
 def named_dataset(at, name):
     """A named dataset of a chart as the browser receives it (Streamlit ships them as Arrow next to the spec)."""
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
@@ -158,11 +165,7 @@ def test_bad_own_text_keeps_the_trained_model_and_data():
 def test_explainer_views_follow_the_trace():
     """Diagram, equations, finder and what-if on a trained LSTM: numbers equal the trace; what-if starts at the
     step the browser reported (set here as the cursor would at rest)."""
-    at = new("pages/1_Train.py").run()
-    small_settings(at)
-    at = train_until_done(at)
-    step = at.switch_page("pages/2_Step_through.py").run()
-    s = lab(step)
+    step, s = trained_step_through()
     ex, trace = s.experiment, s.view.trace
     unit = s.cursor.unit
     edges = named_dataset(step, "dg_terms").set_index("k")["value"]
@@ -374,11 +377,7 @@ def test_a_bad_csv_keeps_the_series_data_and_model(raw):
 
 
 def test_training_step_slider_replays_a_checkpoint_and_the_unit_across_training():
-    at = new("pages/1_Train.py").run()
-    small_settings(at)
-    at = train_until_done(at)
-    step = at.switch_page("pages/2_Step_through.py").run()
-    s = lab(step)
+    step, s = trained_step_through()
     ex, unit = s.experiment, s.cursor.unit
     slider = step.select_slider(key="training_step")
     assert slider.value == 30 and len(ex.all_checkpoints()) == 31          # every step of a 30-step run kept

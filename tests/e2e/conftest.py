@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _healthy(port: int, limit: float = 120) -> bool:
+def _healthy(server: subprocess.Popen, port: int, limit: float = 120) -> bool:
+    """Ask the health endpoint until it answers; between tries wait on the server process itself, so a server that
+    died is reported at once instead of after the limit."""
     end = time.monotonic() + limit
     while time.monotonic() < end:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
                 return True
         except OSError:
-            time.sleep(0.3)
+            try:
+                server.wait(timeout=0.3)
+                return False  # it exited
+            except subprocess.TimeoutExpired:
+                pass
     return False
 
 
@@ -46,16 +53,23 @@ def start_server(log):
 SERVERS: list = []  # running servers' pids, for a stack dump when a test fails
 
 
-def serve(log):
+@contextmanager
+def app_server(log):
+    """The app on a free port, healthy: yields (process, port); stopped on leaving (the tests and the benches)."""
     server, port = start_server(log)
     SERVERS.append(server.pid)
     try:
-        assert _healthy(port), log.read_text()
-        yield f"http://127.0.0.1:{port}"
+        assert _healthy(server, port), log.read_text()
+        yield server, port
     finally:
         SERVERS.remove(server.pid)
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
+
+
+def serve(log):
+    with app_server(log) as (_, port):
+        yield f"http://127.0.0.1:{port}"
     assert "Traceback" not in log.read_text(), log.read_text()
 
 
