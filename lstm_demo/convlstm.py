@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -77,6 +79,8 @@ def convlstm_cell(x, h_prev, c_prev, weight, bias, peep=None) -> ConvStep:
 
 class ConvLSTM(nn.Module):
     """A one-layer ConvLSTM that predicts the next frame: a 1×1 convolution of h, squashed to [0, 1]."""
+    family = "convlstm"
+    cell = "lstm"
 
     def __init__(self, cfg: ConvLSTMConfig):
         super().__init__()
@@ -164,3 +168,33 @@ def train_next_frame(cfg: ConvLSTMConfig, frames: torch.Tensor, steps: int, batc
         if log is not None and log(step, float(loss.detach()), model):
             break
     return model
+
+
+@torch.no_grad()
+def trace_convlstm(model: ConvLSTM, frames):
+    """The trace of one sequence (T, Cin, H, W) for the step-through views: quantities (1, 1, T, C, H, W), so a "unit"
+    is one channel at one pixel (flat index c·H·W + y·W + x) and the cell diagram and equations of the vector LSTM
+    apply to it unchanged; the input frames, the predicted next frames and the true next frames ride in extras.
+    The last frame has no true next frame (NaN)."""
+    from .trace_data import CELL_QUANTITIES, Trace
+    model.eval()
+    x = torch.as_tensor(np.asarray(frames, dtype=np.float32))
+    steps = model.trace(x)
+    names = dict(zip(CELL_QUANTITIES["lstm"], ("i", "f", "g", "o", "c", "h")))
+    quantities = {q: torch.stack([getattr(s, n) for s in steps])[None, None].numpy() for q, n in names.items()}
+    pre = torch.stack([s.pre.flatten() for s in steps])[None, None].numpy()     # (1, 1, T, 4·C·H·W), i f g o
+    hs = torch.stack([s.h for s in steps])                                       # (T, C, H, W)
+    predicted = torch.sigmoid(model.head(hs)).numpy()                           # (T, Cin, H, W)
+    forward, _ = model(x[None])                                                  # the training forward pass
+    truth = np.full_like(predicted, np.nan)
+    truth[:-1] = x[1:].numpy()
+    T = x.shape[0]
+    mse = [float(np.mean((predicted[t] - truth[t]) ** 2)) if t < T - 1 else float("nan") for t in range(T)]
+    copy = [float(np.mean((x[t].numpy() - truth[t]) ** 2)) if t < T - 1 else float("nan") for t in range(T)]
+    preds = pd.DataFrame({"step": np.arange(T), "mse": mse, "copy_mse": copy})
+    trace = Trace("frames", quantities, [f"frame {t}" for t in range(T)], [f"frame {t + 1}" for t in range(T)],
+                  preds, pre, "lstm", "next")
+    trace.extras.update(frames=x[:, 0].numpy(), predicted=predicted[:, 0], truth=truth[:, 0],
+                        replay_check={"max_abs_h": float((forward[0] - torch.as_tensor(predicted)).abs().max()),
+                                      "module": "ConvLSTM.forward"})
+    return trace

@@ -19,7 +19,7 @@ import torch
 
 from .config import LIMITS, ConfigError, ModelConfig, TrainConfig
 from .models import build_model
-from .train import Batches, NonFiniteLoss, accuracy, checkpoint_steps, evaluate, make_optimizer, train_step
+from .train import Batches, NonFiniteLoss, accuracy, checkpoint_steps, evaluate, make_batches, make_optimizer, train_step
 
 _SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
 _QUEUE: list = []            # jobs waiting for a slot, oldest first (shown to the visitor as a queue position)
@@ -378,9 +378,7 @@ class Experiment:
             self.optimizer = make_optimizer(self.model, train_cfg.lr)
             self.shared = False
         self.finish_job()
-        batches = Batches(self.data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed + self.trained_steps,
-                          mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None,
-                          words=train_cfg.hide == "words")
+        batches = make_batches(self.data, train_cfg, train_cfg.seed + self.trained_steps, mask_id=self._mask_id())
         for group in self.optimizer.param_groups:
             group["lr"] = train_cfg.lr
         self.train_cfg = train_cfg
@@ -422,15 +420,17 @@ class Experiment:
         """The fixed validation windows (with fixed hidden positions for the fill-in task) -> x, y."""
         key = (self.train_cfg.seq_len, self.train_cfg.hide)
         if self._val is None or self._val[0] != key:
-            b = Batches(self.data, self.train_cfg.seq_len, 1, 0,
-                        mask_id=self.model.mask_id if self.model_cfg.task == "masked" else None,
-                        words=self.train_cfg.hide == "words")
+            b = make_batches(self.data, replace(self.train_cfg, batch_size=1), 0, mask_id=self._mask_id())
             self._val = (key, b.val_x, b.val_y)
         return self._val[1], self._val[2]
 
+    def _mask_id(self):
+        return self.model.mask_id if getattr(self.model_cfg, "task", "") == "masked" else None
+
     def validation_accuracy(self) -> float | None:
-        """Top-1 accuracy on the validation windows (text only): next character, or hidden character."""
-        if self.kind != "text":
+        """Top-1 accuracy on the validation windows (text: next character, or hidden character; the digits question:
+        the answer after the last frame)."""
+        if self.kind not in ("text", "digits"):
             return None
         return accuracy(self.current_weights_model(), *self.validation_batch())
 

@@ -43,11 +43,20 @@ class SequenceModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-def build_model(cfg: ModelConfig, seed: int = 0) -> SequenceModel:
-    """Same config + seed -> same initial weights (the global RNG is not touched)."""
+def build_model(cfg, seed: int = 0) -> nn.Module:
+    """Same config + seed -> same initial weights (the global RNG is not touched). The config's type picks the
+    family: ModelConfig (text and series), ConvLSTMConfig, CNNLSTMConfig."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return SequenceModel(cfg)
+        if isinstance(cfg, ModelConfig):
+            return SequenceModel(cfg)
+        from .cnnlstm import CNNLSTM, CNNLSTMConfig
+        from .convlstm import ConvLSTM, ConvLSTMConfig
+        if isinstance(cfg, ConvLSTMConfig):
+            return ConvLSTM(cfg)
+        if isinstance(cfg, CNNLSTMConfig):
+            return CNNLSTM(cfg)
+        raise TypeError(f"not a model config: {type(cfg).__name__}")
 
 
 def count_parameters(cfg: ModelConfig) -> int:

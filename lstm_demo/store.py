@@ -27,6 +27,9 @@ from safetensors.torch import save as st_save
 from .config import LIMITS, ConfigError, ModelConfig, TrainConfig, describe
 from .data import DataError, TextData
 from .data.series import SeriesData
+from .cnnlstm import CNNLSTMConfig
+from .convlstm import ConvLSTMConfig
+from .data.frames import FramesData
 from .models import build_model, max_parameters
 
 FORMAT = "lstm-gate-lab/1"
@@ -59,6 +62,10 @@ def max_header_bytes() -> int:
 
 MAX_HEADER_BYTES = max_header_bytes()
 MAX_FILE_BYTES = 8 + MAX_HEADER_BYTES + 4 * max_parameters() + CHECKPOINT_BYTES
+
+
+FAMILIES = {"sequence": ModelConfig, "convlstm": ConvLSTMConfig, "cnnlstm": CNNLSTMConfig}
+FRAME_KINDS = ("frames", "digits")
 
 
 class ModelFileError(ValueError):
@@ -99,6 +106,8 @@ def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, ch
     if data.kind == "text":
         info = {"kind": "text", "name": data.name[:NAME_CHARS], "vocab": data.vocab,
                 "sample": data.text[-SAMPLE_CHARS:]}
+    elif data.kind in FRAME_KINDS:  # image sequences are made from a recipe: the recipe is the data
+        info = {"kind": data.kind, "recipe": data.recipe}
     else:
         info = {"kind": "series", "name": data.name[:NAME_CHARS], "unit": data.unit[:UNIT_CHARS],
                 "mean": data.mean, "std": data.std, "sample": [float(v) for v in data.values[-SAMPLE_POINTS:]]}
@@ -107,7 +116,8 @@ def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, ch
             for split in ("train", "val")}
     kept = _fitting_checkpoints(checkpoints, sum(p.numel() for p in model.parameters()), checkpoint_bytes)
     dump = lambda v: json.dumps(v, ensure_ascii=False)
-    meta = {"format": FORMAT, "model_config": dump(describe(model.cfg)), "train_config": dump(describe(train_cfg)),
+    meta = {"format": FORMAT, "family": getattr(model, "family", "sequence"),
+            "model_config": dump(describe(model.cfg)), "train_config": dump(describe(train_cfg)),
             "steps": str(int(steps)), "data": dump(info), "history": dump(hist),
             "checkpoints": dump([int(s) for s, _ in kept])}
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
@@ -265,8 +275,26 @@ def _series_data(info: dict, cfg: ModelConfig, name: str) -> SeriesData:
                       unit=_text(info, "unit", UNIT_CHARS), norm=(mean, std))
 
 
+def _frames_data(info: dict, cfg):
+    recipe = info.get("recipe")
+    if not isinstance(recipe, dict) or set(recipe) != {"task", "steps", "frame", "seed"}:
+        raise ModelFileError("The file's image-sequence recipe is malformed.")
+    try:
+        data = FramesData(**recipe)
+    except (DataError, TypeError) as e:
+        raise ModelFileError(f"The file's image sequences are not allowed here: {str(e)[:300]}") from None
+    frame = cfg.frame if isinstance(cfg, CNNLSTMConfig) else cfg.height
+    wants = "digits" if isinstance(cfg, CNNLSTMConfig) else "frames"
+    if data.kind != wants or info.get("kind") != wants or data.frame != frame or \
+            (isinstance(cfg, ConvLSTMConfig) and (cfg.width, cfg.in_channels) != (data.frame, 1)):
+        raise ModelFileError("The file's image sequences do not fit its model (task or frame size).")
+    return data
+
+
 def _data(meta: dict, cfg: ModelConfig, train_cfg: TrainConfig):
     info = _json_field(meta, "data", dict)
+    if not isinstance(cfg, ModelConfig):
+        return _frames_data(info, cfg)
     if info.get("kind", cfg.kind) != cfg.kind:
         raise ModelFileError("The file's data is of another kind than its model.")
     name = _text(info, "name", NAME_CHARS, "loaded model")
@@ -315,7 +343,10 @@ def _expected_tensors(meta: dict, expected: dict) -> tuple[dict, list]:
 def _load(raw: bytes) -> LoadedModel:
     header = read_header(raw)
     meta = header["__metadata__"]
-    cfg = _config(meta, ModelConfig, "model_config")
+    family = meta.get("family", "sequence")
+    if family not in FAMILIES:
+        raise ModelFileError(f"The file holds a kind of model this app does not know ({family[:40]!r}).")
+    cfg = _config(meta, FAMILIES[family], "model_config")
     train_cfg = _config(meta, TrainConfig, "train_config")
     if not re.fullmatch(r"\d{1,10}", meta.get("steps", "0")):
         raise ModelFileError("The file's step count is not a whole number.")

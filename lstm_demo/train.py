@@ -20,7 +20,11 @@ class NonFiniteLoss(RuntimeError):
 
 
 def loss_of(model, x, y, kind: str) -> torch.Tensor:
-    out, _ = model(x)                                          # (B, T, V) or (B, T, 1)
+    out, _ = model(x)                                          # (B, T, V) or (B, T, 1); frames: (B, T, 1, F, F)
+    if kind == "digits":  # "which digit came first?" is asked after every frame (the same answer throughout):
+        return F.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))  # dense signal to learn from
+    if kind == "frames":  # next-frame prediction: x is frames 0 … T-2, y frames 1 … T-1
+        return F.mse_loss(out, y)
     if kind == "text":
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
     scored = torch.isfinite(y)  # NaN targets are not scored (tasks that are judged only at the end)
@@ -52,9 +56,12 @@ def evaluate(model, val_x, val_y, kind: str) -> float:
 
 @torch.no_grad()
 def accuracy(model, x, y) -> float:
-    """Share of scored text positions (next character, or hidden character) where the top guess is right."""
+    """Share of scored text positions (next character, or hidden character) where the top guess is right; for the
+    digits question, share of sequences answered right after the last frame."""
     model.eval()
     out, _ = model(x)
+    if out.dim() == 3 and y.dim() == 1:
+        return (out[:, -1].argmax(-1) == y).float().mean().item()
     scored = y != IGNORE
     return (out.argmax(-1)[scored] == y[scored]).float().mean().item()
 
@@ -100,6 +107,39 @@ class Batches:
         return self.batch_size * self.seq_len
 
 
+class FrameBatches:
+    """Batches of fresh image sequences (FramesData.train_batch) and the fixed validation sequences, with the same
+    interface as Batches. Next-frame task: x = frames 0 … T-2, y = frames 1 … T-1; digits task: x = all frames,
+    y = the label."""
+
+    def __init__(self, data, batch_size: int, seed: int):
+        self.data, self.batch_size = data, batch_size
+        self.gen = torch.Generator().manual_seed(seed)
+        labels = data.val_labels
+        self.val_x, self.val_y = self._pair(torch.from_numpy(data.val_frames),
+                                            torch.from_numpy(labels) if labels is not None else None)
+
+    @staticmethod
+    def _pair(frames, labels):
+        return (frames, labels) if labels is not None else (frames[:, :-1], frames[:, 1:])
+
+    def next(self):
+        frames, labels = self.data.train_batch(self.batch_size, int(torch.randint(2**31 - 1, (1,), generator=self.gen)))
+        return self._pair(torch.from_numpy(frames), torch.from_numpy(labels) if labels is not None else None)
+
+    @property
+    def items_per_batch(self) -> int:
+        return self.batch_size * self.data.steps
+
+
+def make_batches(data, train_cfg, seed: int, mask_id: int | None = None):
+    """The batches for any kind of data: windows of text or series, or whole image sequences."""
+    if data.kind in ("frames", "digits"):
+        return FrameBatches(data, train_cfg.batch_size, seed)
+    return Batches(data, train_cfg.seq_len, train_cfg.batch_size, seed, mask_id=mask_id,
+                   words=train_cfg.hide == "words")
+
+
 def make_optimizer(model, lr: float):
     return torch.optim.Adam(model.parameters(), lr=lr)
 
@@ -126,8 +166,8 @@ def fit(model_cfg, data, train_cfg, log=None, n_checkpoints: int = 0, n_evals: i
     from .models import build_model
     model = build_model(model_cfg, train_cfg.seed)
     optimizer = make_optimizer(model, train_cfg.lr)
-    batches = Batches(data, train_cfg.seq_len, train_cfg.batch_size, train_cfg.seed,
-                      mask_id=model.mask_id if model_cfg.task == "masked" else None, words=train_cfg.hide == "words")
+    batches = make_batches(data, train_cfg, train_cfg.seed,
+                           mask_id=model.mask_id if getattr(model_cfg, "task", "") == "masked" else None)
     evals = checkpoint_steps(train_cfg.steps, n_evals) - {0}
     keep = checkpoint_steps(train_cfg.steps, n_checkpoints)
     history, checkpoints = {"train": [], "val": []}, []
