@@ -26,7 +26,7 @@ BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 @dataclass(frozen=True)
 class Bundle:
     key: str
-    kind: str            # text, series, or race (a model from a long-memory race)
+    kind: str            # text, series, frames / digits (image sequences), or race (a model from a long-memory race)
     preset: str          # the data preset (text, series) or long-memory task (race) it is trained on
     label: str
     cell: str = "lstm"
@@ -61,12 +61,21 @@ BUNDLES = {b.key: b for b in [
            task="masked", bidirectional=True, hide="words", steps=2000),
     Bundle("places_uni", "text", "places", "one-directional LSTM filling in hidden words (places text)",
            task="masked", hide="words", steps=2000),  # 1000 steps leave the bidirectional one unsure
+    # the two that see (image sequences), at the Train page's presets
+    Bundle("shapes", "frames", "shapes", "ConvLSTM on moving shapes (next frame)"),
+    Bundle("moving_digits", "frames", "moving_digits", "ConvLSTM on moving handwritten digits (next frame)"),
+    Bundle("first_digit", "digits", "first_digit", "CNN-LSTM: which handwritten digit came first?"),
 ]}
+FRAME_BUNDLE_KINDS = ("frames", "digits")
 DEFAULT_BUNDLE = "agreement"
 
 
 def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
     """The Train page's defaults for the bundle's data (the sequence length shortened where the data is short)."""
+    if b.kind in FRAME_BUNDLE_KINDS:
+        from .family import vision_defaults
+        model_cfg, train_cfg = vision_defaults(b.preset, data.frame)
+        return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps)
     model_cfg, train_cfg = DEFAULTS[b.kind]
     model_cfg = replace(model_cfg, cell=b.cell, vocab_size=len(data.vocab) if b.kind == "text" else 0,
                         task=b.task, bidirectional=b.bidirectional)
@@ -78,7 +87,8 @@ def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
 _COMPARED = (("cell", "cell"), ("hidden_size", "hidden units"), ("num_layers", "layers"), ("task", "task"),
              ("bidirectional", "bidirectional"), ("seq_len", "sequence length"), ("batch_size", "batch size"),
              ("lr", "learning rate"), ("steps", "steps"), ("seed", "seed"), ("grad_clip", "gradient clipping"),
-             ("hide", "hidden"))
+             ("hide", "hidden"), ("hidden_channels", "hidden channels"), ("kernel", "kernel size"),
+             ("peephole", "peepholes"), ("conv_channels", "convolution maps"))
 
 
 def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[str, list] | None:
@@ -101,6 +111,9 @@ def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: Train
 
 
 def load_data(b: Bundle):
+    if b.kind in FRAME_BUNDLE_KINDS:
+        from .data.frames import FramesData
+        return FramesData(b.preset)
     from .data import load_series_preset, load_text_preset
     return load_text_preset(b.preset) if b.kind == "text" else load_series_preset(b.preset)
 

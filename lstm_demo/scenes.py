@@ -37,6 +37,7 @@ class Scene:
     compare: str | None = None  # a second bundle read on the same text: its numbers go into the words and a chart
     compare_label: str = ""     # what to call each model in that chart: "this model|the other one"
     gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
+    frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end)
 
 
 SCENES = [
@@ -101,6 +102,19 @@ SCENES = [
                  "{p_right:.0%} on its first letter, “{answer}”. The same kind of model reading only left to "
                  "right, trained on the same text: {p_other:.0%} (its best guess: “{other_guess}”). Below: the "
                  "backward half, unit u{unit}."),
+    Scene("conv_maps", "ConvLSTM: the forget gate as a map", "shapes", None, frames=1, offset=6,
+          unit_rule="busiest", colour="forget_gate",
+          notice="Each gate of a ConvLSTM is a convolution, so it is a map: one valve per channel and pixel. At step "
+                 "{step}, channel {channel}'s forget gate is {f_on:.2f} on average where the shape is and {f_off:.2f} "
+                 "elsewhere — the cell decides pixel by pixel what of the moving shape to keep. Over this sequence "
+                 "the model's next frames are {ratio:.1f}× closer to the truth than “copy the last frame”. Click a "
+                 "pixel for its diagram and equations."),
+    Scene("first_digit", "CNN-LSTM: it sees, then remembers", "first_digit", None, frames=0, offset=0,
+          unit_rule="busiest", colour="cell_state",
+          notice="A small CNN turns each frame into a vector; the LSTM reads the vectors. The question — which digit "
+                 "came first? — is asked after every frame: after the first it is recognition, after the last it is "
+                 "memory, through {distractors} distractors. The answer after the last frame: {answer} with "
+                 "{p_right:.0%} (the truth: {truth}). Unit u{unit}'s cell state holds it along the belt."),
 ]
 
 
@@ -196,12 +210,46 @@ def _bundle_sha(key: str) -> str:
     return hashlib.sha256((BUNDLE_DIR / f"{key}.safetensors").read_bytes()).hexdigest()
 
 
+def vision_facts(scene: Scene, trace, step: int) -> dict:
+    """What an image-sequence scene's words quote, measured on its trace."""
+    out = {"step": step}
+    if trace.kind == "frames":
+        # the channel whose forget gate tells the shape from the background most clearly at this step, and the pixel
+        # on the shape where it forgets most
+        C, H, W = trace.unit_shape
+        f = trace.quantities["forget_gate"][0, 0, step]                  # (C, H, W)
+        on = trace.extras["frames"][step] > 0.5
+        contrast = [abs(float(f[ch][~on].mean() - f[ch][on].mean())) for ch in range(C)]
+        channel = int(np.argmax(contrast))
+        pixel = int(np.argmin(np.where(on, f[channel], np.inf)))
+        out.update(unit=channel * H * W + pixel, channel=channel, f_on=float(f[channel][on].mean()),
+                   f_off=float(f[channel][~on].mean()),
+                   ratio=float(np.nansum(trace.predictions["copy_mse"]) / np.nansum(trace.predictions["mse"])))
+    else:
+        probs = trace.extras["probs"][step]
+        out["unit"] = int(np.argmax(trace.get("cell_state").std(0)))
+        out.update(answer=str(int(np.argmax(probs))), p_right=float(probs[trace.extras["label"]]),
+                   truth=str(trace.extras["label"]), distractors=trace.n_steps - 1)
+    return out
+
+
 def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
     """Trace the scene on its bundled model and measure what its words quote (needs torch)."""
     import torch
 
     from .bundle import load_bundle
     loaded = load_bundle(scene.bundle)
+    if scene.frames is not None:
+        with torch.no_grad():
+            frames, label = loaded.data.sequence(scene.frames)
+            if loaded.data.kind == "frames":
+                from .convlstm import trace_convlstm
+                trace = trace_convlstm(loaded.model, frames)
+            else:
+                from .cnnlstm import trace_cnnlstm
+                trace = trace_cnnlstm(loaded.model, frames, label)
+        step = max(0, trace.n_steps - 1 - scene.offset)
+        return trace, vision_facts(scene, trace, step), step
     with torch.no_grad():
         trace, step = scene_trace(scene, loaded.model, loaded.data)
         facts = describe(scene, loaded.model, loaded.data, trace, step)
@@ -216,6 +264,9 @@ def scene_colour(scene: Scene, trace) -> str:
 
 def scene_views(scene: Scene, trace, facts: dict) -> dict:
     """The charts the scene opens on (its unit, colour, layer 1), keyed as the step view memoises them."""
+    if scene.frames is not None:
+        from .vision_views import views_for
+        return views_for(trace, facts["unit"])
     from .step_charts import heatmap_views, main_views
     from .view_store import heat_key, main_key
     colour = scene_colour(scene, trace)

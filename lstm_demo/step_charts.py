@@ -237,14 +237,14 @@ def _lines(cell: str, direction: int) -> list:
             (f"'     = tanh(' + {n('pre')} + ') = ' + {n('h')}", COLORS["hidden_state"])]
 
 
-def equations_spec(cell: str, direction: int, unit_label: str) -> dict:
+def equations_spec(cell: str, direction: int, unit_label: str, who: str | None = None) -> dict:
     """The cell's equations with the numbers of one unit at the cursor (gate lines in the gates' colours).
-    Dataset "terms" (explain.step_terms)."""
+    Dataset "terms" (explain.step_terms). who: what the heading names instead of "unit <label>" (a map's pixel)."""
     lines = _lines(cell, direction)
     names = [f"l{k}" for k in range(len(lines))]
     base = alt.Chart(alt.NamedData("terms")).transform_filter(AT_STEP).transform_calculate(
         **{name: expr for name, (expr, _) in zip(names, lines)},
-        head=f"'Equations for unit {unit_label} at step ' + datum.step")
+        head=f"'Equations for {who or 'unit ' + unit_label} at step ' + datum.step")
     head = base.mark_text(align="left", baseline="top", fontSize=17, fontWeight="bold", color="#222").encode(
         x=alt.value(0), y=alt.value(0), text="head:N")
     body = base.transform_fold(names, as_=["line", "text"]).mark_text(

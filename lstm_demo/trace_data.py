@@ -97,6 +97,10 @@ class Trace:
                 "inputs": [x if isinstance(x, str) else float(x) for x in self.inputs],
                 "targets": [x if isinstance(x, str) else float(x) for x in self.targets],
                 "columns": list(self.predictions.columns)}
+        for name, value in self.extras.items():  # the family's arrays (frames, maps, predictions)
+            if isinstance(value, np.ndarray):
+                arrays[f"x.{name}"] = value
+        meta["label"] = self.extras.get("label")
         arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
@@ -111,7 +115,11 @@ class Trace:
                                   for c in meta["columns"]})
             masked = z["masked"] if "masked" in z.files else None
             pre = z["pre_activation"]
+            arrays = {k[2:]: z[k] for k in z.files if k.startswith("x.")}
         extras = {"replay_check": meta["check"]} if meta.get("check") else {}
+        extras.update(arrays)
+        if meta.get("label") is not None:
+            extras["label"] = meta["label"]
         return cls(meta["kind"], quantities, meta["inputs"], meta["targets"], preds, pre, meta["cell"], meta["task"],
                    masked, [tuple(s) for s in meta["segments"]], extras)
 

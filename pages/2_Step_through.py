@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lstm_demo.config import CELLS
-from lstm_demo.ui import common, scrub, step, workshop
+from lstm_demo.ui import common, scrub, step, vision, workshop
 
 s = common.setup("Step through")
 st.title("Step through the gates")
@@ -16,6 +16,9 @@ if (notice := s.take_notice("url")) is not None:
 ex = s.experiment
 if ex is None or (not ex.trained_steps and ex.job is None):
     ex = s.experiment = workshop.default_experiment()  # a bundled, trained model: real gates at once
+if s.stash is not None and ex.origin.startswith("bundled"):
+    st.button("Back to your own model", on_click=workshop.back_to_own, icon=":material/undo:",
+              help="The model you trained or opened in this session is kept; this brings it back.")
 if ex.origin.startswith("bundled"):
     st.info(f"You are looking at a model that ships with the app ({ex.data.name.split(' (')[0]}). Train your own "
             "on the Train page — it takes about 30 seconds — and it will appear here. The address bar always "
@@ -23,6 +26,12 @@ if ex.origin.startswith("bundled"):
     st.page_link("pages/1_Train.py", label="Train your own", icon="🏋️")
 if ex.training:
     st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")
+if vision.is_vision(ex):  # the LSTMs that see: frames and maps, the same cursor
+    st.caption(vision.describe(ex))
+    view = vision.get_view(ex, vision.sequence_ui(ex))
+    workshop.apply_step_link(view.trace)
+    vision.step_view(view, query=workshop.step_query(ex))
+    st.stop()
 cfg = ex.model_cfg
 st.caption(f"Model: {CELLS[cfg.cell]}{', bidirectional' if cfg.bidirectional else ''}, {cfg.num_layers} layer(s) × "
            f"{cfg.hidden_size} units, task: {'fill in hidden characters' if cfg.task == 'masked' else 'next item'}, "

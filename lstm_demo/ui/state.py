@@ -58,6 +58,7 @@ class SequenceChoice:
     source: str = "validation"   # "validation" | "own"
     text: str | None = None      # own text (None: a default sentence the model can read)
     hide: str = "were"           # fill-in task: the part of the own text to hide
+    frames_index: int = 0        # image sequences: which validation sequence
 
 
 @dataclass
@@ -80,6 +81,8 @@ class UIState:
     view: TraceView | None = None     # the trace on screen
     checkpoint: int | None = None     # the training step whose weights the views show (None: the final weights)
     bundled: dict = field(default_factory=dict)   # this visitor's copies of bundled models, loaded on demand
+    train_choices: dict = field(default_factory=dict)  # the Train page's widget values (ui/common.py TRAIN_CHOICES)
+    stash: object = None             # the visitor's own model while they look at a bundled one (Family page)
     caches: dict = field(default_factory=dict)    # train-page previews: (key, value) by name
 
     def notice(self, where: str, message: str) -> None:
@@ -95,7 +98,7 @@ class UIState:
 
     # --- links ---------------------------------------------------------------------------------------------------
 
-    def to_query(self, page: str, model: str | None = None) -> list | None:
+    def to_query(self, page: str, model: str | None = None, seq: int | None = None) -> list | None:
         """The address bar for the view on screen, as [key, value] pairs; the step's value is None (the browser
         fills it in at rest). None: this view has no link (a model trained in this session lives only here)."""
         c = self.cursor
@@ -107,6 +110,8 @@ class UIState:
         if model is None:
             return None
         text = [["text", self.sequence.text]] if self.sequence.source == "own" and self.sequence.text else []
+        if seq is not None:  # image sequences: which validation sequence
+            text = [["seq", str(seq)]]
         return [["model", model], *text, ["step", None], *unit, *extras]
 
 
@@ -122,6 +127,7 @@ class Link:
     present: bool = False
     model: str | None = None
     text: str | None = None
+    seq: int | None = None       # image sequences: the validation sequence
     notes: tuple = ()
 
     @classmethod
@@ -161,7 +167,7 @@ class Link:
         return cls(scene=scene, step=number("step", 0, 100_000), unit=number("unit", 0, 1_000_000),
                    layer=number("layer", 0, 16), direction=number("direction", 0, 1), colour=colour,
                    present=str(params.get("present", "")).lower() in ("1", "true", "yes"), model=model, text=text,
-                   notes=tuple(notes))
+                   seq=number("seq", 0, 10_000), notes=tuple(notes))
 
     def apply(self, cursor: Cursor) -> None:
         """Put the link's cursor into the state (the view clamps what does not fit its trace)."""

@@ -19,8 +19,10 @@ from ..jobs import Experiment
 from ..predict import fill_in, generate_text, judged_forecast
 from ..store import MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
 from ..trace import GATES
+from . import vision_train
 from .common import experiment, state, visitor_alive
 from .forecast import forecast_ui
+from .vision_train import FRAME_KINDS
 
 UPLOAD_MB = LIMITS.max_upload_bytes // 1_000_000           # text and CSV
 MODEL_UPLOAD_MB = -(-MAX_FILE_BYTES // 1_000_000)          # the largest model the caps allow, with checkpoints
@@ -43,8 +45,20 @@ def _series_preset(key: str):
 def data_ui(locked: bool):
     """Data source widgets -> the active data object (or None). A bad choice shows an error and keeps the data."""
     st.subheader("1 · Data")
-    kind = st.radio("Kind of data", ["text", "series"], horizontal=True, key="kind", disabled=locked,
-                    format_func={"text": "Text (next character)", "series": "Time series (next value)"}.get)
+    kind = st.radio("Kind of data", ["text", "series", "frames"], horizontal=True, key="kind", disabled=locked,
+                    format_func={"text": "Text (next character)", "series": "Time series (next value)",
+                                 "frames": "Image sequences (CNN-LSTM, ConvLSTM)"}.get)
+    if kind == "frames":
+        chosen = _file_source() if FILE in _file_option(kind) and st.checkbox(
+            f"Use the data of the opened model file ({state().file_data.name})", True, key="frames_file",
+            disabled=locked) else vision_train.data_choice(locked)
+        if chosen is not None and not locked:
+            _activate(*chosen)
+        data = state().data
+        if data is not None and data.kind in FRAME_KINDS:
+            vision_train.data_summary(data)
+            return data
+        return None
     presets, label_text, own_label, own_ui, preset = {
         "text": (TEXT_PRESETS, "Text", "Your own text (paste or upload)", _own_text_ui, _text_preset),
         "series": (SERIES_PRESETS, "Series", "Your own CSV file", _own_csv_ui, _series_preset)}[kind]
@@ -63,7 +77,7 @@ def data_ui(locked: bool):
 
 def _file_option(kind: str) -> list:
     data = state().file_data
-    return [FILE] if data is not None and data.kind == kind else []
+    return [FILE] if data is not None and ("frames" if data.kind in FRAME_KINDS else data.kind) == kind else []
 
 
 def _file_label() -> str:
@@ -86,7 +100,8 @@ def _activate(kind: str, ident: str, build) -> None:
         st.error(str(e) + _kept_note())
         return
     s.data, s.data_id = data, (kind, ident)
-    _fit_seq_len(data)
+    if data.kind not in FRAME_KINDS:  # image sequences have no windows to fit
+        _fit_seq_len(data)
 
 
 def _fit_seq_len(data) -> None:
@@ -180,7 +195,7 @@ def _data_summary(data) -> None:
 
 def _saturation(ex: Experiment) -> None:
     """Karpathy's gate-saturation plot, recomputed on the validation windows when the weights snapshot changes."""
-    if not ex.trained_steps and ex.job is None:
+    if (not ex.trained_steps and ex.job is None) or ex.kind in FRAME_KINDS:  # (vector cells only)
         return
     if not GATES[ex.model_cfg.cell]:
         st.caption("Gate saturation: a plain RNN has no gates — every step squashes the whole state through one "
@@ -234,6 +249,21 @@ def _open_model_file() -> None:
     kind = data.kind
     k = lambda name: f"{kind}_{name}"
     s = state()
+    if kind in FRAME_KINDS:
+        s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
+        st.session_state.update({"kind": "frames", "frames_file": True, k("batch"): tc.batch_size, k("lr"): tc.lr,
+                                 k("steps"): tc.steps, k("seed"): tc.seed})
+        if kind == "frames":
+            st.session_state.update({k("hidden"): cfg.hidden_channels, k("kernel"): cfg.kernel,
+                                     k("peephole"): cfg.peephole})
+        else:
+            st.session_state.update({k("conv"): cfg.conv_channels, k("embed"): cfg.embed_size,
+                                     k("hidden"): cfg.hidden_size})
+        _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
+                                   origin=f"file:{upload.name}", loaded=loaded))
+        s.notice("file", ("success", f"Opened {upload.name}: {vision_train.describe(cfg)}, trained "
+                                     f"{loaded.steps:,} steps. Continue training here or step through it."))
+        return
     s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
     st.session_state.update({"kind": kind, f"{kind}_source": FILE, k("cell"): cfg.cell,
                              k("hidden"): cfg.hidden_size, k("layers"): cfg.num_layers, k("seq_len"): tc.seq_len,
@@ -262,7 +292,8 @@ def model_file_ui(ex: Experiment) -> None:
             (st.error if notice[0] == "error" else st.success)(notice[1])
         c1, c2 = st.columns(2)
         trained = bool(ex.trained_steps) and not ex.training
-        name = "lstm-gate-lab-" + ex.model_cfg.cell + f"-{ex.trained_steps}steps.safetensors"
+        family = {"frames": "convlstm", "digits": "cnnlstm"}.get(ex.kind) or ex.model_cfg.cell
+        name = f"lstm-gate-lab-{family}-{ex.trained_steps}steps.safetensors"
         c1.download_button("Download this model", key="model_download", icon=":material/download:",
                            data=lambda: _model_bytes(ex), on_click="ignore",  # no rerun racing the download
                            file_name=name, mime="application/octet-stream", disabled=not trained,
@@ -280,6 +311,8 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     """Model and training widgets -> configs. Architecture is locked while training; the learning rate is not."""
     st.subheader("2 · Model and training")
     kind = data.kind
+    if kind in FRAME_KINDS:
+        return vision_train.settings(data, training)
     model_default, train_default = DEFAULTS[kind]
     ex = experiment()
     if ex is not None and ex.origin.startswith("file") and ex.kind == kind:  # keep an opened model's embedding
@@ -359,6 +392,9 @@ def sync_experiment(data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> Exp
 def _record(ex: Experiment, view) -> None:
     """A finished run goes on the visitor's scoreboard, to compare cell types and directions on the same data."""
     if view is None or not view.history:
+        return
+    if ex.kind in FRAME_KINDS:
+        state().scoreboard.append(vision_train.record(ex, view))
         return
     cfg = ex.model_cfg
     acc = ex.validation_accuracy()
@@ -455,7 +491,7 @@ def live_panel(ex: Experiment, train_cfg: TrainConfig | None = None) -> None:
                 st.rerun()  # a full rerun turns polling off and unlocks the widgets
             _progress(ex, view)
         elif not ex.trained_steps:
-            st.caption(f"Untrained model with {ex.model.n_params():,} parameters. Press Start.")
+            st.caption(f"Untrained model with {_n_params(ex.model):,} parameters. Press Start.")
         _loss(ex)
         _preview(ex)
         _saturation(ex)
@@ -475,9 +511,10 @@ def _reference(ex: Experiment, train_cfg: TrainConfig) -> bool:
     ref = bundled(key)
     same = ("exactly these settings" if not diffs else
             "the default settings — yours differ: " + ", ".join(diffs))
-    st.info(f"**Before you press Start:** the loss curve and {'text' if ex.kind == 'text' else 'forecast'} of "
+    what = {"text": "text", "series": "forecast"}.get(ex.kind, "predictions")
+    st.info(f"**Before you press Start:** the loss curve and {what} of "
             f"the bundled model trained on this data with {same} ({BUNDLES[key].label}, {ref.trained_steps:,} "
-            f"steps). Your untrained model has {ex.model.n_params():,} parameters; press Start to train it.",
+            f"steps). Your untrained model has {_n_params(ex.model):,} parameters; press Start to train it.",
             icon=":material/history:")
     _loss(ref)
     _preview(ref)
@@ -496,14 +533,14 @@ def _progress(ex: Experiment, view) -> None:
         st.success(view.message) if view.status == "done" else st.warning(view.message)
     train = view.history[-1][1] if view.history else float("nan")
     val = view.val_history[-1][1] if view.val_history else float("nan")
-    per = "characters/s" if ex.kind == "text" else "windows·steps/s"
+    per = {"text": "characters/s", "series": "windows·steps/s"}.get(ex.kind, "frames/s")
     cols = st.columns(6)
     cols[0].metric("Step", f"{view.step:,}")
     cols[1].metric("Train loss", f"{train:.4f}")
     cols[2].metric("Validation loss", f"{val:.4f}")
     cols[3].metric("ms / step", f"{view.ms_per_step:.1f}")
     cols[4].metric(per, f"{view.items_per_second:,.0f}")
-    cols[5].metric("Parameters", f"{ex.model.n_params():,}")
+    cols[5].metric("Parameters", f"{_n_params(ex.model):,}")
 
 
 _LOSS_SPECS: dict = {}  # one spec per kind, the same object every poll
@@ -519,13 +556,19 @@ def _loss(ex: Experiment) -> None:
     st.vega_lite_chart(charts.with_data(spec, loss=charts.loss_frame(train, val)), width="stretch", key="loss")
 
 
+def _n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
 def _preview(ex: Experiment) -> None:
     if not ex.trained_steps and ex.job is None:
         return
+    if ex.kind in FRAME_KINDS:
+        return vision_train.preview(ex, _due)
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     final = not ex.training
     caches = state().caches
-    if ex.model_cfg.task == "masked":
+    if getattr(ex.model_cfg, "task", "") == "masked":
         key = (id(ex), weights_step)
         if _due("preview_fill", key, final):
             x, y = ex.validation_batch()

@@ -156,8 +156,34 @@ def scene_view() -> None:
         compare = view.memo.get(("compare",))
         if compare is not None:
             st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
+    if scene.frames is not None:  # the LSTMs that see: frames and maps, the same cursor
+        from . import vision
+        vision.step_view(view, query=lambda: s.to_query("home"), compact=s.present)
+        return
     ex = _with_model(scene, view) if s.cursor.panel in REPORTING_PANELS and not s.present else None
     step_view(ex, view, query=lambda: s.to_query("home"), panels=not s.present, compact=s.present)
+
+
+def open_bundled(key: str) -> None:
+    """Put a bundled model on the Step-through page. The visitor's own model (trained or opened here) is kept aside,
+    not dropped: the page offers to go back to it."""
+    s = state()
+    ex = s.experiment
+    if ex is not None and not ex.origin.startswith("bundled") and (ex.trained_steps or ex.job is not None):
+        s.stash = ex
+    s.experiment = bundled(key)
+    s.forget_view()
+    s.cursor.unit, s.cursor.layer, s.cursor.direction = None, 0, 0
+    s.cursor.move_to(0)
+    s.sequence.frames_index = 0
+
+
+def back_to_own() -> None:
+    s = state()
+    if s.stash is not None:
+        s.experiment, s.stash = s.stash, None
+        s.forget_view()
+        s.cursor.unit = None
 
 
 def default_experiment():
@@ -181,6 +207,8 @@ def read_step_link():
     ex = bundled(link.model)
     if link.text is not None and ex.kind == "text":
         s.sequence.source, s.sequence.text = "own", link.text
+    if link.seq is not None and ex.kind in ("frames", "digits"):
+        s.sequence.frames_index = link.seq  # the page clamps it to the sequences there are
     s.pending_links["step"] = link
     return ex
 
@@ -199,4 +227,7 @@ def step_query(ex):
     session lives only here, so its view has no link (the address bar is cleared)."""
     if not ex.origin.startswith("bundled:"):
         return lambda: []
-    return lambda: state().to_query("step", model=ex.origin.split(":", 1)[1])
+    model = ex.origin.split(":", 1)[1]
+    if ex.kind in ("frames", "digits"):
+        return lambda: state().to_query("step", model=model, seq=state().sequence.frames_index)
+    return lambda: state().to_query("step", model=model)

@@ -156,7 +156,7 @@ def script_runs(page) -> int:
 def equations_at(page, step: int, timeout=10_000) -> None:
     """Wait until the equations view shows `step` (SVG text drawn in the browser)."""
     page.wait_for_function("""(n) => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
-        .some(t => t.textContent.startsWith('Equations for unit') && t.textContent.endsWith('at step ' + n))""",
+        .some(t => t.textContent.startsWith('Equations for ') && t.textContent.endsWith('at step ' + n))""",
                            arg=step, timeout=timeout)
 
 

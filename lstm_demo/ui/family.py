@@ -1,0 +1,39 @@
+"""The Family page: the tutorials' LSTMs side by side, each with a sentence, a look at its data and a trained one."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ..bundle import BUNDLES
+from ..family import FAMILY
+from .workshop import bundled, open_bundled
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _picture(key: str):
+    """What the member's data looks like: a few frames, or a stretch of its text (from the bundled model's data)."""
+    data = bundled(key).data
+    if data.kind in ("frames", "digits"):
+        from .vision_train import strip_image
+        return "image", strip_image(data.val_frames[:2], scale=5)
+    text = data.text[:300] if data.kind == "text" else ""
+    return "text", text
+
+
+def family_ui() -> None:
+    for member in FAMILY:
+        key = member["bundle"]
+        with st.container(border=True, key=f"family_{key}"):
+            c1, c2 = st.columns([1.2, 1], vertical_alignment="center")
+            with c1:
+                st.subheader(member["name"])
+                st.markdown(member["what"])
+                st.caption("Data: " + member["data"] + f" · Trained model: {BUNDLES[key].label}.")
+                if st.button(f"Open the trained {member['name']}", key=f"open_{key}", icon=":material/search:"):
+                    open_bundled(key)
+                    st.switch_page("pages/2_Step_through.py")
+            with c2:
+                kind, value = _picture(key)
+                if kind == "image":
+                    st.image(value, clamp=True, caption="Two validation sequences, time →")
+                else:
+                    st.code(value, language=None)

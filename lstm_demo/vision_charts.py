@@ -1,0 +1,235 @@
+"""The step-following views of the two LSTMs that see, drawn in the browser at the cursor (as step_charts.py: every
+step's data is sent once, the `step` parameter picks what shows). Pure Altair; no Streamlit, no torch.
+
+Frames and maps travel as small PNG images, one pixel per pixel (the page scales them up without smoothing): a
+ConvLSTM's 6 quantities × 8 channels × 12 steps are 576 images of 16×16, about 100 kB, and a move of the cursor
+only changes which of them show.
+"""
+from __future__ import annotations
+
+import base64
+import io
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .charts import COLORS, _ramp
+from .step_charts import AT_STEP, _finish, _text_rule
+
+MAP_QUANTITIES = ("forget_gate", "input_gate", "candidate", "output_gate", "cell_state", "hidden_state")
+MAP_NAMES = {"forget_gate": "f forget", "input_gate": "i input", "candidate": "g candidate",
+             "output_gate": "o output", "cell_state": "c cell", "hidden_state": "h hidden"}
+_GREYS = np.array([[255, 255, 255], [0, 0, 0]], dtype=float)
+
+
+def png(rgb: np.ndarray) -> str:
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def grey_url(image: np.ndarray) -> str:
+    """A frame in [0, 1] -> PNG data URL, ink dark on white (NaN: a light grey 'no frame')."""
+    v = np.clip(np.nan_to_num(image, nan=0.0), 0, 1)[..., None]
+    rgb = (_GREYS[0] * (1 - v) + _GREYS[1] * v).round().astype(np.uint8)
+    if np.isnan(image).all():
+        rgb[:] = 235
+    return png(rgb)
+
+
+def map_scale(quantity: str, values: np.ndarray) -> tuple[float, float, str]:
+    """(lo, hi, scheme): gates 0…1 viridis; g, h −1…1 red-blue; c red-blue symmetric over the whole trace."""
+    if quantity in ("forget_gate", "input_gate", "output_gate"):
+        return 0.0, 1.0, "viridis"
+    if quantity == "cell_state":
+        m = float(np.abs(values).max()) or 1.0
+        return -m, m, "redblue"
+    return -1.0, 1.0, "redblue"
+
+
+def map_url(values: np.ndarray, lo: float, hi: float, scheme: str) -> str:
+    # redblue anchors run blue (low) … red (high); charts.color_scale shows c and h the same way (reversed scheme)
+    return png(_ramp(values, lo, hi, scheme))
+
+
+def _image_grid(data: str, col: str, row: str | None, size: int, col_title, row_title, col_sort=None, row_sort=None,
+                title: str = "") -> alt.Chart:
+    """Images at the cursor placed on a grid of bands (col × row)."""
+    enc = {"x": alt.X(f"{col}:O", title=col_title, sort=col_sort, axis=alt.Axis(labelAngle=0, orient="top")),
+           "url": "url:N"}
+    if row:
+        enc["y"] = alt.Y(f"{row}:O", title=row_title, sort=row_sort)
+    chart = alt.Chart(alt.NamedData(data)).transform_filter(AT_STEP).mark_image(
+        width=size, height=size, aspect=False).encode(**enc)
+    return chart.properties(width=alt.Step(size + 8), height=alt.Step(size + 8) if row else size + 8, title=title)
+
+
+# --- ConvLSTM ------------------------------------------------------------------------------------------------------
+
+def convlstm_frames(trace) -> dict:
+    """Datasets of the frame views: "frames" (step, panel, url) and "scores" (step, mse, copy_mse, text)."""
+    ex = trace.extras
+    rows = []
+    for t in range(trace.n_steps):
+        rows += [{"step": t, "panel": "1 input frame t", "url": grey_url(ex["frames"][t])},
+                 {"step": t, "panel": "2 predicted frame t+1", "url": grey_url(ex["predicted"][t])},
+                 {"step": t, "panel": "3 true frame t+1", "url": grey_url(ex["truth"][t])}]
+    p = trace.predictions
+    text = [(f"Step {t}: squared error of the prediction {m:.4f} — “copy frame t” would make {c:.4f}"
+             + (f" ({c / m:.1f}× worse)" if m > 0 and c >= m else ""))
+            if np.isfinite(m) else f"Step {t}: the last frame — there is no true next frame to compare with"
+            for t, m, c in zip(p["step"], p["mse"], p["copy_mse"])]
+    return {"frames": pd.DataFrame(rows), "scores": p.assign(text=text)}
+
+
+def _framed(data: str, where: str, size: int, title: str) -> alt.LayerChart:
+    """One image at the cursor (rows of `data` matching `where`), in a grey frame, with a title."""
+    base = alt.Chart(alt.NamedData(data)).transform_filter(AT_STEP).transform_filter(where)
+    image = base.mark_image(width=size, height=size, aspect=False, align="left", baseline="top").encode(
+        x=alt.value(0), y=alt.value(0), url="url:N")
+    border = alt.Chart(alt.Data(values=[{"one": 1}])).mark_rect(fill=None, stroke="#999", strokeWidth=1).encode(
+        x=alt.value(0), x2=alt.value(size), y=alt.value(0), y2=alt.value(size))
+    return alt.layer(image, border).properties(width=size, height=size, title=alt.TitleParams(title, fontSize=15))
+
+
+def convlstm_frames_spec(size: int = 150) -> dict:
+    panels = (("1 input frame t", "input: frame t"), ("2 predicted frame t+1", "predicted: frame t+1"),
+              ("3 true frame t+1", "truth: frame t+1"))
+    grid = alt.hconcat(*[_framed("frames", f"datum.panel == '{p}'", size, title) for p, title in panels],
+                       spacing=16)
+    words = alt.Chart(alt.NamedData("scores")).transform_filter(AT_STEP).mark_text(
+        align="left", baseline="top", fontSize=15, color="#333").encode(
+        x=alt.value(0), y=alt.value(0), text="text:N").properties(height=22, width=3 * size + 32)
+    return _finish(alt.vconcat(grid, words, spacing=8).properties(
+        title="What the ConvLSTM sees and predicts at the cursor"))
+
+
+def convlstm_maps(trace, channels: int = 8) -> pd.DataFrame:
+    """Dataset "maps": (step, quantity, channel, url) for every step, quantity and the first `channels` channels."""
+    rows = []
+    for q in MAP_QUANTITIES:
+        values = trace.quantities[q][0, 0]                               # (T, C, H, W)
+        for ch in range(min(channels, values.shape[1])):
+            lo, hi, scheme = map_scale(q, values[:, ch])  # c: each channel on its own symmetric scale
+            for t in range(values.shape[0]):
+                rows.append({"step": t, "quantity": MAP_NAMES[q], "channel": f"ch {ch}",
+                             "url": map_url(values[t, ch], lo, hi, scheme)})
+    return pd.DataFrame(rows)
+
+
+def convlstm_maps_spec(channels: int, size: int = 64) -> dict:
+    """Every gate, the candidate, c and h as a map per channel, at the cursor."""
+    order = [MAP_NAMES[q] for q in MAP_QUANTITIES]
+    chart = _image_grid("maps", "channel", "quantity", size, "channel", None,
+                        col_sort=[f"ch {c}" for c in range(channels)], row_sort=order,
+                        title="Gates and states as maps at the cursor (gates: dark = shut, yellow = open; "
+                              "g, c, h: blue < 0 < red)")
+    return _finish(chart)
+
+
+def pixel_grid(trace, channel: int, y: int, x: int) -> pd.DataFrame:
+    """Dataset "pixels": (step, x, y, value, picked) of the input frame, one row per pixel and step, for picking."""
+    frames = trace.extras["frames"]                                      # (T, H, W)
+    T, H, W = frames.shape
+    t, yy, xx = (a.ravel() for a in np.meshgrid(np.arange(T), np.arange(H), np.arange(W), indexing="ij"))
+    return pd.DataFrame({"step": t, "x": xx, "y": yy, "value": frames.ravel(),
+                         "picked": (yy == y) & (xx == x)})
+
+
+def pixel_pick_spec(side: int, size: int = 220) -> dict:
+    """The input frame at the cursor as a grid of cells; clicking one picks that pixel (the selection "pixel")."""
+    pick = alt.selection_point(name="pixel", fields=["x", "y"], on="click", clear=False, empty=False)
+    scale = lambda: alt.Scale(domain=list(range(side)))
+    base = alt.Chart(alt.NamedData("pixels")).transform_filter(AT_STEP)
+    cells = base.mark_rect(stroke="#ddd", strokeWidth=0.5).encode(
+        x=alt.X("x:O", scale=scale(), axis=None), y=alt.Y("y:O", scale=scale(), axis=None),
+        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], range=["white", "black"]), legend=None),
+        tooltip=[alt.Tooltip("x:Q", title="column"), alt.Tooltip("y:Q", title="row"),
+                 alt.Tooltip("value:Q", format=".2f", title="ink")]).add_params(pick)
+    mark = base.transform_filter("datum.picked").mark_rect(fill=None, stroke="#e15759", strokeWidth=3).encode(
+        x=alt.X("x:O", scale=scale(), axis=None), y=alt.Y("y:O", scale=scale(), axis=None))
+    return _finish(alt.layer(cells, mark).properties(width=size, height=size, title="Click a pixel to explain it"))
+
+
+def pixel_gates_frame(terms: pd.DataFrame) -> pd.DataFrame:
+    """Dataset "pix": (step, quantity, value) of one channel at one pixel, from explain.step_terms."""
+    names = {"f": "forget_gate", "i": "input_gate", "o": "output_gate", "g": "candidate", "c": "cell_state",
+             "h": "hidden_state"}
+    long = terms.melt(id_vars="step", value_vars=list(names), var_name="term", value_name="value")
+    return long.assign(quantity=long["term"].map(names))
+
+
+def pixel_gates_spec(label: str, n_steps: int) -> dict:
+    """The chosen pixel's gates over time as a heatmap (0…1) and its g, c, h as lines, with the cursor."""
+    gate_order = ["f", "i", "o"]
+    steps = alt.Scale(domain=[-0.5, n_steps - 0.5], nice=False, zero=False)
+    base = alt.Chart(alt.NamedData("pix"))
+    heat = base.transform_filter(alt.FieldOneOfPredicate("term", gate_order)).transform_calculate(
+        x0="datum.step - 0.5", x1="datum.step + 0.5").mark_rect().encode(
+        x=alt.X("x0:Q", scale=steps, title=None), x2="x1:Q",
+        y=alt.Y("term:N", sort=gate_order, title="gate", axis=alt.Axis(labelFontSize=15)),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="gate"),
+        tooltip=["step:Q", "term:N", alt.Tooltip("value:Q", format=".3f")])
+    cursor = _text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
+    top = alt.layer(heat, cursor).properties(height=110, width="container",
+                                             title=f"{label}: its gates at every step (black line: the cursor)")
+    line_colors = {t: COLORS[q] for t, q in (("g", "candidate"), ("c", "cell_state"), ("h", "hidden_state"))}
+    lines = base.transform_filter(alt.FieldOneOfPredicate("term", list(line_colors))).mark_line(point=True).encode(
+        x=alt.X("step:Q", scale=steps, title="time step"), y=alt.Y("value:Q", title="value"),
+        color=alt.Color("term:N", title=None, scale=alt.Scale(domain=list(line_colors),
+                                                              range=list(line_colors.values()))))
+    bottom = alt.layer(lines, cursor).properties(height=150, width="container")
+    return _finish(alt.vconcat(top, bottom, spacing=6))
+
+
+# --- CNN-LSTM ------------------------------------------------------------------------------------------------------
+
+def cnn_frames(trace, maps_shown: int = 16) -> dict:
+    """Datasets: "strip" (step, url, answer) of every frame, and "fmaps" (step, map, url) of the first
+    convolution's maps per step (viridis, 0 … the largest activation in the sequence)."""
+    ex = trace.extras
+    probs, label = ex["probs"], ex["label"]
+    strip = [{"step": t, "url": grey_url(ex["frames"][t]),
+              "answer": f"after frame {t}: {int(np.argmax(probs[t]))} ({probs[t].max():.0%})"}
+             for t in range(trace.n_steps)]
+    maps = ex["maps"]                                                   # (T, C, F, F) after ReLU
+    hi = float(maps.max()) or 1.0
+    fmaps = [{"step": t, "map": f"map {k}", "row": k // 8, "col": k % 8,
+              "url": png(_ramp(maps[t, k], 0.0, hi, "viridis"))}
+             for t in range(maps.shape[0]) for k in range(min(maps_shown, maps.shape[1]))]
+    truth = "?" if label is None else str(label)
+    words = [{"step": t, "text": f"Step {t}: the model's answer to “which digit came first?” after this frame is "
+                                 f"{int(np.argmax(probs[t]))} ({probs[t].max():.0%}); the truth is {truth}"
+                                 + (f" ({probs[t][label]:.0%})" if label is not None else "")}
+             for t in range(trace.n_steps)]
+    return {"strip": pd.DataFrame(strip), "fmaps": pd.DataFrame(fmaps), "answer": pd.DataFrame(words)}
+
+
+def cnn_strip_spec(n_steps: int, size: int = 96) -> dict:
+    """Every frame of the sequence, the one at the cursor framed, with the answer after each."""
+    x = alt.X("step:O", axis=None)
+    mid = size / 2 + 24
+    base = alt.Chart(alt.NamedData("strip"))
+    images = base.mark_image(width=size, height=size, aspect=False).encode(x=x, y=alt.value(mid), url="url:N")
+    frame = base.transform_filter(AT_STEP).mark_rect(fill=None, stroke="#e15759", strokeWidth=4,
+                                                     width=size + 8, height=size + 8).encode(x=x, y=alt.value(mid))
+    labels = base.transform_calculate(label="'frame ' + datum.step").mark_text(fontSize=14, baseline="top").encode(
+        x=x, y=alt.value(0), text="label:N")
+    answers = base.mark_text(fontSize=13, baseline="top").encode(x=x, y=alt.value(mid + size / 2 + 8),
+                                                                  text="answer:N")
+    strip = alt.layer(images, frame, labels, answers).properties(
+        width=alt.Step(size + 50), height=size + 60, title="The sequence: a digit, then distractors")
+    words = alt.Chart(alt.NamedData("answer")).transform_filter(AT_STEP).mark_text(
+        align="left", baseline="top", fontSize=15, color="#333").encode(
+        x=alt.value(0), y=alt.value(0), text="text:N").properties(height=22, width=n_steps * (size + 50))
+    return _finish(alt.vconcat(strip, words, spacing=2))
+
+
+def cnn_maps_spec(size: int = 56) -> dict:
+    chart = alt.Chart(alt.NamedData("fmaps")).transform_filter(AT_STEP).mark_image(
+        width=size, height=size, aspect=False).encode(
+        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None), url="url:N", tooltip=["map:N"])
+    return _finish(chart.properties(width=alt.Step(size + 6), height=alt.Step(size + 6),
+                                    title="The CNN's first feature maps for the frame at the cursor"))

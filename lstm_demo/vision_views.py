@@ -1,0 +1,89 @@
+"""The step-through views of the LSTMs that see, with their data, keyed as the page memoises them: built once per
+trace and pixel or unit, or ahead of time for a scene (lstm_demo/scenes.py) so the first screen only reads them.
+No Streamlit here; the plotting library is imported when a view is built."""
+from __future__ import annotations
+
+import numpy as np
+
+from .view_store import with_data
+
+MAX_CHANNELS_SHOWN = 8
+
+
+def split_unit(unit: int, shape) -> tuple[int, int, int]:
+    C, H, W = shape
+    return unit // (H * W), (unit % (H * W)) // W, unit % W
+
+
+FRAMES_KEY, CNN_KEY = ("vision_frames",), ("vision_cnn",)
+cell_key = lambda unit, compact=False: ("vision_cell", unit, bool(compact))
+pick_key = lambda y, x: ("vision_pick", y, x)
+pix_key = lambda unit: ("vision_pix", unit)
+
+
+def unit_label(trace, unit: int) -> str:
+    if trace.kind == "frames":
+        ch, y, x = split_unit(unit, trace.unit_shape)
+        return f"ch {ch}, pixel ({y}, {x})"
+    return f"unit u{unit}"
+
+
+def default_unit(trace) -> int:
+    """Where a view opens: for maps, the channel and pixel whose forget gate changes most over the sequence (where
+    the shapes pass); for vectors, the unit whose cell state varies most."""
+    q = "forget_gate" if trace.kind == "frames" else "cell_state"
+    return int(np.argmax(trace.get(q).std(axis=0)))
+
+
+def cell_views(trace, unit: int, label: str, compact: bool = False) -> dict:
+    from . import step_charts
+    from .explain import diagram_tables, step_terms
+    terms = step_terms(trace, 0, 0, unit)
+    edges, nodes = diagram_tables("lstm")
+    title = f"LSTM cell at {label}" + ("" if compact else " — path width = what flows now")
+    diagram = step_charts.diagram_spec("lstm", title, 300, words=not compact)
+    return {"diagram": with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=step_charts.terms_long(terms),
+                                 terms=terms),
+            "equations": with_data(step_charts.equations_spec("lstm", 0, label, who=label), terms=terms)}
+
+
+def frame_views(trace) -> dict:
+    from . import vision_charts as vc
+    C = trace.unit_shape[0]
+    return {"frames": with_data(vc.convlstm_frames_spec(), **vc.convlstm_frames(trace)),
+            "maps": with_data(vc.convlstm_maps_spec(min(C, MAX_CHANNELS_SHOWN)),
+                              maps=vc.convlstm_maps(trace, MAX_CHANNELS_SHOWN))}
+
+
+def pick_views(trace, y: int, x: int) -> dict:
+    from . import vision_charts as vc
+    return {"chart": with_data(vc.pixel_pick_spec(trace.unit_shape[1]), pixels=vc.pixel_grid(trace, 0, y, x))}
+
+
+def pix_views(trace, unit: int, label: str) -> dict:
+    from . import vision_charts as vc
+    from .explain import step_terms
+    return {"chart": with_data(vc.pixel_gates_spec(label, trace.n_steps),
+                               pix=vc.pixel_gates_frame(step_terms(trace, 0, 0, unit)))}
+
+
+def views_for(trace, unit: int) -> dict:
+    """The memo entries a view of this trace opens on, at this pixel or unit (scenes store them)."""
+    label = unit_label(trace, unit)
+    if trace.kind == "frames":
+        _, y, x = split_unit(unit, trace.unit_shape)
+        return {FRAMES_KEY: frame_views(trace), pick_key(y, x): pick_views(trace, y, x),
+                cell_key(unit): cell_views(trace, unit, label), cell_key(unit, True): cell_views(trace, unit, label,
+                                                                                                  True),
+                pix_key(unit): pix_views(trace, unit, label)}
+    return {CNN_KEY: cnn_views(trace), cell_key(unit): cell_views(trace, unit, label),
+            cell_key(unit, True): cell_views(trace, unit, label, True)}
+
+
+def cnn_views(trace) -> dict:
+    from . import step_charts
+    from . import vision_charts as vc
+    data = vc.cnn_frames(trace)
+    return {"strip": with_data(vc.cnn_strip_spec(trace.n_steps), strip=data["strip"], answer=data["answer"]),
+            "maps": with_data(vc.cnn_maps_spec(), fmaps=data["fmaps"]),
+            "topk": with_data(step_charts.topk_spec("the first digit"), topk=step_charts.topk_frame(trace))}

@@ -1,0 +1,108 @@
+"""In real Chromium, the LSTMs that see (issue 12): train a ConvLSTM on image sequences, step through its maps with
+the browser's cursor, pick a pixel by clicking it, save and reopen the model; open the bundled CNN-LSTM from the
+Family page and the ConvLSTM scene from a home-page link."""
+import re
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
+
+from conftest import (assert_no_exception, charts_drawn, count_script_runs, equations_at, script_runs, settle,
+                      slider_step)
+from test_browser import go_to_step_through, train
+
+
+def equations_head(page) -> str:
+    return page.evaluate("""() => (Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .find(t => t.textContent.startsWith('Equations for ')) || {}).textContent || ''""")
+
+
+def pick_chart(page):
+    return page.get_by_test_id("stVegaLiteChart").filter(has_text="Click a pixel to explain it")
+
+
+def test_train_a_convlstm_step_through_its_maps_pick_a_pixel_save_and_reopen(app_url, page, tmp_path):
+    page.goto(app_url + "/Train")
+    settle(page)
+    page.get_by_text("Image sequences (CNN-LSTM, ConvLSTM)").click()
+    settle(page)
+    expect(page.get_by_text("Moving shapes — predict the next frame (ConvLSTM)").first).to_be_visible()
+    # before Start: the bundled ConvLSTM trained on this preset, its predicted frames
+    page.get_by_text(re.compile("^Before you press Start:")).wait_for(timeout=60_000)
+    expect(page.get_by_text("Next-frame error (validation MSE)").first).to_be_visible()
+    train(page, steps=20)
+    expect(page.get_by_text("Next-frame error (validation MSE)")).to_be_visible()
+    go_to_step_through(page)
+    expect(page.get_by_text(re.compile(r"ConvLSTM, 8 hidden channels.*trained 20 steps"))).to_be_visible()
+    charts_drawn(page)
+    count_script_runs(page)
+    start = slider_step(page)
+    page.locator("body").press("ArrowRight")
+    equations_at(page, start + 1)
+    assert script_runs(page) == 0  # every map, frame and equation redrawn in the browser
+
+    # click the pixel in row 3, column 5 of the frame: its diagram and equations follow
+    chart = pick_chart(page)
+    chart.locator("svg").first.wait_for()
+    cells = chart.locator("g.mark-rect path")
+    expect(cells).to_have_count(16 * 16 + 1)  # the grid, and the red box of the pixel explained
+    cells.nth(3 * 16 + 5).click()
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .some(t => /^Equations for ch \\d+, pixel \\(3, 5\\) at step/.test(t.textContent))""", timeout=30_000)
+    assert page.get_by_label("Pixel row (0 = top)").input_value() == "3"
+    assert page.get_by_label("Pixel column (0 = left)").input_value() == "5"
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+    settle(page)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    settle(page)
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name=re.compile("Download this model")).click()
+    path = tmp_path / "conv.safetensors"
+    dl.value.save_as(path)
+
+    page.goto(app_url + "/Train")  # a new session: open the file
+    settle(page)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
+        .set_input_files(str(path))
+    page.get_by_text(re.compile(r"Opened conv\.safetensors: ConvLSTM 8 ch, 3×3, trained 20 steps")) \
+        .wait_for(timeout=30_000)
+    settle(page)
+    go_to_step_through(page)
+    expect(page.get_by_text(re.compile(r"ConvLSTM, 8 hidden channels.*trained 20 steps"))).to_be_visible()
+    assert_no_exception(page)
+
+
+def test_family_opens_the_cnn_lstm_and_links_reopen_the_convlstm_scene_and_view(app_url, page):
+    page.goto(app_url + "/Family")
+    settle(page)
+    for name in ("Vanilla LSTM", "Stacked LSTM", "Bidirectional LSTM", "CNN-LSTM", "ConvLSTM"):
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Open the trained CNN-LSTM").click()
+    page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
+    settle(page)
+    expect(page.get_by_text(re.compile(r"Model: CNN-LSTM, 16 \+ 32 convolution maps"))).to_be_visible()
+    charts_drawn(page)
+    expect(page.get_by_text("The CNN's first feature maps for the frame at the cursor")).to_be_visible()
+    page.locator("body").press("End")
+    equations_at(page, 4)
+    assert page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .some(t => /^Step 4: the model's answer to .* after this frame is \\d/.test(t.textContent))""")
+
+    # a home-page link to the ConvLSTM scene at step 3: the gate maps are there, at that step
+    page.goto(app_url + "/?scene=10&step=3")
+    settle(page)
+    expect(page.get_by_role("heading", name=re.compile("ConvLSTM: the forget gate as a map"))).to_be_visible()
+    equations_at(page, 3, timeout=30_000)
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+        .some(c => (c.querySelector('svg') || {}).innerHTML?.includes('Gates and states as maps')
+                   && c.querySelectorAll('image').length === 6 * 8)""", timeout=30_000)  # 6 maps × 8 channels
+    # a step-through link to a bundled ConvLSTM's sequence and step
+    page.goto(app_url + "/Step_through?model=shapes&seq=3&step=4")
+    settle(page)
+    equations_at(page, 4, timeout=30_000)
+    expect(page.locator("input[type=range][aria-label^='Validation sequence']")).to_have_value("3")
+    page.locator("body").press("ArrowLeft")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '3'", timeout=10_000)
+    assert parse_qs(urlparse(page.url).query).get("seq") == ["3"]
+    assert_no_exception(page)
