@@ -28,6 +28,10 @@ class CNNLSTMConfig:
     hidden_size: int = 32      # LSTM units
     classes: int = 10
 
+    @property
+    def cell(self) -> str:
+        return "lstm"  # the cell type, as ModelConfig.cell (views and checks that ask which cell it is)
+
     def validate(self) -> "CNNLSTMConfig":
         for name, value, lo, hi in (("frame size", self.frame, 8, 32), ("convolution maps", self.conv_channels, 1, 32),
                                     ("embedding size", self.embed_size, 1, LIMITS.max_embed),

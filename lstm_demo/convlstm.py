@@ -37,6 +37,10 @@ class ConvLSTMConfig:
     width: int = 16
     peephole: bool = False
 
+    @property
+    def cell(self) -> str:
+        return "lstm"  # the cell type, as ModelConfig.cell (views and checks that ask which cell it is)
+
     def validate(self) -> "ConvLSTMConfig":
         for name, value, top in (("input channels", self.in_channels, 8), ("hidden channels", self.hidden_channels,
                                  MAX_CHANNELS), ("kernel size", self.kernel, MAX_KERNEL),

@@ -116,10 +116,11 @@ def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, ch
             for split in ("train", "val")}
     kept = _fitting_checkpoints(checkpoints, sum(p.numel() for p in model.parameters()), checkpoint_bytes)
     dump = lambda v: json.dumps(v, ensure_ascii=False)
-    meta = {"format": FORMAT, "family": getattr(model, "family", "sequence"),
-            "model_config": dump(describe(model.cfg)), "train_config": dump(describe(train_cfg)),
+    meta = {"format": FORMAT, "model_config": dump(describe(model.cfg)), "train_config": dump(describe(train_cfg)),
             "steps": str(int(steps)), "data": dump(info), "history": dump(hist),
             "checkpoints": dump([int(s) for s, _ in kept])}
+    if getattr(model, "family", "sequence") != "sequence":  # (text and series files stay as they were)
+        meta["family"] = model.family
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
     for i, (_, state) in enumerate(kept):
         tensors.update({f"{CHECKPOINT_PREFIX}{i}.{k}": v.detach().to(CHECKPOINT_DTYPE).contiguous()

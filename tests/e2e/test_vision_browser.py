@@ -1,9 +1,10 @@
-"""In real Chromium, the LSTMs that see (issue 12): train a ConvLSTM on image sequences, step through its maps with
-the browser's cursor, pick a pixel by clicking it, save and reopen the model; open the bundled CNN-LSTM from the
+"""In real Chromium, the LSTMs that see (issue 12): train a ConvLSTM and a CNN-LSTM on image sequences, step through
+them with the browser's cursor, pick a ConvLSTM pixel by clicking it, save and reopen each model; open the bundled CNN-LSTM from the
 Family page and the ConvLSTM scene from a home-page link."""
 import re
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import expect
 
 from conftest import (assert_no_exception, charts_drawn, count_script_runs, equations_at, script_runs, settle,
@@ -20,27 +21,47 @@ def pick_chart(page):
     return page.get_by_test_id("stVegaLiteChart").filter(has_text="Click a pixel to explain it")
 
 
-def test_train_a_convlstm_step_through_its_maps_pick_a_pixel_save_and_reopen(app_url, page, tmp_path):
+MODELS = {  # what the Train page offers, what its preview says, how Step through and an opened file name it
+    "convlstm": ("Moving shapes — predict the next frame (ConvLSTM)", "Next-frame error (validation MSE)",
+                 r"ConvLSTM, 8 hidden channels.*trained 20 steps", r"ConvLSTM 8 ch, 3×3, trained 20 steps"),
+    "cnnlstm": ("Which digit came first? — a handwritten digit, then distractors (CNN-LSTM)",
+                "Validation accuracy: which digit came first?", r"CNN-LSTM, 16 \+ 32 convolution maps.*trained 20 steps",
+                r"CNN-LSTM 16 maps → 32 units, trained 20 steps"),
+}
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_train_an_image_model_step_through_it_save_and_reopen(app_url, page, tmp_path, model):
+    task, preview, described, opened = MODELS[model]
     page.goto(app_url + "/Train")
     settle(page)
     page.get_by_text("Image sequences (CNN-LSTM, ConvLSTM)").click()
     settle(page)
-    expect(page.get_by_text("Moving shapes — predict the next frame (ConvLSTM)").first).to_be_visible()
-    # before Start: the bundled ConvLSTM trained on this preset, its predicted frames
+    if model == "cnnlstm":
+        page.get_by_role("combobox", name="Image sequences").click()
+        page.get_by_role("option", name=task).click()
+        settle(page)
+    expect(page.get_by_text(task).first).to_be_visible()
+    # before Start: the bundled model trained on this preset, and its preview
     page.get_by_text(re.compile("^Before you press Start:")).wait_for(timeout=60_000)
-    expect(page.get_by_text("Next-frame error (validation MSE)").first).to_be_visible()
+    expect(page.get_by_text(preview).first).to_be_visible()
     train(page, steps=20)
-    expect(page.get_by_text("Next-frame error (validation MSE)")).to_be_visible()
+    expect(page.get_by_text(preview)).to_be_visible()
     go_to_step_through(page)
-    expect(page.get_by_text(re.compile(r"ConvLSTM, 8 hidden channels.*trained 20 steps"))).to_be_visible()
+    expect(page.get_by_text(re.compile(described))).to_be_visible()
     charts_drawn(page)
     count_script_runs(page)
     start = slider_step(page)
     page.locator("body").press("ArrowRight")
     equations_at(page, start + 1)
     assert script_runs(page) == 0  # every map, frame and equation redrawn in the browser
+    if model == "convlstm":
+        click_a_pixel(page)
+    save_and_reopen(page, app_url, tmp_path / f"{model}.safetensors", opened, described)
 
-    # click the pixel in row 3, column 5 of the frame: its diagram and equations follow
+
+def click_a_pixel(page):
+    """Click the pixel in row 3, column 5 of the frame: its diagram and equations follow."""
     chart = pick_chart(page)
     chart.locator("svg").first.wait_for()
     cells = chart.locator("g.mark-rect path")
@@ -51,13 +72,14 @@ def test_train_a_convlstm_step_through_its_maps_pick_a_pixel_save_and_reopen(app
     assert page.get_by_label("Pixel row (0 = top)").input_value() == "3"
     assert page.get_by_label("Pixel column (0 = left)").input_value() == "5"
 
+
+def save_and_reopen(page, app_url, path, opened, described):
     page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
     settle(page)
     page.get_by_text("Save or open a model file (.safetensors)").click()
     settle(page)
     with page.expect_download(timeout=60_000) as dl:
         page.get_by_role("button", name=re.compile("Download this model")).click()
-    path = tmp_path / "conv.safetensors"
     dl.value.save_as(path)
 
     page.goto(app_url + "/Train")  # a new session: open the file
@@ -65,11 +87,10 @@ def test_train_a_convlstm_step_through_its_maps_pick_a_pixel_save_and_reopen(app
     page.get_by_text("Save or open a model file (.safetensors)").click()
     page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
         .set_input_files(str(path))
-    page.get_by_text(re.compile(r"Opened conv\.safetensors: ConvLSTM 8 ch, 3×3, trained 20 steps")) \
-        .wait_for(timeout=30_000)
+    page.get_by_text(re.compile(f"Opened {path.name}: {opened}")).wait_for(timeout=30_000)
     settle(page)
     go_to_step_through(page)
-    expect(page.get_by_text(re.compile(r"ConvLSTM, 8 hidden channels.*trained 20 steps"))).to_be_visible()
+    expect(page.get_by_text(re.compile(described))).to_be_visible()
     assert_no_exception(page)
 
 
