@@ -79,7 +79,9 @@ def loss_spec(kind: str, marked: bool = False, height: int = 260, compact: bool 
     """Train and validation loss on a log scale. Dataset "loss" (step, loss, split: "train" / "validation"); with
     marked=True also "mark" (step, label): a line at a training step (the checkpoint on screen). The spec does not
     change while training goes on, so the page updates the data in place instead of rebuilding the chart."""
-    what = "cross-entropy (nats per character)" if kind == "text" else "mean squared error (normalised units)"
+    what = {"text": "cross-entropy (nats per character)", "translation": "cross-entropy (nats per character)",
+            "digits": "cross-entropy (nats per answer)", "frames": "mean squared error (pixels)"}.get(
+        kind, "mean squared error (normalised units)")
     base = alt.Chart(alt.NamedData("loss")).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("loss:Q", title=None if compact else what, scale=alt.Scale(zero=False, type="log")),
@@ -292,3 +294,27 @@ def forget_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 _show = show  # the charts' name for it
+
+
+def bottleneck_chart(result: pd.DataFrame) -> alt.Chart:
+    """Exact match vs source length for the encoder–decoder read as written and read backwards (bottleneck.py)."""
+    data = result.assign(length=result["bin"].astype(str) + "–" + (result["bin"] + 4).astype(str))
+    order = [f"{b}–{b + 4}" for b in sorted(result["bin"].unique())]
+    return _configure(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=90), strokeWidth=3).encode(
+        x=alt.X("length:O", sort=order, title="source length (characters)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("accuracy:Q", title="exact match on held-out sources", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.Color("variant:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["variant:N", "length:O", alt.Tooltip("accuracy:Q", format=".0%"), "examples:Q"]).properties(
+        height=300, width="container", title="The bottleneck: longer sources, fewer right answers"))
+
+
+def final_state_chart(frame: pd.DataFrame, order: list) -> alt.Chart:
+    """The encoder's final c and h per unit (translation: what is handed to the decoder)."""
+    return _configure(alt.Chart(frame).mark_bar().encode(
+        x=alt.X("unit:N", sort=order, title="unit (largest |c| first)", axis=alt.Axis(labelAngle=0)),
+        xOffset="quantity:N", y=alt.Y("value:Q", title="value after the last source character"),
+        color=alt.Color("quantity:N", title=None, scale=alt.Scale(range=[COLORS["cell_state"], COLORS["hidden_state"]]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["unit:N", "quantity:N", alt.Tooltip("value:Q", format="+.3f")]).properties(
+        height=220, width="container"))

@@ -378,7 +378,8 @@ class Experiment:
             self.optimizer = make_optimizer(self.model, train_cfg.lr)
             self.shared = False
         self.finish_job()
-        batches = make_batches(self.data, train_cfg, train_cfg.seed + self.trained_steps, mask_id=self._mask_id())
+        batches = make_batches(self.data, train_cfg, train_cfg.seed + self.trained_steps, mask_id=self._mask_id(),
+                               reverse=self._reverse())
         for group in self.optimizer.param_groups:
             group["lr"] = train_cfg.lr
         self.train_cfg = train_cfg
@@ -420,16 +421,23 @@ class Experiment:
         """The fixed validation windows (with fixed hidden positions for the fill-in task) -> x, y."""
         key = (self.train_cfg.seq_len, self.train_cfg.hide)
         if self._val is None or self._val[0] != key:
-            b = make_batches(self.data, replace(self.train_cfg, batch_size=1), 0, mask_id=self._mask_id())
+            b = make_batches(self.data, replace(self.train_cfg, batch_size=1), 0, mask_id=self._mask_id(),
+                             reverse=self._reverse())
             self._val = (key, b.val_x, b.val_y)
         return self._val[1], self._val[2]
+
+    def _reverse(self) -> bool:
+        return getattr(self.model_cfg, "reverse_source", False)
 
     def _mask_id(self):
         return self.model.mask_id if getattr(self.model_cfg, "task", "") == "masked" else None
 
     def validation_accuracy(self) -> float | None:
         """Top-1 accuracy on the validation windows (text: next character, or hidden character; the digits question:
-        the answer after the last frame)."""
+        the answer after the last frame; translation: exact match of the greedy answer on the held-out pairs)."""
+        if self.kind == "translation":
+            from .seq2seq import exact_match_accuracy
+            return exact_match_accuracy(self.current_weights_model(), self.data)
         if self.kind not in ("text", "digits"):
             return None
         return accuracy(self.current_weights_model(), *self.validation_batch())

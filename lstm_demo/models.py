@@ -45,13 +45,16 @@ class SequenceModel(nn.Module):
 
 def build_model(cfg, seed: int = 0) -> nn.Module:
     """Same config + seed -> same initial weights (the global RNG is not touched). The config's type picks the
-    family: ModelConfig (text and series), ConvLSTMConfig, CNNLSTMConfig."""
+    family: ModelConfig (text and series), ConvLSTMConfig, CNNLSTMConfig, Seq2SeqConfig (translation)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if isinstance(cfg, ModelConfig):
             return SequenceModel(cfg)
         from .cnnlstm import CNNLSTM, CNNLSTMConfig
         from .convlstm import ConvLSTM, ConvLSTMConfig
+        from .seq2seq import Seq2Seq, Seq2SeqConfig
+        if isinstance(cfg, Seq2SeqConfig):
+            return Seq2Seq(cfg)
         if isinstance(cfg, ConvLSTMConfig):
             return ConvLSTM(cfg)
         if isinstance(cfg, CNNLSTMConfig):

@@ -66,6 +66,20 @@ def _text_rule() -> alt.Chart:
 
 def caption_frame(trace, unit_of: str = "") -> pd.DataFrame:
     """One sentence per step: what goes in and what the model should answer."""
+    if trace.kind == "translation":  # the encoder reads; at the hand-over the decoder starts from its final (h, c)
+        (_, _, S), (_, d0, _) = trace.segments
+        emitted = trace.extras.get("emitted", [])
+        out = []
+        for t in range(trace.n_steps):
+            if t < S:
+                out.append(f"Encoder step {t}: reads '{_show(trace.inputs[t])}' (source character {t + 1} of {S})")
+            else:
+                k = t - d0
+                said = _show(emitted[k]) if k < len(emitted) else "?"
+                truth = f", the truth is '{_show(trace.targets[t])}'" if trace.targets[t] else ""
+                start = "hand-over — starts from the encoder's final (h, c), " if k == 0 else ""
+                out.append(f"Decoder step {t}: {start}reads '{_show(trace.inputs[t])}' → emits '{said}'{truth}")
+        return pd.DataFrame({"step": np.arange(trace.n_steps), "text": out})
     if trace.kind == "series":
         p = trace.predictions
         text = [f"Step {t}: input {trace.inputs[t]:.3f}{unit_of} → predicted next {p['predicted'].iloc[t]:.3f}, "
@@ -448,7 +462,7 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_o
     terms = step_terms(trace, layer, direction, unit)
     columns = PRESENTER["columns"] if presenter else TEXT_COLUMNS
     views = {}
-    if trace.kind == "text":
+    if trace.kind in ("text", "translation"):
         values = trace.get(colour, layer, direction)[:, unit]
         title = (f"The text coloured by unit u{unit}'s {SHORT[colour]} ({colour.replace('_', ' ')})"
                  + ("" if presenter else " — hover a character for the model's top guesses")
@@ -469,8 +483,9 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_o
         diagram_spec(trace.cell, title)
     views["diagram"] = with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=terms_long(terms), terms=terms)
     views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
-    if trace.kind == "text":
-        what = "this hidden character" if trace.task == "masked" else "the next character"
+    if trace.kind in ("text", "translation"):
+        what = {"masked": "this hidden character"}.get(trace.task, "the next character") \
+            if trace.kind == "text" else "the decoder's next character"
         views["topk"] = with_data(topk_spec(what), topk=topk_frame(trace))
     if presenter:
         views = {name: scaled(spec, PRESENTER["fonts"]) for name, spec in views.items()}

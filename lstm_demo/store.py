@@ -31,6 +31,7 @@ from .cnnlstm import CNNLSTMConfig
 from .convlstm import ConvLSTMConfig
 from .data.frames import FramesData
 from .models import build_model, max_parameters
+from .seq2seq import Seq2SeqConfig
 
 FORMAT = "lstm-gate-lab/1"
 SAMPLE_CHARS = 20_000         # text kept in the file so the model can be inspected without the original data
@@ -64,7 +65,7 @@ MAX_HEADER_BYTES = max_header_bytes()
 MAX_FILE_BYTES = 8 + MAX_HEADER_BYTES + 4 * max_parameters() + CHECKPOINT_BYTES
 
 
-FAMILIES = {"sequence": ModelConfig, "convlstm": ConvLSTMConfig, "cnnlstm": CNNLSTMConfig}
+FAMILIES = {"sequence": ModelConfig, "convlstm": ConvLSTMConfig, "cnnlstm": CNNLSTMConfig, "seq2seq": Seq2SeqConfig}
 FRAME_KINDS = ("frames", "digits")
 
 
@@ -106,7 +107,7 @@ def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, ch
     if data.kind == "text":
         info = {"kind": "text", "name": data.name[:NAME_CHARS], "vocab": data.vocab,
                 "sample": data.text[-SAMPLE_CHARS:]}
-    elif data.kind in FRAME_KINDS:  # image sequences are made from a recipe: the recipe is the data
+    elif data.kind in FRAME_KINDS or data.kind == "translation":  # made from a recipe: the recipe is the data
         info = {"kind": data.kind, "recipe": data.recipe}
     else:
         info = {"kind": "series", "name": data.name[:NAME_CHARS], "unit": data.unit[:UNIT_CHARS],
@@ -292,8 +293,24 @@ def _frames_data(info: dict, cfg):
     return data
 
 
+def _translation_data(info: dict, cfg):
+    from .data.translation import TranslationData
+    recipe = info.get("recipe")
+    if info.get("kind") != "translation" or not isinstance(recipe, dict) or set(recipe) != {"task", "length", "seed"}:
+        raise ModelFileError("The file's translation recipe is malformed.")
+    try:
+        data = TranslationData(**recipe)
+    except (DataError, TypeError) as e:
+        raise ModelFileError(f"The file's translation task is not allowed here: {str(e)[:300]}") from None
+    if len(data.vocab) != cfg.vocab_size:
+        raise ModelFileError("The file's translation task does not fit its model (vocabulary).")
+    return data
+
+
 def _data(meta: dict, cfg: ModelConfig, train_cfg: TrainConfig):
     info = _json_field(meta, "data", dict)
+    if isinstance(cfg, Seq2SeqConfig):
+        return _translation_data(info, cfg)
     if not isinstance(cfg, ModelConfig):
         return _frames_data(info, cfg)
     if info.get("kind", cfg.kind) != cfg.kind:

@@ -25,7 +25,7 @@ def loss_of(model, x, y, kind: str) -> torch.Tensor:
         return F.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))  # dense signal to learn from
     if kind == "frames":  # next-frame prediction: x is frames 0 … T-2, y frames 1 … T-1
         return F.mse_loss(out, y)
-    if kind == "text":
+    if kind in ("text", "translation"):  # translation: the answer's characters under teacher forcing
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), ignore_index=IGNORE)
     scored = torch.isfinite(y)  # NaN targets are not scored (tasks that are judged only at the end)
     return F.mse_loss(out[scored], y[scored])
@@ -132,10 +132,33 @@ class FrameBatches:
         return self.batch_size * self.data.steps
 
 
-def make_batches(data, train_cfg, seed: int, mask_id: int | None = None):
-    """The batches for any kind of data: windows of text or series, or whole image sequences."""
+class TranslationBatches:
+    """Batches of fresh source–target pairs (TranslationData.train_pairs) and the fixed validation pairs:
+    x = (source ids, source lengths, decoder inputs BOS + answer), y = answer + EOS (padding not scored)."""
+
+    def __init__(self, data, batch_size: int, seed: int, reverse: bool = False):
+        self.data, self.batch_size, self.reverse = data, batch_size, reverse
+        self.gen = torch.Generator().manual_seed(seed)
+        src, lengths, dec, y = data.tensors(data.val_pairs, reverse=reverse)
+        self.val_x, self.val_y = (src, lengths, dec), y
+
+    def next(self):
+        pairs = self.data.train_pairs(self.batch_size, int(torch.randint(2**31 - 1, (1,), generator=self.gen)))
+        src, lengths, dec, y = self.data.tensors(pairs, reverse=self.reverse)
+        return (src, lengths, dec), y
+
+    @property
+    def items_per_batch(self) -> int:
+        return self.batch_size
+
+
+def make_batches(data, train_cfg, seed: int, mask_id: int | None = None, reverse: bool = False):
+    """The batches for any kind of data: windows of text or series, whole image sequences, or translation pairs
+    (reverse: the source read backwards)."""
     if data.kind in ("frames", "digits"):
         return FrameBatches(data, train_cfg.batch_size, seed)
+    if data.kind == "translation":
+        return TranslationBatches(data, train_cfg.batch_size, seed, reverse)
     return Batches(data, train_cfg.seq_len, train_cfg.batch_size, seed, mask_id=mask_id,
                    words=train_cfg.hide == "words")
 
@@ -167,7 +190,8 @@ def fit(model_cfg, data, train_cfg, log=None, n_checkpoints: int = 0, n_evals: i
     model = build_model(model_cfg, train_cfg.seed)
     optimizer = make_optimizer(model, train_cfg.lr)
     batches = make_batches(data, train_cfg, train_cfg.seed,
-                           mask_id=model.mask_id if getattr(model_cfg, "task", "") == "masked" else None)
+                           mask_id=model.mask_id if getattr(model_cfg, "task", "") == "masked" else None,
+                           reverse=getattr(model_cfg, "reverse_source", False))
     evals = checkpoint_steps(train_cfg.steps, n_evals) - {0}
     keep = checkpoint_steps(train_cfg.steps, n_checkpoints)
     history, checkpoints = {"train": [], "val": []}, []

@@ -27,3 +27,6 @@ train.model_file_ui(ex)
 if ex.trained_steps or ex.job is not None:
     st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon="🔍")
 train.scoreboard_ui()
+if data.kind == "translation":
+    from lstm_demo.ui.translation import bottleneck_ui
+    bottleneck_ui()

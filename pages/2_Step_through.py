@@ -26,6 +26,14 @@ if ex.origin.startswith("bundled"):
     st.page_link("pages/1_Train.py", label="Train your own", icon="🏋️")
 if ex.training:
     st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")
+if ex.kind == "translation":  # the encoder–decoder: both halves with the same cursor
+    from lstm_demo.ui import translation
+    st.caption(translation.describe_model(ex))
+    view = translation.get_view(ex, *translation.source_ui(ex))
+    workshop.apply_step_link(view.trace)
+    step.step_view(ex, view, query=workshop.step_query(ex))
+    translation.after_views(ex, view)
+    st.stop()
 if vision.is_vision(ex):  # the LSTMs that see: frames and maps, the same cursor
     st.caption(vision.describe(ex))
     view = vision.get_view(ex, vision.sequence_ui(ex))

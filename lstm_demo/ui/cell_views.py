@@ -48,7 +48,7 @@ def selectors_ui(trace, compact: bool = False):
           help="Starts on the unit whose state varies most; “Find a unit” below can choose one.")
     if c.colour not in trace.names:
         c.colour = state_of(trace)
-    if trace.kind == "text":
+    if trace.kind in ("text", "translation"):
         bound(cols[3].selectbox, "Colour the text by", "colour", c.colour, lambda v: setattr(c, "colour", v),
               options=list(trace.names), format_func=_label)
     return c.layer, c.direction, c.unit, c.colour

@@ -17,7 +17,7 @@ _WARM = threading.Event()  # set once a background import of torch has been star
 # The Train page's choices (kind and source of data, model and training settings). Streamlit forgets a widget's value
 # when a run of another page does not draw it (a fragment's rerun there, too): without a copy, coming back from Step
 # through would reset the choices, and with them the visitor's trained model (new data or architecture: new weights).
-TRAIN_CHOICES = re.compile(r"^(kind|csv_(value|date)_col|temperature|prompt|(text|series|frames|digits)_\w+)$")
+TRAIN_CHOICES = re.compile(r"^(kind|csv_(value|date)_col|temperature|prompt|(text|series|frames|digits|translation)_\w+)$")
 
 
 def setup(title: str) -> UIState:

@@ -59,6 +59,7 @@ class SequenceChoice:
     text: str | None = None      # own text (None: a default sentence the model can read)
     hide: str = "were"           # fill-in task: the part of the own text to hide
     frames_index: int = 0        # image sequences: which validation sequence
+    last_good: str | None = None  # translation: the last source that could be traced
 
 
 @dataclass

@@ -177,8 +177,9 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
             trace, layer, direction, unit, colour, unit_of, compact))
         # keyed containers: charts get no CSS class of their own, and the presenter test measures these boxes
         with st.container(key="view_strip"):
-            show_chart(views["strip"], key="text_strip" if trace.kind == "text" else "series_now",
-                       width="content" if trace.kind == "text" else "stretch")
+            text = trace.kind in ("text", "translation")
+            show_chart(views["strip"], key="text_strip" if text else "series_now", width="content" if text else
+                       "stretch")
         left, right = st.columns([1.15, 1] if not compact else [0.95, 1.05])  # presenter: the big equations need room
         with left, st.container(key="view_diagram"):
             show_chart(views["diagram"], key="diagram")
@@ -222,6 +223,8 @@ def _panels(ex, view, layer, direction, unit) -> None:
     trace = view.trace
     available = {"forecast": trace.kind == "series" and ex is not None,
                  "training": ex is not None and len(ex.all_checkpoints()) >= 2}
+    if trace.kind == "translation":  # the finder, what-if, training scrubber and exports read a one-network model
+        available.update(finder=False, whatif=False, training=False, export=False)
     options = [p for p in PANELS if available.get(p, True)]
     if c.panel not in options:
         c.panel = "heatmaps"

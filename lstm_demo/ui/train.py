@@ -19,10 +19,12 @@ from ..jobs import Experiment
 from ..predict import fill_in, generate_text, judged_forecast
 from ..store import MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
 from ..trace import GATES
-from . import vision_train
+from . import translation, vision_train
 from .common import experiment, state, visitor_alive
 from .forecast import forecast_ui
 from .vision_train import FRAME_KINDS
+
+FAMILY_KINDS = FRAME_KINDS + ("translation",)  # the kinds whose models are not the text/series SequenceModel
 
 UPLOAD_MB = LIMITS.max_upload_bytes // 1_000_000           # text and CSV
 MODEL_UPLOAD_MB = -(-MAX_FILE_BYTES // 1_000_000)          # the largest model the caps allow, with checkpoints
@@ -45,9 +47,21 @@ def _series_preset(key: str):
 def data_ui(locked: bool):
     """Data source widgets -> the active data object (or None). A bad choice shows an error and keeps the data."""
     st.subheader("1 · Data")
-    kind = st.radio("Kind of data", ["text", "series", "frames"], horizontal=True, key="kind", disabled=locked,
-                    format_func={"text": "Text (next character)", "series": "Time series (next value)",
-                                 "frames": "Image sequences (CNN-LSTM, ConvLSTM)"}.get)
+    kind = st.radio("Kind of data", ["text", "series", "frames", "translation"], horizontal=True, key="kind",
+                    disabled=locked, format_func={"text": "Text (next character)", "series": "Time series (next value)",
+                                                  "frames": "Image sequences (CNN-LSTM, ConvLSTM)",
+                                                  "translation": "Translation (encoder–decoder)"}.get)
+    if kind == "translation":
+        chosen = _file_source() if FILE in _file_option(kind) and st.checkbox(
+            f"Use the task of the opened model file ({state().file_data.name})", True, key="translation_file",
+            disabled=locked) else translation.data_choice(locked)
+        if chosen is not None and not locked:
+            _activate(*chosen)
+        data = state().data
+        if data is not None and data.kind == "translation":
+            translation.data_summary(data)
+            return data
+        return None
     if kind == "frames":
         chosen = _file_source() if FILE in _file_option(kind) and st.checkbox(
             f"Use the data of the opened model file ({state().file_data.name})", True, key="frames_file",
@@ -100,7 +114,7 @@ def _activate(kind: str, ident: str, build) -> None:
         st.error(str(e) + _kept_note())
         return
     s.data, s.data_id = data, (kind, ident)
-    if data.kind not in FRAME_KINDS:  # image sequences have no windows to fit
+    if data.kind not in FAMILY_KINDS:  # image sequences and translation pairs have no windows to fit
         _fit_seq_len(data)
 
 
@@ -195,7 +209,7 @@ def _data_summary(data) -> None:
 
 def _saturation(ex: Experiment) -> None:
     """Karpathy's gate-saturation plot, recomputed on the validation windows when the weights snapshot changes."""
-    if (not ex.trained_steps and ex.job is None) or ex.kind in FRAME_KINDS:  # (vector cells only)
+    if (not ex.trained_steps and ex.job is None) or ex.kind in FAMILY_KINDS:  # (the sequence model's cells only)
         return
     if not GATES[ex.model_cfg.cell]:
         st.caption("Gate saturation: a plain RNN has no gates — every step squashes the whole state through one "
@@ -249,6 +263,17 @@ def _open_model_file() -> None:
     kind = data.kind
     k = lambda name: f"{kind}_{name}"
     s = state()
+    if kind == "translation":
+        s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
+        st.session_state.update({"kind": "translation", "translation_file": True, k("batch"): tc.batch_size,
+                                 k("lr"): tc.lr, k("steps"): tc.steps, k("seed"): tc.seed, k("hidden"): cfg.hidden_size,
+                                 k("layers"): cfg.num_layers, k("embed"): cfg.embed_size,
+                                 k("reverse"): cfg.reverse_source})
+        _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
+                                   origin=f"file:{upload.name}", loaded=loaded))
+        s.notice("file", ("success", f"Opened {upload.name}: {translation.describe(cfg)}, trained {loaded.steps:,} "
+                                     "steps. Continue training here or step through it."))
+        return
     if kind in FRAME_KINDS:
         s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
         st.session_state.update({"kind": "frames", "frames_file": True, k("batch"): tc.batch_size, k("lr"): tc.lr,
@@ -292,7 +317,7 @@ def model_file_ui(ex: Experiment) -> None:
             (st.error if notice[0] == "error" else st.success)(notice[1])
         c1, c2 = st.columns(2)
         trained = bool(ex.trained_steps) and not ex.training
-        family = {"frames": "convlstm", "digits": "cnnlstm"}.get(ex.kind) or ex.model_cfg.cell
+        family = {"frames": "convlstm", "digits": "cnnlstm", "translation": "seq2seq"}.get(ex.kind) or ex.model_cfg.cell
         name = f"lstm-gate-lab-{family}-{ex.trained_steps}steps.safetensors"
         c1.download_button("Download this model", key="model_download", icon=":material/download:",
                            data=lambda: _model_bytes(ex), on_click="ignore",  # no rerun racing the download
@@ -313,6 +338,8 @@ def settings_ui(data, training: bool) -> tuple[ModelConfig, TrainConfig]:
     kind = data.kind
     if kind in FRAME_KINDS:
         return vision_train.settings(data, training)
+    if kind == "translation":
+        return translation.settings(data, training)
     model_default, train_default = DEFAULTS[kind]
     ex = experiment()
     if ex is not None and ex.origin.startswith("file") and ex.kind == kind:  # keep an opened model's embedding
@@ -393,8 +420,8 @@ def _record(ex: Experiment, view) -> None:
     """A finished run goes on the visitor's scoreboard, to compare cell types and directions on the same data."""
     if view is None or not view.history:
         return
-    if ex.kind in FRAME_KINDS:
-        state().scoreboard.append(vision_train.record(ex, view))
+    if ex.kind in FAMILY_KINDS:
+        state().scoreboard.append((translation if ex.kind == "translation" else vision_train).record(ex, view))
         return
     cfg = ex.model_cfg
     acc = ex.validation_accuracy()
@@ -533,7 +560,7 @@ def _progress(ex: Experiment, view) -> None:
         st.success(view.message) if view.status == "done" else st.warning(view.message)
     train = view.history[-1][1] if view.history else float("nan")
     val = view.val_history[-1][1] if view.val_history else float("nan")
-    per = {"text": "characters/s", "series": "windows·steps/s"}.get(ex.kind, "frames/s")
+    per = {"text": "characters/s", "series": "windows·steps/s", "translation": "pairs/s"}.get(ex.kind, "frames/s")
     cols = st.columns(6)
     cols[0].metric("Step", f"{view.step:,}")
     cols[1].metric("Train loss", f"{train:.4f}")
@@ -565,6 +592,8 @@ def _preview(ex: Experiment) -> None:
         return
     if ex.kind in FRAME_KINDS:
         return vision_train.preview(ex, _due)
+    if ex.kind == "translation":
+        return translation.preview(ex, _due)
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
     final = not ex.training
     caches = state().caches

@@ -205,7 +205,7 @@ def read_step_link():
     if link.model is None:
         return None
     ex = bundled(link.model)
-    if link.text is not None and ex.kind == "text":
+    if link.text is not None and ex.kind in ("text", "translation"):
         s.sequence.source, s.sequence.text = "own", link.text
     if link.seq is not None and ex.kind in ("frames", "digits"):
         s.sequence.frames_index = link.seq  # the page clamps it to the sequences there are

@@ -1,0 +1,130 @@
+"""The encoder–decoder (issue 13): the generated tasks, both halves' traces against torch's nn.LSTM (the decoder from
+the encoder's final state, fed the teacher-forced and the greedy inputs), training through the jobs, the model file,
+and bad input."""
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_demo.config import DataError, TrainConfig
+from lstm_demo.data.translation import (BOS, EOS, TranslationData, date_words, holdable, make_pair, number_words)
+from lstm_demo.jobs import Experiment
+from lstm_demo.models import build_model
+from lstm_demo.seq2seq import Seq2SeqConfig, accuracy_by_length, trace_seq2seq, translate
+from lstm_demo.store import ModelFileError, load_bytes, save_bytes
+from support import wait_until
+
+
+def _words_to_number(words: str) -> int:
+    """An independent reader of the number words (the generator writes them; this reads them back)."""
+    units = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                        "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+    tens = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+    total = current = 0
+    for word in words.replace("-", " ").split():
+        if word == "and":
+            continue
+        if word == "hundred":
+            current *= 100
+        elif word == "thousand":
+            total, current = total + current * 1000, 0
+        else:
+            current += units.get(word, tens.get(word, 0))
+    return total + current
+
+
+def test_the_tasks_say_what_they_mean():
+    for n in [0, 7, 13, 40, 99, 100, 104, 999, 1000, 2026, 21_000, 999_999]:
+        assert _words_to_number(number_words(n)) == n
+    assert number_words(304) == "three hundred and four"
+    assert date_words(2026, 11, 21) == "the twenty-first of november, two thousand and twenty-six"
+    rng = random.Random(0)
+    for task in ("numbers", "dates", "copy", "reverse"):
+        for _ in range(50):
+            src, tgt = make_pair(task, 2 if task == "dates" else 4, rng)
+            if task == "numbers":
+                assert _words_to_number(src) == int(tgt)
+            elif task == "copy":
+                assert src == tgt
+            elif task == "reverse":
+                assert src[::-1] == tgt
+            else:
+                y, m, d = map(int, tgt.split("-"))
+                assert date_words(y, m, d) == src
+    data = TranslationData("numbers", 3)
+    train_sources = {s for s, _ in data.train_pairs(2000, seed=1)}
+    val_sources = {s for s, _ in data.val_pairs}
+    assert not train_sources & val_sources  # held out
+    assert all(holdable("numbers", 3, s, t) for s, t in data.val_pairs)
+    assert {"eight", "twelve"} <= train_sources  # the short ones stay in training
+
+
+def _model(data, reverse=False, layers=1, seed=0):
+    model = build_model(Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=6, hidden_size=7, num_layers=layers,
+                                      reverse_source=reverse), seed)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_((torch.rand(p.shape, generator=g) - 0.5) * 1.2)
+    return model
+
+
+@pytest.mark.parametrize("layers,reverse", [(1, False), (2, True)])
+def test_both_halves_replay_nn_lstm_teacher_forced_and_greedy(layers, reverse):
+    data = TranslationData("numbers", 3)
+    model = _model(data, reverse, layers)
+    source, target = "three hundred and four", "304"
+    src = torch.tensor(data.encode(source[::-1] if reverse else source))
+    with torch.no_grad():
+        enc_out, (h, c) = model.encoder(model.embed(src)[None])          # torch's own kernel
+    for teacher in (True, False):
+        trace = trace_seq2seq(model, data, source, target, teacher=teacher)
+        (_, s0, s1), (_, d0, d1) = trace.segments
+        assert (s0, s1) == (0, len(source)) and d0 == len(source)
+        top = trace.quantities["hidden_state"][-1, 0]                      # (S + T, H), the last layer
+        assert np.abs(top[s0:s1] - enc_out[0].numpy()).max() <= 1e-5
+        dec_in = [BOS] + (list(target) if teacher else trace.extras["emitted"][:d1 - d0 - 1])
+        assert trace.inputs[d0:] == dec_in
+        with torch.no_grad():
+            dec_out, _ = model.decoder(model.embed(torch.tensor([data.stoi[ch] for ch in dec_in]))[None], (h, c))
+        assert np.abs(top[d0:] - dec_out[0].numpy()).max() <= 1e-5
+        assert trace.extras["replay_check"]["max_abs_h"] <= 1e-5
+        if not teacher:  # greedy: each step read what the step before emitted, as translate() decodes
+            out = translate(model, data, [source])[0]
+            emitted = "".join(trace.extras["emitted"])
+            assert emitted.split(EOS)[0] == out
+
+
+def test_a_translation_model_trains_through_the_jobs_and_survives_the_model_file():
+    data = TranslationData("numbers", 2, seed=3)
+    cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=8, hidden_size=16, reverse_source=True)
+    ex = Experiment(data, cfg, TrainConfig(batch_size=8, steps=8, lr=1e-2, eval_every=0.05))
+    job = ex.start(ex.train_cfg)
+    wait_until(lambda: not job.view().active, what="the training job")
+    view = ex.finish_job()
+    assert view.status == "done" and all(np.isfinite(l) for _, l in view.history)
+    acc = ex.validation_accuracy()
+    assert 0 <= acc <= 1
+    table = accuracy_by_length(ex.model, data)
+    assert table["examples"].sum() == len(data.val_pairs)
+    raw = save_bytes(ex.model, data, ex.train_cfg, ex.trained_steps, {"train": view.history, "val": []})
+    loaded = load_bytes(raw)
+    assert loaded.model.cfg == cfg and loaded.data.recipe == data.recipe and loaded.data.val_pairs == data.val_pairs
+    for a, b in zip(ex.model.state_dict().values(), loaded.model.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(ModelFileError, match="translation"):
+        load_bytes(raw.replace(b'\\"task\\": \\"numbers\\"', b'\\"task\\": \\"poetry!\\"'))
+
+
+def test_bad_sources_get_a_clear_message():
+    data = TranslationData("numbers", 3)
+    model = _model(data)
+    with pytest.raises(DataError, match="empty"):
+        trace_seq2seq(model, data, "   ")
+    with pytest.raises(DataError, match="outside the vocabulary"):
+        trace_seq2seq(model, data, "Three hundred!")
+    with pytest.raises(DataError, match="at most"):
+        trace_seq2seq(model, data, "one " * 40)
+    with pytest.raises(DataError, match="length knob"):
+        TranslationData("numbers", 9)
