@@ -34,6 +34,7 @@ class Bundle:
     bidirectional: bool = False
     hide: str = "chars"  # fill-in: hide characters or whole words in training
     steps: int | None = None  # None: the Train page's default
+    checkpoint_bytes: int | None = None  # None: BUNDLE_CHECKPOINT_BYTES (a larger model keeps fewer checkpoints)
 
 
 BUNDLES = {b.key: b for b in [
@@ -65,6 +66,9 @@ BUNDLES = {b.key: b for b in [
     Bundle("shapes", "frames", "shapes", "ConvLSTM on moving shapes (next frame)"),
     Bundle("moving_digits", "frames", "moving_digits", "ConvLSTM on moving handwritten digits (next frame)"),
     Bundle("first_digit", "digits", "first_digit", "CNN-LSTM: which handwritten digit came first?"),
+    # the encoder–decoder
+    Bundle("numbers", "translation", "numbers", "encoder–decoder LSTM: numbers in words → digits",
+           checkpoint_bytes=1_000_000),  # two LSTMs of 128 units: the file stays under 2 MB
 ]}
 FRAME_BUNDLE_KINDS = ("frames", "digits")
 DEFAULT_BUNDLE = "agreement"
@@ -75,6 +79,10 @@ def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
     if b.kind in FRAME_BUNDLE_KINDS:
         from .family import vision_defaults
         model_cfg, train_cfg = vision_defaults(b.preset, data.frame)
+        return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps)
+    if b.kind == "translation":
+        from .family import translation_defaults
+        model_cfg, train_cfg = translation_defaults(data)
         return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps)
     model_cfg, train_cfg = DEFAULTS[b.kind]
     model_cfg = replace(model_cfg, cell=b.cell, vocab_size=len(data.vocab) if b.kind == "text" else 0,
@@ -88,7 +96,8 @@ _COMPARED = (("cell", "cell"), ("hidden_size", "hidden units"), ("num_layers", "
              ("bidirectional", "bidirectional"), ("seq_len", "sequence length"), ("batch_size", "batch size"),
              ("lr", "learning rate"), ("steps", "steps"), ("seed", "seed"), ("grad_clip", "gradient clipping"),
              ("hide", "hidden"), ("hidden_channels", "hidden channels"), ("kernel", "kernel size"),
-             ("peephole", "peepholes"), ("conv_channels", "convolution maps"))
+             ("peephole", "peepholes"), ("conv_channels", "convolution maps"), ("embed_size", "embedding size"),
+             ("reverse_source", "source reversed"))
 
 
 def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[str, list] | None:
@@ -114,6 +123,9 @@ def load_data(b: Bundle):
     if b.kind in FRAME_BUNDLE_KINDS:
         from .data.frames import FramesData
         return FramesData(b.preset)
+    if b.kind == "translation":
+        from .data.translation import TranslationData
+        return TranslationData(b.preset)
     from .data import load_series_preset, load_text_preset
     return load_text_preset(b.preset) if b.kind == "text" else load_series_preset(b.preset)
 
@@ -165,7 +177,8 @@ def train_bundle(key: str, steps: int | None = None) -> tuple[bytes, float]:
         train_cfg = replace(train_cfg, steps=steps or train_cfg.steps)
         result = fit(model_cfg, data, train_cfg, n_checkpoints=MAX_CHECKPOINTS)
     return save_bytes(result.model, data, train_cfg, train_cfg.steps, history=result.history,
-                      checkpoints=result.checkpoints, checkpoint_bytes=BUNDLE_CHECKPOINT_BYTES), result.val_loss
+                      checkpoints=result.checkpoints, checkpoint_bytes=b.checkpoint_bytes or BUNDLE_CHECKPOINT_BYTES), \
+        result.val_loss
 
 
 def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:

@@ -38,6 +38,7 @@ class Scene:
     compare_label: str = ""     # what to call each model in that chart: "this model|the other one"
     gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
     frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end)
+    answer: str | None = None   # translation models: the true answer to `text` (the step: the hand-over)
 
 
 SCENES = [
@@ -115,6 +116,13 @@ SCENES = [
                  "came first? — is asked after every frame: after the first it is recognition, after the last it is "
                  "memory, through {distractors} distractors. The answer after the last frame: {answer} with "
                  "{p_right:.0%} (the truth: {truth}). Unit u{unit}'s cell state holds it along the belt."),
+    Scene("handover", "Encoder–decoder: the whole number in one hand-over", "numbers",
+          "seven hundred and eighty-three", answer="783", unit_rule="busiest", colour="cell_state",
+          notice="The encoder reads “{source}” one character at a time; then its final (h, c) — {units} numbers — "
+                 "is all the decoder gets. At the hand-over (step {step}) the decoder reads only the start mark and "
+                 "must already say the first digit: it writes “{answer_out}” (the truth: {answer}). Unit u{unit} "
+                 "holds the largest cell state at the hand-over (c = {c_now:+.2f}): step back through the encoder to "
+                 "see when it was written."),
 ]
 
 
@@ -239,6 +247,17 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
 
     from .bundle import load_bundle
     loaded = load_bundle(scene.bundle)
+    if scene.answer is not None:  # translation: the hand-over, the decoder's first step
+        from .seq2seq import trace_seq2seq
+        with torch.no_grad():
+            trace = trace_seq2seq(loaded.model, loaded.data, scene.text, scene.answer)
+        (_, _, S), _ = trace.segments
+        c_final = trace.get("cell_state", trace.n_layers - 1)[S - 1]
+        unit = int(np.argmax(np.abs(c_final)))
+        facts = {"unit": unit, "c_now": float(c_final[unit]), "source": scene.text, "answer": scene.answer,
+                 "answer_out": "".join(trace.extras["emitted"]).split("$")[0], "step": S,
+                 "units": 2 * trace.unit_shape[0] * trace.n_layers}
+        return trace, facts, S
     if scene.frames is not None:
         with torch.no_grad():
             frames, label = loaded.data.sequence(scene.frames)

@@ -36,6 +36,8 @@ def test_each_scene_is_precomputed_for_its_shipped_model_and_quotes_the_models_n
     assert 0 <= step < trace.n_steps and 0 <= facts["unit"] < trace.n_units
     words = scene.notice.format(**facts)
     assert "{" not in words
+    if scene.answer is not None or scene.frames is not None:
+        return family_scene_facts(scene, facts, step)
     if scene.text is not None:
         p, truth, _ = forward_prob(scene.bundle, scene, step)
         assert facts["answer"] == truth and facts["p_right"] == pytest.approx(p, abs=1e-3)
@@ -49,6 +51,33 @@ def test_each_scene_is_precomputed_for_its_shipped_model_and_quotes_the_models_n
         if "other_guess" in facts:
             assert facts["other_guess"] in (guess, repr(guess), "·" if guess == " " else guess)  # a space shows as ·
         assert any(r["truth"] for r in facts["compare"])  # the chart marks the true character
+
+
+def family_scene_facts(scene, facts, step):
+    """The family's scenes: their numbers from the models' own forward passes (not the trace code)."""
+    loaded = load_bundle(scene.bundle)
+    model, data = loaded.model, loaded.data
+    with torch.no_grad():
+        if scene.answer is not None:  # encoder–decoder: greedy answer and the encoder's final cell state
+            from lstm_demo.seq2seq import translate
+            assert facts["answer_out"] == translate(model, data, [scene.text])[0] == scene.answer
+            _, (_, c) = model.encoder(model.embed(torch.tensor(data.encode(scene.text)))[None])
+            assert step == len(scene.text) and facts["c_now"] == pytest.approx(float(c[-1, 0, facts["unit"]]),
+                                                                                abs=1e-4)
+        elif data.kind == "frames":  # ConvLSTM: the next-frame error against copying, from the forward pass
+            frames, _ = data.sequence(scene.frames)
+            x = torch.from_numpy(frames)
+            pred, _ = model(x[None])
+            mse = ((pred[0, :-1] - x[1:]) ** 2).mean(dim=(1, 2, 3)).sum()
+            copy = ((x[:-1] - x[1:]) ** 2).mean(dim=(1, 2, 3)).sum()
+            assert facts["ratio"] == pytest.approx(float(copy / mse), rel=1e-4) and facts["ratio"] > 1.5
+            assert facts["f_on"] < 0.5 < facts["f_off"]  # the lesson: shut on the shape, open elsewhere
+        else:  # CNN-LSTM: the answer after the frame at the scene's step
+            frames, label = data.sequence(scene.frames)
+            logits, _ = model(torch.from_numpy(frames)[None])
+            p = torch.softmax(logits[0, step], -1)
+            assert facts["answer"] == str(int(p.argmax())) == facts["truth"] == str(label)
+            assert facts["p_right"] == pytest.approx(float(p[label]), abs=1e-4)
 
 
 def test_the_scenes_tell_the_tutorials_lessons():

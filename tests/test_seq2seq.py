@@ -128,3 +128,19 @@ def test_bad_sources_get_a_clear_message():
         trace_seq2seq(model, data, "one " * 40)
     with pytest.raises(DataError, match="length knob"):
         TranslationData("numbers", 9)
+
+
+def test_the_bottleneck_measurement_scores_both_variants_on_the_same_held_out_sources():
+    from lstm_demo.bottleneck import VARIANTS, BottleneckConfig, measure, summary
+    result, models = measure(BottleneckConfig(task="copy", length=12, hidden=8, embed=4, steps=6, batch=8))
+    data = TranslationData("copy", 12)
+    assert set(result.variant) == set(VARIANTS.values())
+    for variant, rows in result.groupby("variant"):
+        assert rows["examples"].sum() == len(data.val_pairs)
+    # the plain model's numbers, recomputed here from its answers
+    plain = result[result.variant == VARIANTS[False]].set_index("bin")
+    outputs = translate(models[False], data, [s for s, _ in data.val_pairs])
+    for b, row in plain.iterrows():
+        group = [o == t for o, (s, t) in zip(outputs, data.val_pairs) if len(s) // 5 * 5 == b]
+        assert row["accuracy"] == pytest.approx(np.mean(group)) and row["examples"] == len(group)
+    assert "backwards" in summary(result)

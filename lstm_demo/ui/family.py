@@ -15,6 +15,8 @@ def _picture(key: str):
     if data.kind in ("frames", "digits"):
         from .vision_train import strip_image
         return "image", strip_image(data.val_frames[:2], scale=5)
+    if data.kind == "translation":
+        return "text", "\n".join(f"{s}  →  {t}" for s, t in data.val_pairs[:5])
     text = data.text[:300] if data.kind == "text" else ""
     return "text", text
 

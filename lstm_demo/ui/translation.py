@@ -41,10 +41,8 @@ def data_summary(data) -> None:
 
 
 def defaults(data):
-    from ..config import TrainConfig
-    from ..seq2seq import Seq2SeqConfig
-    return (Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=32, hidden_size=128, num_layers=1),
-            TrainConfig(batch_size=64, lr=5e-3, steps=600, seed=0, eval_every=1.0))
+    from ..family import translation_defaults
+    return translation_defaults(data)
 
 
 def settings(data, training: bool):

@@ -97,7 +97,7 @@ def save_and_reopen(page, app_url, path, opened, described):
 def test_family_opens_the_cnn_lstm_and_links_reopen_the_convlstm_scene_and_view(app_url, page):
     page.goto(app_url + "/Family")
     settle(page)
-    for name in ("Vanilla LSTM", "Stacked LSTM", "Bidirectional LSTM", "CNN-LSTM", "ConvLSTM"):
+    for name in ("Vanilla LSTM", "Stacked LSTM", "Bidirectional LSTM", "CNN-LSTM", "ConvLSTM", "Encoder–decoder"):
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     page.get_by_role("button", name="Open the trained CNN-LSTM").click()
     page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
@@ -126,4 +126,43 @@ def test_family_opens_the_cnn_lstm_and_links_reopen_the_convlstm_scene_and_view(
     page.locator("body").press("ArrowLeft")
     page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '3'", timeout=10_000)
     assert parse_qs(urlparse(page.url).query).get("seq") == ["3"]
+    assert_no_exception(page)
+
+
+def test_train_a_translation_model_step_through_both_halves_save_and_reopen(app_url, page, tmp_path):
+    page.goto(app_url + "/Train")
+    settle(page)
+    page.get_by_text("Translation (encoder–decoder)").click()
+    settle(page)
+    page.get_by_text(re.compile("^Before you press Start:")).wait_for(timeout=60_000)  # the bundled numbers model
+    expect(page.get_by_text("Exact match on the held-out pairs (greedy decoding)").first).to_be_visible()
+    train(page, steps=20)
+    go_to_step_through(page)
+    expect(page.get_by_text(re.compile(r"encoder–decoder LSTM 1 × 128 units, trained 20 steps"))).to_be_visible()
+    source = page.get_by_label("Source — the encoder reads it").input_value()
+    count_script_runs(page)
+    page.locator("body").press("Home")
+    for _ in range(len(source)):  # through the encoder to the hand-over
+        page.locator("body").press("ArrowRight")
+    equations_at(page, len(source))
+    page.wait_for_function("""(n) => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .some(t => t.textContent.startsWith('Decoder step ' + n + ": hand-over — starts from the encoder's final"))""",
+                           arg=len(source), timeout=10_000)
+    assert script_runs(page) == 0
+    page.get_by_text("the truth (teacher forcing)").click()
+    settle(page)
+    expect(page.get_by_text("Teacher forcing vs free running, side by side")).to_be_visible()
+    page.get_by_label("Source — the encoder reads it").fill("Three hundred!")
+    page.get_by_label("Source — the encoder reads it").press("Enter")
+    settle(page)
+    expect(page.get_by_text(re.compile("characters outside the vocabulary.*Showing the last source that worked"))) \
+        .to_be_visible()
+    save_and_reopen(page, app_url, tmp_path / "numbers.safetensors", r"encoder–decoder LSTM 1 × 128 units, trained 20 "
+                    r"steps", r"encoder–decoder LSTM 1 × 128 units, trained 20 steps")
+    page.goto(app_url + "/?scene=12")
+    settle(page)
+    expect(page.get_by_role("heading", name=re.compile("Encoder–decoder: the whole number in one hand-over"))) \
+        .to_be_visible()
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+        .some(t => t.textContent.startsWith("Decoder step 30: hand-over"))""", timeout=30_000)
     assert_no_exception(page)
