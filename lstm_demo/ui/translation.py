@@ -110,11 +110,13 @@ def bottleneck_ui() -> None:
     """Plain vs reversed source, same task, seed and held-out pairs: accuracy by source length."""
     from ..bottleneck import BOTTLENECK_DEFAULT
     st.subheader("The bottleneck, measured")
-    cfg = BOTTLENECK_DEFAULT
+    steps = st.select_slider("Training steps per model", [100, 200, 400, 800], BOTTLENECK_DEFAULT.steps,
+                             key="bottleneck_steps", help="800: the clear curves (about a minute on one core); "
+                                                          "fewer: quicker and rougher.")
+    cfg = replace(BOTTLENECK_DEFAULT, steps=steps)
     st.caption(f"Trains two encoder–decoders live, one after the other, on the {cfg.task} task (up to {cfg.length} "
                f"letters, {cfg.hidden} units, {cfg.steps} steps each, same seed and batches): one reads the source "
-               "as written, one reads it backwards. Then both answer the same held-out sources, grouped by length. "
-               "About a minute on one core.")
+               "as written, one reads it backwards. Then both answer the same held-out sources, grouped by length.")
     s = state()
     run = s.caches.get("bottleneck")
     running = run is not None and run.active

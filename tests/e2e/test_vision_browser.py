@@ -157,6 +157,16 @@ def test_train_a_translation_model_step_through_both_halves_save_and_reopen(app_
     settle(page)
     expect(page.get_by_text(re.compile("characters outside the vocabulary.*Showing the last source that worked"))) \
         .to_be_visible()
+    # the bottleneck, measured live (the quick setting): both variants' accuracy by length, and the words
+    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+    settle(page)
+    slider = page.locator("input[type=range][aria-label='Training steps per model']")
+    slider.focus()
+    slider.press("Home")  # 100 steps per model
+    settle(page)
+    page.get_by_role("button", name="Measure the bottleneck").click()
+    page.get_by_text(re.compile("^Read as written, the model gets")).wait_for(timeout=120_000)
+    expect(page.get_by_text("The bottleneck: longer sources, fewer right answers")).to_be_visible()
     save_and_reopen(page, app_url, tmp_path / "numbers.safetensors", r"encoder–decoder LSTM 1 × 128 units, trained 20 "
                     r"steps", r"encoder–decoder LSTM 1 × 128 units, trained 20 steps")
     page.goto(app_url + "/?scene=12")
