@@ -35,6 +35,7 @@ class Bundle:
     hide: str = "chars"  # fill-in: hide characters or whole words in training
     steps: int | None = None  # None: the Train page's default
     checkpoint_bytes: int | None = None  # None: BUNDLE_CHECKPOINT_BYTES (a larger model keeps fewer checkpoints)
+    layers: int = 1      # stacked LSTM layers
 
 
 BUNDLES = {b.key: b for b in [
@@ -62,6 +63,7 @@ BUNDLES = {b.key: b for b in [
            task="masked", bidirectional=True, hide="words", steps=2000),
     Bundle("places_uni", "text", "places", "one-directional LSTM filling in hidden words (places text)",
            task="masked", hide="words", steps=2000),  # 1000 steps leave the bidirectional one unsure
+    Bundle("python_stacked", "text", "python", "stacked LSTM (2 layers) on Python source", layers=2),
     # the two that see (image sequences), at the Train page's presets
     Bundle("shapes", "frames", "shapes", "ConvLSTM on moving shapes (next frame)"),
     Bundle("moving_digits", "frames", "moving_digits", "ConvLSTM on moving handwritten digits (next frame)"),
@@ -86,7 +88,7 @@ def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
         return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps)
     model_cfg, train_cfg = DEFAULTS[b.kind]
     model_cfg = replace(model_cfg, cell=b.cell, vocab_size=len(data.vocab) if b.kind == "text" else 0,
-                        task=b.task, bidirectional=b.bidirectional)
+                        task=b.task, bidirectional=b.bidirectional, num_layers=b.layers)
     n = len(data.ids) if b.kind == "text" else len(data.values)
     return model_cfg, replace(train_cfg, seed=0, seq_len=fitting_seq_len(n, train_cfg.seq_len), hide=b.hide,
                               steps=b.steps or train_cfg.steps)

@@ -47,9 +47,9 @@ FAMILY = [
     {"name": "Vanilla LSTM", "bundle": "agreement",
      "what": "One layer of LSTM cells reads a sequence one item at a time; the cell state carries what matters.",
      "data": "Characters of text: “the cats, which ate the fish, were full.”"},
-    {"name": "Stacked LSTM", "bundle": "python",
-     "what": "Two or more LSTM layers, each reading the hidden states of the one below: higher layers see longer "
-             "patterns.",
+    {"name": "Stacked LSTM", "bundle": "python_stacked",
+     "what": "Two or more LSTM layers, each reading the hidden states of the one below (here two); in Step through, "
+             "pick the layer to explain.",
      "data": "Characters of Python code: brackets, indentation, names."},
     {"name": "Bidirectional LSTM", "bundle": "places_bi",
      "what": "Two LSTMs, one reading forwards and one backwards; each position sees both sides — here to fill in a "

@@ -148,3 +148,19 @@ def test_presets_fit_their_data():
         x, _ = data.train_batch(2, 0)
         out, _ = model(torch.from_numpy(x))
         assert out.shape[:2] == (2, data.steps) and train.validate()
+
+
+def test_the_family_page_opens_models_that_are_what_it_says():
+    from lstm_demo.bundle import load_bundle
+    from lstm_demo.family import FAMILY
+    kinds = {}
+    for member in FAMILY:
+        model = load_bundle(member["bundle"]).model
+        kinds[member["name"]] = model
+    assert isinstance(kinds["Vanilla LSTM"].rnn, torch.nn.LSTM) and kinds["Vanilla LSTM"].rnn.num_layers == 1
+    assert isinstance(kinds["Stacked LSTM"].rnn, torch.nn.LSTM) and kinds["Stacked LSTM"].rnn.num_layers >= 2
+    assert kinds["Bidirectional LSTM"].rnn.bidirectional
+    assert type(kinds["CNN-LSTM"]).__name__ == "CNNLSTM" and isinstance(kinds["CNN-LSTM"].rnn, torch.nn.LSTM)
+    assert type(kinds["ConvLSTM"]).__name__ == "ConvLSTM"
+    enc_dec = kinds["Encoder–decoder"]
+    assert isinstance(enc_dec.encoder, torch.nn.LSTM) and isinstance(enc_dec.decoder, torch.nn.LSTM)
