@@ -2,7 +2,7 @@
 as training goes, on one torch thread — at the Train page's preset, trained as the app trains it (fresh sequences
 every batch, the same batches and learning rate).
 
-    python bench/bench_convlstm.py [--seconds 60] [--task shapes|moving_digits]
+    python bench/bench_convlstm.py [--seconds 60] [--task shapes|moving_digits] [--seed 0]
 
 Goal (issue 12): the default preset beats "copy the last frame" by >= 2x in MSE within 60 s on one core.
 """
@@ -27,6 +27,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--task", default="shapes", choices=["shapes", "moving_digits"])
     ap.add_argument("--check-every", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(1)
     data = FramesData(a.task)
@@ -48,9 +49,9 @@ def main():
                   f"{ratio:.2f}x better", flush=True)
         return elapsed > a.seconds
 
-    model = build_model(cfg, train_cfg.seed)
+    model = build_model(cfg, a.seed)
     opt = make_optimizer(model, train_cfg.lr)
-    batches = make_batches(data, train_cfg, train_cfg.seed)
+    batches = make_batches(data, train_cfg, a.seed)
     step = 0
     while True:
         step += 1
