@@ -57,7 +57,7 @@ def main():
         return
     t0 = time.perf_counter()
     result, _ = measure(BOTTLENECK_DEFAULT)
-    print(f"\nbottleneck ({time.perf_counter() - t0:.0f} s for both models):")
+    print(f"\nbottleneck ({time.perf_counter() - t0:.0f} s for the three models):")
     print(result.pivot(index="bin", columns="variant", values="accuracy").to_string(float_format=lambda v: f"{v:.0%}"))
     print(summary(result).replace("**", ""))
 

@@ -1,5 +1,6 @@
-"""The encoder–decoder's bottleneck, measured live: two models trained on the same task, seed and batches — one reads
-the source as written, one reads it backwards (Sutskever et al. 2014) — then scored on the same held-out sources,
+"""The encoder–decoder's bottleneck, measured live: three models trained on the same task, seed and batches — one reads
+the source as written, one reads it backwards (Sutskever et al. 2014), one attends to the encoder's steps (the fix:
+Bahdanau et al. 2015, Luong et al. 2015) — then scored on the same held-out sources,
 grouped by length (Cho et al. 2014: quality falls as sources get longer, because everything passes through the
 encoder's final (h, c)). A background thread like a training job: it waits for a training slot, stops when asked or
 when the visitor leaves, and never touches the UI.
@@ -15,7 +16,12 @@ import pandas as pd
 
 from .config import LIMITS
 
-VARIANTS = {False: "reads the source as written", True: "reads the source backwards"}
+VARIANTS = {  # key -> (what the chart calls it, reverse the source, attention)
+    "plain": ("reads the source as written", False, False),
+    "reversed": ("reads the source backwards", True, False),
+    "attention": ("with attention (as written)", False, True),
+}
+NAME = {key: v[0] for key, v in VARIANTS.items()}
 
 
 @dataclass(frozen=True)
@@ -45,10 +51,10 @@ def measure(cfg: BottleneckConfig, log=None, should_stop=lambda: False):
     from .train import make_batches, make_optimizer, train_step
     data = TranslationData(cfg.task, cfg.length, seed=cfg.seed)
     train_cfg = TrainConfig(batch_size=cfg.batch, lr=cfg.lr, steps=cfg.steps, seed=cfg.seed)
-    frames, models = [], {}
-    for k, reverse in enumerate((False, True)):
+    frames, models, n = [], {}, len(VARIANTS)
+    for k, (key, (name, reverse, attention)) in enumerate(VARIANTS.items()):
         model_cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=cfg.embed, hidden_size=cfg.hidden,
-                                  reverse_source=reverse)
+                                  reverse_source=reverse, attention=attention)
         model = build_model(model_cfg, cfg.seed)
         opt = make_optimizer(model, cfg.lr)
         batches = make_batches(data, train_cfg, cfg.seed, reverse=reverse)  # the same pairs for both
@@ -57,19 +63,19 @@ def measure(cfg: BottleneckConfig, log=None, should_stop=lambda: False):
                 return None
             train_step(model, opt, *batches.next(), "translation", 1.0)
             if log is not None and step % 20 == 0:
-                log((k * cfg.steps + step) / (2 * cfg.steps), f"training the model that {VARIANTS[reverse]}: step "
+                log((k * cfg.steps + step) / (n * cfg.steps), f"training model {k + 1} of {n} ({name}): step "
                                                               f"{step} of {cfg.steps}")
         with torch.no_grad():
             table = accuracy_by_length(model, data)
-        frames.append(table.assign(variant=VARIANTS[reverse]))
-        models[reverse] = model
+        frames.append(table.assign(variant=name))
+        models[key] = model
     return pd.concat(frames, ignore_index=True), models
 
 
 def summary(result: pd.DataFrame) -> str:
     """What the chart shows, in words, from its numbers."""
-    plain = result[result.variant == VARIANTS[False]].set_index("bin")["accuracy"]
-    rev = result[result.variant == VARIANTS[True]].set_index("bin")["accuracy"]
+    acc = {key: result[result.variant == NAME[key]].set_index("bin")["accuracy"] for key in VARIANTS}
+    plain, rev, att = acc["plain"], acc["reversed"], acc["attention"]
     short, long_ = plain.index.min(), plain.index.max()
     better = int((rev > plain).sum())
     return (f"Read as written, the model gets **{plain[short]:.0%}** of the shortest sources ({short}–{short + 4} "
@@ -77,7 +83,8 @@ def summary(result: pd.DataFrame) -> str:
             f"source, the more must squeeze through the encoder's one final (h, c). Reading the source backwards "
             f"gives **{rev[short]:.0%}** and **{rev[long_]:.0%}**, and does better in {better} of {len(plain)} "
             f"length groups — the answer's first characters then sit right next to the source characters they "
-            f"copy.")
+            f"copy. With attention, which lets every decoder step look back at every encoder step, it is "
+            f"**{att[short]:.0%}** and **{att[long_]:.0%}**.")
 
 
 class BottleneckRun:

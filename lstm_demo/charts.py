@@ -318,3 +318,20 @@ def final_state_chart(frame: pd.DataFrame, order: list) -> alt.Chart:
                         legend=alt.Legend(orient="bottom")),
         tooltip=["unit:N", "quantity:N", alt.Tooltip("value:Q", format="+.3f")]).properties(
         height=220, width="container"))
+
+
+def alignment_chart(align: np.ndarray, source: list, reads: list, emits: list) -> alt.Chart:
+    """Attention weights (decoder steps × source characters) as a heatmap."""
+    T, S = align.shape
+    rows = [{"d": t, "s": s, "weight": float(align[t, s]), "src": f"{s}:{show(source[s])}",
+             "step": f"{t}: {show(reads[t])}→{show(emits[t]) if t < len(emits) else '?'}"}
+            for t in range(T) for s in range(S)]
+    frame = pd.DataFrame(rows)
+    return _configure(alt.Chart(frame).mark_rect().encode(
+        x=alt.X("src:O", sort=[f"{s}:{show(source[s])}" for s in range(S)], title="source character (as read)",
+                axis=alt.Axis(labelExpr="split(datum.label, ':')[1]", labelAngle=0, labelFontSize=14)),
+        y=alt.Y("step:O", sort=[r["step"] for r in rows[::S]], title="decoder step: reads → emits",
+                axis=alt.Axis(labelFontSize=14)),
+        color=alt.Color("weight:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]), title="weight"),
+        tooltip=["step:N", "src:N", alt.Tooltip("weight:Q", format=".2f")]).properties(
+        height=alt.Step(24), width="container"))

@@ -4,9 +4,11 @@
     BOS + answer -> Embedding -> nn.LSTM decoder (started from that (h, c)) -> Linear -> next answer char
 
 Trained with teacher forcing (the decoder reads the true previous character), decoded greedily (it reads its own).
-Everything the decoder knows about the source passes through the encoder's final (h, c): the bottleneck. Option:
+Everything the decoder knows about the source passes through the encoder's final (h, c): the bottleneck. Options:
 read the source backwards (Sutskever's trick: the first words of the answer then sit close to the words they
-depend on).
+depend on); dot-product attention (Luong et al. 2015, without input feeding): after each decoder step, its h scores
+every encoder output, the softmax of the scores (the alignment) weighs them into a context, and tanh(W [h; context])
+feeds the head — the fix for the bottleneck. The decoder LSTM's own inputs do not change, so its trace stays a replay.
 
 Both halves are plain nn.LSTMs, so the trace is trace.replay on each — the decoder's from the encoder's final state.
 """
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .config import LIMITS, ConfigError
 from .data.translation import BOS, EOS
@@ -33,6 +35,7 @@ class Seq2SeqConfig:
     hidden_size: int = 128
     num_layers: int = 1
     reverse_source: bool = False
+    attention: bool = False
 
     @property
     def cell(self) -> str:
@@ -45,8 +48,9 @@ class Seq2SeqConfig:
                                     ("layers", self.num_layers, 1, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise ConfigError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
-        if not isinstance(self.reverse_source, bool):
-            raise ConfigError(f"reverse source must be true or false, not {self.reverse_source!r}")
+        for name in ("reverse_source", "attention"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name.replace('_', ' ')} must be true or false, not {getattr(self, name)!r}")
         return self
 
 
@@ -61,28 +65,42 @@ class Seq2Seq(nn.Module):
         self.encoder = nn.LSTM(cfg.embed_size, cfg.hidden_size, cfg.num_layers, batch_first=True)
         self.decoder = nn.LSTM(cfg.embed_size, cfg.hidden_size, cfg.num_layers, batch_first=True)
         self.head = nn.Linear(cfg.hidden_size, cfg.vocab_size)
+        self.combine = nn.Linear(2 * cfg.hidden_size, cfg.hidden_size) if cfg.attention else None
 
     def encode(self, src: torch.Tensor, lengths: torch.Tensor):
-        """src (B, S) padded ids, lengths (B,) -> the encoder's final (h, c) at each source's own last character."""
+        """src (B, S) padded ids, lengths (B,) -> (the encoder's top-layer outputs (B, S, H), zero past each source's
+        end, and its final (h, c) at each source's own last character)."""
         packed = pack_padded_sequence(self.embed(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, state = self.encoder(packed)
-        return state
+        out, state = self.encoder(packed)
+        return pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])[0], state
+
+    def attend(self, hidden: torch.Tensor, enc_out: torch.Tensor, lengths: torch.Tensor):
+        """hidden (B, T, H), enc_out (B, S, H) -> (tanh(W [h; context]) (B, T, H), alignment (B, T, S))."""
+        scores = hidden @ enc_out.transpose(1, 2)                               # (B, T, S)
+        pad = torch.arange(enc_out.shape[1])[None, :] >= lengths[:, None]     # (B, S): past the source's end
+        align = torch.softmax(scores.masked_fill(pad[:, None, :], float("-inf")), -1)
+        return torch.tanh(self.combine(torch.cat([hidden, align @ enc_out], -1))), align
+
+    def readout(self, hidden, enc_out, lengths):
+        """What the head reads: the decoder's h, or with attention tanh(W [h; context])."""
+        return self.attend(hidden, enc_out, lengths)[0] if self.combine is not None else hidden
 
     def forward(self, batch, state=None):
         """batch = (src, lengths, decoder inputs (B, T)) -> (logits (B, T, V), the decoder's final state)."""
         src, lengths, dec = batch
-        hidden, state = self.decoder(self.embed(dec), self.encode(src, lengths))
-        return self.head(hidden), state
+        enc_out, enc_state = self.encode(src, lengths)
+        hidden, state = self.decoder(self.embed(dec), enc_state)
+        return self.head(self.readout(hidden, enc_out, lengths)), state
 
     @torch.no_grad()
     def greedy(self, src: torch.Tensor, lengths: torch.Tensor, bos: int, eos: int, max_len: int = MAX_ANSWER):
         """Decode greedily: each step reads the character the decoder emitted before. -> (B, ≤ max_len) ids."""
-        state = self.encode(src, lengths)
+        enc_out, state = self.encode(src, lengths)
         token = torch.full((src.shape[0], 1), bos, dtype=torch.long)
         out, done = [], torch.zeros(src.shape[0], dtype=torch.bool)
         for _ in range(max_len):
             hidden, state = self.decoder(self.embed(token), state)
-            token = self.head(hidden).argmax(-1)
+            token = self.head(self.readout(hidden, enc_out, lengths)).argmax(-1)
             out.append(token)
             done |= token[:, 0] == eos
             if done.all():
@@ -159,7 +177,12 @@ def trace_seq2seq(model: Seq2Seq, data, source: str, target: str | None = None, 
     theirs, _ = model.decoder(dec_x[None], (h_final[:, None].contiguous(), c_final[:, None].contiguous()))
     dec_err = float((theirs[0] - dec["output"]).abs().max())
     check = {"max_abs_h": max(check_enc["max_abs_h"], dec_err), "module": "torch.nn.LSTM (encoder and decoder)"}
-    probs = torch.softmax(model.head(dec["output"]), -1)                  # (T, V)
+    read = dec["output"]                                                   # (T, H): the decoder's top-layer h
+    align = None
+    if model.combine is not None:  # attention over the encoder's top-layer outputs (replayed above)
+        read, align = model.attend(dec["output"][None], enc["output"][None], torch.tensor([len(src)]))
+        read, align = read[0], align[0]
+    probs = torch.softmax(model.head(read), -1)                           # (T, V)
     S, T = len(src), len(dec_in)
     truth = list(target) + [EOS] if target is not None else []
     targets = [""] * S + [truth[t] if t < len(truth) else "" for t in range(T)]
@@ -178,4 +201,6 @@ def trace_seq2seq(model: Seq2Seq, data, source: str, target: str | None = None, 
     emitted_chars = [data.vocab[int(i)] for i in probs.argmax(-1)]
     trace.extras.update(replay_check=check, emitted=emitted_chars, source=source, target=target, teacher=teacher,
                         layers=L)
+    if align is not None:
+        trace.extras["alignment"] = align.numpy()                         # (T decoder steps, S source characters)
     return trace

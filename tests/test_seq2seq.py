@@ -60,9 +60,9 @@ def test_the_tasks_say_what_they_mean():
     assert {"eight", "twelve"} <= train_sources  # the short ones stay in training
 
 
-def _model(data, reverse=False, layers=1, seed=0):
+def _model(data, reverse=False, layers=1, seed=0, attention=False):
     model = build_model(Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=6, hidden_size=7, num_layers=layers,
-                                      reverse_source=reverse), seed)
+                                      reverse_source=reverse, attention=attention), seed)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in model.parameters():
@@ -70,10 +70,10 @@ def _model(data, reverse=False, layers=1, seed=0):
     return model
 
 
-@pytest.mark.parametrize("layers,reverse", [(1, False), (2, True)])
-def test_both_halves_replay_nn_lstm_teacher_forced_and_greedy(layers, reverse):
+@pytest.mark.parametrize("layers,reverse,attention", [(1, False, False), (2, True, False), (1, True, True)])
+def test_both_halves_replay_nn_lstm_teacher_forced_and_greedy(layers, reverse, attention):
     data = TranslationData("numbers", 3)
-    model = _model(data, reverse, layers)
+    model = _model(data, reverse, layers, attention=attention)
     source, target = "three hundred and four", "304"
     src = torch.tensor(data.encode(source[::-1] if reverse else source))
     with torch.no_grad():
@@ -90,6 +90,17 @@ def test_both_halves_replay_nn_lstm_teacher_forced_and_greedy(layers, reverse):
             dec_out, _ = model.decoder(model.embed(torch.tensor([data.stoi[ch] for ch in dec_in]))[None], (h, c))
         assert np.abs(top[d0:] - dec_out[0].numpy()).max() <= 1e-5
         assert trace.extras["replay_check"]["max_abs_h"] <= 1e-5
+        if teacher:  # the answers the trace shows are the model's own batch forward pass (packing, masks and all)
+            batch = data.tensors([(source, target)], reverse=reverse)
+            with torch.no_grad():
+                logits, _ = model(batch[:3])
+            probs = torch.softmax(logits[0], -1).numpy()
+            shown = trace.predictions[trace.predictions["rank"] == 1]
+            assert list(shown["char"]) == [data.vocab[int(i)] for i in probs.argmax(-1)]
+            assert np.allclose(shown["prob"].to_numpy(), probs.max(-1), atol=1e-5)
+        if attention:
+            align = trace.extras["alignment"]
+            assert align.shape == (d1 - d0, s1 - s0) and np.allclose(align.sum(1), 1, atol=1e-5)
         if not teacher:  # greedy: each step read what the step before emitted, as translate() decodes
             out = translate(model, data, [source])[0]
             emitted = "".join(trace.extras["emitted"])
@@ -131,16 +142,17 @@ def test_bad_sources_get_a_clear_message():
 
 
 def test_the_bottleneck_measurement_scores_both_variants_on_the_same_held_out_sources():
-    from lstm_demo.bottleneck import VARIANTS, BottleneckConfig, measure, summary
+    from lstm_demo.bottleneck import NAME, BottleneckConfig, measure, summary
     result, models = measure(BottleneckConfig(task="copy", length=12, hidden=8, embed=4, steps=6, batch=8))
     data = TranslationData("copy", 12)
-    assert set(result.variant) == set(VARIANTS.values())
+    assert set(result.variant) == set(NAME.values())
     for variant, rows in result.groupby("variant"):
         assert rows["examples"].sum() == len(data.val_pairs)
     # the plain model's numbers, recomputed here from its answers
-    plain = result[result.variant == VARIANTS[False]].set_index("bin")
-    outputs = translate(models[False], data, [s for s, _ in data.val_pairs])
+    plain = result[result.variant == NAME["plain"]].set_index("bin")
+    outputs = translate(models["plain"], data, [s for s, _ in data.val_pairs])
     for b, row in plain.iterrows():
         group = [o == t for o, (s, t) in zip(outputs, data.val_pairs) if len(s) // 5 * 5 == b]
         assert row["accuracy"] == pytest.approx(np.mean(group)) and row["examples"] == len(group)
-    assert "backwards" in summary(result)
+    assert "backwards" in summary(result) and "attention" in summary(result)
+    assert models["attention"].cfg.attention and models["reversed"].cfg.reverse_source

@@ -268,7 +268,7 @@ def _open_model_file() -> None:
         st.session_state.update({"kind": "translation", "translation_file": True, k("batch"): tc.batch_size,
                                  k("lr"): tc.lr, k("steps"): tc.steps, k("seed"): tc.seed, k("hidden"): cfg.hidden_size,
                                  k("layers"): cfg.num_layers, k("embed"): cfg.embed_size,
-                                 k("reverse"): cfg.reverse_source})
+                                 k("reverse"): cfg.reverse_source, k("attention"): cfg.attention})
         _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
                                    origin=f"file:{upload.name}", loaded=loaded))
         s.notice("file", ("success", f"Opened {upload.name}: {translation.describe(cfg)}, trained {loaded.steps:,} "

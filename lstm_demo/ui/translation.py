@@ -57,6 +57,9 @@ def settings(data, training: bool):
     reverse = c4.checkbox("Read the source backwards", False, key=k("reverse"), disabled=training,
                           help="Sutskever et al. (2014): the answer's first characters then sit close to the source "
                                "characters they come from.")
+    attention = c4.checkbox("Attention (dot-product)", False, key=k("attention"), disabled=training,
+                            help="After each decoder step, its h looks back at every encoder step; the weights (the "
+                                 "alignment) are drawn in Step through. The fix for the bottleneck.")
     c1, c2, c3, c4 = st.columns(4)
     batch = c1.select_slider("Batch size", [8, 16, 32, 64, 128], train_default.batch_size, key=k("batch"),
                              disabled=training)
@@ -65,13 +68,14 @@ def settings(data, training: bool):
     steps = c3.number_input("Steps per run", 10, LIMITS.max_steps, train_default.steps, step=100, key=k("steps"),
                             disabled=training)
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key=k("seed"), disabled=training)
-    model_cfg = replace(model_default, hidden_size=hidden, num_layers=layers, embed_size=embed, reverse_source=reverse)
+    model_cfg = replace(model_default, hidden_size=hidden, num_layers=layers, embed_size=embed, reverse_source=reverse,
+                        attention=attention)
     return model_cfg.validate(), replace(train_default, batch_size=batch, lr=lr, steps=int(steps), seed=int(seed))
 
 
 def describe(cfg) -> str:
     return (f"encoder–decoder LSTM {cfg.num_layers} × {cfg.hidden_size} units"
-            + (", source reversed" if cfg.reverse_source else ""))
+            + (", source reversed" if cfg.reverse_source else "") + (", attention" if cfg.attention else ""))
 
 
 def record(ex, view) -> dict:
@@ -114,9 +118,10 @@ def bottleneck_ui() -> None:
                              key="bottleneck_steps", help="800: the clear curves (about a minute on one core); "
                                                           "fewer: quicker and rougher.")
     cfg = replace(BOTTLENECK_DEFAULT, steps=steps)
-    st.caption(f"Trains two encoder–decoders live, one after the other, on the {cfg.task} task (up to {cfg.length} "
+    st.caption(f"Trains three encoder–decoders live, one after the other, on the {cfg.task} task (up to {cfg.length} "
                f"letters, {cfg.hidden} units, {cfg.steps} steps each, same seed and batches): one reads the source "
-               "as written, one reads it backwards. Then both answer the same held-out sources, grouped by length.")
+               "as written, one reads it backwards, one attends to every encoder step. Then all answer the same "
+               "held-out sources, grouped by length.")
     s = state()
     run = s.caches.get("bottleneck")
     running = run is not None and run.active
@@ -227,6 +232,16 @@ def after_views(ex, view) -> None:
                "encoder with one of them as the unit to explain to see when it was written: a unit that counts "
                "characters ramps up steadily; one that holds, say, the hundreds digit is set at that word and then "
                "kept.")
+    align = trace.extras.get("alignment")
+    if align is not None:
+        from .. import charts
+        (_, d0, d1) = trace.segments[1]
+        st.markdown("#### Attention: where each decoder step looked in the source")
+        st.altair_chart(charts.alignment_chart(align, trace.inputs[:S], trace.inputs[d0:d1],
+                                               trace.extras["emitted"]), width="stretch")
+        st.caption("A row per decoder step (what it read → what it emitted), a column per source character as the "
+                   "encoder read it; darker = more weight. Without attention everything must pass through the "
+                   "hand-over alone.")
     truth = trace.extras.get("target")
     if truth is None:
         return

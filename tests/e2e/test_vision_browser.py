@@ -136,9 +136,13 @@ def test_train_a_translation_model_step_through_both_halves_save_and_reopen(app_
     settle(page)
     page.get_by_text(re.compile("^Before you press Start:")).wait_for(timeout=60_000)  # the bundled numbers model
     expect(page.get_by_text("Exact match on the held-out pairs (greedy decoding)").first).to_be_visible()
+    page.get_by_text("Attention (dot-product)").click()
+    settle(page)
     train(page, steps=20)
     go_to_step_through(page)
-    expect(page.get_by_text(re.compile(r"encoder–decoder LSTM 1 × 128 units, trained 20 steps"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"encoder–decoder LSTM 1 × 128 units, attention, trained 20 steps"))) \
+        .to_be_visible()
+    expect(page.get_by_text("Attention: where each decoder step looked in the source")).to_be_visible()
     source = page.get_by_label("Source — the encoder reads it").input_value()
     count_script_runs(page)
     page.locator("body").press("Home")
@@ -167,8 +171,8 @@ def test_train_a_translation_model_step_through_both_halves_save_and_reopen(app_
     page.get_by_role("button", name="Measure the bottleneck").click()
     page.get_by_text(re.compile("^Read as written, the model gets")).wait_for(timeout=120_000)
     expect(page.get_by_text("The bottleneck: longer sources, fewer right answers")).to_be_visible()
-    save_and_reopen(page, app_url, tmp_path / "numbers.safetensors", r"encoder–decoder LSTM 1 × 128 units, trained 20 "
-                    r"steps", r"encoder–decoder LSTM 1 × 128 units, trained 20 steps")
+    save_and_reopen(page, app_url, tmp_path / "numbers.safetensors", r"encoder–decoder LSTM 1 × 128 units, attention, "
+                    r"trained 20 steps", r"encoder–decoder LSTM 1 × 128 units, attention, trained 20 steps")
     page.goto(app_url + "/?scene=12")
     settle(page)
     expect(page.get_by_role("heading", name=re.compile("Encoder–decoder: the whole number in one hand-over"))) \
