@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import LIMITS
+from .jobs import BackgroundRun, announce
 
 VARIANTS = {  # key -> (what the chart calls it, reverse the source, attention)
     "plain": ("reads the source as written", False, False),
@@ -87,7 +87,7 @@ def summary(result: pd.DataFrame) -> str:
             f"**{att[short]:.0%}** and **{att[long_]:.0%}**.")
 
 
-class BottleneckRun:
+class BottleneckRun(BackgroundRun):
     def __init__(self, cfg: BottleneckConfig = BOTTLENECK_DEFAULT, alive=None):
         self.cfg, self.alive = cfg, alive
         self.lock = threading.Lock()
@@ -97,21 +97,6 @@ class BottleneckRun:
         self.heartbeat = time.monotonic()
         self._gone_since = None
         self.thread = threading.Thread(target=self._run, name="lstm-bottleneck", daemon=True)
-
-    def start(self) -> "BottleneckRun":
-        from .jobs import enqueue
-        enqueue(self)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-
-    def touch(self):
-        self.heartbeat = time.monotonic()
-
-    def join(self, timeout=None):
-        self.thread.join(timeout)
 
     @property
     def active(self) -> bool:
@@ -123,25 +108,21 @@ class BottleneckRun:
                     "result": self.result, "summary": self.text}
 
     def _abandoned(self) -> bool:
-        from .jobs import visitor_gone
-        return self._stop.is_set() or visitor_gone(self) or \
-            time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
+        return self._stop.is_set() or super()._abandoned()
 
     def _log(self, fraction, message):
         with self.lock:
             self.progress, self.message = float(np.clip(fraction, 0, 1)), message
+        announce()
 
     def _run(self):
         from .jobs import lower_priority, release_slot, wait_for_slot
         lower_priority()
         try:
             if not wait_for_slot(self, self._abandoned):
-                with self.lock:
-                    self.status, self.message = "stopped", "Stopped while waiting in the queue."
-                return
+                return self._set("stopped", "Stopped while waiting in the queue.")
             try:
-                with self.lock:
-                    self.status = "running"
+                self._set("running", "training")
                 out = measure(self.cfg, self._log, self._abandoned)
             finally:
                 release_slot()
@@ -151,6 +132,11 @@ class BottleneckRun:
                 else:
                     self.result, self.text = out[0], summary(out[0])
                     self.status, self.message, self.progress = "done", "Done.", 1.0
+            announce()
         except Exception as e:  # the page shows it; the thread must not die silently
-            with self.lock:
-                self.status, self.message = "failed", f"The measurement failed: {type(e).__name__}: {e}"
+            self._set("failed", f"The measurement failed: {type(e).__name__}: {e}")
+
+    def _set(self, status: str, message: str) -> None:
+        with self.lock:
+            self.status, self.message = status, message
+        announce()

@@ -21,6 +21,7 @@ from .config import LIMITS, ConfigError, ModelConfig, TrainConfig
 from .models import build_model
 from .train import Batches, NonFiniteLoss, accuracy, checkpoint_steps, evaluate, make_batches, make_optimizer, train_step
 
+CHANGED = threading.Condition()  # notified whenever a job, race or the queue changes: a watcher waits on it, no polling
 _SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
 _QUEUE: list = []            # jobs waiting for a slot, oldest first (shown to the visitor as a queue position)
 _QUEUE_LOCK = threading.Lock()
@@ -28,6 +29,27 @@ SNAPSHOT_EVERY = 0.5         # seconds between copies of the weights for preview
 CHECKPOINT_MEMORY = 16_000_000  # bytes of half-precision weight checkpoints one visitor keeps (training-time scrubber)
 MAX_CHECKPOINTS = 50
 GONE_GRACE = 5.0             # a visitor whose browser is disconnected this long has left: their job stops
+
+
+def announce() -> None:
+    """Wake whoever waits on CHANGED. Called after a change, never while holding a job's lock (a waiter reads the
+    job's view under CHANGED, so holding both the other way round could deadlock)."""
+    with CHANGED:
+        CHANGED.notify_all()
+
+
+def wait_for_change(condition, timeout: float):
+    """condition()'s first truthy value, waiting on CHANGED between looks; None after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    with CHANGED:
+        while True:
+            value = condition()
+            if value:
+                return value
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            CHANGED.wait(left)
 
 
 def configure_torch(threads: int = 1) -> None:
@@ -72,12 +94,14 @@ def release_slot() -> None:
         _RUNNING[0] = max(0, _RUNNING[0] - 1)
         configure_torch(threads_per_job(max(1, _RUNNING[0])))
     _SLOTS.release()
+    announce()
 
 
 def enqueue(owner) -> None:
     """Put a job (or race) in the visible queue; wait_for_slot takes it out."""
     with _QUEUE_LOCK:
         _QUEUE.append(owner)
+    announce()
 
 
 def wait_for_slot(owner, give_up) -> bool:
@@ -93,6 +117,7 @@ def wait_for_slot(owner, give_up) -> bool:
         with _QUEUE_LOCK:
             if owner in _QUEUE:
                 _QUEUE.remove(owner)
+        announce()
 
 
 def lower_priority() -> None:
@@ -102,6 +127,28 @@ def lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     except (AttributeError, OSError):
         pass
+
+
+class BackgroundRun:
+    """What a run in its own thread shares (a training job's cousins: the long-memory race, the bottleneck): it queues
+    for a slot, can be stopped, and stops by itself once its visitor is gone or stops looking (heartbeat)."""
+
+    def start(self):
+        enqueue(self)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+
+    def touch(self):
+        self.heartbeat = time.monotonic()
+
+    def join(self, timeout=None):
+        self.thread.join(timeout)
+
+    def _abandoned(self) -> bool:
+        return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
 
 
 def visitor_gone(job) -> bool:
@@ -225,6 +272,7 @@ class TrainingJob:
         with self.lock:
             if self.status == old:
                 self.status = new
+        announce()
 
     def _queue_position(self) -> int:
         with _QUEUE_LOCK:
@@ -238,6 +286,7 @@ class TrainingJob:
             try:
                 with self.lock:
                     self.status = "running" if self._running.is_set() else "paused"
+                announce()
                 self._train()
             finally:
                 release_slot()
@@ -291,6 +340,7 @@ class TrainingJob:
                 self.history.append((self.step, loss))
                 self._step_times.append(now - t0)
                 self.seconds += now - t0
+            announce()
             if self.step in self.checkpoint_at:
                 self._checkpoint()
             if now - last_eval >= self.cfg.eval_every:
@@ -327,6 +377,7 @@ class TrainingJob:
     def _finish(self, status: str, message: str):
         with self.lock:
             self.status, self.message = status, message
+        announce()
 
 
 @dataclass

@@ -27,7 +27,7 @@ import torch
 from .config import CELLS, LIMITS, ConfigError, ModelConfig
 from .data import TextData
 from .explain import rank_units
-from .jobs import enqueue, lower_priority, release_slot, visitor_gone, wait_for_slot
+from .jobs import BackgroundRun, announce, lower_priority, release_slot, wait_for_slot
 from .models import build_model
 from .trace import CHUNKS, _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
 from .train import IGNORE, loss_of, make_optimizer
@@ -330,7 +330,7 @@ class Run:
     distance: int | None = None
 
 
-class Race:
+class Race(BackgroundRun):
     """Train an RNN, a GRU and an LSTM of similar size on the same batches, one step each in turn, in one thread
     (one of the process's training slots); once per seed, and per distance in a sweep. Results land in `results`
     when done; `racers` then holds the models the results explain (the first seed; in a sweep, its longest
@@ -390,23 +390,6 @@ class Race:
         done = time.monotonic() - self.started
         return done / self.step * (self.total_steps - self.step)
 
-    def start(self) -> "Race":
-        enqueue(self)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-
-    def touch(self):
-        self.heartbeat = time.monotonic()
-
-    def join(self, timeout=None):
-        self.thread.join(timeout)
-
-    def _abandoned(self) -> bool:
-        return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
-
     def histories(self) -> pd.DataFrame:
         """The loss curves of the run in progress (of the explained run once done)."""
         with self.lock:
@@ -431,6 +414,7 @@ class Race:
     def _train(self):
         with self.lock:
             self.status = "running"
+        announce()
         self.started = time.monotonic()
         rows, kept = [], None
         for i, run in enumerate(self.runs):
@@ -490,6 +474,7 @@ class Race:
                 for cell, loss in losses.items():
                     self.racers[cell].history.append((step, loss))
                 self.step = index * self.cfg.steps + step
+            announce()
         return None
 
     def _accuracy(self, run: Run) -> dict:
@@ -501,6 +486,7 @@ class Race:
     def _finish(self, status, message):
         with self.lock:
             self.status, self.message = status, message
+        announce()
 
     def record(self) -> "RaceRecord":
         """The finished race's numbers, without its models."""

@@ -1,15 +1,11 @@
-"""Helpers for tests that wait on a background thread: poll a condition with a generous timeout, never sleep and
-then assert."""
-import time
+"""Helpers for tests that wait on a background thread: wait on the jobs' change notification (lstm_demo.jobs.CHANGED,
+announced on every step, status and queue change) until a condition holds, with a generous timeout; never sleep."""
+from lstm_demo.jobs import wait_for_change
 
 
-def wait_until(condition, timeout: float = 30.0, every: float = 0.01, what: str = "the condition"):
+def wait_until(condition, timeout: float = 30.0, what: str = "the condition"):
     """Return condition()'s first truthy value; fail if none comes within `timeout` seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(every)
+    value = wait_for_change(condition, timeout)
+    if not value:
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+    return value
