@@ -51,28 +51,8 @@ def data_ui(locked: bool):
                     disabled=locked, format_func={"text": "Text (next character)", "series": "Time series (next value)",
                                                   "frames": "Image sequences (CNN-LSTM, ConvLSTM)",
                                                   "translation": "Translation (encoder–decoder)"}.get)
-    if kind == "translation":
-        chosen = _file_source() if FILE in _file_option(kind) and st.checkbox(
-            f"Use the task of the opened model file ({state().file_data.name})", True, key="translation_file",
-            disabled=locked) else translation.data_choice(locked)
-        if chosen is not None and not locked:
-            _activate(*chosen)
-        data = state().data
-        if data is not None and data.kind == "translation":
-            translation.data_summary(data)
-            return data
-        return None
-    if kind == "frames":
-        chosen = _file_source() if FILE in _file_option(kind) and st.checkbox(
-            f"Use the data of the opened model file ({state().file_data.name})", True, key="frames_file",
-            disabled=locked) else vision_train.data_choice(locked)
-        if chosen is not None and not locked:
-            _activate(*chosen)
-        data = state().data
-        if data is not None and data.kind in FRAME_KINDS:
-            vision_train.data_summary(data)
-            return data
-        return None
+    if kind in ("frames", "translation"):  # made from a recipe: one module draws the choice and the summary
+        return _family_data_ui(kind, vision_train if kind == "frames" else translation, locked)
     presets, label_text, own_label, own_ui, preset = {
         "text": (TEXT_PRESETS, "Text", "Your own text (paste or upload)", _own_text_ui, _text_preset),
         "series": (SERIES_PRESETS, "Series", "Your own CSV file", _own_csv_ui, _series_preset)}[kind]
@@ -89,9 +69,28 @@ def data_ui(locked: bool):
     return data
 
 
+def _family_data_ui(kind: str, module, locked: bool):
+    """Image sequences or a translation task: the opened file's data (if it is of this kind) or the module's choice."""
+    chosen = _file_source() if FILE in _file_option(kind) and st.checkbox(
+        f"Use the data of the opened model file ({state().file_data.name})", True, key=f"{kind}_file",
+        disabled=locked) else module.data_choice(locked)
+    if chosen is not None and not locked:
+        _activate(*chosen)
+    data = state().data
+    if data is None or _radio_kind(data.kind) != kind:
+        return None
+    module.data_summary(data)
+    return data
+
+
+def _radio_kind(data_kind: str) -> str:
+    """The Kind-of-data choice a data object belongs to (both image tasks sit under "frames")."""
+    return "frames" if data_kind in FRAME_KINDS else data_kind
+
+
 def _file_option(kind: str) -> list:
     data = state().file_data
-    return [FILE] if data is not None and ("frames" if data.kind in FRAME_KINDS else data.kind) == kind else []
+    return [FILE] if data is not None and _radio_kind(data.kind) == kind else []
 
 
 def _file_label() -> str:
