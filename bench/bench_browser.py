@@ -25,7 +25,8 @@ PRESS = """async (n) => {
   const shows = () => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
       .some(t => t.textContent.startsWith('Equations for unit') && t.textContent.endsWith('at step ' + n));
   const drawings = () => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
-      .map(c => (c.querySelector('svg') || {}).innerHTML || '');
+      .map(c => (c.querySelector('svg') || {}).innerHTML || '')
+      .filter(svg => !svg.includes('Loss (log scale)'));  // the training-step panel's curve marks no time step
   const before = drawings();
   const t0 = performance.now();
   document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));

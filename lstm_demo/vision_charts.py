@@ -57,10 +57,14 @@ def map_url(values: np.ndarray, lo: float, hi: float, scheme: str) -> str:
 def _image_grid(data: str, col: str, row: str | None, size: int, col_title, row_title, col_sort=None, row_sort=None,
                 title: str = "") -> alt.Chart:
     """Images at the cursor placed on a grid of bands (col × row)."""
-    enc = {"x": alt.X(f"{col}:O", title=col_title, sort=col_sort, axis=alt.Axis(labelAngle=0, orient="top")),
+    # the orders given are the scales' domains: domains taken from the data at the cursor would be recomputed, and
+    # every image re-encoded, at every step
+    enc = {"x": alt.X(f"{col}:O", title=col_title, sort=col_sort, axis=alt.Axis(labelAngle=0, orient="top"),
+                      scale=alt.Scale(domain=col_sort) if col_sort else alt.Undefined),
            "url": "url:N"}
     if row:
-        enc["y"] = alt.Y(f"{row}:O", title=row_title, sort=row_sort)
+        enc["y"] = alt.Y(f"{row}:O", title=row_title, sort=row_sort,
+                         scale=alt.Scale(domain=row_sort) if row_sort else alt.Undefined)
     chart = alt.Chart(alt.NamedData(data)).transform_filter(AT_STEP).mark_image(
         width=size, height=size, aspect=False).encode(**enc)
     return chart.properties(width=alt.Step(size + 8), height=alt.Step(size + 8) if row else size + 8, title=title)
@@ -209,7 +213,7 @@ def cnn_frames(trace, maps_shown: int = 16) -> dict:
 
 def cnn_strip_spec(n_steps: int, size: int = 96) -> dict:
     """Every frame of the sequence, the one at the cursor framed, with the answer after each."""
-    x = alt.X("step:O", axis=None)
+    x = alt.X("step:O", axis=None, scale=alt.Scale(domain=list(range(n_steps))))  # not fed by the framed layer
     mid = size / 2 + 24
     base = alt.Chart(alt.NamedData("strip"))
     images = base.mark_image(width=size, height=size, aspect=False).encode(x=x, y=alt.value(mid), url="url:N")
@@ -227,9 +231,11 @@ def cnn_strip_spec(n_steps: int, size: int = 96) -> dict:
     return _finish(alt.vconcat(strip, words, spacing=2))
 
 
-def cnn_maps_spec(size: int = 56) -> dict:
+def cnn_maps_spec(n_maps: int, size: int = 56) -> dict:
+    cols, rows = min(n_maps, 8), -(-n_maps // 8)  # the grid of cnn_frames; fixed domains (see _image_grid)
     chart = alt.Chart(alt.NamedData("fmaps")).transform_filter(AT_STEP).mark_image(
         width=size, height=size, aspect=False).encode(
-        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None), url="url:N", tooltip=["map:N"])
+        x=alt.X("col:O", axis=None, scale=alt.Scale(domain=list(range(cols)))),
+        y=alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(rows)))), url="url:N", tooltip=["map:N"])
     return _finish(chart.properties(width=alt.Step(size + 6), height=alt.Step(size + 6),
                                     title="The CNN's first feature maps for the frame at the cursor"))

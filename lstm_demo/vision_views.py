@@ -85,5 +85,5 @@ def cnn_views(trace) -> dict:
     from . import vision_charts as vc
     data = vc.cnn_frames(trace)
     return {"strip": with_data(vc.cnn_strip_spec(trace.n_steps), strip=data["strip"], answer=data["answer"]),
-            "maps": with_data(vc.cnn_maps_spec(), fmaps=data["fmaps"]),
+            "maps": with_data(vc.cnn_maps_spec(data["fmaps"]["map"].nunique()), fmaps=data["fmaps"]),
             "topk": with_data(step_charts.topk_spec("the first digit"), topk=step_charts.topk_frame(trace))}

@@ -1,5 +1,6 @@
 """The step-following views: rendered outside a browser at a chosen step (vl-convert), each must show the trace's
 own numbers at that step — the numbers are formatted here from the trace arrays, not taken from the view code."""
+import json
 import re
 
 import numpy as np
@@ -33,7 +34,7 @@ def test_every_step_view_binds_its_step_to_the_browsers_cursor(trace):
     terms = step_terms(trace, 0, 0, 2)
     specs = [step_charts.equations_spec("lstm", 0, "u2"), step_charts.diagram_spec("lstm", "t"),
              step_charts.topk_spec("x"), step_charts.heatmap_spec("forget_gate", 0, trace.get("forget_gate")),
-             step_charts.unit_lines_spec(), step_charts.gates_now_spec(trace.names), step_charts.series_strip_spec(""),
+             step_charts.unit_lines_spec(70), step_charts.gates_now_spec(trace.names), step_charts.series_strip_spec("", 70, -1.0, 1.0),
              step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", terms["c"].to_numpy())),
              step_charts.compare_spec(step_charts.caption_frame(trace).assign(run="original", value=0.0), "t", "y", 3)]
     for spec in specs:
@@ -114,7 +115,9 @@ def test_series_caption_gives_input_prediction_and_truth_in_original_units():
     data = load_series_preset("seattle_daily")
     model = build_model(ModelConfig("series", hidden_size=4), seed=0)
     tr = trace_sequence(model, data, data.normed[:40])
-    spec = step_charts.with_data(step_charts.series_strip_spec("°C"), points=step_charts.series_points_frame(tr),
+    points = step_charts.series_points_frame(tr)
+    spec = step_charts.with_data(step_charts.series_strip_spec("°C", 40, points["value"].min(), points["value"].max()),
+                                 points=points,
                                  captions=step_charts.caption_frame(tr, " °C"))
     row = tr.predictions.iloc[9]
     shown = svg_texts(spec, 9)
@@ -154,3 +157,57 @@ def test_presenter_charts_grow_with_the_type_and_show_the_same_numbers(trace):
     assert min(svg_font_sizes(big["strip"], step)) >= 18  # readable from the back of a room
     c = trace.get("cell_state", 1, 0)[step, 3]
     assert any(f"{c:+.3f}".replace("-", "-") in t or f"{c:.3f}" in t for t in svg_texts(big["equations"], step))
+
+
+# --- cheap moves: only what follows the cursor depends on it ---------------------------------------------------------
+
+SIGNAL_STEP = re.compile(r"(?<![\w.'\"])step\b")  # the step parameter in an expression (not datum.step, not a name)
+
+
+def _lists(node, key):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key and isinstance(v, list):
+                yield from v
+            yield from _lists(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _lists(v, key)
+
+
+def scales_fed_by_the_cursor(spec: dict) -> list[str]:
+    """Compile with Vega-Lite (vl-convert) and name the scales whose domain reads data that depends on the step
+    parameter: in the browser those are recomputed at every move and every mark on them is re-encoded and redrawn."""
+    import vl_convert as vlc
+    vega = vlc.vegalite_to_vega({k: v for k, v in spec.items() if k != "datasets"})
+    data = [d for d in _lists(vega, "data") if isinstance(d, dict) and "name" in d]
+    moving, grew = set(), True
+    while grew:
+        grew = False
+        for d in data:
+            sources = d.get("source") if isinstance(d.get("source"), list) else [d.get("source")]
+            if d["name"] not in moving and (any(SIGNAL_STEP.search(t.get("expr", "")) for t in d.get("transform", []))
+                                            or moving.intersection(sources)):
+                moving.add(d["name"])
+                grew = True
+    return [s["name"] for s in _lists(vega, "scales") if isinstance(s, dict)
+            and moving.intersection(re.findall(r'"data": "([^"]+)"', json.dumps(s.get("domain", ""))))]
+
+
+def test_no_scale_of_a_step_view_is_fed_by_the_cursor(trace):
+    from lstm_demo import vision_charts as vc
+    c = step_terms(trace, 0, 0, 2)["c"].to_numpy()
+    specs = {"text strip": step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", c)),
+             "series": step_charts.series_strip_spec("", 70, -1.0, 1.0),
+             "diagram": step_charts.diagram_spec("lstm", "t"), "equations": step_charts.equations_spec("lstm", 0, "u2"),
+             "heatmap": step_charts.heatmap_spec("forget_gate", 0, trace.get("forget_gate")),
+             "unit lines": step_charts.unit_lines_spec(70),
+             "what-if": step_charts.compare_spec(step_charts.caption_frame(trace).assign(run="original", value=0.0),
+                                                 "t", "y", 3),
+             "CNN-LSTM strip": vc.cnn_strip_spec(5), "CNN maps": vc.cnn_maps_spec(16),
+             "ConvLSTM maps": vc.convlstm_maps_spec(8), "frames": vc.convlstm_frames_spec(),
+             "pixel pick": vc.pixel_pick_spec(16), "pixel gates": vc.pixel_gates_spec("ch 0, pixel (1, 2)", 10)}
+    fed = {name: scales for name, spec in specs.items() if (scales := scales_fed_by_the_cursor(spec))}
+    assert not fed, f"scales recomputed at every move: {fed}"
+    # the check can fail: the top guesses' bars are all at the cursor, so their band scale follows it by design
+    assert scales_fed_by_the_cursor(step_charts.topk_spec("x"))

@@ -267,5 +267,5 @@ def _units_panel(view, layer, direction) -> None:
         step_charts.gates_now_spec(trace.names), gates=step_charts.gates_frame(trace, layer, units, direction))),
         key="gates_now")
     show_chart(memo(view, ("lines",) + key, lambda: step_charts.with_data(
-        step_charts.unit_lines_spec(), lines=step_charts.unit_lines_frame(trace, layer, units, direction))),
+        step_charts.unit_lines_spec(trace.n_steps), lines=step_charts.unit_lines_frame(trace, layer, units, direction))),
         key="unit_lines")

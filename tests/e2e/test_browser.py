@@ -7,6 +7,27 @@ from conftest import (assert_no_exception, bus_step, chart_drawings, count_scrip
                       settle, slider_step, two_frames, charts_drawn)
 
 
+# One → press, observed in the text strip's SVG: how many of its text elements were rewritten or replaced, of how
+# many. The strip's tiles and letters do not depend on the step; only its caption and outline do.
+STRIP_TEXTS_TOUCHED_BY_A_MOVE = """async () => {
+  const svg = document.querySelector('.st-key-view_strip [data-testid=stVegaLiteChart] svg');
+  const touched = new Set();
+  const note = n => { const el = n.nodeType === 1 ? n : n.parentElement; const t = el && el.closest('text');
+                      if (t) touched.add(t); };
+  const mo = new MutationObserver(rs => rs.forEach(r => { note(r.target); r.addedNodes.forEach(note); }));
+  mo.observe(svg, {subtree: true, attributes: true, childList: true, characterData: true});
+  const shows = n => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
+      .some(t => t.textContent.startsWith('Equations for ') && t.textContent.endsWith('at step ' + n));
+  const n = Number(document.body.value) + 1;
+  document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+  while (!shows(n)) await new Promise(r => requestAnimationFrame(r));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  mo.takeRecords().forEach(r => { note(r.target); r.addedNodes.forEach(note); });
+  mo.disconnect();
+  return [touched.size, svg.querySelectorAll('text').length];
+}"""
+
+
 def set_steps(page, n: int):
     box = page.get_by_label("Steps per run")
     expect(box).to_have_count(1)  # widgets of the other kind of data are gone
@@ -52,8 +73,10 @@ def test_step_with_keys_slider_and_play_in_the_browser(app_url, page):
     after = chart_drawings(page)
     same = [k for k, (a, b) in enumerate(zip(before, after)) if a == b]
     assert len(after) >= 9 and not same, f"every view follows the cursor; unchanged: {same} of {len(after)}"
-    page.locator("body").press("ArrowRight")
-    equations_at(page, 2)
+    touched, letters = page.evaluate(STRIP_TEXTS_TOUCHED_BY_A_MOVE)
+    assert letters >= 100 and touched <= 3, f"a move redraws the caption and the outline, not the {letters} " \
+                                            f"letters of the text strip: {touched} text elements touched"
+    equations_at(page, 2)  # that press moved the cursor on
     page.locator("body").press("ArrowLeft")
     equations_at(page, 1)
     assert slider_step(page) == 1 and script_runs(page) == 0  # stepping ran no script on the server
