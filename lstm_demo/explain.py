@@ -9,9 +9,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built: the first screen reads stored views without it
+    import pandas as pd
 
 from .trace_data import GATES, MASK
 from .words import NOUNS as _NOUNS
@@ -33,6 +36,7 @@ def _previous(values: np.ndarray, direction: int) -> np.ndarray:
 def step_terms(trace, layer: int, direction: int, unit: int) -> pd.DataFrame:
     """Every number in the cell's equations for one unit at every step (names as in trace.py's docstring): one row
     per step. The browser shows the row at its cursor; equation_terms() is one row of it."""
+    import pandas as pd
     H = trace.n_units
     pre = trace.pre_activation[layer, direction]                       # (T, k*H), gates in PyTorch's order
     v = lambda q: trace.get(q, layer, direction)[:, unit].astype(np.float64)
@@ -116,6 +120,7 @@ def diagram_tables(cell: str):
     """The cell diagram as static tables the browser fills in at its cursor: edges (i, name, x, y, x2, y2,
     quantity, term) and nodes (i, prefix, term, fmt, suffix, x, y, shape). `term` names a column of step_terms()
     ("" for a wire or symbol that carries no number); `fmt` is a d3/Python format spec such as "+.2f"."""
+    import pandas as pd
     edges, nodes = DIAGRAMS[cell]
     e = pd.DataFrame([{"i": i, "name": n, "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q, "term": key or ""}
                       for i, (n, x, y, x2, y2, key, q) in enumerate(edges)])
@@ -218,6 +223,7 @@ def rank_units(values: np.ndarray, signal: np.ndarray) -> pd.DataFrame:
     """Units ranked by |Pearson correlation| between their values (T, H) and the signal (T,).
 
     Raises ValueError when the signal never changes in this sequence (a correlation would be meaningless)."""
+    import pandas as pd
     signal = np.asarray(signal, dtype=float)
     if signal.std() == 0:
         raise ValueError("the hypothesis never changes in this sequence, so no unit can follow it; "
@@ -260,6 +266,7 @@ def gate_saturation(model, x, low: float = 0.1, high: float = 0.9) -> pd.DataFra
 
     Karpathy et al. 2015 ("Visualizing and understanding recurrent networks", fig. 3) found forget gates of
     trained LSTMs often right-saturated: units that remember for a long time."""
+    import pandas as pd
     import torch
 
     from .trace import replay
@@ -283,6 +290,7 @@ def compare_runs(original, changed, quantity: str, layer: int, direction: int, u
 
     Returns {"unit": frame step/run/value, "prediction": frame step/run/value, "delta": (T, H) array of the
     change in `quantity` for every unit, "value_label": what the prediction value means}."""
+    import pandas as pd
     T = original.n_steps
     a, b = original.get(quantity, layer, direction), changed.get(quantity, layer, direction)
     unit_frame = pd.concat([pd.DataFrame({"step": np.arange(T), "run": run, "value": v[:, unit]})

@@ -10,9 +10,12 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CELL_QUANTITIES = {
     "lstm": ("input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state"),
@@ -24,6 +27,26 @@ GATES = {"lstm": ("forget_gate", "input_gate", "output_gate"), "gru": ("update_g
 MASK = "▮"  # how a hidden (masked) character is shown
 
 
+class _Frame:
+    """Trace.predictions: a DataFrame. A trace read from bytes keeps plain columns until something asks for the
+    frame, so a precomputed first screen does not import pandas (0.45 s of a cold start here)."""
+
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError(self.slot)  # no class-level default: the dataclass field stays required
+        value = obj.__dict__[self.slot]
+        if isinstance(value, dict):
+            import pandas as pd
+            value = obj.__dict__[self.slot] = pd.DataFrame(value)
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = value
+
+
 @dataclass
 class Trace:
     """What one sequence did inside a trained model: arrays (L, D, T, *unit_shape) per quantity plus inputs and
@@ -32,7 +55,7 @@ class Trace:
     quantities: dict               # name -> np.ndarray (L, D, T, *unit_shape) float32; D = 2 for bidirectional
     inputs: list                   # T inputs as the model saw them (characters, MASK, or values in original units)
     targets: list                  # T truths the prediction at each step is scored against
-    predictions: pd.DataFrame      # text: step, rank, char, prob, actual_prob; series: step, predicted, actual
+    predictions: pd.DataFrame = _Frame()  # text: step, rank, char, prob, actual_prob; series: step, predicted, actual
     pre_activation: np.ndarray = field(repr=False, default=None)  # (L, D, T, k*units) order as in trace.py
     cell: str = "lstm"
     task: str = "next"             # "next": predict the next item; "masked": fill in the hidden characters
@@ -71,6 +94,7 @@ class Trace:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy (long) frame: step, layer, direction, unit, quantity, value, input."""
+        import pandas as pd
         L, D, T = self.quantities["hidden_state"].shape[:3]
         H = self.n_units
         layer, direction, step, unit = (a.ravel() for a in np.meshgrid(
@@ -111,8 +135,8 @@ class Trace:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             meta = json.loads(z["meta"].tobytes().decode("utf-8"))
             quantities = {k[2:]: z[k] for k in z.files if k.startswith("q.")}
-            preds = pd.DataFrame({c: (z[f"p.{c}"].astype(object) if z[f"p.{c}"].dtype.kind == "U" else z[f"p.{c}"])
-                                  for c in meta["columns"]})
+            preds = {c: (z[f"p.{c}"].astype(object) if z[f"p.{c}"].dtype.kind == "U" else z[f"p.{c}"])
+                     for c in meta["columns"]}  # a DataFrame on first use (_Frame)
             masked = z["masked"] if "masked" in z.files else None
             pre = z["pre_activation"]
             arrays = {k[2:]: z[k] for k in z.files if k.startswith("x.")}

@@ -11,8 +11,6 @@ import io
 import json
 import zipfile
 
-import pyarrow as pa
-
 
 def main_key(layer: int, direction: int, unit: int, colour: str, unit_of: str = "", presenter: bool = False) -> tuple:
     """The memo key of a view's main charts (step_charts.main_views) — the same for a precomputed scene."""
@@ -28,6 +26,7 @@ def arrow(data) -> bytes:
     """A dataset (DataFrame, list of records, Arrow table or already bytes) as Arrow IPC stream bytes."""
     if isinstance(data, bytes):
         return data
+    import pyarrow as pa  # here, not at the top: stored views are read without it (the first screen)
     if not isinstance(data, pa.Table):
         import pandas as pd
         data = pa.Table.from_pandas(data, preserve_index=False) if isinstance(data, pd.DataFrame) else \
@@ -38,8 +37,9 @@ def arrow(data) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def table(data: bytes) -> pa.Table:
-    """Arrow IPC bytes back to a table (tests, rendering outside the browser)."""
+def table(data: bytes):
+    """Arrow IPC bytes back to a pyarrow Table (tests, rendering outside the browser)."""
+    import pyarrow as pa
     return pa.ipc.open_stream(data).read_all()
 
 

@@ -144,7 +144,10 @@ function onKey(e) {
 }
 
 export default function (component) {
-  const { parentElement, data, setStateValue } = component;
+  const { parentElement, setStateValue } = component;
+  // the server sends JSON as bytes (cursor.py says why)
+  const raw = component.data;
+  const data = raw instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(raw)) : raw;
   ctl.root = parentElement.querySelector(".lstm-cursor");
   ctl.data = data;
   ctl.setStateValue = setStateValue;

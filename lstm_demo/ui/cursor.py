@@ -7,6 +7,7 @@ itself at rest. Only trusted, static HTML/JS/CSS goes into the component: visito
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -55,8 +56,11 @@ def cursor_ui(view_id: str, n_steps: int, query: list | None = None, report: boo
     address bar alone). report: send the step back at rest (a script run) because the page needs it."""
     cursor = state().cursor
     cursor.step = min(max(cursor.step, 0), n_steps - 1)
-    _COMPONENT(key="cursor", data={"n": n_steps, "trace": view_id, "step": cursor.step, "jump": cursor.jump,
-                                   "speed": cursor.speed, "speeds": list(SPEEDS), "query": query, "report": report,
-                                   "compact": compact},
+    # JSON as bytes, which Streamlit forwards as they are: for a dict or a string it first checks for data frames,
+    # and that check imports pandas (0.45 s of a cold server's first screen, which otherwise needs no pandas)
+    data = json.dumps({"n": n_steps, "trace": view_id, "step": cursor.step, "jump": cursor.jump,
+                       "speed": cursor.speed, "speeds": list(SPEEDS), "query": query, "report": report,
+                       "compact": compact}).encode("utf-8")
+    _COMPONENT(key="cursor", data=data,
                default={"step": cursor.step, "speed": cursor.speed},
                on_step_change=_on_step, on_speed_change=_on_speed)
