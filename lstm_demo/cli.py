@@ -119,11 +119,22 @@ def cmd_bundle(args) -> int:
     return 0
 
 
+def cmd_scenes(args) -> int:
+    from .scenes import SCENES, save_scene
+    for scene in SCENES:
+        if not args.only or scene.key in args.only:
+            print(f"scene {scene.key}: {save_scene(scene).name}")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lstm_demo.cli", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bundle", help="rebuild the bundled models in lstm_demo/bundled/")
     b.add_argument("--only", nargs="*", help="keys to rebuild (default: all)")
+    sc = sub.add_parser("scenes", help="rebuild the home page's precomputed scenes from the bundled models (after a "
+                                       "change to the charts)")
+    sc.add_argument("--only", nargs="*", help="scene keys (default: all)")
     t = sub.add_parser("train", help="train a model file from a preset, a .txt or a .csv")
     src = t.add_mutually_exclusive_group(required=True)
     src.add_argument("--preset")
@@ -145,7 +156,7 @@ def main(argv=None) -> int:
     r.add_argument("--out", required=True)
     args = p.parse_args(argv)
     try:
-        return {"bundle": cmd_bundle, "train": cmd_train, "trace": cmd_trace}[args.cmd](args)
+        return {"bundle": cmd_bundle, "scenes": cmd_scenes, "train": cmd_train, "trace": cmd_trace}[args.cmd](args)
     except (ConfigError, DataError, ModelFileError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

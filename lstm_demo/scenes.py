@@ -218,6 +218,17 @@ def _bundle_sha(key: str) -> str:
     return hashlib.sha256((BUNDLE_DIR / f"{key}.safetensors").read_bytes()).hexdigest()
 
 
+VIEW_SOURCES = ("charts.py", "step_charts.py", "vision_charts.py", "vision_views.py", "explain.py", "view_store.py")
+
+
+def _views_sha() -> str:
+    """The code the stored first views were drawn by: a change to a chart makes the stored views stale (drawn anew
+    at run time, and the scene test asks for `python -m lstm_demo.cli scenes`)."""
+    here = Path(__file__).resolve().parent
+    text = "".join((here / name).read_text(encoding="utf-8").replace("\r\n", "\n") for name in VIEW_SOURCES)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def vision_facts(scene: Scene, trace, step: int) -> dict:
     """What an image-sequence scene's words quote, measured on its trace."""
     out = {"step": step}
@@ -304,7 +315,7 @@ def save_scene(scene: Scene) -> Path:
     from .view_store import dump_views
     trace, facts, step = compute_scene(scene)
     SCENE_DIR.mkdir(parents=True, exist_ok=True)
-    meta = {"facts": facts, "step": step, "bundle_sha256": _bundle_sha(scene.bundle)}
+    meta = {"facts": facts, "step": step, "bundle_sha256": _bundle_sha(scene.bundle), "views_sha256": _views_sha()}
     path = SCENE_DIR / f"{scene.key}.npz"
     path.write_bytes(trace.to_npz())
     views = scene_views(scene, trace, facts)
@@ -323,8 +334,9 @@ def load_scene(scene: Scene) -> tuple[Trace, dict, int, dict]:
         meta = json.loads(path.with_suffix(".json").read_text())
         if meta["bundle_sha256"] == _bundle_sha(scene.bundle):
             views = {}
-            for (name, sub), spec in load_views(path.with_suffix(".views.zip").read_bytes()).items():
-                views.setdefault(name, {})[sub] = spec
+            if meta.get("views_sha256") == _views_sha():
+                for (name, sub), spec in load_views(path.with_suffix(".views.zip").read_bytes()).items():
+                    views.setdefault(name, {})[sub] = spec
             return Trace.from_npz(path.read_bytes()), meta["facts"], int(meta["step"]), views
     except (OSError, ValueError, KeyError):
         pass

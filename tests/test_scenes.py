@@ -32,7 +32,7 @@ def forward_prob(key: str, scene, step: int) -> tuple[float, str, str]:
 def test_each_scene_is_precomputed_for_its_shipped_model_and_quotes_the_models_numbers(key):
     scene = BY_KEY[key]
     trace, facts, step, views = load_scene(scene)
-    assert views, "the precomputed scene is missing or stale: run python -m lstm_demo.cli bundle"
+    assert views, "the precomputed scene is missing or stale: run python -m lstm_demo.cli scenes (or bundle)"
     assert 0 <= step < trace.n_steps and 0 <= facts["unit"] < trace.n_units
     words = scene.notice.format(**facts)
     assert "{" not in words
