@@ -33,4 +33,4 @@ train your own.
         st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon="🏁")
 workshop.scene_controls()
 workshop.scene_view()
-common.warm_up()  # the first screen is drawn: load torch in the background for what comes next
+common.warm_up(workshop.warm_step_through)  # the first screen is drawn: load torch, draw the next page's view

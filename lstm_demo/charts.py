@@ -5,6 +5,8 @@ attaches named datasets to a spec.
 """
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -75,10 +77,13 @@ def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
 
 # --- training ----------------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=32)
 def loss_spec(kind: str, marked: bool = False, height: int = 260, compact: bool = False) -> dict:
     """Train and validation loss on a log scale. Dataset "loss" (step, loss, split: "train" / "validation"); with
     marked=True also "mark" (step, label): a line at a training step (the checkpoint on screen). The spec does not
-    change while training goes on, so the page updates the data in place instead of rebuilding the chart."""
+    change while training goes on, so the page updates the data in place instead of rebuilding the chart. Built
+    once per argument set (Altair: a fifth of the server's time under bench_load.py when built per rerun); callers
+    must not change the dict (with_data copies it)."""
     what = {"text": "cross-entropy (nats per character)", "translation": "cross-entropy (nats per character)",
             "digits": "cross-entropy (nats per answer)", "frames": "mean squared error (pixels)"}.get(
         kind, "mean squared error (normalised units)")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from lstm_demo.config import CELLS
 from lstm_demo.ui import common, scrub, step, vision, workshop
+from lstm_demo.ui.state import model_key
 
 s = common.setup("Step through")
 st.title("Step through the gates")
@@ -16,6 +17,7 @@ if (notice := s.take_notice("url")) is not None:
 ex = s.experiment
 if ex is None or (not ex.trained_steps and ex.job is None):
     ex = s.experiment = workshop.default_experiment()  # a bundled, trained model: real gates at once
+s.cursor.follow(model_key(ex))
 if s.stash is not None and ex.origin.startswith("bundled"):
     st.button("Back to your own model", on_click=workshop.back_to_own, icon=":material/undo:",
               help="The model you trained or opened in this session is kept; this brings it back.")

@@ -79,3 +79,13 @@ def test_notices_are_shown_once_and_forget_view_drops_caches():
     s.caches["preview_text"], s.view = "x", object()
     s.forget_view()
     assert s.view is None and not s.caches
+
+
+def test_a_unit_chosen_on_one_model_is_not_carried_to_another():
+    c = Cursor()
+    c.follow("bundled:agreement")
+    c.unit, c.colour, c.layer = 34, "forget_gate", 1
+    c.follow("bundled:agreement")  # the same model (another sequence, another page): the choice stays
+    assert (c.unit, c.colour, c.layer) == (34, "forget_gate", 1)
+    c.follow("bundled:sine")       # another model: back to the defaults (the busiest unit, the cell's memory)
+    assert (c.unit, c.colour, c.layer, c.direction) == (None, None, 0, 0)

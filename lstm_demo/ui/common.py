@@ -2,6 +2,7 @@
 before torch is loaded (warm_up() loads it in the background afterwards)."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
 
@@ -67,13 +68,24 @@ WARM_DELAY = 4.0  # seconds: let the visitor's browser draw the first screen fir
                   # once made the first screen 1.2 s slower on 2 cores, bench/bench_home.py)
 
 
-def warm_up() -> None:
+def warm_up(*then) -> None:
     """Import what the next clicks need (the chart builders, torch: about 2.5 s on a small machine) in the
-    background a moment after the first screen has been sent, instead of making the first click wait."""
+    background a moment after the first screen has been sent, instead of making the first click wait; then call
+    each of `then` (views every visitor opens, computed once per process)."""
     if not _WARM.is_set():
         _WARM.set()
         import importlib
-        timer = threading.Timer(WARM_DELAY, lambda: [importlib.import_module(m) for m in WARM_MODULES])
+
+        def warm():
+            for name in WARM_MODULES:
+                importlib.import_module(name)
+            for step in then:
+                try:
+                    step()
+                except Exception:  # a warm-up is an optimisation: the page computes the same when asked
+                    logging.getLogger(__name__).exception("warm-up step failed")
+
+        timer = threading.Timer(WARM_DELAY, warm)
         timer.daemon = True
         timer.start()
 

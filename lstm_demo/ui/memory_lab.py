@@ -9,6 +9,7 @@ from .. import charts
 from ..config import ConfigError, TrainConfig
 from ..memory import FACTS, TASKS, Race, RaceConfig, RaceRecord, summary
 from .common import state, visitor_alive
+from .state import model_key
 
 DEFAULT = RaceConfig()
 PRECOMPUTED = "race_default.json"   # in lstm_demo/bundled/, written by `python -m lstm_demo.cli bundle`
@@ -195,7 +196,8 @@ def _show_unit(ex, data, unit: int, sentence: str, scored: int) -> None:
     s.experiment, s.data = ex, data
     s.forget_view()
     s.sequence.source, s.sequence.text = "own", sentence
-    s.cursor.unit, s.cursor.colour, s.cursor.layer, s.cursor.direction = unit, "cell_state", 0, 0
+    s.cursor.follow(model_key(ex))
+    s.cursor.unit, s.cursor.colour = unit, "cell_state"
     s.cursor.move_to(scored)  # the step whose answer depends on the distant fact
     s.caches["open_step_through"] = True
 

@@ -46,8 +46,11 @@ def _loss_with_mark(ex, step: int) -> None:
     if not train:
         return
     spec = charts.loss_spec(ex.kind, marked=True, height=130, compact=True)
-    show_chart(spec, key="loss_marked", loss=charts.loss_frame(train, val, 300),
-               mark=[{"step": int(step), "label": f"step {step:,}"}])
+    key = (id(ex), len(train), len(val))  # the curve as Arrow bytes, made once per history, not once per rerun
+    cached = state().caches.get("loss_marked")
+    if cached is None or cached[0] != key:
+        cached = state().caches["loss_marked"] = (key, charts.arrow(charts.loss_frame(train, val, 300)))
+    show_chart(spec, key="loss_marked", loss=cached[1], mark=[{"step": int(step), "label": f"step {step:,}"}])
 
 
 def across_training_ui(ex, view, layer: int, direction: int, unit: int, colour: str) -> None:

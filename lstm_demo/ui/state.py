@@ -15,6 +15,11 @@ MAX_LINK_TEXT = 256      # characters of own text a link may carry (the trace ca
 PANELS = ("heatmaps", "units", "finder", "training", "whatif", "forecast", "export")
 
 
+def model_key(ex) -> str:
+    """What the cursor's unit belongs to (Cursor.follow): a bundled model by name, the visitor's own by object."""
+    return ex.origin if ex.origin.startswith("bundled:") else f"own:{id(ex)}"
+
+
 @dataclass
 class Cursor:
     """Where the step-through views look. The browser moves `step` without the server; it is reported back only
@@ -27,6 +32,14 @@ class Cursor:
     speed: int = 8               # steps per second when playing
     jump: int = 0                # bumped when the server moves the cursor (scene, link): the browser obeys once
     panel: str = "heatmaps"      # the "More views" choice
+    model: str | None = None     # the model the layer, direction, unit and colour were chosen on
+
+    def follow(self, model: str) -> None:
+        """The views now show `model`: a unit or layer chosen on another model means nothing here, so they start
+        again from the defaults (the busiest unit, the cell's memory)."""
+        if model != self.model:
+            self.model = model
+            self.layer, self.direction, self.unit, self.colour = 0, 0, None, None
 
     def move_to(self, step: int) -> None:
         self.step = max(0, int(step))

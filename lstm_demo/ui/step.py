@@ -21,6 +21,8 @@ from .cursor import cursor_ui
 from .state import PANELS, TraceView
 
 MEMO_ENTRIES = 48   # specs kept per trace (a visitor browsing units evicts the oldest)
+OPEN_LENGTH = 128   # steps of the validation sample Step through opens on
+OPEN_POINTS = 129   # a series: the last points it opens on
 REPORTING_PANELS = ("whatif", "forecast", "export")  # panels that need the browser's step on the server
 DEFAULT_TEXT = "the cats, which ate the fish, were full."
 
@@ -91,7 +93,7 @@ def sequence_ui(ex):
                 return _own_text(data, text, hide, masked)
             except DataError as e:
                 st.error(f"{e} Showing a validation sample instead.")
-        length = c2.slider("Length (steps)", 8, max_len, min(128, max_len), key="seq_len_text") \
+        length = c2.slider("Length (steps)", 8, max_len, min(OPEN_LENGTH, max_len), key="seq_len_text") \
             if max_len > 8 else max_len
         last_start = len(val) - length - 1
         start = c2.slider("Start in the validation text", 0, last_start, 0, key="seq_start_text") \
@@ -100,7 +102,7 @@ def sequence_ui(ex):
         return f"validation text from position {start}", val[start : start + length + 1], mask
     c1.markdown("**Range of the series**")
     n = len(data.values)
-    default = (max(0, n - 129), n - 1)
+    default = (max(0, n - OPEN_POINTS), n - 1)
     lo, hi = c2.slider("Points (validation data is the last 10 %)", 0, n - 1, default, key="seq_range")
     if hi - lo < 2:
         st.error("Choose a range of at least 3 points.")
@@ -136,13 +138,40 @@ def _shared_bundled_trace(origin: str, steps: int, digest: str, checkpoint, _mod
     return trace_sequence(_model, _data, _seq, mask=_mask), Memo()
 
 
+def _digest(seq, mask) -> str:
+    return hashlib.sha1(seq.numpy().tobytes() + (mask.tobytes() if mask is not None else b"")).hexdigest()
+
+
+def warm_opening_view(origin: str, loaded) -> None:
+    """Trace the sequence Step through opens on for a bundled model and draw its views, once per process and in
+    the background (common.warm_up), so that no visitor waits for it: under bench_load.py every visitor's first
+    Step through waited on the first one's (about 3 s of CPU). The same defaults as sequence_ui and
+    cell_views.selectors_ui, so the same memo keys."""
+    data = loaded.data
+    _, val = data.parts(loaded.train_cfg.seq_len)
+    if data.kind == "text":
+        length = min(OPEN_LENGTH, LIMITS.max_seq_len, len(val) - 1)
+        seq = val[: length + 1]
+        mask = default_mask(length, seed=0) if loaded.model.cfg.task == "masked" else None
+    elif data.kind == "series":
+        seq, mask = data.normed[max(0, len(data.values) - OPEN_POINTS):], None
+    else:
+        return
+    trace, shared = _shared_bundled_trace(origin, loaded.steps, _digest(seq, mask), None, loaded.model, data, seq,
+                                          mask)
+    unit, colour = cell_views.busiest_units(trace, 0, 0)[0], cell_views.state_of(trace)
+    unit_of = f" {data.unit}" if trace.kind == "series" and data.unit else ""
+    shared.get_or(main_key(0, 0, unit, colour, unit_of), lambda: _main_views(trace, 0, 0, unit, colour, unit_of))
+    shared.get_or(heat_key(0, 0), lambda: _heat_views(trace, 0, 0))
+
+
 def get_view(ex, seq, mask=None, checkpoint: int | None = None) -> TraceView:
     """The trace of seq under the current weights, or under a kept checkpoint's; kept until the weights, the
     checkpoint or the sequence change."""
     from ..trace import trace_sequence
     s = state()
     weights_step = ex.job.weights()[0] if ex.job else ex.trained_steps
-    digest = hashlib.sha1(seq.numpy().tobytes() + (mask.tobytes() if mask is not None else b"")).hexdigest()
+    digest = _digest(seq, mask)
     key = (id(ex), weights_step, digest, checkpoint)
     if s.view is None or s.view.key != key:
         model = ex.current_weights_model() if checkpoint is None else ex.checkpoint_model(checkpoint)

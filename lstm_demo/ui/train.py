@@ -569,16 +569,11 @@ def _progress(ex: Experiment, view) -> None:
     cols[5].metric("Parameters", f"{_n_params(ex.model):,}")
 
 
-_LOSS_SPECS: dict = {}  # one spec per kind, the same object every poll
-
-
 def _loss(ex: Experiment) -> None:
     train, val = ex.history()
     if not train:
         return
-    if ex.kind not in _LOSS_SPECS:
-        _LOSS_SPECS[ex.kind] = charts.loss_spec(ex.kind)
-    spec = _LOSS_SPECS[ex.kind]
+    spec = charts.loss_spec(ex.kind)  # the same object every poll
     st.vega_lite_chart(charts.with_data(spec, loss=charts.loss_frame(train, val)), width="stretch", key="loss")
 
 

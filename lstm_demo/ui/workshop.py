@@ -10,7 +10,7 @@ import streamlit as st
 from ..bundle import BUNDLES, DEFAULT_BUNDLE
 from ..scenes import SCENES, load_scene, scene_colour
 from .common import state
-from .state import Link, TraceView
+from .state import Link, TraceView, model_key
 from .step import REPORTING_PANELS, Memo, step_view
 
 PRESENTER_CSS = """
@@ -136,6 +136,7 @@ def scene_view() -> None:
         s.scene_applied = scene.key
         c = s.cursor
         c.move_to(scene_step)
+        c.follow(f"bundled:{scene.bundle}")
         c.unit, c.layer, c.direction = facts["unit"], 0, scene.direction
         c.colour = scene_colour(scene, trace)
         link = s.pending_links.pop("home", None)
@@ -173,7 +174,7 @@ def open_bundled(key: str) -> None:
         s.stash = ex
     s.experiment = bundled(key)
     s.forget_view()
-    s.cursor.unit, s.cursor.layer, s.cursor.direction = None, 0, 0
+    s.cursor.follow(model_key(s.experiment))
     s.cursor.move_to(0)
     s.sequence.frames_index = 0
 
@@ -183,7 +184,13 @@ def back_to_own() -> None:
     if s.stash is not None:
         s.experiment, s.stash = s.stash, None
         s.forget_view()
-        s.cursor.unit = None
+        s.cursor.follow(model_key(s.experiment))
+
+
+def warm_step_through() -> None:
+    """The view Step through opens on for the default bundle, drawn before anyone asks (step.warm_opening_view)."""
+    from .step import warm_opening_view
+    warm_opening_view(f"bundled:{DEFAULT_BUNDLE}", _shared_bundle(DEFAULT_BUNDLE))
 
 
 def default_experiment():
