@@ -51,14 +51,16 @@ def with_data(spec: dict, **frames) -> dict:
 def dump_views(views: dict) -> bytes:
     """{name: spec with Arrow datasets} -> zip bytes."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    entry = lambda name: zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # no clock: a rebuild of the same
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:                   # views is the same file
         for i, (name, spec) in enumerate(views.items()):
             datasets = spec.get("datasets", {})
-            z.writestr(f"{i}/spec.json", json.dumps({"name": name, "spec": {k: v for k, v in spec.items()
-                                                                                if k != "datasets"},
-                                                     "datasets": list(datasets)}, ensure_ascii=False))
+            z.writestr(entry(f"{i}/spec.json"), json.dumps({"name": name, "spec": {k: v for k, v in spec.items()
+                                                                                       if k != "datasets"},
+                                                            "datasets": list(datasets)}, ensure_ascii=False),
+                       zipfile.ZIP_DEFLATED)
             for j, data in enumerate(datasets.values()):
-                z.writestr(f"{i}/{j}.arrow", arrow(data))
+                z.writestr(entry(f"{i}/{j}.arrow"), arrow(data), zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
