@@ -26,7 +26,7 @@ STEP_EVENT = "lstm-step"       # the event the cursor fires on it when the step 
 STEP = "(isValid(toNumber(step)) ? toNumber(step) : 0)"  # the step as a number (a bound element's value is text)
 AT_STEP = f"datum.step == {STEP}"
 SVG = {"embedOptions": {"renderer": "svg"}}  # SVG updates only the marks that change; its text can be read back
-TEXT_COLUMNS = 48              # characters per row of the text strip
+TEXT_COLUMNS = 40              # characters per row of the text strip (fits a 1280 px laptop page)
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 
 
@@ -162,9 +162,17 @@ def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float) -> dict:
     now = alt.Chart(alt.NamedData("points")).transform_filter(AT_STEP).mark_point(size=180, filled=True).encode(
         x=x, y=y, color=alt.Color("what:N"))
     rule = _text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
-    chart = (lines + rule + now).properties(height=240, width="container",
-                                            title="Series: the model's prediction for the next point vs what came")
-    return _finish(alt.vconcat(_caption("container"), chart, spacing=4))
+    # One layered view, not a caption chart above it: only a single view fits the page's width with its axis and
+    # legend inside (a concatenation spilled over the right edge and hid the legend). The caption sits above the
+    # plot, cut at the legend's right edge, so that its length never resizes the view at a step.
+    caption = alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).mark_text(
+        align="left", baseline="bottom", fontSize=16, fontWeight="bold", color="#222", dy=-8,
+        limit=alt.ExprRef("width + 120")).encode(x=alt.value(0), y=alt.value(0), text="text:N")
+    chart = (lines + rule + now + caption).properties(
+        height=240, width="container", title="Series: the model's prediction for the next point vs what came")
+    spec = _finish(chart)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
 
 
 # --- the cell diagram and the equations -----------------------------------------------------------------------------
@@ -189,6 +197,12 @@ _WORDS = {  # what the diagram shows, in words, a short line each (Vega expressi
             "'is tanh of a mix of the input and the old state, so old information'",
             "'is squashed and mixed again at every step.'"),
 }
+
+
+def _two_lines(title: str) -> alt.TitleParams:
+    """"what — how to read it" as a title and a subtitle: one long line ran into the next column on a laptop."""
+    head, _, sub = title.partition(" — ")
+    return alt.TitleParams(head, subtitle=sub or alt.Undefined, subtitleFontSize=13, subtitleColor="#555")
 
 
 def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True) -> dict:
@@ -221,7 +235,7 @@ def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True) -
                         text("op", fontSize=14), text("left", align="left", fontSize=16),
                         text("right", align="right", fontSize=16),
                         text("mid", fontSize=14, color="#555")).properties(height=height, width="container",
-                                                                           title=title)
+                                                                           title=_two_lines(title))
     if not words:  # the presenter view: the equations beside it say the same
         return _finish(diagram)
     sentences = _WORDS[cell]

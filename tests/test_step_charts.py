@@ -16,9 +16,9 @@ from lstm_demo.trace import trace_sequence
 DATA = TextData("the cats, which ate the fish, were full. the cat was happy. " * 4)
 
 
-def svg_texts(spec: dict, step: int) -> list[str]:
+def svg_texts(spec: dict, step: int, width: int = 640) -> list[str]:
     import vl_convert as vlc
-    svg = vlc.vegalite_to_svg(charts._fixed_widths(charts.plain_spec(step_charts.at_step(spec, step))))
+    svg = vlc.vegalite_to_svg(charts._fixed_widths(charts.plain_spec(step_charts.at_step(spec, step)), width))
     texts = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
     clean = [re.sub(r"<[^>]+>", "", t).replace("&apos;", "'").replace("&amp;", "&").replace("−", "-") for t in texts]
     return [t.replace("\u00a0", " ") for t in clean]
@@ -120,7 +120,7 @@ def test_series_caption_gives_input_prediction_and_truth_in_original_units():
                                  points=points,
                                  captions=step_charts.caption_frame(tr, " °C"))
     row = tr.predictions.iloc[9]
-    shown = svg_texts(spec, 9)
+    shown = svg_texts(spec, 9, width=900)  # a laptop's page: the caption is cut only where the legend ends
     assert f"Step 9: input {data.values[9]:.3f} °C → predicted next {row['predicted']:.3f}, actual " \
            f"{data.values[10]:.3f} (error {row['predicted'] - row['actual']:+.3f})" in [t.replace("−", "-")
                                                                                         for t in shown]
