@@ -63,7 +63,8 @@ def main():
                 time.sleep(0.05)
             started = time.perf_counter() - t0
             cold = started + load(browser, f"http://127.0.0.1:{port}{args.path}")
-            time.sleep(10)  # the server imports torch in the background after the first screen (ui.common.warm_up)
+            time.sleep(20)  # after the first screen the server imports torch and draws the default model's Step-through
+            # view in the background (ui.common.warm_up: ~7 s of CPU here); warm visitors come after it
             times = [load(browser, f"http://127.0.0.1:{port}{args.path}") for _ in range(args.loads)]
         finally:
             os.killpg(server.pid, 15)
