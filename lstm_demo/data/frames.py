@@ -47,13 +47,19 @@ def moving_shapes(n_sequences: int, steps: int, frame: int = 16, objects: int = 
                 y, x = int(round(pos[0])), int(round(pos[1]))
                 region = out[n, t, 0, y : y + size, x : x + size]
                 np.maximum(region, stamp, out=region)
-                pos = pos + vel
-                for d in range(2):  # bounce: reflect off the edge
-                    if pos[d] < 0:
-                        pos[d], vel[d] = -pos[d], -vel[d]
-                    elif pos[d] > span:
-                        pos[d], vel[d] = 2 * span - pos[d], -vel[d]
+                pos = _move(pos, vel, span)
     return out
+
+
+def _move(pos: np.ndarray, vel: np.ndarray, span: float) -> np.ndarray:
+    """One step at constant velocity inside 0 … span, bouncing (reflecting) off the edges; vel flips in place."""
+    pos = pos + vel
+    for d in range(2):
+        if pos[d] < 0:
+            pos[d], vel[d] = -pos[d], -vel[d]
+        elif pos[d] > span:
+            pos[d], vel[d] = 2 * span - pos[d], -vel[d]
+    return pos
 
 
 # --- real handwriting: the 1,797 8×8 digits scikit-learn ships (43 writers; UCI "Optical Recognition of Handwritten
@@ -113,12 +119,7 @@ def moving_digits(n_sequences: int, steps: int, frame: int = 16, seed: int = 0, 
         for t in range(steps):
             y, x = int(round(pos[0])), int(round(pos[1]))
             out[n, t, 0, y : y + 8, x : x + 8] = img
-            pos = pos + vel
-            for d in range(2):
-                if pos[d] < 0:
-                    pos[d], vel[d] = -pos[d], -vel[d]
-                elif pos[d] > span:
-                    pos[d], vel[d] = 2 * span - pos[d], -vel[d]
+            pos = _move(pos, vel, span)
     return out
 
 
