@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import LIMITS, ConfigError
+from .config import LIMITS, ConfigError, check_int
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class CNNLSTMConfig:
                                     ("embedding size", self.embed_size, 1, LIMITS.max_embed),
                                     ("hidden size", self.hidden_size, 1, LIMITS.max_hidden),
                                     ("classes", self.classes, 2, 100)):
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise ConfigError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+            check_int(name, value, lo, hi)
         if self.frame % 4:
             raise ConfigError(f"frame size must be a multiple of 4 (two 2× poolings), got {self.frame}")
         return self

@@ -66,11 +66,11 @@ class ModelConfig:
             raise ConfigError("a bidirectional model reads the characters after each position too, so predicting "
                               "the next character would be cheating; use the fill-in-the-blank task with it")
         if self.kind == "text":
-            _check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
-        _check_int("embedding size", self.embed_size, 1, LIMITS.max_embed)
-        _check_int("input features", self.input_size, 1, 8)
-        _check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
-        _check_int("layers", self.num_layers, 1, LIMITS.max_layers)
+            check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
+        check_int("embedding size", self.embed_size, 1, LIMITS.max_embed)
+        check_int("input features", self.input_size, 1, 8)
+        check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
+        check_int("layers", self.num_layers, 1, LIMITS.max_layers)
         return self
 
 
@@ -86,10 +86,10 @@ class TrainConfig:
     hide: str = "chars"        # fill-in task: hide single characters, or whole words ("go to ▮▮▮▮▮▮ in …")
 
     def validate(self) -> "TrainConfig":
-        _check_int("sequence length", self.seq_len, 2, LIMITS.max_seq_len)
-        _check_int("batch size", self.batch_size, 1, LIMITS.max_batch)
-        _check_int("steps", self.steps, 1, LIMITS.max_steps)
-        _check_int("seed", self.seed, 0, 2**31 - 1)
+        check_int("sequence length", self.seq_len, 2, LIMITS.max_seq_len)
+        check_int("batch size", self.batch_size, 1, LIMITS.max_batch)
+        check_int("steps", self.steps, 1, LIMITS.max_steps)
+        check_int("seed", self.seed, 0, 2**31 - 1)
         _check_float("learning rate", self.lr, 1e-6, 1.0)
         _check_float("gradient clip", self.grad_clip, 0.0, 100.0)
         _check_float("evaluation interval", self.eval_every, 0.05, 60.0)
@@ -98,7 +98,8 @@ class TrainConfig:
         return self
 
 
-def _check_int(name: str, value, lo: int, hi: int) -> None:
+def check_int(name: str, value, lo: int, hi: int) -> None:
+    """A whole number within lo … hi, or a ConfigError that says which setting and what it got."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name} must be a whole number, got {value!r}")
     if not lo <= value <= hi:

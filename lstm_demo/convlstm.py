@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ConfigError
+from .config import ConfigError, check_int
 
 MAX_CHANNELS = 64
 MAX_KERNEL = 7
@@ -45,8 +45,7 @@ class ConvLSTMConfig:
         for name, value, top in (("input channels", self.in_channels, 8), ("hidden channels", self.hidden_channels,
                                  MAX_CHANNELS), ("kernel size", self.kernel, MAX_KERNEL),
                                  ("frame height", self.height, MAX_FRAME), ("frame width", self.width, MAX_FRAME)):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-                raise ConfigError(f"{name} must be a whole number from 1 to {top}, got {value!r}")
+            check_int(name, value, 1, top)
         if self.kernel % 2 == 0:
             raise ConfigError(f"kernel size must be odd (so a frame keeps its size), got {self.kernel}")
         return self

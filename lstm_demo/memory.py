@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import CELLS, LIMITS, ConfigError, ModelConfig
+from .config import CELLS, LIMITS, ConfigError, ModelConfig, check_int
 from .data import TextData
 from .explain import rank_units
 from .jobs import BackgroundRun, announce, lower_priority, release_slot, wait_for_slot
@@ -237,8 +237,7 @@ class RaceConfig:
                                 ("LSTM hidden size", self.lstm_hidden, 2, 128), ("steps", self.steps, 10, 5000),
                                 ("batch size", self.batch_size, 1, LIMITS.max_batch), ("seeds", self.seeds, 1, 5),
                                 ("seed", self.seed, 0, 2**31 - 1)):
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
+            check_int(name, v, lo, hi)
         if not (isinstance(self.cooldown, (int, float)) and 0 <= self.cooldown <= 1):
             raise ConfigError(f"cooldown must be a fraction between 0 and 1, got {self.cooldown!r}")
         if not isinstance(self.sweep, bool) or not isinstance(self.chrono, bool):

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .config import LIMITS, ConfigError
+from .config import LIMITS, ConfigError, check_int
 from .data.translation import BOS, EOS
 
 MAX_ANSWER = 24   # characters the decoder may emit (the longest answer, a date, has 10)
@@ -46,8 +46,7 @@ class Seq2SeqConfig:
                                     ("embedding size", self.embed_size, 1, LIMITS.max_embed),
                                     ("hidden size", self.hidden_size, 1, LIMITS.max_hidden),
                                     ("layers", self.num_layers, 1, 2)):
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise ConfigError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+            check_int(name, value, lo, hi)
         for name in ("reverse_source", "attention"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name.replace('_', ' ')} must be true or false, not {getattr(self, name)!r}")
