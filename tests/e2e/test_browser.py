@@ -57,6 +57,28 @@ def go_to_step_through(page):
     charts_drawn(page)
 
 
+def download_model(page, path) -> None:
+    """Train page → "Save or open": this session's model downloaded to path."""
+    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+    settle(page)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    settle(page)
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name=re.compile("Download this model")).click()
+    dl.value.save_as(path)
+
+
+def open_model_file(page, app_url, path, said: str) -> None:
+    """A new session opens the file on the Train page; the page says `said` (a pattern) about it."""
+    page.goto(app_url + "/Train")
+    settle(page)
+    page.get_by_text("Save or open a model file (.safetensors)").click()
+    page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
+        .set_input_files(str(path))
+    page.get_by_text(re.compile(said)).wait_for(timeout=30_000)
+    settle(page)
+
+
 def test_step_with_keys_slider_and_play_in_the_browser(app_url, page):
     page.goto(app_url + "/Step_through?model=agreement")
     page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
@@ -236,24 +258,11 @@ def test_train_text_step_through_save_and_reopen_it(app_url, page, tmp_path):
     page.locator("body").press("ArrowRight")
     equations_at(page, 1)
     assert script_runs(page) == 0
-    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
-    settle(page)
-    page.get_by_text("Save or open a model file (.safetensors)").click()
-    settle(page)
-    with page.expect_download(timeout=60_000) as dl:
-        page.get_by_role("button", name=re.compile("Download this model")).click()
     path = tmp_path / "model.safetensors"
-    dl.value.save_as(path)
+    download_model(page, path)
     assert path.stat().st_size > 1000
-
-    page.goto(app_url + "/Train")  # a new session: the model is gone until the file is opened
-    settle(page)
-    page.get_by_text("Save or open a model file (.safetensors)").click()
-    page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
-        .set_input_files(str(path))
-    page.get_by_text(re.compile(r"Opened model\.safetensors: LSTM, 1 layer\(s\) × 64 units, trained 30 steps")) \
-        .wait_for(timeout=30_000)
-    settle(page)
+    # a new session: the model is gone until the file is opened
+    open_model_file(page, app_url, path, r"Opened model\.safetensors: LSTM, 1 layer\(s\) × 64 units, trained 30 steps")
     expect(page.get_by_role("button", name=re.compile(r"Continue \(\+30 steps\)"))).to_be_visible()
     go_to_step_through(page)
     expect(page.get_by_text(re.compile("trained 30 steps on Agreement"))).to_be_visible()

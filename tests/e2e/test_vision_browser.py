@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from conftest import (assert_no_exception, charts_drawn, count_script_runs, equations_at, script_runs, settle,
                       slider_step)
-from test_browser import go_to_step_through, train
+from test_browser import download_model, go_to_step_through, open_model_file, train
 
 
 def equations_head(page) -> str:
@@ -74,21 +74,8 @@ def click_a_pixel(page):
 
 
 def save_and_reopen(page, app_url, path, opened, described):
-    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
-    settle(page)
-    page.get_by_text("Save or open a model file (.safetensors)").click()
-    settle(page)
-    with page.expect_download(timeout=60_000) as dl:
-        page.get_by_role("button", name=re.compile("Download this model")).click()
-    dl.value.save_as(path)
-
-    page.goto(app_url + "/Train")  # a new session: open the file
-    settle(page)
-    page.get_by_text("Save or open a model file (.safetensors)").click()
-    page.get_by_test_id("stFileUploader").filter(has_text="Open a model file").locator("input[type=file]") \
-        .set_input_files(str(path))
-    page.get_by_text(re.compile(f"Opened {path.name}: {opened}")).wait_for(timeout=30_000)
-    settle(page)
+    download_model(page, path)
+    open_model_file(page, app_url, path, f"Opened {path.name}: {opened}")  # a new session
     go_to_step_through(page)
     expect(page.get_by_text(re.compile(described))).to_be_visible()
     assert_no_exception(page)
