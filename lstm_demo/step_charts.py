@@ -199,18 +199,14 @@ _WORDS = {  # what the diagram shows, in words, a short line each (Vega expressi
 }
 
 
-def _two_lines(title: str) -> alt.TitleParams:
-    """"what — how to read it" as a title and a subtitle: one long line ran into the next column on a laptop."""
-    head, _, sub = title.partition(" — ")
-    return alt.TitleParams(head, subtitle=sub or alt.Undefined, subtitleFontSize=13, subtitleColor="#555")
-
-
-def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True) -> dict:
+def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True, how: str | None = None) -> dict:
     """The tutorials' cell diagram; a path's width is |the value flowing along it| at the cursor, and two lines say
-    it in words. Datasets "dg_edges", "dg_nodes" (explain.diagram_tables), "dg_terms" (terms_long), "terms"."""
+    it in words. how: how to read it, a subtitle under the title (one long title ran into the next column on a
+    laptop). Datasets "dg_edges", "dg_nodes" (explain.diagram_tables), "dg_terms" (terms_long), "terms"."""
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 100], nice=False))
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 62], nice=False))
     colors = {**COLORS, "input": "#bab0ac"}
+    heading = alt.TitleParams(title, subtitle=how or alt.Undefined, subtitleFontSize=13, subtitleColor="#555")
     lookup = dict(lookup="k", from_=alt.LookupData(data=alt.NamedData("dg_terms"), key="k", fields=["value"]))
     edges = alt.Chart(alt.NamedData("dg_edges")).transform_calculate(k=f"datum.term + '@' + {STEP}").transform_lookup(
         **lookup).transform_calculate(width="datum.term ? min(abs(datum.value), 1.5) : 0.05").mark_rule(
@@ -235,7 +231,7 @@ def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True) -
                         text("op", fontSize=14), text("left", align="left", fontSize=16),
                         text("right", align="right", fontSize=16),
                         text("mid", fontSize=14, color="#555")).properties(height=height, width="container",
-                                                                           title=_two_lines(title))
+                                                                           title=heading)
     if not words:  # the presenter view: the equations beside it say the same
         return _finish(diagram)
     sentences = _WORDS[cell]
@@ -507,11 +503,10 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_o
         lo, hi = float(points["value"].min()), float(points["value"].max())
         views["strip"] = with_data(series_strip_spec(unit_of.strip(), trace.n_steps, lo, hi), points=points,
                                    captions=caption_frame(trace, unit_of))
-    title = (f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
-             + ("" if presenter else " — each path is as wide as what flows along it now"))
+    title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
     edges, nodes = diagram_tables(trace.cell)
     diagram = diagram_spec(trace.cell, title, PRESENTER["diagram_height"], words=False) if presenter else \
-        diagram_spec(trace.cell, title)
+        diagram_spec(trace.cell, title, how="each path is as wide as what flows along it now")
     views["diagram"] = with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=terms_long(terms), terms=terms)
     views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
     if trace.kind in ("text", "translation"):

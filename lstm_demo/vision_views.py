@@ -40,8 +40,8 @@ def cell_views(trace, unit: int, label: str, compact: bool = False) -> dict:
     from .explain import diagram_tables, step_terms
     terms = step_terms(trace, 0, 0, unit)
     edges, nodes = diagram_tables("lstm")
-    title = f"LSTM cell at {label}" + ("" if compact else " — path width = what flows now")
-    diagram = step_charts.diagram_spec("lstm", title, 300, words=not compact)
+    diagram = step_charts.diagram_spec("lstm", f"LSTM cell at {label}", 300, words=not compact,
+                                       how=None if compact else "path width = what flows now")
     return {"diagram": with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=step_charts.terms_long(terms),
                                  terms=terms),
             "equations": with_data(step_charts.equations_spec("lstm", 0, label, who=label), terms=terms)}

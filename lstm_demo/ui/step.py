@@ -98,11 +98,10 @@ def sequence_ui(ex):
         last_start = len(val) - length - 1
         start = c2.slider("Start in the validation text", 0, last_start, 0, key="seq_start_text") \
             if last_start > 0 else 0  # a short text: the sample is the whole validation part
-        mask = default_mask(length, seed=start) if masked else None
-        return f"validation text from position {start}", val[start : start + length + 1], mask
+        return (f"validation text from position {start}",) + _validation_sample(val, length, start, masked)
     c1.markdown("**Range of the series**")
     n = len(data.values)
-    default = (max(0, n - OPEN_POINTS), n - 1)
+    default = _opening_range(n)
     lo, hi = c2.slider("Points (validation data is the last 10 %)", 0, n - 1, default, key="seq_range")
     if hi - lo < 2:
         st.error("Choose a range of at least 3 points.")
@@ -111,6 +110,32 @@ def sequence_ui(ex):
         st.warning(f"At most {LIMITS.max_seq_len} steps are traced; using points {lo}…{lo + LIMITS.max_seq_len}.")
         hi = lo + LIMITS.max_seq_len
     return f"points {lo}…{hi}", data.normed[lo : hi + 1], None
+
+
+def _validation_sample(val, length: int, start: int, masked: bool):
+    """(sequence of length + 1 items from start, hidden positions or None) of the validation text."""
+    return val[start : start + length + 1], default_mask(length, seed=start) if masked else None
+
+
+def _opening_range(n: int) -> tuple[int, int]:
+    """The points of a series Step through opens on: the last OPEN_POINTS."""
+    return max(0, n - OPEN_POINTS), n - 1
+
+
+def _opening_sequence(data, train_cfg, masked: bool):
+    """(sequence, mask) that sequence_ui shows before the visitor chooses, or None for other kinds of data."""
+    if data.kind == "text":
+        _, val = data.parts(train_cfg.seq_len)
+        return _validation_sample(val, min(OPEN_LENGTH, LIMITS.max_seq_len, len(val) - 1), 0, masked)
+    if data.kind == "series":
+        lo, hi = _opening_range(len(data.values))
+        return data.normed[lo : hi + 1], None
+    return None
+
+
+def _unit_of(data, trace) -> str:
+    """A series' unit for the views' words (" °C"), or ""."""
+    return f" {data.unit}" if data is not None and trace.kind == "series" and data.unit else ""
 
 
 def _own_text(data, text: str, hide: str, masked: bool):
@@ -148,19 +173,14 @@ def warm_opening_view(origin: str, loaded) -> None:
     Step through waited on the first one's (about 3 s of CPU). The same defaults as sequence_ui and
     cell_views.selectors_ui, so the same memo keys."""
     data = loaded.data
-    _, val = data.parts(loaded.train_cfg.seq_len)
-    if data.kind == "text":
-        length = min(OPEN_LENGTH, LIMITS.max_seq_len, len(val) - 1)
-        seq = val[: length + 1]
-        mask = default_mask(length, seed=0) if loaded.model.cfg.task == "masked" else None
-    elif data.kind == "series":
-        seq, mask = data.normed[max(0, len(data.values) - OPEN_POINTS):], None
-    else:
+    opening = _opening_sequence(data, loaded.train_cfg, loaded.model.cfg.task == "masked")
+    if opening is None:
         return
+    seq, mask = opening
     trace, shared = _shared_bundled_trace(origin, loaded.steps, _digest(seq, mask), None, loaded.model, data, seq,
                                           mask)
     unit, colour = cell_views.busiest_units(trace, 0, 0)[0], cell_views.state_of(trace)
-    unit_of = f" {data.unit}" if trace.kind == "series" and data.unit else ""
+    unit_of = _unit_of(data, trace)
     shared.get_or(main_key(0, 0, unit, colour, unit_of), lambda: _main_views(trace, 0, 0, unit, colour, unit_of))
     shared.get_or(heat_key(0, 0), lambda: _heat_views(trace, 0, 0))
 
@@ -201,7 +221,7 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
         cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
                   report=panel in REPORTING_PANELS, compact=compact)
-        unit_of = f" {ex.data.unit}" if ex is not None and trace.kind == "series" and ex.data.unit else ""
+        unit_of = _unit_of(ex.data if ex is not None else None, trace)
         views = memo(view, main_key(layer, direction, unit, colour, unit_of, compact), lambda: _main_views(
             trace, layer, direction, unit, colour, unit_of, compact))
         # keyed containers: charts get no CSS class of their own, and the presenter test measures these boxes
@@ -296,5 +316,6 @@ def _units_panel(view, layer, direction) -> None:
         step_charts.gates_now_spec(trace.names), gates=step_charts.gates_frame(trace, layer, units, direction))),
         key="gates_now")
     show_chart(memo(view, ("lines",) + key, lambda: step_charts.with_data(
-        step_charts.unit_lines_spec(trace.n_steps), lines=step_charts.unit_lines_frame(trace, layer, units, direction))),
+        step_charts.unit_lines_spec(trace.n_steps),
+        lines=step_charts.unit_lines_frame(trace, layer, units, direction))),
         key="unit_lines")
