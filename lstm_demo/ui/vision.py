@@ -107,6 +107,13 @@ def _convlstm(view, trace, c, query, compact) -> None:
     cursor_ui(f"{id(view)}:{c.unit}", trace.n_steps, query=query() if callable(query) else query,
               compact=compact)
     fixed = memo(view, FRAMES_KEY, lambda: frame_views(trace))
+
+    def maps():
+        with st.container(key="view_maps"):
+            show_chart(fixed["maps"], key="maps", width="content")
+
+    if compact:  # the presenter view: the maps are the lesson, so they come first, on a projector's first screen
+        maps()
     left, right = st.columns([1.6, 1])
     with left, st.container(key="view_frames"):
         show_chart(fixed["frames"], key="frames", width="content")
@@ -115,8 +122,8 @@ def _convlstm(view, trace, c, query, compact) -> None:
         event = st.vega_lite_chart(pick, on_select="rerun", selection_mode="pixel", key="pixel_pick",
                                    width="content")
         _picked(event, c, (C, H, W), ch)
-    with st.container(key="view_maps"):
-        show_chart(fixed["maps"], key="maps", width="content")
+    if not compact:
+        maps()
     cols = st.columns(3)
     set_unit = lambda **k: setattr(c, "unit", _join({"ch": ch, "y": y, "x": x, **k}, (C, H, W)))
     bound(cols[0].selectbox, "Channel", "pix_ch", ch, lambda v: set_unit(ch=v), options=list(range(C)),
@@ -168,11 +175,12 @@ def _cnnlstm(view, trace, c, query, compact) -> None:
     fixed = memo(view, CNN_KEY, lambda: cnn_views(trace))
     with st.container(key="view_strip"):
         show_chart(fixed["strip"], key="digit_strip", width="content")
-    left, right = st.columns([1, 1])
-    with left:
-        show_chart(fixed["maps"], key="feature_maps", width="content")
-    with right:
-        show_chart(fixed["topk"], key="topk")
+    if not compact:  # the presenter view goes from the answers under the frames to the LSTM's cell: one screen
+        left, right = st.columns([1, 1])
+        with left:
+            show_chart(fixed["maps"], key="feature_maps", width="content")
+        with right:
+            show_chart(fixed["topk"], key="topk")
     bound(st.selectbox, "LSTM unit to explain", "unit", c.unit, lambda v: setattr(c, "unit", v),
           options=list(range(trace.n_units)), format_func=lambda u: f"u{u}",
           help="Starts on the unit whose cell state varies most over this sequence.")

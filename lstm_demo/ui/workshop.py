@@ -21,6 +21,7 @@ PRESENTER_CSS = """
   h1, [data-testid="stCaptionContainer"] {display: none}
   h3 {font-size: 1.6rem !important; padding: 0 !important}
   [data-testid="stVerticalBlock"] {gap: 0.5rem}
+  .st-key-view_maps {zoom: 0.9}  /* the ConvLSTM's six rows of maps fit a 1280x720 projector under the scene's words */
   .st-key-cursor, .st-key-scene_prev, .st-key-scene_next, .st-key-layer, .st-key-direction, .st-key-unit,
   .st-key-colour {display: none !important}
 </style>

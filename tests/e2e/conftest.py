@@ -40,13 +40,14 @@ def _healthy(server: subprocess.Popen, port: int, limit: float = 120) -> bool:
     return False
 
 
-def start_server(log):
+def start_server(log, script: Path = ROOT / "app.py"):
+    """`streamlit run script` on a free port, from the script's folder: returns (process, port)."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+        [sys.executable, "-m", "streamlit", "run", script.name, "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=script.parent, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     return server, port
 
 

@@ -173,8 +173,8 @@ def test_the_tutorials_examples_open_by_link_with_the_models_numbers(app_url, pa
 
 def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_factory):
     """Scenes 2 and 8 (the longest numbers) in the presenter view: title, prose, text strip, diagram and equations
-    on the first screen, nothing cut off, the charts' letters enlarged like the prose. The screenshots are kept for a
-    person to look at."""
+    on the first screen, nothing cut off, the charts' letters enlarged like the prose; scene 10's gate maps and scene
+    11's frames, cell and equations on the first screen too. The screenshots are kept for a person to look at."""
     from lstm_demo.scenes import SCENES
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     shots = tmp_path_factory.mktemp("presenter")
@@ -200,6 +200,18 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
                 return Array.from(svg.querySelectorAll('text'))
                     .filter(t => t.getBoundingClientRect().right > edge + 1).map(t => t.textContent); }""")
             assert clipped == [], (n, clipped)  # the enlarged equations fit their column
+            assert_no_exception(page)
+        # the family's scenes: the ConvLSTM's gate maps, the CNN-LSTM's frames with its cell and equations
+        for n, keys in ((10, ("view_maps",)), (11, ("view_strip", "view_diagram", "view_equations"))):
+            page.goto(app_url + f"/?scene={n}&present=1")
+            page.get_by_text(f"{n} · {SCENES[n - 1].title}", exact=True).wait_for(timeout=60_000)
+            settle(page)
+            charts_drawn(page)
+            page.screenshot(path=str(shots / f"scene{n}_1280x720.png"))
+            for key in keys:
+                box = page.locator(f".st-key-{key}").bounding_box()
+                assert box is not None and box["height"] > 50, key
+                assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (n, key, box)
             assert_no_exception(page)
     finally:
         page.close()
