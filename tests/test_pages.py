@@ -117,6 +117,27 @@ def test_train_then_step_through(kind):
         assert any(m.value.startswith("**Forecast from step 10**") for m in step.markdown)
 
 
+def test_the_train_pages_opening_preview_is_sampled_once_per_process_and_before_anyone_asks(monkeypatch):
+    """The bundled model's sample text is the same for every visitor: the home page's warm-up samples it with the
+    page's own defaults, and neither of two new visitors of the Train page samples again; a changed prompt does."""
+    from lstm_demo.ui import train as train_ui
+    train_ui._shared_preview.clear()
+    sampled = []
+    real = train_ui.generate_text
+    monkeypatch.setattr(train_ui, "generate_text", lambda *a, **k: sampled.append(a[2:]) or real(*a, **k))
+    train_ui.warm_reference()
+    assert len(sampled) == 1
+    texts = []
+    for _ in range(2):  # two visitors
+        at = new("pages/1_Train.py").run()
+        assert not at.exception, at.exception
+        texts.append([c.value for c in at.code])
+    assert len(sampled) == 1 and texts[0] == texts[1] and texts[0], (sampled, texts)
+    at.text_input(key="prompt").set_value("the dog").run()
+    assert not at.exception, at.exception
+    assert len(sampled) == 2 and sampled[-1][0] == "the dog"
+
+
 def test_train_opens_on_the_bundled_model_of_the_preset_until_start():
     at = new("pages/1_Train.py").run()
     assert not at.exception, at.exception

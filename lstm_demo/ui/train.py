@@ -581,6 +581,33 @@ def _n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _shared_preview(origin: str, args: tuple, _compute):
+    return _compute()
+
+
+def _once(ex: Experiment, args: tuple, compute):
+    """A bundled model's preview (sampled text, filled-in blanks, forecast) is the same for every visitor with the
+    same settings: computed once per process, not once per visitor (sampling 300 characters was ~1.2 s of every
+    Train page visit under py-spy). A model being trained, or trained here, is the visitor's own: computed here."""
+    if ex.job is None and ex.origin.startswith("bundled:"):
+        return _shared_preview(ex.origin, args, compute)
+    return compute()
+
+
+TEXT_PREVIEW = {"prompt": "the cats", "temperature": 0.8, "length": 300}  # what the Train page opens with
+
+
+def warm_reference() -> None:
+    """The preview the Train page opens on (the default bundle's text), computed before anyone asks."""
+    from .workshop import _shared_bundle
+    from ..bundle import DEFAULT_BUNDLE
+    loaded = _shared_bundle(DEFAULT_BUNDLE)
+    p = TEXT_PREVIEW
+    _shared_preview(f"bundled:{DEFAULT_BUNDLE}", ("text", loaded.steps, p["prompt"], p["length"], p["temperature"]),
+                    lambda: generate_text(loaded.model, loaded.data, p["prompt"], p["length"], p["temperature"]))
+
+
 def _preview(ex: Experiment) -> None:
     if not ex.trained_steps and ex.job is None:
         return
@@ -597,8 +624,8 @@ def _preview(ex: Experiment) -> None:
             x, y = ex.validation_batch()
             hidden_at = y[0] >= 0                            # the first validation window's own blanks
             ids = torch.where(hidden_at, y[0], x[0])         # its characters restored
-            caches["preview_fill"] = (key, fill_in(ex.current_weights_model(), ex.data, ids[:160],
-                                                   hidden_at[:160]), time.monotonic())
+            caches["preview_fill"] = (key, _once(ex, ("fill", weights_step), lambda: fill_in(
+                ex.current_weights_model(), ex.data, ids[:160], hidden_at[:160])), time.monotonic())
         hidden, filled, acc = caches["preview_fill"][1]
         what = "words" if ex.train_cfg.hide == "words" else "characters"
         st.markdown(f"**Fill in the blanks** — validation text with 15 % of the {what} hidden (▮), and the model's "
@@ -606,14 +633,16 @@ def _preview(ex: Experiment) -> None:
         st.code(hidden + "\n" + filled, language=None)
     elif ex.kind == "text":
         c1, c2 = st.columns([1, 3])
-        temperature = c1.slider("Temperature", 0.1, 2.0, 0.8, 0.1, key="temperature",
+        temperature = c1.slider("Temperature", 0.1, 2.0, TEXT_PREVIEW["temperature"], 0.1, key="temperature",
                                 help="Low: the model's safest guesses. High: more surprising text.")
-        prompt = c2.text_input("Start the text with", "the cats", key="prompt", max_chars=200)
+        prompt = c2.text_input("Start the text with", TEXT_PREVIEW["prompt"], key="prompt", max_chars=200)
         key = (id(ex), weights_step, prompt, temperature)
         cached = caches.get("preview_text")
         if cached is None or cached[0][2:] != key[2:] or _due("preview_text", key, final):  # new settings: now
-            caches["preview_text"] = (key, generate_text(ex.current_weights_model(), ex.data, prompt,
-                                                         300 if final else 160, temperature), time.monotonic())
+            length = TEXT_PREVIEW["length"] if final else 160
+            caches["preview_text"] = (key, _once(ex, ("text", weights_step, prompt, length, temperature), lambda:
+                                                 generate_text(ex.current_weights_model(), ex.data, prompt, length,
+                                                               temperature)), time.monotonic())
         (_, sampled_at, *_), text, _ = caches["preview_text"]
         st.markdown(f"**Text the model writes** with the weights of step {sampled_at:,} (it improves as training "
                     f"goes; refreshed every few seconds):")
@@ -621,8 +650,8 @@ def _preview(ex: Experiment) -> None:
     else:
         key = (id(ex), weights_step)
         if _due("preview_forecast", key, final):
-            caches["preview_forecast"] = (key, judged_forecast(ex.current_weights_model(), ex.data,
-                                                               ex.train_cfg.seq_len), time.monotonic())
+            caches["preview_forecast"] = (key, _once(ex, ("forecast", weights_step), lambda: judged_forecast(
+                ex.current_weights_model(), ex.data, ex.train_cfg.seq_len)), time.monotonic())
         forecast_ui(ex.data, caches["preview_forecast"][1], "Forecast vs truth on validation data (one step ahead)")
 
 

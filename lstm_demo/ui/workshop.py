@@ -194,6 +194,12 @@ def warm_step_through() -> None:
     warm_opening_view(f"bundled:{DEFAULT_BUNDLE}", _shared_bundle(DEFAULT_BUNDLE))
 
 
+def warm_train_page() -> None:
+    """The Train page's opening preview (train.warm_reference), computed before anyone asks."""
+    from .train import warm_reference
+    warm_reference()
+
+
 def default_experiment():
     """The model a visitor sees before training one: the default bundle."""
     return bundled(DEFAULT_BUNDLE)
