@@ -33,5 +33,5 @@ train your own.
         st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon="🏁")
 workshop.scene_controls()
 workshop.scene_view()
-common.warm_up(workshop.warm_step_through, workshop.warm_train_page)  # the first screen is drawn: load torch,
-# draw the views the next clicks open on
+# the first screen is drawn: load torch and draw what the next clicks open on, in the background
+common.warm_up(workshop.warm_step_through, workshop.warm_train_page)

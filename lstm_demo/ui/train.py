@@ -586,13 +586,20 @@ def _shared_preview(origin: str, args: tuple, _compute):
     return _compute()
 
 
-def _once(ex: Experiment, args: tuple, compute):
+def _once(origin: str | None, args: tuple, compute):
     """A bundled model's preview (sampled text, filled-in blanks, forecast) is the same for every visitor with the
     same settings: computed once per process, not once per visitor (sampling 300 characters was ~1.2 s of every
-    Train page visit under py-spy). A model being trained, or trained here, is the visitor's own: computed here."""
-    if ex.job is None and ex.origin.startswith("bundled:"):
-        return _shared_preview(ex.origin, args, compute)
-    return compute()
+    Train page visit under py-spy). origin None: the visitor's own model (being trained, or trained here)."""
+    return _shared_preview(origin, args, compute) if origin else compute()
+
+
+def _shared_origin(ex: Experiment) -> str | None:
+    return ex.origin if ex.job is None and ex.origin.startswith("bundled:") else None
+
+
+def _sampled_text(origin: str | None, model, data, steps: int, prompt: str, length: int, temperature: float) -> str:
+    return _once(origin, ("text", steps, prompt, length, temperature),
+                 lambda: generate_text(model, data, prompt, length, temperature))
 
 
 TEXT_PREVIEW = {"prompt": "the cats", "temperature": 0.8, "length": 300}  # what the Train page opens with
@@ -602,10 +609,9 @@ def warm_reference() -> None:
     """The preview the Train page opens on (the default bundle's text), computed before anyone asks."""
     from .workshop import _shared_bundle
     from ..bundle import DEFAULT_BUNDLE
-    loaded = _shared_bundle(DEFAULT_BUNDLE)
-    p = TEXT_PREVIEW
-    _shared_preview(f"bundled:{DEFAULT_BUNDLE}", ("text", loaded.steps, p["prompt"], p["length"], p["temperature"]),
-                    lambda: generate_text(loaded.model, loaded.data, p["prompt"], p["length"], p["temperature"]))
+    loaded, p = _shared_bundle(DEFAULT_BUNDLE), TEXT_PREVIEW
+    _sampled_text(f"bundled:{DEFAULT_BUNDLE}", loaded.model, loaded.data, loaded.steps, p["prompt"], p["length"],
+                  p["temperature"])
 
 
 def _preview(ex: Experiment) -> None:
@@ -624,7 +630,7 @@ def _preview(ex: Experiment) -> None:
             x, y = ex.validation_batch()
             hidden_at = y[0] >= 0                            # the first validation window's own blanks
             ids = torch.where(hidden_at, y[0], x[0])         # its characters restored
-            caches["preview_fill"] = (key, _once(ex, ("fill", weights_step), lambda: fill_in(
+            caches["preview_fill"] = (key, _once(_shared_origin(ex), ("fill", weights_step), lambda: fill_in(
                 ex.current_weights_model(), ex.data, ids[:160], hidden_at[:160])), time.monotonic())
         hidden, filled, acc = caches["preview_fill"][1]
         what = "words" if ex.train_cfg.hide == "words" else "characters"
@@ -640,9 +646,8 @@ def _preview(ex: Experiment) -> None:
         cached = caches.get("preview_text")
         if cached is None or cached[0][2:] != key[2:] or _due("preview_text", key, final):  # new settings: now
             length = TEXT_PREVIEW["length"] if final else 160
-            caches["preview_text"] = (key, _once(ex, ("text", weights_step, prompt, length, temperature), lambda:
-                                                 generate_text(ex.current_weights_model(), ex.data, prompt, length,
-                                                               temperature)), time.monotonic())
+            caches["preview_text"] = (key, _sampled_text(_shared_origin(ex), ex.current_weights_model(), ex.data,
+                                                         weights_step, prompt, length, temperature), time.monotonic())
         (_, sampled_at, *_), text, _ = caches["preview_text"]
         st.markdown(f"**Text the model writes** with the weights of step {sampled_at:,} (it improves as training "
                     f"goes; refreshed every few seconds):")
@@ -650,8 +655,9 @@ def _preview(ex: Experiment) -> None:
     else:
         key = (id(ex), weights_step)
         if _due("preview_forecast", key, final):
-            caches["preview_forecast"] = (key, _once(ex, ("forecast", weights_step), lambda: judged_forecast(
-                ex.current_weights_model(), ex.data, ex.train_cfg.seq_len)), time.monotonic())
+            caches["preview_forecast"] = (key, _once(_shared_origin(ex), ("forecast", weights_step), lambda:
+                                                     judged_forecast(ex.current_weights_model(), ex.data,
+                                                                     ex.train_cfg.seq_len)), time.monotonic())
         forecast_ui(ex.data, caches["preview_forecast"][1], "Forecast vs truth on validation data (one step ahead)")
 
 

@@ -178,19 +178,24 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
     from lstm_demo.scenes import SCENES
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     shots = tmp_path_factory.mktemp("presenter")
+    def first_screen(n: int, keys) -> str:
+        """Scene n in the presenter view, drawn and photographed; each keyed box whole within 1280x720."""
+        title = f"{n} · {SCENES[n - 1].title}"
+        page.goto(app_url + f"/?scene={n}&present=1")
+        page.get_by_text(title, exact=True).wait_for(timeout=60_000)
+        settle(page)
+        charts_drawn(page)
+        page.screenshot(path=str(shots / f"scene{n}_1280x720.png"))
+        print(f"presenter view at 1280x720: {shots / f'scene{n}_1280x720.png'}")
+        for key in keys:
+            box = page.locator(f".st-key-{key}").bounding_box()
+            assert box is not None and box["height"] > 50, key
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (n, key, box)
+        return title
+
     try:
         for n in (2, 8):
-            title = f"{n} · {SCENES[n - 1].title}"
-            page.goto(app_url + f"/?scene={n}&present=1")
-            page.get_by_text(title, exact=True).wait_for(timeout=60_000)
-            settle(page)
-            charts_drawn(page)
-            page.screenshot(path=str(shots / f"scene{n}_1280x720.png"))
-            print(f"presenter view at 1280x720: {shots / f'scene{n}_1280x720.png'}")
-            for key in ("view_strip", "view_diagram", "view_equations"):
-                box = page.locator(f".st-key-{key}").bounding_box()
-                assert box is not None and box["height"] > 50, key
-                assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (n, key, box)
+            title = first_screen(n, ("view_strip", "view_diagram", "view_equations"))
             assert page.get_by_text(title, exact=True).bounding_box()["y"] >= 0
             letters = page.evaluate("""() => Array.from(document.querySelectorAll('.st-key-view_strip svg text'))
                 .map(t => parseFloat(getComputedStyle(t).fontSize))""")
@@ -202,16 +207,9 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
             assert clipped == [], (n, clipped)  # the enlarged equations fit their column
             assert_no_exception(page)
         # the family's scenes: the ConvLSTM's gate maps, the CNN-LSTM's frames with its cell and equations
-        for n, keys in ((10, ("view_maps",)), (11, ("view_strip", "view_diagram", "view_equations"))):
-            page.goto(app_url + f"/?scene={n}&present=1")
-            page.get_by_text(f"{n} · {SCENES[n - 1].title}", exact=True).wait_for(timeout=60_000)
-            settle(page)
-            charts_drawn(page)
-            page.screenshot(path=str(shots / f"scene{n}_1280x720.png"))
-            for key in keys:
-                box = page.locator(f".st-key-{key}").bounding_box()
-                assert box is not None and box["height"] > 50, key
-                assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (n, key, box)
-            assert_no_exception(page)
+        first_screen(10, ("view_maps",))
+        assert_no_exception(page)
+        first_screen(11, ("view_strip", "view_diagram", "view_equations"))
+        assert_no_exception(page)
     finally:
         page.close()
