@@ -304,9 +304,14 @@ def scene_views(scene: Scene, trace, facts: dict) -> dict:
     views = {main_key(0, d, facts["unit"], colour): main_views(trace, 0, d, facts["unit"], colour),
              heat_key(0, d): heatmap_views(trace, 0, d)}
     if "compare" in facts:
-        from .step_charts import compare_guesses_spec
-        views[("compare",)] = {"chart": compare_guesses_spec(facts["compare"], scene.compare_label.split("|"))}
+        views[("compare",)] = compare_view(scene, facts)
     return views
+
+
+def compare_view(scene: Scene, facts: dict) -> dict:
+    """The chart of a scene with a second model: both models' top guesses for the same blank."""
+    from .step_charts import compare_guesses_spec
+    return {"chart": compare_guesses_spec(facts["compare"], scene.compare_label.split("|"))}
 
 
 def save_scene(scene: Scene) -> Path:

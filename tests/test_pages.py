@@ -6,6 +6,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from lstm_demo.scenes import SCENES
 from support import wait_until
 
 TIMEOUT = 60
@@ -71,6 +72,29 @@ def test_home_page_explains_and_links():
     assert not at.exception
     assert "forget gate" in at.markdown[0].value
     assert len(step_following_charts(at)) >= 9  # strip, diagram, equations, top guesses, 6 heatmaps
+
+
+@pytest.mark.parametrize("n", [n for n, sc in enumerate(SCENES, 1) if sc.compare])
+def test_a_scenes_two_model_chart_stays_while_visitors_browse_its_units(n):
+    """The scenes with a second model open on both models' guesses. The scene's views are shared by its visitors in
+    a bounded memo; many units and colours browsed there (more entries than it keeps) must not take that chart away."""
+    from lstm_demo.ui.step import MEMO_ENTRIES
+
+    def two_model_charts(at):  # charts that name both models
+        assert not at.exception, at.exception
+        return [el for el in at.get("vega_lite_chart")
+                if all(name in el.proto.spec for name in SCENES[n - 1].compare_label.split("|"))]
+
+    at = new()
+    at.query_params["scene"] = str(n)
+    at.run()
+    assert len(two_model_charts(at)) == 1
+    for i in range(MEMO_ENTRIES + 1):  # what visitors browsing the scene's units put in its shared memo
+        lab(at).view.memo.get_or(("browsed", i), dict)
+    other = new()
+    other.query_params["scene"] = str(n)
+    other.run()
+    assert len(two_model_charts(other)) == 1
 
 
 def test_step_through_without_a_model_opens_a_bundled_one():

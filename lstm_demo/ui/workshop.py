@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..bundle import BUNDLES, DEFAULT_BUNDLE
-from ..scenes import SCENES, load_scene, scene_colour
+from ..scenes import SCENES, compare_view, load_scene, scene_colour
 from .common import state
 from .state import Link, TraceView, model_key
 from .step import REPORTING_PANELS, Memo, step_view
@@ -99,19 +99,23 @@ def bundled(key: str):
 @st.cache_resource(max_entries=len(SCENES), show_spinner=False)
 def _shared_scene(key: str):
     """A scene's trace, facts and step, loaded once per process (public, read-only), with a shared memo for the
-    views drawn from it: every visitor of a scene sees the same thing."""
+    views drawn from it (every visitor of a scene sees the same thing) and its comparison chart or None. That chart
+    stays outside the memo: the memo drops its least recently used entries as visitors browse units."""
     scene = next(s for s in SCENES if s.key == key)
     trace, facts, step, views = load_scene(scene)
+    compare = views.pop(("compare",), None)
+    if compare is None and "compare" in facts:  # not precomputed (stale views): built once here
+        compare = compare_view(scene, facts)
     memo = Memo()
     memo.update(views)  # the charts the scene opens on, built with the bundles
-    return trace, facts, step, memo
+    return trace, facts, step, memo, compare
 
 
 def _scene_view(scene) -> TraceView:
     s = state()
     key = ("scene", scene.key)
     if s.view is None or s.view.key != key:
-        trace, facts, step, memo = _shared_scene(scene.key)
+        trace, facts, step, memo, _ = _shared_scene(scene.key)
         s.view = TraceView(key, trace, memo=memo)
         s.caches.pop("whatif", None)
     return s.view
@@ -131,7 +135,7 @@ def scene_view() -> None:
     s = state()
     scene = SCENES[s.scene - 1]
     view = _scene_view(scene)
-    _, facts, scene_step, _ = _shared_scene(scene.key)
+    _, facts, scene_step, _, compare = _shared_scene(scene.key)
     trace = view.trace
     if s.scene_applied != scene.key:  # entering a scene sets its step, unit and colour (a link's, the first time)
         s.scene_applied = scene.key
@@ -154,10 +158,8 @@ def scene_view() -> None:
     st.markdown(scene.notice.format(**facts))
     st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
                + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
-    if scene.compare and not s.present:
-        compare = view.memo.get(("compare",))
-        if compare is not None:
-            st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
+    if compare is not None and not s.present:
+        st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
     if scene.frames is not None:  # the LSTMs that see: frames and maps, the same cursor
         from . import vision
         vision.step_view(view, query=lambda: s.to_query("home"), compact=s.present)

@@ -178,7 +178,8 @@ def url_step(page):
 
 
 def charts_drawn(page, timeout=30_000) -> None:
-    """Wait until every chart on the page has drawn its SVG (charts embed asynchronously after a script run)."""
+    """Wait until the script run has finished and every chart it sent has drawn its SVG (charts embed asynchronously
+    after a script run; while it runs, the charts further down have not arrived yet)."""
     page.wait_for_function("""() => { const charts = document.querySelectorAll('[data-testid=stVegaLiteChart]');
-        return charts.length > 0 && Array.from(charts).every(c => c.querySelector('svg g.mark-group, canvas')); }""",
-                           timeout=timeout)
+        return document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]') && charts.length > 0
+            && Array.from(charts).every(c => c.querySelector('svg g.mark-group, canvas')); }""", timeout=timeout)
