@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from conftest import (assert_no_exception, bus_step, chart_drawings, count_script_runs, equations_at, script_runs,
-                      settle, slider_step, two_frames, charts_drawn)
+                      settle, slider_step, two_frames, charts_drawn, drawn_with)
 
 
 # One → press, observed in the text strip's SVG: how many of its text elements were rewritten or replaced, of how
@@ -217,8 +217,7 @@ def test_long_memory_opens_on_the_precomputed_race_then_races_live_and_opens_the
     page.get_by_text(re.compile("^Precomputed:")).wait_for(timeout=60_000)
     charts_drawn(page)  # accuracy, gradients, forget products: before any click
     assert page.get_by_test_id("stVegaLiteChart").count() >= 3
-    drawn = " ".join(chart_drawings(page))
-    assert "plain RNN" in drawn and "LSTM" in drawn and "chance" in drawn
+    drawn_with(page, "plain RNN", "LSTM", "chance")
     expect(page.get_by_text(re.compile("What this run shows"))).to_be_visible()
     expect(page.get_by_text(re.compile("The unit that remembers"))).to_be_visible()
     box = page.get_by_label("Steps per model")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from conftest import (assert_no_exception, bus_step, chart_drawings, charts_drawn, count_script_runs, equations_at,
+from conftest import (assert_no_exception, bus_step, charts_drawn, count_script_runs, drawn_with, equations_at,
                       script_runs, settle, slider_step)
 
 
@@ -154,9 +154,7 @@ def test_the_tutorials_examples_open_by_link_with_the_models_numbers(app_url, pa
         expect(prose).to_be_visible()
         if scene.compare:
             expect(page.get_by_text(re.compile(re.escape(f"{facts['p_other']:.0%}"))).first).to_be_visible()
-            mine, theirs = scene.compare_label.split("|")
-            drawn = " ".join(chart_drawings(page))
-            assert mine in drawn and theirs in drawn  # the side-by-side guesses chart
+            drawn_with(page, *scene.compare_label.split("|"))  # the side-by-side guesses chart
         page.get_by_text(re.compile(r"^Equations for unit u\d+ at step \d+$")).wait_for()
         images = "() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] svg image'))"
         page.get_by_test_id("stVegaLiteChart").last.scroll_into_view_if_needed()  # charts below the fold draw late
