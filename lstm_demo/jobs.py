@@ -4,8 +4,9 @@ The worker thread never touches the UI: it writes plain numbers under a lock, an
 Safeguards (ARCHITECTURE.md): a process-wide cap on concurrent jobs with a visible queue (plain module state, not a
 Streamlit cache a visitor could clear), a heartbeat the page stamps (a job nobody watches stops), a wall-time cap.
 Threads follow the jobs: torch's thread count is process-wide, so it is decided whenever a job takes or leaves a
-training slot — a lone job uses every core the process may use, two jobs one each, never more threads than cores
-(LSTM_LAB_THREADS_PER_JOB fixes the count, e.g. 1 on a shared host).
+training slot — a lone job may use every core the process may use, two jobs one each, never more threads than cores
+(LSTM_LAB_THREADS_PER_JOB fixes the count, e.g. 1 on a shared host). Within its share a job times its own steps and
+keeps the faster of all those threads or one (ThreadChoice): on a busy box, more threads can be slower.
 """
 from __future__ import annotations
 
@@ -72,14 +73,78 @@ def available_cores() -> int:
 
 
 def threads_per_job(running: int) -> int:
-    """The torch threads each of `running` concurrent jobs gets."""
-    fixed = os.environ.get("LSTM_LAB_THREADS_PER_JOB", "").strip()
-    if fixed.isdigit() and int(fixed) > 0:
-        return min(int(fixed), available_cores())
+    """The most torch threads each of `running` concurrent jobs may use."""
+    fixed = fixed_threads()
+    if fixed:
+        return min(fixed, available_cores())
     return max(1, available_cores() // max(1, running))
 
 
+def fixed_threads() -> int:
+    """LSTM_LAB_THREADS_PER_JOB, if set to a count: then jobs use that (capped by the cores) and time nothing."""
+    fixed = os.environ.get("LSTM_LAB_THREADS_PER_JOB", "").strip()
+    return int(fixed) if fixed.isdigit() and int(fixed) > 0 else 0
+
+
+def threads_for_step(choice: ThreadChoice) -> int:
+    """Set and return the torch threads for a job's next step (its ThreadChoice, within its share of the cores)."""
+    cap = threads_per_job(_RUNNING[0])
+    threads = cap if fixed_threads() else choice.next_step(cap, time.perf_counter())
+    configure_torch(threads)
+    return threads
+
+
 _RUNNING = [0]  # jobs and races holding a training slot now
+
+
+class ThreadChoice:
+    """A job's torch threads for its next step: every core it may use or one, whichever runs its steps faster now,
+    timed on its own steps. Neither is always right (bench/bench_threads.py): idle, two threads run an LSTM step
+    1.0-1.7x faster; with one other busy process on a 2-core box (the visitor's own browser drawing, a neighbour on a
+    shared host) the same two threads run 1.4-3.5x slower than one, as their threads wait for each other.
+
+    It times PROBE steps at each setting (the first after a switch is not counted: the thread pool resizes), keeps
+    the faster, and times both again after `every` seconds; each time the same setting wins that wait doubles (up
+    to MAX_WAIT), so a steady machine spends almost no steps at the slower setting."""
+    PROBE = 3
+    EVERY = 10.0
+    MAX_WAIT = 160.0
+
+    def __init__(self, every: float = EVERY):
+        self.every = self.wait = every
+        self.best = None           # the winning setting, None until both are timed
+        self.cap = None
+        self.plan: list = []       # the settings of the probe's remaining steps
+        self.times: dict = {}      # setting -> step times in this probe
+        self.next_probe = 0.0
+        self._last = None
+
+    def next_step(self, cap: int, now: float) -> int:
+        if cap <= 1:
+            return 1
+        if cap != self.cap:        # the cores to share changed (another job came or went): time both again
+            self.cap, self.best, self.plan, self.wait = cap, None, [], self.every
+            self.next_probe = now
+        if not self.plan and now >= self.next_probe:
+            first = self.best or cap
+            other = 1 if first == cap else cap
+            self.plan = [first] * (self.PROBE + 1) + [other] * (self.PROBE + 1)
+            self.times = {}
+        return self.plan[0] if self.plan else self.best
+
+    def took(self, threads: int, seconds: float, now: float) -> None:
+        if not self.plan or threads != self.plan[0]:
+            self._last = threads
+            return
+        if self._last == threads:  # not the first step after a switch
+            self.times.setdefault(threads, []).append(seconds)
+        self._last = threads
+        self.plan.pop(0)
+        if not self.plan:
+            median = {k: sorted(v)[len(v) // 2] for k, v in self.times.items() if v}
+            best = min(median, key=median.get) if median else self.cap
+            self.wait = min(self.MAX_WAIT, self.wait * 2) if best == self.best else self.every
+            self.best, self.next_probe = best, now + self.wait
 
 
 def _slot_taken() -> None:
@@ -218,6 +283,7 @@ class TrainingJob:
         self.start_step, self.step = start_step, start_step
         self.history, self.val_history = [], []
         self._step_times: list = []
+        self._threads = ThreadChoice()
         self.seconds = 0.0
         self.heartbeat = time.monotonic()
         self._pending_lr = None
@@ -328,6 +394,7 @@ class TrainingJob:
                 for group in self.optimizer.param_groups:
                     group["lr"] = self._pending_lr
                 self.cfg, self._pending_lr = replace(self.cfg, lr=self._pending_lr), None
+            threads = threads_for_step(self._threads)
             t0 = time.perf_counter()
             x, y = self.batches.next()
             try:
@@ -335,6 +402,7 @@ class TrainingJob:
             except NonFiniteLoss as e:
                 return self._restore_last_good(str(e))
             now = time.perf_counter()
+            self._threads.took(threads, now - t0, now)
             with self.lock:
                 self.step += 1
                 self.history.append((self.step, loss))

@@ -3,6 +3,7 @@ queues when the process-wide limit of concurrent jobs is reached. No sleeps: eve
 from dataclasses import replace
 from unittest import mock
 
+import pytest
 import torch
 
 from lstm_demo import jobs, train
@@ -138,16 +139,66 @@ def test_threads_follow_the_jobs_and_the_hosted_setting(monkeypatch):
     assert jobs.threads_per_job(2) == 2
 
 
-def test_a_lone_job_uses_the_free_cores_and_gives_them_back(monkeypatch):
+def test_a_lone_job_runs_each_step_at_the_thread_count_its_choice_names(monkeypatch):
+    """The job asks its ThreadChoice before every step, within its share of the cores, sets torch to that count and
+    reports that step's time; with LSTM_LAB_THREADS_PER_JOB set it uses that count and asks nothing."""
     monkeypatch.setattr(jobs, "available_cores", lambda: 2)
     monkeypatch.delenv("LSTM_LAB_THREADS_PER_JOB", raising=False)
-    seen = []
+    asked, told, seen = [], [], []
+
+    class Alternate:  # 2, 1, 2, 1, ...
+        def next_step(self, cap, now):
+            asked.append(cap)
+            return 2 if len(asked) % 2 else 1
+
+        def took(self, threads, seconds, now):
+            told.append((threads, seconds > 0))
+
+    monkeypatch.setattr(jobs, "ThreadChoice", Alternate)
     real = jobs.train_step
     monkeypatch.setattr(jobs, "train_step", lambda *a: (seen.append(torch.get_num_threads()), real(*a))[1])
-    ex = Experiment(DATA, MODEL, replace(TRAIN, steps=5))
+    ex = Experiment(DATA, MODEL, replace(TRAIN, steps=6))
     finished(ex.start(ex.train_cfg))
-    assert set(seen) == {2}
+    assert asked == [2] * 6 and seen == [2, 1, 2, 1, 2, 1] and told == [(t, True) for t in seen]
+
+    monkeypatch.setenv("LSTM_LAB_THREADS_PER_JOB", "1")
+    asked.clear(), seen.clear()
+    finished(ex.start(replace(TRAIN, steps=3)))
+    assert asked == [] and seen == [1, 1, 1]
     torch.set_num_threads(1)
+
+
+def _steps(choice, cap, cost, until, clock):
+    """Steps through choice until the clock reads `until`; cost(threads, now) -> that step's seconds."""
+    used = []
+    while clock[0] < until:
+        threads = choice.next_step(cap, clock[0])
+        seconds = cost(threads, clock[0])
+        clock[0] += seconds
+        choice.took(threads, seconds, clock[0])
+        used.append(threads)
+    return used
+
+
+@pytest.mark.parametrize("fast", [1, 2])
+def test_the_thread_choice_keeps_the_faster_count_and_follows_a_change(fast):
+    """Steps at one count cost 3x those at the other: after its first timing the choice runs at the faster one
+    almost always, times both again now and then, and moves when the machine's load turns the costs round."""
+    slow = 3 - fast
+    choice, clock = jobs.ThreadChoice(every=10.0), [0.0]
+    used = _steps(choice, 2, lambda t, now: 0.01 if t == fast else 0.03, 300.0, clock)
+    assert set(used[:8]) == {1, 2}                      # both timed at the start
+    assert used[8:].count(slow) / len(used) < 0.01      # then the faster one, re-checked rarely
+    assert used[-1] == fast
+    flipped = _steps(choice, 2, lambda t, now: 0.03 if t == fast else 0.01, 300.0 + 2 * choice.MAX_WAIT, clock)
+    assert flipped[-1000:] == [slow] * 1000             # the other count is the faster one now
+
+
+def test_the_thread_choice_uses_one_thread_without_timing_when_it_may_use_one_core():
+    choice, clock = jobs.ThreadChoice(), [0.0]
+    assert set(_steps(choice, 1, lambda t, now: 0.01, 5.0, clock)) == {1}
+    used = _steps(choice, 2, lambda t, now: 0.01 if t == 1 else 0.02, 10.0, clock)  # a second core came free
+    assert set(used[:8]) == {1, 2} and used[-1] == 1
 
 
 def test_checkpoints_spread_over_runs_within_the_memory_budget(monkeypatch):
