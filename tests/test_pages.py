@@ -162,6 +162,25 @@ def test_the_train_pages_opening_preview_is_sampled_once_per_process_and_before_
     assert len(sampled) == 2 and sampled[-1][0] == "the dog"
 
 
+def test_a_bundled_model_a_visitor_trains_on_gets_a_preview_of_its_own():
+    """Only the read-only bundled model's preview is shared between visitors: once a visitor trains on from it (the
+    model keeps its bundle's origin), their preview is computed for them, never served from the shared ones."""
+    from dataclasses import replace
+
+    from lstm_demo.bundle import DEFAULT_BUNDLE
+    from lstm_demo.ui import train as train_ui
+    from lstm_demo.ui.workshop import _shared_bundle
+    from lstm_demo.jobs import Experiment
+    loaded = _shared_bundle(DEFAULT_BUNDLE)
+    ex = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model,
+                    trained_steps=loaded.steps, origin=f"bundled:{DEFAULT_BUNDLE}", loaded=loaded, shared=True)
+    assert train_ui._shared_origin(ex) == ex.origin
+    ex.start(replace(ex.train_cfg, steps=2)).join()
+    ex.finish_job()
+    assert ex.origin.startswith("bundled:") and ex.trained_steps == loaded.steps + 2
+    assert train_ui._shared_origin(ex) is None
+
+
 def test_train_opens_on_the_bundled_model_of_the_preset_until_start():
     at = new("pages/1_Train.py").run()
     assert not at.exception, at.exception

@@ -594,7 +594,9 @@ def _once(origin: str | None, args: tuple, compute):
 
 
 def _shared_origin(ex: Experiment) -> str | None:
-    return ex.origin if ex.job is None and ex.origin.startswith("bundled:") else None
+    """The bundle whose read-only model every visitor shares, or None once this visitor trains their own copy (it
+    keeps the bundle's origin, but its preview is theirs alone)."""
+    return ex.origin if ex.shared else None
 
 
 def _sampled_text(origin: str | None, model, data, steps: int, prompt: str, length: int, temperature: float) -> str:
