@@ -120,11 +120,11 @@ class ThreadChoice:
         self._last = None
 
     def next_step(self, cap: int, now: float) -> int:
-        if cap <= 1:
-            return 1
         if cap != self.cap:        # the cores to share changed (another job came or went): time both again
             self.cap, self.best, self.plan, self.wait = cap, None, [], self.every
             self.next_probe = now
+        if cap <= 1:
+            return 1
         if not self.plan and now >= self.next_probe:
             first = self.best or cap
             other = 1 if first == cap else cap

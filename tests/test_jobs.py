@@ -199,6 +199,9 @@ def test_the_thread_choice_uses_one_thread_without_timing_when_it_may_use_one_co
     assert set(_steps(choice, 1, lambda t, now: 0.01, 5.0, clock)) == {1}
     used = _steps(choice, 2, lambda t, now: 0.01 if t == 1 else 0.02, 10.0, clock)  # a second core came free
     assert set(used[:8]) == {1, 2} and used[-1] == 1
+    assert set(_steps(choice, 1, lambda t, now: 0.01, 15.0, clock)) == {1}  # another job came and went:
+    used = _steps(choice, 2, lambda t, now: 0.02 if t == 1 else 0.01, 20.0, clock)  # the load is not what it was
+    assert set(used[:8]) == {1, 2} and used[-1] == 2
 
 
 def test_checkpoints_spread_over_runs_within_the_memory_budget(monkeypatch):
