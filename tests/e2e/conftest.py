@@ -172,13 +172,12 @@ def drawn_with(page, *words, timeout=30_000) -> None:
     """Wait until the page's charts, together, draw every one of words (a chart draws its axes before Streamlit has
     handed it its data: a facet's headers or a legend's entries come a moment later)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    missing = """(words) => { const svg = Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] svg'))
+        .map(s => s.innerHTML).join(' '); return words.filter(w => !svg.includes(w)); }"""
     try:
-        page.wait_for_function("""(words) => { const svg = Array.from(document.querySelectorAll(
-            '[data-testid=stVegaLiteChart] svg')).map(s => s.innerHTML).join(' ');
-            return words.every(w => svg.includes(w)); }""", arg=list(words), timeout=timeout)
+        page.wait_for_function(f"(words) => ({missing})(words).length === 0", arg=list(words), timeout=timeout)
     except PlaywrightTimeout:
-        drawn = " ".join(chart_drawings(page))
-        pytest.fail(f"the charts never drew {[w for w in words if w not in drawn]}")
+        pytest.fail(f"the charts never drew {page.evaluate(missing, list(words))}")
 
 
 def two_frames(page) -> None:
