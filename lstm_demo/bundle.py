@@ -121,6 +121,20 @@ def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: Train
     return min(found, key=lambda f: len(f[1])) if found else None
 
 
+def data_fingerprint(data) -> str:
+    """sha256 of what a model was trained and validated on (the text, the values, or the recipe it is made from).
+    Recorded in index.json: a check that re-evaluates a shipped model knows it reads the same data (the Python
+    source preset follows the running Python's standard library)."""
+    if hasattr(data, "recipe"):
+        content = json.dumps(data.recipe, sort_keys=True).encode()
+    elif data.kind == "text":
+        content = data.text.encode("utf-8")
+    else:
+        import numpy as np
+        content = np.ascontiguousarray(data.values, dtype=np.float64).tobytes()
+    return hashlib.sha256(content).hexdigest()
+
+
 def load_data(b: Bundle):
     if b.kind in FRAME_BUNDLE_KINDS:
         from .data.frames import FramesData
@@ -194,6 +208,8 @@ def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
         what = "mean race accuracy" if b.kind == "race" else "validation loss"
         index[key] = {"label": b.label, "kind": b.kind, "preset": b.preset, "cell": b.cell, "bytes": len(raw),
                       what.replace(" ", "_"): round(val, 4), "sha256": hashlib.sha256(raw).hexdigest()}
+        if b.kind != "race":
+            index[key]["data_sha256"] = data_fingerprint(load_data(b))
         log(f"{key}: {len(raw):,} bytes, {what} {val:.4f}")
     index_path.write_text(json.dumps(index, indent=2) + "\n")
     from .memory import RaceConfig

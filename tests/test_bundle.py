@@ -1,81 +1,88 @@
-"""Bundled models: small, loadable, and rebuilt by the regeneration command.
+"""Bundled models: small, loadable, what they claim to be, and rebuilt by the regeneration command.
 
-A rebuild is compared twice: bit for bit against another rebuild on the machine running the test (determinism), and
-against the shipped file with a tolerance on the weights and the losses (another CPU rounds differently: oneDNN and
-BLAS pick kernels by CPU; measured here between two kernel paths: 3e-7 after 400 steps) and exact equality of
-everything else (names, shapes, configs, data, steps).
+Nothing here compares a rebuild with the shipped bytes: training amplifies the last-digit rounding differences
+between CPUs (oneDNN and BLAS pick kernels by CPU; the AAPL bundle rebuilt on another CPU differs by 3e-4), so such a
+comparison fails on some machines for no fault of the code. Instead every CPU can check what a shipped file claims:
+it loads, its configs are the ones its bundle is built with, and its recorded validation loss (or race accuracy) is
+what evaluating its weights gives now — evaluation rounds differently by ~1e-6, not by what training amplifies.
+Determinism stays checked where it holds: two rebuilds on the machine running the test, bit for bit.
 """
 import hashlib
 import json
-import struct
 
 import pytest
 import torch
 
-from lstm_demo.bundle import BUNDLE_DIR, BUNDLES, bundle_bytes, load_bundle, train_bundle
-from lstm_demo.store import load_bytes
+from lstm_demo.bundle import BUNDLE_DIR, BUNDLES, bundle_bytes, configs, data_fingerprint, load_bundle, load_data, \
+    train_bundle
+from lstm_demo.train import evaluate, make_batches
 
-WEIGHT_TOL = 1e-4   # 300x the drift measured between kernel paths; a changed seed or setting moves weights by ~0.1
+INDEX = json.loads((BUNDLE_DIR / "index.json").read_text())
+EVAL_REL = 1e-4      # evaluation on another CPU: ~1e-6 relative; a weight changed by 1e-3 moves the loss far more
+MACHINE_DATA = {"python"}  # presets read from the running machine (the Python standard library's source)
 
 
 @pytest.mark.parametrize("key", list(BUNDLES))
 def test_each_bundle_is_small_loads_and_matches_the_index(key):
     raw = bundle_bytes(key)
     assert len(raw) < 2_000_000
-    index = json.loads((BUNDLE_DIR / "index.json").read_text())
-    assert index[key]["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert INDEX[key]["sha256"] == hashlib.sha256(raw).hexdigest()
     loaded = load_bundle(key)
     assert loaded.model.cfg.cell == BUNDLES[key].cell and loaded.steps > 0
     assert loaded.model is not load_bundle(key).model  # every caller gets its own module to train
 
 
-def _header(raw: bytes) -> dict:
-    (n,) = struct.unpack("<Q", raw[:8])
-    return json.loads(raw[8 : 8 + n])
+def recorded_loss_now(model, b, data) -> float:
+    """The validation loss of `model` on the bundle's validation batches, evaluated as training recorded it."""
+    model_cfg, train_cfg = configs(b, data)
+    batches = make_batches(data, train_cfg, train_cfg.seed,
+                           mask_id=model.mask_id if getattr(model_cfg, "task", "") == "masked" else None,
+                           reverse=getattr(model_cfg, "reverse_source", False))
+    return evaluate(model, batches.val_x, batches.val_y, data.kind)
 
 
-def _without_losses(meta: dict) -> dict:
-    """The metadata with the loss values taken out (compared with a tolerance); their steps stay."""
-    history = json.loads(meta["history"])
-    steps = {split: [s for s, _ in rows] for split, rows in history.items()}
-    return {**meta, "history": json.dumps(steps)}
+TRAINED = [k for k, b in BUNDLES.items() if b.kind != "race"]
 
 
-@pytest.fixture(scope="module")
-def rebuilt():
-    return train_bundle("stock_aapl")[0]  # the quickest to build: 123 points, windows of 32
+@pytest.mark.parametrize("key", TRAINED)
+def test_a_shipped_model_is_what_its_file_claims(key):
+    """Its configs are the bundle's, its last recorded validation point is the end of its run, and evaluating its
+    weights now gives the validation loss it recorded (on any CPU: an evaluation, not a training run)."""
+    b, loaded = BUNDLES[key], load_bundle(key)
+    data = load_data(b)
+    model_cfg, train_cfg = configs(b, data)
+    assert loaded.model.cfg == model_cfg and loaded.train_cfg == train_cfg and loaded.steps == train_cfg.steps
+    last_step, recorded = loaded.history["val"][-1]
+    assert last_step == loaded.steps
+    assert INDEX[key]["validation_loss"] == pytest.approx(recorded, abs=5e-5)  # the index rounds to 4 decimals
+    now = recorded_loss_now(loaded.model, b, data)
+    if data_fingerprint(data) == INDEX[key]["data_sha256"]:
+        assert now == pytest.approx(recorded, rel=EVAL_REL, abs=1e-7)
+    else:  # another Python's standard library: other text, so only "it still reads it about as well"
+        assert b.preset in MACHINE_DATA, f"{key}: this machine made other data than the bundle was trained on"
+        assert now < 1.5 * recorded
+
+
+@pytest.mark.parametrize("key", [k for k, b in BUNDLES.items() if b.kind == "race"])
+def test_a_race_model_reproduces_its_recorded_accuracy(key):
+    from lstm_demo.memory import Race, RaceConfig, accuracy_by_distance
+    b, loaded = BUNDLES[key], load_bundle(key)
+    race = Race(RaceConfig(task=b.preset))  # not started: its fixed validation examples are all it is asked for
+    acc = accuracy_by_distance(loaded.model, race.task, race.data, race.val)
+    # 128 examples per distance: a near-tie flipped by rounding moves the mean by 1/1024 at most per example
+    assert sum(acc.values()) / len(acc) == pytest.approx(INDEX[key]["mean_race_accuracy"], abs=2e-3)
+
+
+def test_the_loss_check_would_catch_a_changed_model():
+    """The tolerance is tight enough to see a real change: weights nudged by 1e-3 move the loss past it."""
+    b = BUNDLES["stock_aapl"]
+    loaded, data = load_bundle("stock_aapl"), load_data(b)
+    recorded = loaded.history["val"][-1][1]
+    with torch.no_grad():
+        for p in loaded.model.parameters():
+            p.add_(1e-3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(0)))
+    assert recorded_loss_now(loaded.model, b, data) != pytest.approx(recorded, rel=EVAL_REL, abs=1e-7)
 
 
 def test_regeneration_is_deterministic_on_this_machine():
     assert train_bundle("stock_aapl", steps=150)[0] == train_bundle("stock_aapl", steps=150)[0]
-
-
-def test_the_shipped_bundle_equals_a_rebuild_within_rounding(rebuilt):
-    shipped = bundle_bytes("stock_aapl")
-    a, b = _header(rebuilt), _header(shipped)
-    assert {k: (v["dtype"], v["shape"]) for k, v in a.items() if k != "__metadata__"} == \
-        {k: (v["dtype"], v["shape"]) for k, v in b.items() if k != "__metadata__"}
-    assert _without_losses(a["__metadata__"]) == _without_losses(b["__metadata__"])
-    new, old = load_bytes(rebuilt), load_bytes(shipped)
-    for name, weight in old.model.state_dict().items():
-        assert torch.allclose(new.model.state_dict()[name], weight, atol=WEIGHT_TOL, rtol=0), name
-    for (sa, wa), (sb, wb) in zip(new.checkpoints, old.checkpoints, strict=True):
-        assert sa == sb and all(torch.allclose(wa[k].float(), wb[k].float(), atol=2e-3, rtol=2e-3) for k in wa)
-    for split in ("train", "val"):
-        for (sa, la), (sb, lb) in zip(new.history[split], old.history[split], strict=True):
-            assert sa == sb and la == pytest.approx(lb, rel=1e-3, abs=1e-6)
-
-
-def test_the_comparison_would_catch_a_different_model(rebuilt):
-    """The tolerance is tight enough to see a real change: another seed gives other weights."""
-    from dataclasses import replace
-
-    from lstm_demo.bundle import configs, load_data
-    from lstm_demo.train import fit
-    b = BUNDLES["stock_aapl"]
-    data = load_data(b)
-    model_cfg, train_cfg = configs(b, data)
-    other = fit(model_cfg, data, replace(train_cfg, seed=1, steps=50)).model
-    shipped = load_bytes(bundle_bytes("stock_aapl")).model
-    assert any(not torch.allclose(other.state_dict()[k], w, atol=WEIGHT_TOL, rtol=0)
-               for k, w in shipped.state_dict().items())
