@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from lstm_demo.data.frames import FramesData  # noqa: E402
-from lstm_demo.family import vision_defaults  # noqa: E402
+from lstm_demo.kinds.frames_data import FramesData  # noqa: E402
+from lstm_demo.kinds import KINDS  # noqa: E402
 from lstm_demo.models import build_model  # noqa: E402
 from lstm_demo.train import accuracy, make_batches, make_optimizer, train_step  # noqa: E402
 
@@ -28,7 +28,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     data = FramesData("first_digit")
-    cfg, train_cfg = vision_defaults("first_digit")
+    cfg, train_cfg = KINDS[data.kind].defaults(data)
     model = build_model(cfg, a.seed)
     opt = make_optimizer(model, train_cfg.lr)
     batches = make_batches(data, train_cfg, a.seed)

@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from lstm_demo.convlstm import copy_last_mse, next_frame_mse  # noqa: E402
-from lstm_demo.data.frames import FramesData  # noqa: E402
-from lstm_demo.family import vision_defaults  # noqa: E402
+from lstm_demo.kinds.convlstm import copy_last_mse, next_frame_mse  # noqa: E402
+from lstm_demo.kinds.frames_data import FramesData  # noqa: E402
+from lstm_demo.kinds import KINDS  # noqa: E402
 from lstm_demo.models import build_model  # noqa: E402
 from lstm_demo.train import make_batches, make_optimizer, train_step  # noqa: E402
 
@@ -32,7 +32,7 @@ def main():
     torch.set_num_threads(1)
     data = FramesData(a.task)
     test = torch.from_numpy(data.val_frames)
-    cfg, train_cfg = vision_defaults(a.task)
+    cfg, train_cfg = KINDS[data.kind].defaults(data)
     baseline = copy_last_mse(test)
     t0 = time.perf_counter()
     best = [0.0, None]

@@ -18,8 +18,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from lstm_demo.config import DEFAULTS
-from lstm_demo.data import load_text_preset
-from lstm_demo.data.windows import random_windows
+from lstm_demo.kinds.text_data import load_text_preset
+from lstm_demo.kinds.windows import random_windows
 from lstm_demo.jobs import Experiment, configure_torch
 from lstm_demo.models import build_model
 from lstm_demo.trace import replay_lstm

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from lstm_demo.config import DEFAULTS
-from lstm_demo.data import load_text_preset
+from lstm_demo.kinds.text_data import load_text_preset
 from lstm_demo.jobs import Experiment
 
 

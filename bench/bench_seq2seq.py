@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from lstm_demo.bottleneck import BOTTLENECK_DEFAULT, measure, summary  # noqa: E402
-from lstm_demo.data.translation import TranslationData  # noqa: E402
-from lstm_demo.family import translation_defaults  # noqa: E402
+from lstm_demo.kinds.bottleneck import BOTTLENECK_DEFAULT, measure, summary  # noqa: E402
+from lstm_demo.kinds.translation_data import TranslationData  # noqa: E402
+from lstm_demo.kinds import KINDS  # noqa: E402
 from lstm_demo.models import build_model  # noqa: E402
-from lstm_demo.seq2seq import exact_match_accuracy  # noqa: E402
+from lstm_demo.kinds.seq2seq import exact_match_accuracy  # noqa: E402
 from lstm_demo.train import make_batches, make_optimizer, train_step  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     data = TranslationData("numbers")
-    cfg, train_cfg = translation_defaults(data)
+    cfg, train_cfg = KINDS[data.kind].defaults(data)
     model = build_model(cfg, a.seed)
     opt = make_optimizer(model, train_cfg.lr)
     batches = make_batches(data, train_cfg, a.seed)

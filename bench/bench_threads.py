@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from lstm_demo.config import DEFAULTS  # noqa: E402
-from lstm_demo.data import load_text_preset  # noqa: E402
+from lstm_demo.kinds.text_data import load_text_preset  # noqa: E402
 from lstm_demo.jobs import Experiment, available_cores  # noqa: E402
 
 

@@ -50,7 +50,7 @@ def watched(steps: int) -> float:
 
 def unwatched(steps: int) -> float:
     from lstm_demo.config import DEFAULTS
-    from lstm_demo.data import load_text_preset
+    from lstm_demo.kinds.text_data import load_text_preset
     from lstm_demo.jobs import Experiment
     data = load_text_preset("agreement")
     model_cfg, train_cfg = DEFAULTS["text"]

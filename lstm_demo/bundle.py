@@ -1,6 +1,6 @@
 """Small trained models shipped with the app, so the first screen shows real gates without any training.
 
-    python -m lstm_demo.cli bundle            # regenerates every file in lstm_demo/bundled/ (about 2 minutes)
+    python -m lstm_demo.cli bundle            # regenerates every file in lstm_demo/bundled/ and the scenes
 
 Each model is trained synchronously with fixed seeds and one torch thread, so on one machine a rebuild gives the
 same bytes every time. Another CPU may round differently (oneDNN and BLAS pick kernels by CPU), so its weights may
@@ -13,96 +13,50 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
-from .config import DEFAULTS, ModelConfig, TrainConfig, fitting_seq_len
+from .config import TrainConfig
+from .kinds import KINDS
+from .kinds.base import Bundle
 
 # store, data, train and torch are imported where they are used: the first screen reads BUNDLES without torch
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 
 
-@dataclass(frozen=True)
-class Bundle:
-    key: str
-    kind: str            # text, series, frames / digits (image sequences), or race (a model from a long-memory race)
-    preset: str          # the data preset (text, series) or long-memory task (race) it is trained on
-    label: str
-    cell: str = "lstm"
-    task: str = "next"   # text: "next" character or "masked" (fill in hidden characters)
-    bidirectional: bool = False
-    hide: str = "chars"  # fill-in: hide characters or whole words in training
-    steps: int | None = None  # None: the Train page's default
-    checkpoint_bytes: int | None = None  # None: BUNDLE_CHECKPOINT_BYTES (a larger model keeps fewer checkpoints)
-    layers: int = 1      # stacked LSTM layers
-
-
-BUNDLES = {b.key: b for b in [
-    # every data preset at the Train page's default settings (the Train page opens on these)
-    Bundle("agreement", "text", "agreement", "LSTM on the agreement text (cat/cats … was/were)"),
-    Bundle("brackets", "text", "brackets", "LSTM on brackets and quotes"),
-    Bundle("python", "text", "python", "LSTM on Python source"),
-    Bundle("sine", "series", "sine", "LSTM on a sine wave"),
-    Bundle("sines_noise", "series", "sines_noise", "LSTM on two sines + noise"),
-    Bundle("square", "series", "square", "LSTM on a square wave"),
-    Bundle("sawtooth", "series", "sawtooth", "LSTM on a sawtooth wave"),
-    Bundle("mackey_glass", "series", "mackey_glass", "LSTM on the Mackey–Glass series"),
-    Bundle("seattle", "series", "seattle_daily", "LSTM on Seattle daily temperature"),
-    Bundle("seattle_hourly", "series", "seattle_hourly", "LSTM on Seattle hourly temperature"),
-    Bundle("stock_aapl", "series", "stock_aapl", "LSTM on AAPL's monthly price"),
-    # the scenes' models
-    Bundle("memory_lstm", "race", "agreement", "LSTM from the long-memory race: was/were after filler words"),
-    Bundle("memory_rnn", "race", "agreement", "plain RNN from the same race (same size, data and seed)",
-           cell="rnn"),
-    Bundle("allergy_lstm", "race", "allergy", "LSTM from the allergy race: can/can't after filler words"),
-    Bundle("allergy_rnn", "race", "allergy", "plain RNN from the allergy race (same size, data and seed)",
-           cell="rnn"),
-    Bundle("colours_rnn", "text", "colours", "plain RNN on “the colour of the sky is blue”", cell="rnn"),
-    Bundle("places_bi", "text", "places", "bidirectional LSTM filling in hidden words (places text)",
-           task="masked", bidirectional=True, hide="words", steps=2000),
-    Bundle("places_uni", "text", "places", "one-directional LSTM filling in hidden words (places text)",
-           task="masked", hide="words", steps=2000),  # 1000 steps leave the bidirectional one unsure
-    Bundle("python_stacked", "text", "python", "stacked LSTM (2 layers) on Python source", layers=2),
-    # the two that see (image sequences), at the Train page's presets
-    Bundle("shapes", "frames", "shapes", "ConvLSTM on moving shapes (next frame)"),
-    Bundle("moving_digits", "frames", "moving_digits", "ConvLSTM on moving handwritten digits (next frame)"),
-    Bundle("first_digit", "digits", "first_digit", "CNN-LSTM: which handwritten digit came first?"),
-    # the encoder–decoder
-    Bundle("numbers", "translation", "numbers", "encoder–decoder LSTM: numbers in words → digits",
-           checkpoint_bytes=1_000_000),  # two LSTMs of 128 units: the file stays under 2 MB
-]}
-FRAME_BUNDLE_KINDS = ("frames", "digits")
+BUNDLES = {b.key: b for kind in KINDS.values() for b in kind.bundles}  # each kind lists its own (kinds/)
 DEFAULT_BUNDLE = "agreement"
 
 
-def configs(b: Bundle, data) -> tuple[ModelConfig, TrainConfig]:
-    """The Train page's defaults for the bundle's data (the sequence length shortened where the data is short)."""
-    if b.kind in FRAME_BUNDLE_KINDS:
-        from .family import vision_defaults
-        model_cfg, train_cfg = vision_defaults(b.preset, data.frame)
-        return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps)
-    if b.kind == "translation":
-        from .family import translation_defaults
-        model_cfg, train_cfg = translation_defaults(data)
-        return model_cfg, replace(train_cfg, steps=b.steps or train_cfg.steps)
-    model_cfg, train_cfg = DEFAULTS[b.kind]
-    model_cfg = replace(model_cfg, cell=b.cell, vocab_size=len(data.vocab) if b.kind == "text" else 0,
-                        task=b.task, bidirectional=b.bidirectional, num_layers=b.layers)
-    n = len(data.ids) if b.kind == "text" else len(data.values)
-    return model_cfg, replace(train_cfg, seed=0, seq_len=fitting_seq_len(n, train_cfg.seq_len), hide=b.hide,
-                              steps=b.steps or train_cfg.steps)
+def configs(b: Bundle, data):
+    """The kind's preset for the bundle's data with the bundle's own changes (the sequence length shortened where the
+    data is short)."""
+    return KINDS[b.kind].with_overrides(data, dict(b.model), dict(b.train))
 
 
-_COMPARED = (("cell", "cell"), ("hidden_size", "hidden units"), ("num_layers", "layers"), ("task", "task"),
-             ("bidirectional", "bidirectional"), ("seq_len", "sequence length"), ("batch_size", "batch size"),
-             ("lr", "learning rate"), ("steps", "steps"), ("seed", "seed"), ("grad_clip", "gradient clipping"),
-             ("hide", "hidden"), ("hidden_channels", "hidden channels"), ("kernel", "kernel size"),
-             ("peephole", "peepholes"), ("conv_channels", "convolution maps"), ("embed_size", "embedding size"),
-             ("reverse_source", "source reversed"))
+LABELS = {"hidden_size": "hidden units", "num_layers": "layers", "seq_len": "sequence length",
+          "batch_size": "batch size", "lr": "learning rate", "grad_clip": "gradient clipping", "hide": "hidden",
+          "embed_size": "embedding size", "reverse_source": "source reversed", "peephole": "peepholes",
+          "kernel": "kernel size", "conv_channels": "convolution maps"}
+NOT_SETTINGS = {"eval_every", "vocab_size", "kind", "input_size", "height", "width", "in_channels", "frame",
+                "classes"}  # follow from the data, or are not the visitor's to choose
 
 
-def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple[str, list] | None:
+def _differences(ref, mine) -> list:
+    out = []
+    for f in fields(ref):
+        a, b = getattr(ref, f.name), getattr(mine, f.name, None)
+        if f.name in NOT_SETTINGS or a == b:
+            continue
+        label = LABELS.get(f.name, f.name.replace("_", " "))
+        number = isinstance(a, (int, float)) and not isinstance(a, bool)
+        out.append(f"{label} {a:g} (yours: {b:g})" if number and isinstance(b, (int, float)) else
+                   f"{label} {a} (yours: {b})")
+    return out
+
+
+def reference_bundle(preset: str, data, model_cfg, train_cfg) -> tuple[str, list] | None:
     """The bundled model trained on this preset's data (the Train page shows its loss curve and preview until the
     visitor trains their own): the one trained with exactly these settings if there is one, else the first for
     the preset. Returns (key, differences: "hidden units 64 (yours: 32)", …) or None."""
@@ -111,13 +65,9 @@ def reference_bundle(preset: str, data, model_cfg: ModelConfig, train_cfg: Train
         if b.kind != data.kind or b.preset != preset:
             continue
         m, t = configs(b, data)
-        diffs = [f"{label} {getattr(ref, name):g} (yours: {getattr(mine, name):g})"
-                 if isinstance(getattr(ref, name), (int, float)) and not isinstance(getattr(ref, name), bool)
-                 else f"{label} {getattr(ref, name)} (yours: {getattr(mine, name)})"
-                 for name, label in _COMPARED
-                 for ref, mine in ((m, model_cfg), (t, train_cfg)) if hasattr(ref, name)
-                 if getattr(ref, name) != getattr(mine, name)]
-        found.append((b.key, diffs))
+        if type(m) is not type(model_cfg):
+            continue
+        found.append((b.key, _differences(m, model_cfg) + _differences(t, train_cfg)))
     return min(found, key=lambda f: len(f[1])) if found else None
 
 
@@ -127,7 +77,7 @@ def data_fingerprint(data) -> str:
     source preset follows the running Python's standard library)."""
     if hasattr(data, "recipe"):
         content = json.dumps(data.recipe, sort_keys=True).encode()
-    elif data.kind == "text":
+    elif hasattr(data, "text"):
         content = data.text.encode("utf-8")
     else:
         import numpy as np
@@ -136,14 +86,7 @@ def data_fingerprint(data) -> str:
 
 
 def load_data(b: Bundle):
-    if b.kind in FRAME_BUNDLE_KINDS:
-        from .data.frames import FramesData
-        return FramesData(b.preset)
-    if b.kind == "translation":
-        from .data.translation import TranslationData
-        return TranslationData(b.preset)
-    from .data import load_series_preset, load_text_preset
-    return load_text_preset(b.preset) if b.kind == "text" else load_series_preset(b.preset)
+    return KINDS[b.kind].preset_data(b.preset)
 
 
 _RACES: dict = {}  # one default race per regeneration serves both race bundles
@@ -186,7 +129,7 @@ def train_bundle(key: str, steps: int | None = None) -> tuple[bytes, float]:
     from .train import fit
     b = BUNDLES[key]
     with one_thread():
-        if b.kind == "race":
+        if b.from_race:
             return _race_bundle(b)
         data = load_data(b)
         model_cfg, train_cfg = configs(b, data)
@@ -205,10 +148,10 @@ def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
         raw, val = train_bundle(key)
         (out_dir / f"{key}.safetensors").write_bytes(raw)
         b = BUNDLES[key]
-        what = "mean race accuracy" if b.kind == "race" else "validation loss"
+        what = "mean race accuracy" if b.from_race else "validation loss"
         index[key] = {"label": b.label, "kind": b.kind, "preset": b.preset, "cell": b.cell, "bytes": len(raw),
                       what.replace(" ", "_"): round(val, 4), "sha256": hashlib.sha256(raw).hexdigest()}
-        if b.kind != "race":
+        if not b.from_race:
             index[key]["data_sha256"] = data_fingerprint(load_data(b))
         log(f"{key}: {len(raw):,} bytes, {what} {val:.4f}")
     index_path.write_text(json.dumps(index, indent=2) + "\n")
@@ -216,10 +159,6 @@ def regenerate(keys=None, out_dir: Path = BUNDLE_DIR, log=print) -> dict:
     if (race := _RACES.get(RaceConfig())) is not None:  # the Long-memory page opens on it
         (out_dir / "race_default.json").write_text(race.record().to_json() + "\n")
         log("race_default.json: the default race's result")
-    from .scenes import SCENES, save_scene
-    for scene in SCENES:  # the first screen's traces, so it needs no torch
-        if keys is None or scene.bundle in keys:
-            log(f"scene {scene.key}: {save_scene(scene).name}")
     return index
 
 

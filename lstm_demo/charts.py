@@ -17,7 +17,7 @@ from .names import CELL_NAMES, COLORS, LABELS, SHORT, SIGMOID_GATES, show  # noq
 FONT = {"labelFontSize": 13, "titleFontSize": 14}  # readable on a projector
 
 
-def _configure(chart):
+def configure(chart):
     return (chart.configure_axis(**FONT).configure_legend(**FONT)
             .configure_title(fontSize=16, anchor="start").configure_view(stroke=None))
 
@@ -25,7 +25,7 @@ def _configure(chart):
 from .view_store import arrow, table  # noqa: E402,F401  (re-exported)
 
 
-def _spec(chart) -> dict:
+def spec_of(chart) -> dict:
     """A chart as a spec dict whose inline datasets are converted to Arrow once, when the spec is built."""
     spec = chart.to_dict(validate=False)
     if spec.get("datasets"):
@@ -78,15 +78,12 @@ def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
 # --- training ----------------------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=32)
-def loss_spec(kind: str, marked: bool = False, height: int = 260, compact: bool = False) -> dict:
+def loss_spec(what: str, marked: bool = False, height: int = 260, compact: bool = False) -> dict:
     """Train and validation loss on a log scale. Dataset "loss" (step, loss, split: "train" / "validation"); with
     marked=True also "mark" (step, label): a line at a training step (the checkpoint on screen). The spec does not
     change while training goes on, so the page updates the data in place instead of rebuilding the chart. Built
     once per argument set (Altair: a fifth of the server's time under bench_load.py when built per rerun); callers
-    must not change the dict (with_data copies it)."""
-    what = {"text": "cross-entropy (nats per character)", "translation": "cross-entropy (nats per character)",
-            "digits": "cross-entropy (nats per answer)", "frames": "mean squared error (pixels)"}.get(
-        kind, "mean squared error (normalised units)")
+    must not change the dict (with_data copies it). what: the loss's axis title (the kind's loss_label)."""
     base = alt.Chart(alt.NamedData("loss")).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("loss:Q", title=None if compact else what, scale=alt.Scale(zero=False, type="log")),
@@ -102,7 +99,7 @@ def loss_spec(kind: str, marked: bool = False, height: int = 260, compact: bool 
                    mark.mark_text(align="left", dx=4, dy=-6, fontSize=13, baseline="top").encode(
                        x="step:Q", y=alt.value(0), text="label:N")]
     title = "Loss (log scale)" + ("" if compact else ": lower is better")
-    spec = _spec(_configure(alt.layer(*layers).properties(title=title, height=height, width="container")))
+    spec = spec_of(configure(alt.layer(*layers).properties(title=title, height=height, width="container")))
     spec["autosize"] = {"type": "fit-x", "contains": "padding", "resize": True}  # the data is updated in place:
     return spec                                                                   # lay the axes out again
 
@@ -131,7 +128,7 @@ def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> a
         rule = alt.Chart(pd.DataFrame({"t": [split_at]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(
             x=f"t:{x_type}")
         line = line + rule
-    return _configure(line.properties(title=title, height=240))
+    return configure(line.properties(title=title, height=240))
 
 
 def rollout_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
@@ -143,7 +140,7 @@ def rollout_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
                                                 "free-running (fed its own predictions)"],
                                         range=["#4e79a7", "#f28e2b", "#e15759"])),
         tooltip=["h:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
-    return _configure(chart.properties(height=260, title=title))
+    return configure(chart.properties(height=260, title=title))
 
 
 # --- heatmap images (step_charts draws them with a cursor) ---------------------------------------------------------
@@ -153,7 +150,7 @@ _RAMPS = {"viridis": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
           "redblue": ["#053061", "#4393c3", "#f7f7f7", "#d6604d", "#67001f"]}
 
 
-def _ramp(values: np.ndarray, lo: float, hi: float, scheme: str) -> np.ndarray:
+def ramp(values: np.ndarray, lo: float, hi: float, scheme: str) -> np.ndarray:
     """Map values to RGB through a piecewise-linear colour ramp -> uint8 (..., 3)."""
     anchors = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in _RAMPS[scheme]], dtype=float)
     pos = np.clip((values - lo) / (hi - lo), 0, 1) * (len(anchors) - 1)
@@ -177,7 +174,7 @@ def heatmap_image(quantity: str, values: np.ndarray, blocks: bool = False) -> st
     scale = color_scale(quantity, values)
     lo, hi = scale.domain
     scheme = "viridis" if scale.scheme == "viridis" else "redblue"
-    rgb = _ramp(values.T, lo, hi, scheme)                       # (H, T, 3)
+    rgb = ramp(values.T, lo, hi, scheme)                       # (H, T, 3)
     T, H = values.shape
     if blocks:
         cell_w, cell_h = max(1, 1024 // T), max(1, 256 // H)
@@ -195,7 +192,7 @@ def finder_chart(ranked: pd.DataFrame, best: int, label: str) -> alt.Chart:
         x=alt.X("correlation:Q", title="correlation with the hypothesis", scale=alt.Scale(domain=[-1, 1])),
         color=alt.condition("datum.best", alt.value("#e15759"), alt.value("#bab0ac")),
         tooltip=["name:N", alt.Tooltip("correlation:Q", format="+.3f")])
-    return _configure(chart.properties(height=260, title=f"Units that follow “{label}” (|r| ranks)"))
+    return configure(chart.properties(height=260, title=f"Units that follow “{label}” (|r| ranks)"))
 
 
 def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
@@ -215,7 +212,7 @@ def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
     chart = alt.layer(diag, points).properties(width=230, height=230).facet(
         column=alt.Column("gate_label:N", title=None, sort=[f"{SHORT[g]}: {g.replace('_', ' ')}" for g in gates],
                           header=alt.Header(labelFontSize=14)), data=frame)
-    return _configure(chart.properties(title=title))
+    return configure(chart.properties(title=title))
 
 
 # --- long-memory lab ---------------------------------------------------------------------------------------------
@@ -223,24 +220,23 @@ def saturation_chart(sat: pd.DataFrame, title: str) -> alt.Chart:
 CELL_COLORS = {"rnn": "#bab0ac", "gru": "#59a14f", "lstm": "#b07aa1"}
 
 
-CELL_SCALE = alt.Scale(domain=list(CELL_NAMES.values()), range=list(CELL_COLORS.values()))
+CELL_SCALE = alt.Scale(domain=[CELL_NAMES[c] for c in CELL_COLORS], range=list(CELL_COLORS.values()))
 
 
 def _cell_color(field: str = "name") -> alt.Color:
     return alt.Color(f"{field}:N", title=None, scale=CELL_SCALE)
 
 
-def race_loss_chart(history: pd.DataFrame, kind: str) -> alt.Chart:
-    """history: cell, step, loss — one panel per cell, same scales, side by side."""
+def race_loss_chart(history: pd.DataFrame, what: str) -> alt.Chart:
+    """history: cell, step, loss — one panel per cell, same scales, side by side. what: the loss's axis title."""
     frame = history.assign(name=history["cell"].map(CELL_NAMES))
-    what = "loss at the scored step" + (" (cross-entropy)" if kind == "text" else " (squared error)")
     chart = alt.Chart(frame).mark_line(strokeWidth=1.5).encode(
         x=alt.X("step:Q", title="training step"), y=alt.Y("loss:Q", title=what, scale=alt.Scale(type="log")),
         color=alt.Color("name:N", legend=None, scale=CELL_SCALE),
         tooltip=["name:N", "step:Q", alt.Tooltip("loss:Q", format=".4f")]
     ).properties(width=250, height=200).facet(column=alt.Column(
         "name:N", title=None, sort=list(CELL_NAMES.values()), header=alt.Header(labelFontSize=15)))
-    return _configure(chart.properties(title="Training loss, same batches for all three"))
+    return configure(chart.properties(title="Training loss, same batches for all three"))
 
 
 def accuracy_chart(acc: pd.DataFrame, chance: float, unit: str) -> alt.Chart:
@@ -270,7 +266,7 @@ def accuracy_chart(acc: pd.DataFrame, chance: float, unit: str) -> alt.Chart:
         y="chance:Q")
     label = alt.Chart(pd.DataFrame({"chance": [chance], "text": [f"chance {chance:.0%}"]})).mark_text(
         align="left", dx=4, dy=-8, color="#555", fontSize=13).encode(y="chance:Q", x=alt.value(0), text="text:N")
-    return _configure(alt.layer(*layers, rule, label).properties(height=300))
+    return configure(alt.layer(*layers, rule, label).properties(height=300))
 
 
 def gradient_chart(grads: pd.DataFrame) -> alt.Chart:
@@ -283,7 +279,7 @@ def gradient_chart(grads: pd.DataFrame) -> alt.Chart:
         strokeDash=alt.StrokeDash("when:N", title=None, scale=alt.Scale(
             domain=["after training", "at initialisation"], range=[[1, 0], [5, 4]])),
         tooltip=["name:N", "when:N", "k:Q", alt.Tooltip("norm:Q", format=".2e")])
-    return _configure(chart.properties(height=300, title="How much the loss still reaches back k steps"))
+    return configure(chart.properties(height=300, title="How much the loss still reaches back k steps"))
 
 
 def forget_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -295,17 +291,16 @@ def forget_chart(frame: pd.DataFrame) -> alt.Chart:
         strokeDash=alt.StrokeDash("which:N", title=None, scale=alt.Scale(domain=["best unit", "mean over units"],
                                                                          range=[[1, 0], [5, 4]])),
         tooltip=["which:N", "k:Q", alt.Tooltip("survives:Q", format=".3f")])
-    return _configure(chart.properties(height=300, title="LSTM: how much of the cell state survives the gap"))
+    return configure(chart.properties(height=300, title="LSTM: how much of the cell state survives the gap"))
 
 
-_show = show  # the charts' name for it
 
 
 def bottleneck_chart(result: pd.DataFrame) -> alt.Chart:
     """Exact match vs source length for the encoder–decoder read as written and read backwards (bottleneck.py)."""
     data = result.assign(length=result["bin"].astype(str) + "–" + (result["bin"] + 4).astype(str))
     order = [f"{b}–{b + 4}" for b in sorted(result["bin"].unique())]
-    return _configure(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=90), strokeWidth=3).encode(
+    return configure(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=90), strokeWidth=3).encode(
         x=alt.X("length:O", sort=order, title="source length (characters)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("accuracy:Q", title="exact match on held-out sources", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
@@ -316,7 +311,7 @@ def bottleneck_chart(result: pd.DataFrame) -> alt.Chart:
 
 def final_state_chart(frame: pd.DataFrame, order: list) -> alt.Chart:
     """The encoder's final c and h per unit (translation: what is handed to the decoder)."""
-    return _configure(alt.Chart(frame).mark_bar().encode(
+    return configure(alt.Chart(frame).mark_bar().encode(
         x=alt.X("unit:N", sort=order, title="unit (largest |c| first)", axis=alt.Axis(labelAngle=0)),
         xOffset="quantity:N", y=alt.Y("value:Q", title="value after the last source character"),
         color=alt.Color("quantity:N", title=None, scale=alt.Scale(range=[COLORS["cell_state"], COLORS["hidden_state"]]),
@@ -332,7 +327,7 @@ def alignment_chart(align: np.ndarray, source: list, reads: list, emits: list) -
              "step": f"{t}: {show(reads[t])}→{show(emits[t]) if t < len(emits) else '?'}"}
             for t in range(T) for s in range(S)]
     frame = pd.DataFrame(rows)
-    return _configure(alt.Chart(frame).mark_rect().encode(
+    return configure(alt.Chart(frame).mark_rect().encode(
         x=alt.X("src:O", sort=[f"{s}:{show(source[s])}" for s in range(S)], title="source character (as read)",
                 axis=alt.Axis(labelExpr="split(datum.label, ':')[1]", labelAngle=0, labelFontSize=14)),
         y=alt.Y("step:O", sort=[r["step"] for r in rows[::S]], title="decoder step: reads → emits",

@@ -1,11 +1,15 @@
 """Prepare material without the browser.
 
-    python -m lstm_demo.cli bundle [--only agreement sine]          rebuild the bundled models
+    python -m lstm_demo.cli bundle [--only agreement sine]          rebuild the bundled models (and their scenes)
+    python -m lstm_demo.cli scenes [--only sentence_end]            redraw the home page's stored scenes
     python -m lstm_demo.cli train --preset agreement --out m.safetensors [--steps 1500 --hidden 128 --cell lstm]
+    python -m lstm_demo.cli train --preset shapes --out m.safetensors   (any kind's preset: python -m lstm_demo.cli
+                                                                          train --help lists them)
     python -m lstm_demo.cli train --text notes.txt --out m.safetensors
     python -m lstm_demo.cli train --csv data.csv --column temp --out m.safetensors
-    python -m lstm_demo.cli trace m.safetensors --text "the cats were full." --out trace.csv
+    python -m lstm_demo.cli trace m.safetensors --text "the cats were full." --out trace.csv   (a text or a source)
     python -m lstm_demo.cli trace m.safetensors --start 0 --length 128 --out trace.csv   (a slice of the model's data)
+    python -m lstm_demo.cli trace m.safetensors --seq 3 --out trace.csv    (image sequences: a validation sequence)
 """
 from __future__ import annotations
 
@@ -15,13 +19,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import CELLS, DEFAULTS, LIMITS, ConfigError
-from .data import DataError, TextData, decode_text, load_series_preset, load_text_preset, read_csv, series_from_frame
-from .data import SERIES_PRESETS, TEXT_PRESETS
+from .config import LIMITS, ConfigError, DataError, ModelFileError
 from .export import trace_csv
-from .store import MAX_CHECKPOINTS, MAX_FILE_BYTES, ModelFileError, load_bytes, save_bytes
-from .trace import trace_sequence
-from .train import fit
+from .kinds import KINDS
+from .kinds.sequence import CELL_TYPES
+from .kinds.series_data import read_csv, series_from_frame
+from .kinds.text_data import TextData, decode_text
+from .store import MAX_CHECKPOINTS, MAX_FILE_BYTES, load_bytes, save_bytes
+from .train import NonFiniteLoss, fit
 
 
 def _read(path: str, limit: int) -> bytes:
@@ -35,14 +40,17 @@ def _read(path: str, limit: int) -> bytes:
     return p.read_bytes()
 
 
+def presets() -> dict:
+    """Every kind's presets: preset -> kind."""
+    return {preset: name for name, kind in KINDS.items() for preset in kind.presets()}
+
+
 def _data(args):
     if args.preset:
-        if args.preset in TEXT_PRESETS:
-            return load_text_preset(args.preset)
-        if args.preset in SERIES_PRESETS:
-            return load_series_preset(args.preset)
-        raise ConfigError(f"unknown preset {args.preset!r}; text: {', '.join(TEXT_PRESETS)}; series: "
-                          f"{', '.join(SERIES_PRESETS)}")
+        found = presets()
+        if args.preset not in found:
+            raise ConfigError(f"unknown preset {args.preset!r}; choose one of {', '.join(found)}")
+        return KINDS[found[args.preset]].preset_data(args.preset)
     if args.text:
         return TextData(decode_text(_read(args.text, LIMITS.max_upload_bytes)), name=Path(args.text).name)
     if not args.column:
@@ -73,14 +81,36 @@ def _given(value, default):
     return default if value is None else value
 
 
+SIZE_FIELDS = ("hidden_size", "hidden_channels")  # what --hidden sets: units, or a ConvLSTM's channels
+
+
+def _configs(args, data):
+    """The kind's preset for this data with the options given; an option the kind has no setting for is refused."""
+    kind = KINDS[data.kind]
+    model_cfg, train_cfg = kind.defaults(data)
+    changes = {}
+    if args.cell is not None:
+        changes["cell"] = args.cell
+    if args.layers is not None:
+        changes["num_layers"] = args.layers
+    if args.hidden is not None:
+        size = [f for f in SIZE_FIELDS if hasattr(model_cfg, f)]
+        changes[size[0] if size else "hidden_size"] = args.hidden
+    missing = [name for name in changes if not hasattr(model_cfg, name)]
+    if missing:
+        raise ConfigError(f"a {kind.label} model has no setting {missing[0].replace('_', ' ')!r}; leave out its option")
+    train_changes = {"seed": args.seed}
+    if args.steps is not None:
+        train_changes["steps"] = args.steps
+    if args.lr is not None:
+        train_changes["lr"] = args.lr
+    return kind.checked(replace(model_cfg, **changes), replace(train_cfg, **train_changes), data)
+
+
 def cmd_train(args) -> int:
     out = _check_out(args.out, args.text, args.csv)
     data = _data(args)
-    model_cfg, train_cfg = DEFAULTS[data.kind]
-    model_cfg = replace(model_cfg, vocab_size=len(data.vocab) if data.kind == "text" else 0, cell=args.cell,
-                        hidden_size=_given(args.hidden, model_cfg.hidden_size), num_layers=args.layers).validate()
-    train_cfg = replace(train_cfg, steps=_given(args.steps, train_cfg.steps), seed=args.seed,
-                        lr=_given(args.lr, train_cfg.lr)).validate()
+    model_cfg, train_cfg = _configs(args, data)
     result = fit(model_cfg, data, train_cfg, n_checkpoints=MAX_CHECKPOINTS, log=lambda step, loss: print(
         f"step {step}/{train_cfg.steps}: train loss {loss:.4f}", flush=True))
     out.write_bytes(save_bytes(result.model, data, train_cfg, train_cfg.steps, history=result.history,
@@ -92,35 +122,34 @@ def cmd_train(args) -> int:
 def cmd_trace(args) -> int:
     out = _check_out(args.out, args.model)
     loaded = load_bytes(_read(args.model, MAX_FILE_BYTES))
-    data = loaded.data
-    if args.text is not None:
-        if data.kind != "text":
-            raise ConfigError("--text is for text models; use --start/--length for a series")
-        if not 2 <= len(args.text) <= LIMITS.max_seq_len + 1:
-            raise ConfigError(f"--text must have 2 to {LIMITS.max_seq_len + 1} characters (a trace of at most "
-                              f"{LIMITS.max_seq_len} steps, as on the page)")
-        seq = data.encode(args.text)
-    else:
-        n = len(data.ids) if data.kind == "text" else len(data.values)
-        if not 1 <= args.length <= LIMITS.max_seq_len:
-            raise ConfigError(f"--length must be between 1 and {LIMITS.max_seq_len} steps")
-        if not 0 <= args.start <= n - 2:
-            raise ConfigError(f"--start must be between 0 and {n - 2} (the model file holds {n} items)")
-        seq = (data.ids if data.kind == "text" else data.normed)[args.start : args.start + args.length + 1]
-    trace = trace_sequence(loaded.model, data, seq)
+    kind = KINDS[loaded.data.kind]
+    choice = kind.cli_choice(loaded, text=args.text, start=args.start, length=args.length, seq=args.seq)
+    trace = kind.trace(loaded.model, loaded.data, choice)
     out.write_text(trace_csv(trace), encoding="utf-8")
     print(f"{trace.n_steps} steps x {trace.n_layers} layer(s) x {trace.n_units} units -> {out}")
     return 0
 
 
 def cmd_bundle(args) -> int:
-    from .bundle import regenerate
+    from .bundle import BUNDLES, regenerate
+    from .scenes import SCENES, save_scene
+    unknown = [k for k in args.only or [] if k not in BUNDLES]
+    if args.only is not None and not args.only or unknown:
+        raise ConfigError(f"--only needs bundle keys: {', '.join(BUNDLES)}" + (f" (not {', '.join(unknown)})"
+                                                                             if unknown else ""))
     regenerate(args.only)
+    for scene in SCENES:  # the first screen's traces, so it needs no torch
+        if args.only is None or scene.bundle in args.only:
+            print(f"scene {scene.key}: {save_scene(scene).name}")
     return 0
 
 
 def cmd_scenes(args) -> int:
     from .scenes import SCENES, save_scene
+    unknown = [k for k in args.only or [] if k not in {s.key for s in SCENES}]
+    if args.only is not None and not args.only or unknown:
+        raise ConfigError(f"--only needs scene keys: {', '.join(s.key for s in SCENES)}"
+                          + (f" (not {', '.join(unknown)})" if unknown else ""))
     for scene in SCENES:
         if not args.only or scene.key in args.only:
             print(f"scene {scene.key}: {save_scene(scene).name}")
@@ -137,27 +166,28 @@ def main(argv=None) -> int:
     sc.add_argument("--only", nargs="*", help="scene keys (default: all)")
     t = sub.add_parser("train", help="train a model file from a preset, a .txt or a .csv")
     src = t.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset")
+    src.add_argument("--preset", help="one of: " + ", ".join(presets()))
     src.add_argument("--text", help="a UTF-8 text file")
     src.add_argument("--csv", help="a CSV file (with --column)")
     t.add_argument("--column")
-    t.add_argument("--cell", choices=list(CELLS), default="lstm")
-    t.add_argument("--hidden", type=int)
-    t.add_argument("--layers", type=int, default=1)
+    t.add_argument("--cell", choices=list(CELL_TYPES))
+    t.add_argument("--hidden", type=int, help="units (a ConvLSTM: hidden channels)")
+    t.add_argument("--layers", type=int)
     t.add_argument("--steps", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", required=True)
     r = sub.add_parser("trace", help="export one sequence's trace as CSV")
     r.add_argument("model")
-    r.add_argument("--text")
-    r.add_argument("--start", type=int, default=0)
-    r.add_argument("--length", type=int, default=128)
+    r.add_argument("--text", help="text models: your text; encoder–decoders: a source to translate")
+    r.add_argument("--start", type=int, help="text and series models: where the slice of the model's data starts")
+    r.add_argument("--length", type=int, help="text and series models: steps in the slice (default 128)")
+    r.add_argument("--seq", type=int, help="image-sequence models: the validation sequence (default 0)")
     r.add_argument("--out", required=True)
     args = p.parse_args(argv)
     try:
         return {"bundle": cmd_bundle, "scenes": cmd_scenes, "train": cmd_train, "trace": cmd_trace}[args.cmd](args)
-    except (ConfigError, DataError, ModelFileError, OSError) as e:
+    except (ConfigError, DataError, ModelFileError, NonFiniteLoss, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -36,42 +36,11 @@ class Limits:
 
 
 LIMITS = Limits()
-CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "plain RNN"}
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    kind: str = "text"       # "text": embedding -> LSTM -> next-character logits; "series": linear -> LSTM -> next value
-    vocab_size: int = 0      # text only: number of distinct characters (input and output size)
-    embed_size: int = 32     # width of the embedding (text) or of the linear input projection (series)
-    hidden_size: int = 64    # LSTM units per layer
-    num_layers: int = 1      # stacked layers
-    cell: str = "lstm"       # "lstm", "gru" or "rnn" (plain tanh RNN)
-    bidirectional: bool = False  # a second layer reads the sequence backwards (task "masked" only)
-    task: str = "next"       # "next": predict the next item; "masked": fill in hidden characters (text only)
-    input_size: int = 1      # series only: features per step (the adding problem feeds value and marker)
-
-    def validate(self) -> "ModelConfig":
-        if self.kind not in ("text", "series"):
-            raise ConfigError(f"kind must be 'text' or 'series', not {self.kind!r}")
-        if self.cell not in CELLS:
-            raise ConfigError(f"cell type must be one of {', '.join(CELLS)}, not {self.cell!r}")
-        if self.task not in ("next", "masked"):
-            raise ConfigError(f"task must be 'next' or 'masked', not {self.task!r}")
-        if self.task == "masked" and self.kind != "text":
-            raise ConfigError("the fill-in-the-blank task is for text only")
-        if not isinstance(self.bidirectional, bool):
-            raise ConfigError(f"bidirectional must be true or false, not {self.bidirectional!r}")
-        if self.bidirectional and self.task != "masked":
-            raise ConfigError("a bidirectional model reads the characters after each position too, so predicting "
-                              "the next character would be cheating; use the fill-in-the-blank task with it")
-        if self.kind == "text":
-            check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
-        check_int("embedding size", self.embed_size, 1, LIMITS.max_embed)
-        check_int("input features", self.input_size, 1, 8)
-        check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
-        check_int("layers", self.num_layers, 1, LIMITS.max_layers)
-        return self
+class ModelFileError(ValueError):
+    """A model file (an upload, a stored copy, a bundle) is not usable; the message says why. (Here, without torch,
+    so every kind's file check can raise it; lstm_demo.store re-exports it.)"""
 
 
 @dataclass(frozen=True)
@@ -90,12 +59,23 @@ class TrainConfig:
         check_int("batch size", self.batch_size, 1, LIMITS.max_batch)
         check_int("steps", self.steps, 1, LIMITS.max_steps)
         check_int("seed", self.seed, 0, 2**31 - 1)
-        _check_float("learning rate", self.lr, 1e-6, 1.0)
-        _check_float("gradient clip", self.grad_clip, 0.0, 100.0)
-        _check_float("evaluation interval", self.eval_every, 0.05, 60.0)
-        if self.hide not in ("chars", "words"):
-            raise ConfigError(f"hide must be 'chars' or 'words', got {self.hide!r}")
+        check_float("learning rate", self.lr, 1e-6, 1.0)
+        check_float("gradient clip", self.grad_clip, 0.0, 100.0)
+        check_float("evaluation interval", self.eval_every, 0.05, 60.0)
+        check_choice("hide", self.hide, ("chars", "words"))
         return self
+
+
+def check_bool(name: str, value) -> None:
+    """True or False, or a ConfigError (a file or a crafted message may send "false", 0 or None)."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def check_choice(name: str, value, choices) -> None:
+    """One of `choices`, or a ConfigError that lists them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}, not {str(value)[:40]!r}")
 
 
 def check_int(name: str, value, lo: int, hi: int) -> None:
@@ -106,7 +86,7 @@ def check_int(name: str, value, lo: int, hi: int) -> None:
         raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
 
 
-def _check_float(name: str, value, lo: float, hi: float) -> None:
+def check_float(name: str, value, lo: float, hi: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if not lo <= value <= hi:
@@ -116,24 +96,3 @@ def _check_float(name: str, value, lo: float, hi: float) -> None:
 def describe(cfg) -> dict:
     """Plain dict of a config, for display and JSON."""
     return {f.name: getattr(cfg, f.name) for f in fields(cfg)}
-
-
-# Defaults per kind of data, measured to give a visibly useful model within 30 s on 2 CPU cores with the Train page
-# open (README, bench/bench_watched.py). Text: 64 units and 1,000 steps reach the validation loss of 128 units and
-# 1,500 steps (0.24 nats/char on the agreement text) in a third of the time.
-DEFAULTS = {
-    "text": (ModelConfig(kind="text", embed_size=32, hidden_size=64, num_layers=1),
-             TrainConfig(seq_len=64, batch_size=32, lr=5e-3, steps=1000)),
-    "series": (ModelConfig(kind="series", embed_size=16, hidden_size=32, num_layers=1),
-               TrainConfig(seq_len=64, batch_size=32, lr=5e-3, steps=1000)),
-}
-
-
-SEQ_LEN_CHOICES = (8, 16, 32, 64, 100, 128, 200, 256)  # what the Train page offers
-
-
-def fitting_seq_len(n_items: int, preferred: int) -> int:
-    """The longest offered sequence length up to `preferred` that a series or text of n_items can train and
-    validate on (one window each: 2 * (length + 2) items); the shortest if none fits."""
-    fits = [n for n in SEQ_LEN_CHOICES if n <= preferred and 2 * (n + 2) <= n_items]
-    return max(fits) if fits else SEQ_LEN_CHOICES[0]

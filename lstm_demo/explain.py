@@ -16,8 +16,8 @@ import numpy as np
 if TYPE_CHECKING:  # pandas is imported where a frame is built: the first screen reads stored views without it
     import pandas as pd
 
-from .trace_data import GATES, MASK
-from .words import NOUNS as _NOUNS
+from .kinds import KINDS
+from .trace_data import GATES
 
 
 # --- one unit, every step ------------------------------------------------------------------------------------
@@ -146,77 +146,17 @@ def diagram_frames(cell: str, terms: dict):
 
 # --- hypotheses for the interpretable-unit finder -------------------------------------------------------------
 
-def _inside_quotes(chars: list) -> np.ndarray:
-    inside, out = False, []
-    for ch in chars:
-        if ch == '"':
-            inside = not inside
-        out.append(inside)
-    return np.array(out, dtype=float)
-
-
-def _bracket_depth(chars: list) -> np.ndarray:
-    depth, out = 0, []
-    for ch in chars:
-        if ch in "([{":
-            depth += 1
-        out.append(depth)
-        if ch in ")]}":
-            depth = max(0, depth - 1)
-    return np.array(out, dtype=float)
-
-
-def _after_sentence_end(chars: list) -> np.ndarray:
-    """1 on a full stop / ! / ? and the white space after it, until the next sentence starts."""
-    on, out = False, []
-    for ch in chars:
-        if ch in ".!?":
-            on = True
-        elif not ch.isspace():
-            on = False
-        out.append(on)
-    return np.array(out, dtype=float)
-
-
-_PLURALS = {plural for _, plural in _NOUNS}  # the agreement corpus's own nouns
-
-
-def _plural_subject(chars: list) -> np.ndarray:
-    """Agreement corpus: +1 while a plural subject waits for its verb, −1 for a singular one, 0 elsewhere.
-    The span runs from the end of the subject noun to the start of was/were (the gap the model must bridge)."""
-    text = "".join(ch if len(ch) == 1 else "?" for ch in chars)
-    out = np.zeros(len(text))
-    for m in re.finditer(r"(?m)^the (\w+)(.*?)\b(was|were)\b", text):
-        sign = 1.0 if m.group(1) in _PLURALS else -1.0
-        out[m.end(1) : m.start(3)] = sign
-    return out
-
-
-def _rising(values: list) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    return np.concatenate([[0.0], (np.diff(v) > 0).astype(float)])
-
-
-def _above_mean(values: list) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    return (v > v.mean()).astype(float)
-
-
-HYPOTHESES = {  # key -> (label, kind of data, signal(inputs) -> (T,))
-    "quotes": ("inside quotes \"…\"", "text", _inside_quotes),
-    "brackets": ("inside brackets (depth of ( [ {)", "text", _bracket_depth),
-    "sentence_end": ("just after a sentence end (. ! ?)", "text", _after_sentence_end),
-    "plural": ("plural subject waiting for its verb (agreement text)", "text", _plural_subject),
-    "rising": ("series rising (this value above the last)", "series", _rising),
-    "above_mean": ("series above its mean in this window", "series", _above_mean),
-}
+def hypotheses(kind: str) -> dict:
+    """The unit finder's hypotheses for a kind of trace: key -> (label, signal(inputs) -> (T,)); each kind's module
+    defines its own (text: inside quotes, plural subject …; series: rising …)."""
+    return KINDS[kind].hypotheses
 
 
 def hypothesis_signal(key: str, trace) -> np.ndarray:
-    label, kind, fn = HYPOTHESES[key]
-    if kind != trace.kind:
-        raise ValueError(f"the hypothesis '{label}' is for {kind} data")
-    return fn(trace.inputs)
+    found = hypotheses(trace.kind)
+    if key not in found:
+        raise ValueError(f"the hypothesis {key!r} is not one for {trace.kind} data")
+    return found[key][1](trace.inputs)
 
 
 def rank_units(values: np.ndarray, signal: np.ndarray) -> pd.DataFrame:
@@ -244,16 +184,14 @@ def rank_units_on_windows(model, data, x, hypothesis: str, quantity: str, layer:
     import torch
 
     from .trace import replay
-    label, kind, fn = HYPOTHESES[hypothesis]
-    if kind != data.kind:
-        raise ValueError(f"the hypothesis '{label}' is for {kind} data")
+    kind = KINDS[data.kind]
+    if hypothesis not in kind.hypotheses:
+        raise ValueError(f"the hypothesis {hypothesis!r} is not one for {data.kind} data")
+    fn = kind.hypotheses[hypothesis][1]
     model.eval()
     with torch.no_grad():
         values = replay(model.rnn, model.encoder(x).transpose(0, 1))[quantity][layer, direction]  # (T, B, H)
-    if data.kind == "text":
-        windows = [[data.vocab[int(i)] if int(i) < len(data.vocab) else MASK for i in row] for row in x]
-    else:
-        windows = [list(data.denorm(row[:, 0].numpy())) for row in x]
+    windows = kind.window_inputs(data, x)                            # what each step reads, window by window
     signal = np.concatenate([fn(w) for w in windows])                 # window by window, like the values below
     return rank_units(values.transpose(0, 1).reshape(-1, values.shape[-1]).numpy(), signal)
 
@@ -295,12 +233,8 @@ def compare_runs(original, changed, quantity: str, layer: int, direction: int, u
     a, b = original.get(quantity, layer, direction), changed.get(quantity, layer, direction)
     unit_frame = pd.concat([pd.DataFrame({"step": np.arange(T), "run": run, "value": v[:, unit]})
                             for run, v in (("original", a), ("changed", b))], ignore_index=True)
-    if original.kind == "text":
-        pick = lambda tr: tr.predictions[tr.predictions["rank"] == 1]["actual_prob"].to_numpy()
-        label = "probability of the true character"
-    else:
-        pick = lambda tr: tr.predictions["predicted"].to_numpy()
-        label = "predicted next value"
-    pred = pd.concat([pd.DataFrame({"step": np.arange(T), "run": run, "value": pick(tr)})
+    kind = KINDS[original.kind]
+    label = kind.prediction_values(original)[1]
+    pred = pd.concat([pd.DataFrame({"step": np.arange(T), "run": run, "value": kind.prediction_values(tr)[0]})
                       for run, tr in (("original", original), ("changed", changed))], ignore_index=True)
     return {"unit": unit_frame, "prediction": pred, "delta": b - a, "value_label": label}

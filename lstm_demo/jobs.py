@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .config import LIMITS, ConfigError, ModelConfig, TrainConfig
+from .config import LIMITS, ConfigError, TrainConfig
+from .kinds import KINDS
 from .models import build_model
-from .train import Batches, NonFiniteLoss, accuracy, checkpoint_steps, evaluate, make_batches, make_optimizer, train_step
+from .train import MAX_TOTAL_STEPS, NonFiniteLoss, Trainer, checkpoint_steps, eval_chunk, make_optimizer
 
 CHANGED = threading.Condition()  # notified whenever a job, race or the queue changes: a watcher waits on it, no polling
 _SLOTS = threading.BoundedSemaphore(LIMITS.max_concurrent_jobs)
@@ -30,6 +31,7 @@ SNAPSHOT_EVERY = 0.5         # seconds between copies of the weights for preview
 CHECKPOINT_MEMORY = 16_000_000  # bytes of half-precision weight checkpoints one visitor keeps (training-time scrubber)
 MAX_CHECKPOINTS = 50
 GONE_GRACE = 5.0             # a visitor whose browser is disconnected this long has left: their job stops
+PAUSE_RELEASE = 30.0         # a run paused this long gives its training slot back (and queues again on Resume)
 
 
 def announce() -> None:
@@ -195,9 +197,32 @@ def lower_priority() -> None:
 
 
 class BackgroundRun:
-    """What a run in its own thread shares (a training job's cousins: the long-memory race, the bottleneck): it queues
-    for a slot, can be stopped, and stops by itself once its visitor is gone or stops looking (heartbeat)."""
+    """The one lifecycle of everything that trains in the background — a training job, the long-memory race, the
+    bottleneck measurement. It waits in the visible queue for one of the process's training slots; it can be paused
+    (after PAUSE_RELEASE seconds paused it gives its slot back, and queues again on Resume), stopped, and it stops by
+    itself once its visitor has left (disconnected for GONE_GRACE seconds, or no heartbeat for heartbeat_timeout) or
+    after LIMITS.max_wall_seconds of wall time holding a slot. It never touches the UI: it writes plain values under
+    its lock and announces changes on CHANGED.
 
+    A subclass implements work(), calls between_steps() between two steps (it waits while paused and says why to
+    stop, if it should), and sets `failure` (the start of the message when work() raises)."""
+    failure = "The run failed"
+    thread_name = "lstm-run"
+
+    def __init__(self, alive=None):
+        self.alive = alive        # () -> bool: is the visitor's browser still connected? (the UI supplies it)
+        self._gone_since = None
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._running = threading.Event()     # cleared while paused
+        self._running.set()
+        self.status, self.message = "queued", ""
+        self.heartbeat = time.monotonic()
+        self._slot_since = None   # monotonic time the slot was taken (None: no slot held)
+        self._held = 0.0          # seconds a slot was held before that
+        self.thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+
+    # --- controls (called from the page) ---
     def start(self):
         enqueue(self)
         self.thread.start()
@@ -205,6 +230,15 @@ class BackgroundRun:
 
     def stop(self):
         self._stop.set()
+        self._running.set()
+
+    def pause(self):
+        self._running.clear()
+        self._set_status_if("running", "paused")
+
+    def resume(self):
+        self._running.set()
+        self._set_status_if("paused", "running")
 
     def touch(self):
         self.heartbeat = time.monotonic()
@@ -212,8 +246,95 @@ class BackgroundRun:
     def join(self, timeout=None):
         self.thread.join(timeout)
 
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running", "paused", "evaluating")
+
+    def held_seconds(self) -> float:
+        """Wall time spent holding a training slot (running or paused), over every time it held one."""
+        return self._held + (time.monotonic() - self._slot_since if self._slot_since is not None else 0.0)
+
+    def queue_position(self) -> int:
+        with _QUEUE_LOCK:
+            return _QUEUE.index(self) + 1 if self in _QUEUE else 0
+
+    # --- the worker thread ---
+    def work(self) -> None:
+        raise NotImplementedError
+
+    def _run(self):
+        lower_priority()
+        try:
+            if not self._take_slot():
+                return self.finish("stopped", "Stopped while waiting in the queue.")
+            try:
+                self._set_status_if("queued", "running" if self._running.is_set() else "paused")
+                self.work()
+            finally:
+                self._give_slot()
+        except Exception as e:  # the page shows the message; the thread must not die silently
+            self.finish("failed", f"{self.failure}: {type(e).__name__}: {e}")
+
+    def _take_slot(self) -> bool:
+        if not wait_for_slot(self, lambda: self._stop.is_set() or self._abandoned()):
+            return False
+        self._slot_since = time.monotonic()
+        return True
+
+    def _give_slot(self) -> None:
+        if self._slot_since is not None:
+            self._held += time.monotonic() - self._slot_since
+            self._slot_since = None
+            release_slot()
+
+    def between_steps(self) -> str | None:
+        """Wait while paused (giving the slot back after PAUSE_RELEASE seconds, and queueing for one again on
+        Resume); then None to go on, or why to stop: "stop" (asked to), "left" (the visitor), "time" (the cap)."""
+        paused_at = None
+        while not self._running.is_set():
+            paused_at = paused_at or time.monotonic()
+            if self._abandoned():
+                return "left"
+            if self._slot_since is not None and time.monotonic() - paused_at > PAUSE_RELEASE:
+                self._give_slot()
+                with self.lock:
+                    self.message = (f"Paused for over {PAUSE_RELEASE:.0f} s: the training slot went to whoever "
+                                    "waits; Resume queues for it again.")
+                announce()
+            self._running.wait(0.2)
+        if self._stop.is_set():
+            return "stop"
+        if self._slot_since is None:  # resumed after giving the slot back: queue again
+            enqueue(self)
+            self._set_status_if("running", "queued")
+            if not self._take_slot():
+                return "stop" if self._stop.is_set() else "left"
+            with self.lock:
+                self.status, self.message = "running", ""
+            announce()
+        if self._abandoned():
+            return "left"
+        if self.held_seconds() > LIMITS.max_wall_seconds:
+            return "time"
+        return None
+
+    def stop_message(self, why: str, where: str | None = None) -> str:
+        return {"stop": f"Stopped at {where}." if where else "Stopped.", "left": "Stopped: the visitor left.",
+                "time": f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s."}[why]
+
     def _abandoned(self) -> bool:
         return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
+
+    def _set_status_if(self, old, new):
+        with self.lock:
+            if self.status == old:
+                self.status = new
+        announce()
+
+    def finish(self, status: str, message: str):
+        with self.lock:
+            self.status, self.message = status, message
+        announce()
 
 
 def visitor_gone(job) -> bool:
@@ -269,56 +390,28 @@ def thin(items: list, n: int) -> list:
     return [items[i] for i in idx]
 
 
-class TrainingJob:
-    def __init__(self, model, optimizer, batches: Batches, cfg: TrainConfig, kind: str, start_step: int = 0,
-                 alive=None, checkpoint_at=frozenset()):
-        self.model, self.optimizer, self.batches, self.cfg, self.kind = model, optimizer, batches, cfg, kind
-        self.alive = alive        # () -> bool: is the visitor's browser still connected? (the UI supplies it)
-        self._gone_since = None
-        self.lock = threading.Lock()
-        self._stop = threading.Event()
-        self._running = threading.Event()     # cleared while paused
-        self._running.set()
-        self.status, self.message = "queued", ""
+class TrainingJob(BackgroundRun):
+    """One training run of a visitor's model in its own thread, through the one Trainer (train.py)."""
+    failure = "Training failed"
+    thread_name = "lstm-training"
+
+    def __init__(self, trainer: Trainer, cfg: TrainConfig, start_step: int = 0, alive=None,
+                 checkpoint_at=frozenset()):
+        super().__init__(alive)
+        self.trainer, self.cfg = trainer, cfg
+        self.model, self.batches = trainer.model, trainer.batches
         self.start_step, self.step = start_step, start_step
         self.history, self.val_history = [], []
         self._step_times: list = []
         self._threads = ThreadChoice()
-        self.seconds = 0.0
-        self.heartbeat = time.monotonic()
+        self.seconds = 0.0          # time spent in training steps
         self._pending_lr = None
-        self.snapshot = (start_step, copy.deepcopy(model.state_dict()))  # last good weights
         self.checkpoint_at = set(checkpoint_at)  # steps whose weights are kept for the training-time scrubber
         self.checkpoints: list = []               # (step, half-precision state_dict)
-        self.thread = threading.Thread(target=self._run, name="lstm-training", daemon=True)
-
-    # --- controls (called from the page) ---
-    def start(self) -> "TrainingJob":
-        enqueue(self)
-        self.thread.start()
-        return self
-
-    def pause(self):
-        self._running.clear()
-        self._set_status_if("running", "paused")
-
-    def resume(self):
-        self._running.set()
-        self._set_status_if("paused", "running")
-
-    def stop(self):
-        self._stop.set()
-        self._running.set()
-
-    def touch(self):
-        self.heartbeat = time.monotonic()
 
     def set_lr(self, lr: float):
         replace(self.cfg, lr=lr).validate()  # same check as at start; raises ConfigError
         self._pending_lr = lr
-
-    def join(self, timeout=None):
-        self.thread.join(timeout)
 
     def view(self) -> JobView:
         with self.lock:
@@ -326,126 +419,74 @@ class TrainingJob:
             ms = 1000 * sum(recent) / len(recent) if recent else 0.0
             return JobView(self.status, self.step, self.start_step + self.cfg.steps, list(self.history),
                            list(self.val_history), ms, self.batches.items_per_batch / (ms / 1000) if ms else 0.0,
-                           self.message, self._queue_position(), self.seconds)
+                           self.message, self.queue_position(), self.seconds)
 
     def weights(self):
         """(step, state_dict) of the latest good snapshot; safe to load into another module."""
         with self.lock:
-            return self.snapshot
-
-    # --- worker thread ---
-    def _set_status_if(self, old, new):
-        with self.lock:
-            if self.status == old:
-                self.status = new
-        announce()
-
-    def _queue_position(self) -> int:
-        with _QUEUE_LOCK:
-            return _QUEUE.index(self) + 1 if self in _QUEUE else 0
-
-    def _run(self):
-        lower_priority()
-        try:
-            if not self._wait_for_slot():
-                return
-            try:
-                with self.lock:
-                    self.status = "running" if self._running.is_set() else "paused"
-                announce()
-                self._train()
-            finally:
-                release_slot()
-        except Exception as e:  # the page shows the message; the thread must not die silently
-            self._finish("failed", f"Training failed: {type(e).__name__}: {e}")
-
-    def _wait_for_slot(self) -> bool:
-        if wait_for_slot(self, lambda: self._stop.is_set() or self._abandoned()):
-            return True
-        self._finish("stopped", "Stopped while waiting in the queue.")
-        return False
-
-    def _abandoned(self) -> bool:
-        return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
+            return self.trainer.good
 
     def _checkpoint(self):
         state = half(self.model.state_dict())
         with self.lock:
             self.checkpoints.append((self.step, state))
 
-    def _train(self):
+    def work(self):
         end_step = self.start_step + self.cfg.steps
         last_eval = last_snap = float("-inf")
         if self.step in self.checkpoint_at:
             self._checkpoint()
         while self.step < end_step:
-            if not self._running.is_set():
-                self._running.wait(0.2)
-                if self._abandoned():
-                    return self._finish("stopped", "Stopped: the visitor left.")
-                continue
-            if self._stop.is_set():
-                return self._finish("stopped", f"Stopped at step {self.step}.")
-            if self._abandoned():
-                return self._finish("stopped", "Stopped: the visitor left.")
-            if self.seconds > LIMITS.max_wall_seconds:
-                return self._finish("stopped", f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s.")
+            why = self.between_steps()
+            if why:
+                return self.finish("stopped", self.stop_message(why, f"step {self.step}"))
             if self._pending_lr is not None:
-                for group in self.optimizer.param_groups:
-                    group["lr"] = self._pending_lr
+                self.trainer.set_lr(self._pending_lr)
                 self.cfg, self._pending_lr = replace(self.cfg, lr=self._pending_lr), None
             threads = threads_for_step(self._threads)
             t0 = time.perf_counter()
-            x, y = self.batches.next()
             try:
-                loss = train_step(self.model, self.optimizer, x, y, self.kind, self.cfg.grad_clip)
+                loss = self.trainer.step()
             except NonFiniteLoss as e:
-                return self._restore_last_good(str(e))
+                return self._diverged(str(e))
             now = time.perf_counter()
             self._threads.took(threads, now - t0, now)
             with self.lock:
                 self.step += 1
-                self.history.append((self.step, loss))
+                if loss is not None:
+                    self.history.append((self.step, loss))
                 self._step_times.append(now - t0)
                 self.seconds += now - t0
             announce()
             if self.step in self.checkpoint_at:
                 self._checkpoint()
             if now - last_eval >= self.cfg.eval_every:
-                val = evaluate(self.model, self.batches.val_x, self.batches.val_y, self.kind)
+                val = self.trainer.evaluate()
                 with self.lock:
                     self.val_history.append((self.step, val))
                 last_eval = now
             if now - last_snap >= SNAPSHOT_EVERY:
-                self._take_snapshot()
+                self._keep_good()
                 last_snap = time.perf_counter()
-        self._take_snapshot()
-        val = evaluate(self.model, self.batches.val_x, self.batches.val_y, self.kind)
+        self._keep_good()
+        val = self.trainer.evaluate()
         with self.lock:
             if not self.val_history or self.val_history[-1][0] != self.step:
                 self.val_history.append((self.step, val))
-        self._finish("done", f"Finished {self.cfg.steps} steps.")
+        skipped = self.trainer.skipped
+        self.finish("done", f"Finished {self.cfg.steps} steps." + (
+            f" {skipped} of them were skipped: {self.trainer.problem} (the weights were kept)." if skipped else ""))
 
-    def _take_snapshot(self):
-        state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        if all(torch.isfinite(v).all() for v in state.values()):
-            with self.lock:
-                self.snapshot = (self.step, state)
+    def _keep_good(self):
+        with self.lock:  # weights() reads trainer.good under the same lock
+            self.trainer.keep_good()
 
-    def _restore_last_good(self, why: str):
-        good_step, state = self.snapshot
-        self.model.load_state_dict(state)
-        for group_state in self.optimizer.state.values():  # Adam's moments may hold the bad values too
-            group_state.clear()
-        self._finish("failed", f"Training stopped at step {self.step + 1}: {why}. The last good weights (from step "
+    def _diverged(self, why: str):
+        good_step = self.trainer.good[0]
+        self.finish("failed", f"Training stopped at step {self.step + 1}: {why}. The last good weights (from step "
                                f"{good_step}) are kept. Try a lower learning rate or keep gradient clipping on.")
         with self.lock:
             self.step = good_step
-
-    def _finish(self, status: str, message: str):
-        with self.lock:
-            self.status, self.message = status, message
-        announce()
 
 
 @dataclass
@@ -455,7 +496,7 @@ class Experiment:
     Kept in that visitor's session only; never shared between visitors.
     """
     data: object
-    model_cfg: ModelConfig
+    model_cfg: object
     train_cfg: TrainConfig = field(default_factory=TrainConfig)
     model: object = None
     optimizer: object = None
@@ -472,8 +513,8 @@ class Experiment:
     def __post_init__(self):
         if self.loaded is not None and not self.checkpoints:
             self.checkpoints = list(self.loaded.checkpoints)
-        self.model_cfg = self.model_cfg.validate()
-        self.train_cfg = self.train_cfg.validate()
+        self.model_cfg, self.train_cfg = KINDS[self.data.kind].checked(self.model_cfg, self.train_cfg, self.data,
+                                                                       budget=False)  # (start() checks it)
         if self.model is None:
             self.model = build_model(self.model_cfg, self.train_cfg.seed)
         if self.optimizer is None:  # a loaded or bundled model gets a fresh optimiser to continue training
@@ -484,12 +525,22 @@ class Experiment:
         return self.data.kind
 
     @property
+    def spec(self):
+        """The kind object (lstm_demo/kinds/) this experiment's data and model belong to."""
+        return KINDS[self.data.kind]
+
+    @property
     def training(self) -> bool:
         return self.job is not None and self.job.view().active
 
+    @property
+    def weights_step(self) -> int:
+        """The training step of the weights the views use: the running job's latest good snapshot, or the end."""
+        return self.job.weights()[0] if self.job is not None else self.trained_steps
+
     def start(self, train_cfg: TrainConfig) -> TrainingJob:
         """Train for train_cfg.steps more steps from the current weights (a new job; lr may differ)."""
-        train_cfg = train_cfg.validate()
+        _, train_cfg = self.spec.checked(self.model_cfg, train_cfg, self.data)
         if self.training:
             raise ConfigError("A training run is already going; stop it first.")
         if self.shared:  # never train the copy every visitor reads: this visitor gets their own
@@ -497,17 +548,19 @@ class Experiment:
             self.optimizer = make_optimizer(self.model, train_cfg.lr)
             self.shared = False
         self.finish_job()
-        batches = make_batches(self.data, train_cfg, train_cfg.seed + self.trained_steps, mask_id=self._mask_id(),
-                               reverse=self._reverse())
-        for group in self.optimizer.param_groups:
-            group["lr"] = train_cfg.lr
+        if self.trained_steps + train_cfg.steps > MAX_TOTAL_STEPS:
+            raise ConfigError(f"This model has trained {self.trained_steps:,} steps; a model may train "
+                              f"{MAX_TOTAL_STEPS:,} in all (its file must open again).")
+        batches = self.spec.batches(self.data, self.model_cfg, train_cfg, train_cfg.seed + self.trained_steps)
+        trainer = Trainer(self.model, self.optimizer, self.spec, train_cfg.grad_clip, batches, self.trained_steps,
+                          eval_chunk(self.spec, self.model_cfg, train_cfg, self.data, batches.val_x))
+        trainer.set_lr(train_cfg.lr)
         self.train_cfg = train_cfg
         room = checkpoint_room(self.model)
         at = {self.trained_steps + s for s in checkpoint_steps(train_cfg.steps, room)}
         if self.checkpoints and self.checkpoints[-1][0] == self.trained_steps:
             at.discard(self.trained_steps)  # the weights at the start of this run are kept already
-        self.job = TrainingJob(self.model, self.optimizer, batches, train_cfg, self.kind, self.trained_steps,
-                               alive=self.alive, checkpoint_at=at).start()
+        self.job = TrainingJob(trainer, train_cfg, self.trained_steps, alive=self.alive, checkpoint_at=at).start()
         return self.job
 
     def finish_job(self) -> JobView | None:
@@ -537,29 +590,21 @@ class Experiment:
         return model
 
     def validation_batch(self):
-        """The fixed validation windows (with fixed hidden positions for the fill-in task) -> x, y."""
+        """The fixed validation batch (with fixed hidden positions for the fill-in task) -> x, y."""
         key = (self.train_cfg.seq_len, self.train_cfg.hide)
         if self._val is None or self._val[0] != key:
-            b = make_batches(self.data, replace(self.train_cfg, batch_size=1), 0, mask_id=self._mask_id(),
-                             reverse=self._reverse())
+            b = self.spec.batches(self.data, self.model_cfg, replace(self.train_cfg, batch_size=1), 0)
             self._val = (key, b.val_x, b.val_y)
         return self._val[1], self._val[2]
 
-    def _reverse(self) -> bool:
-        return getattr(self.model_cfg, "reverse_source", False)
-
-    def _mask_id(self):
-        return self.model.mask_id if getattr(self.model_cfg, "task", "") == "masked" else None
-
     def validation_accuracy(self) -> float | None:
-        """Top-1 accuracy on the validation windows (text: next character, or hidden character; the digits question:
-        the answer after the last frame; translation: exact match of the greedy answer on the held-out pairs)."""
-        if self.kind == "translation":
-            from .seq2seq import exact_match_accuracy
-            return exact_match_accuracy(self.current_weights_model(), self.data)
-        if self.kind not in ("text", "digits"):
-            return None
-        return accuracy(self.current_weights_model(), *self.validation_batch())
+        """The kind's own metric on the validation batch (text: the next or hidden character right; the digits
+        question: the answer after the last frame; translation: exact match), or None for kinds without one."""
+        return self.spec.accuracy(self.current_weights_model(), self.data, *self.validation_batch())
+
+    def eval_chunk(self) -> int:
+        """Validation items a preview or an evaluation reads at once (the memory budget)."""
+        return eval_chunk(self.spec, self.model_cfg, self.train_cfg, self.data, self.validation_batch()[0])
 
     def last_view(self) -> JobView | None:
         """Progress of the current job, or of the last finished one."""

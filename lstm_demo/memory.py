@@ -24,13 +24,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import CELLS, LIMITS, ConfigError, ModelConfig, check_int
-from .data import TextData
+from .config import LIMITS, ConfigError, check_bool, check_choice, check_float, check_int
+from .kinds.text_data import TextData
 from .explain import rank_units
-from .jobs import BackgroundRun, announce, lower_priority, release_slot, wait_for_slot
+from .jobs import BackgroundRun, announce
+from .kinds import KINDS
+from .kinds.base import IGNORE
+from .kinds.sequence import ModelConfig
 from .models import build_model
-from .trace import CHUNKS, _layer_weights, cell_type, gru_cell, lstm_cell, replay, rnn_cell
-from .train import IGNORE, loss_of, make_optimizer
+from .names import CELL_NAMES
+from .trace import CHUNKS, cell_type, gru_cell, layer_weights, lstm_cell, replay, rnn_cell
+from .train import NonFiniteLoss, Trainer, make_optimizer
 
 PAD = "\n"
 
@@ -100,11 +104,12 @@ def adding_example(distance: int, rng: random.Random) -> Example:
 class Task:
     key: str
     label: str
-    kind: str                # "text" or "series"
     make: object             # (distance, rng) -> Example
     distance_unit: str
     chance: float            # accuracy of the best guess that ignores the distant item
     what: str
+    kind = ""                # the model kind its models are ("text": characters; "series": values)
+    loss_label = ""
 
     def alphabet(self) -> str:
         """Every character the task's examples can contain."""
@@ -116,33 +121,24 @@ class Task:
         return _SYMBOLS + _NOISE + "=" + PAD
 
 
-# P(|a + b - 1| < 0.1) for a, b ~ U(0, 1): always answering 1.0 (the mean) is "right" this often
-_ADDING_CHANCE = 1 - (1 - 0.1) ** 2
-TASKS = {
-    "agreement": Task("agreement", "Agreement: the cat(s) … was/were", "text", agreement_example, "filler words",
-                      0.5, "the verb's number (was/were) after the filler"),
-    "allergy": Task("allergy", "Allergy: mary is allergic to nuts … she can't eat", "text", allergy_example,
-                    "filler words", 0.5, "whether she can eat it (can't / can) after the filler"),
-    "first_symbol": Task("first_symbol", "Remember the first symbol", "text", first_symbol_example,
-                         "noise symbols", 0.25, "the first of 4 symbols, after the noise"),
-    "adding": Task("adding", "Adding problem (series)", "series", adding_example, "steps", _ADDING_CHANCE,
-                   "the sum of the two marked values, within ±0.1"),
-}
-ACCURACY_TOLERANCE = 0.1  # adding problem: an answer within this of the sum counts as right
+@dataclass(frozen=True)
+class TextTask(Task):
+    """Characters in, the character at the scored step out: the text kind's model."""
+    kind = "text"
+    loss_label = "loss at the scored step (cross-entropy)"
 
+    def data(self):
+        """The vocabulary of the task, as text data (so the step-through page can decode and encode)."""
+        rng = random.Random(1)
+        corpus = PAD.join(self.make(rng.randint(0, 6), rng).text for _ in range(400)) + PAD + self.alphabet()
+        return TextData(corpus, name=self.label)
 
-def task_data(task: Task) -> TextData:
-    """The vocabulary of a text task, as a TextData (so the step-through page can decode and encode)."""
-    rng = random.Random(1)
-    corpus = PAD.join(task.make(rng.randint(0, 6), rng).text for _ in range(400)) + PAD + task.alphabet()
-    return TextData(corpus, name=task.label)
+    def model_config(self, data, cell: str, hidden: int) -> ModelConfig:
+        return ModelConfig("text", vocab_size=len(data.vocab), embed_size=16, hidden_size=hidden, cell=cell)
 
-
-def encode_batch(task: Task, examples: list, data: TextData | None):
-    """Examples -> x (B, T) ids or (B, T, 2) values, y with only the scored step set (IGNORE / NaN elsewhere)."""
-    B = len(examples)
-    if task.kind == "text":
-        T = max(len(e.text) - 1 for e in examples)
+    def encode(self, examples: list, data):
+        """Examples -> x (B, T) ids, y (B, T) with only the scored step set (IGNORE elsewhere)."""
+        B, T = len(examples), max(len(e.text) - 1 for e in examples)
         x = torch.full((B, T), data.stoi[PAD], dtype=torch.long)
         y = torch.full((B, T), IGNORE, dtype=torch.long)
         for b, e in enumerate(examples):
@@ -150,13 +146,62 @@ def encode_batch(task: Task, examples: list, data: TextData | None):
             x[b, : len(ids) - 1] = ids[:-1]  # right-padded: the scored step comes before the padding
             y[b, e.scored] = data.stoi[e.answer]
         return x, y
-    T = max(len(e.values) for e in examples)
-    x = torch.zeros(B, T, 2)
-    y = torch.full((B, T, 1), float("nan"))
-    for b, e in enumerate(examples):
-        x[b, : len(e.values)] = torch.from_numpy(e.values)
-        y[b, e.scored, 0] = e.answer
-    return x, y
+
+    def right(self, pred, y, scored):
+        """Whether each scored answer is right: the top guess is the answer."""
+        return pred.argmax(-1)[scored] == y[scored]
+
+
+@dataclass(frozen=True)
+class SeriesTask(Task):
+    """Values (and markers) in, a number at the scored step out: the series kind's model."""
+    kind = "series"
+    loss_label = "loss at the scored step (squared error)"
+
+    def data(self):
+        return None
+
+    def model_config(self, data, cell: str, hidden: int) -> ModelConfig:
+        return ModelConfig("series", embed_size=16, hidden_size=hidden, cell=cell, input_size=2)
+
+    def encode(self, examples: list, data):
+        """Examples -> x (B, T, 2) values and markers, y (B, T, 1) with only the scored step set (NaN elsewhere)."""
+        B, T = len(examples), max(len(e.values) for e in examples)
+        x = torch.zeros(B, T, 2)
+        y = torch.full((B, T, 1), float("nan"))
+        for b, e in enumerate(examples):
+            x[b, : len(e.values)] = torch.from_numpy(e.values)
+            y[b, e.scored, 0] = e.answer
+        return x, y
+
+    def right(self, pred, y, scored):
+        """Whether each scored answer is right: within ACCURACY_TOLERANCE of the sum."""
+        return (pred[..., 0][scored] - y[..., 0][scored]).abs() < ACCURACY_TOLERANCE
+
+
+# P(|a + b - 1| < 0.1) for a, b ~ U(0, 1): always answering 1.0 (the mean) is "right" this often
+_ADDING_CHANCE = 1 - (1 - 0.1) ** 2
+TASKS = {
+    "agreement": TextTask("agreement", "Agreement: the cat(s) … was/were", agreement_example, "filler words",
+                          0.5, "the verb's number (was/were) after the filler"),
+    "allergy": TextTask("allergy", "Allergy: mary is allergic to nuts … she can't eat", allergy_example,
+                        "filler words", 0.5, "whether she can eat it (can't / can) after the filler"),
+    "first_symbol": TextTask("first_symbol", "Remember the first symbol", first_symbol_example,
+                             "noise symbols", 0.25, "the first of 4 symbols, after the noise"),
+    "adding": SeriesTask("adding", "Adding problem (series)", adding_example, "steps", _ADDING_CHANCE,
+                         "the sum of the two marked values, within ±0.1"),
+}
+ACCURACY_TOLERANCE = 0.1  # adding problem: an answer within this of the sum counts as right
+
+
+def task_data(task: Task):
+    """The vocabulary of a text task, as a TextData (None for the series task)."""
+    return task.data()
+
+
+def encode_batch(task: Task, examples: list, data):
+    """Examples -> x, y with only the scored step set (IGNORE / NaN elsewhere)."""
+    return task.encode(examples, data)
 
 
 def scored_steps(y: torch.Tensor) -> torch.Tensor:
@@ -171,20 +216,14 @@ def accuracy_by_distance(model, task: Task, data, val: dict) -> dict:
     out = {}
     for d, (x, y) in val.items():
         pred, _ = model(x)
-        scored = scored_steps(y)
-        if task.kind == "text":
-            out[d] = (pred.argmax(-1)[scored] == y[scored]).float().mean().item()
-        else:
-            out[d] = ((pred[..., 0][scored] - y[..., 0][scored]).abs() < ACCURACY_TOLERANCE).float().mean().item()
+        out[d] = task.right(pred, y, scored_steps(y)).float().mean().item()
     return out
 
 
 # --- a fair race ------------------------------------------------------------------------------------------------
 
 def model_config(task: Task, data, cell: str, hidden: int) -> ModelConfig:
-    if task.kind == "text":
-        return ModelConfig("text", vocab_size=len(data.vocab), embed_size=16, hidden_size=hidden, cell=cell)
-    return ModelConfig("series", embed_size=16, hidden_size=hidden, cell=cell, input_size=2)
+    return task.model_config(data, cell, hidden)
 
 
 def matched_hidden(task: Task, data, cell: str, target_params: int) -> int:
@@ -230,27 +269,22 @@ class RaceConfig:
     sweep: bool = False         # one run per tested distance, trained on that distance only (slower, cleaner)
 
     def validate(self) -> "RaceConfig":
-        if self.task not in TASKS:
-            raise ConfigError(f"task must be one of {', '.join(TASKS)}")
+        check_choice("task", self.task, tuple(TASKS))
         for name, v, lo, hi in (("shortest distance", self.min_distance, 0, 100),
                                 ("longest distance", self.max_distance, 1, 100),
                                 ("LSTM hidden size", self.lstm_hidden, 2, 128), ("steps", self.steps, 10, 5000),
                                 ("batch size", self.batch_size, 1, LIMITS.max_batch), ("seeds", self.seeds, 1, 5),
-                                ("seed", self.seed, 0, 2**31 - 1)):
+                                ("seed", self.seed, 0, 2**31 - 1),
+                                ("validation examples per distance", self.val_per_distance, 8, 1024)):
             check_int(name, v, lo, hi)
-        if not (isinstance(self.cooldown, (int, float)) and 0 <= self.cooldown <= 1):
-            raise ConfigError(f"cooldown must be a fraction between 0 and 1, got {self.cooldown!r}")
-        if not isinstance(self.sweep, bool) or not isinstance(self.chrono, bool):
-            raise ConfigError("sweep and chrono must be true or false")
+        check_float("cooldown", self.cooldown, 0.0, 1.0)
+        check_bool("sweep", self.sweep)
+        check_bool("chrono", self.chrono)
         if self.min_distance > self.max_distance:
             raise ConfigError("the shortest distance must not be longer than the longest")
-        if not (isinstance(self.lr, float) and math.isfinite(self.lr) and 1e-5 <= self.lr <= 0.1):
-            raise ConfigError(f"learning rate must be between 1e-05 and 0.1, got {self.lr!r}")
-        if not (isinstance(self.forget_bias, (int, float)) and math.isfinite(self.forget_bias)
-                and -5 <= self.forget_bias <= 5):
-            raise ConfigError(f"forget-gate bias must be between -5 and 5, got {self.forget_bias!r}")
-        if not (isinstance(self.skew, (int, float)) and math.isfinite(self.skew) and 0.25 <= self.skew <= 4):
-            raise ConfigError(f"distance skew must be between 0.25 and 4, got {self.skew!r}")
+        check_float("learning rate", self.lr, 1e-5, 0.1)
+        check_float("forget-gate bias", self.forget_bias, -5.0, 5.0)
+        check_float("distance skew", self.skew, 0.25, 4.0)
         return self
 
     def distances(self) -> list[int]:
@@ -314,11 +348,19 @@ def train_examples(task: Task, cfg: RaceConfig, rng: random.Random, distance: in
 @dataclass
 class Racer:
     cell: str
-    model: object
-    optimizer: object
+    trainer: Trainer          # its model, optimiser and the one training step (train.py)
     initial: dict              # state_dict at initialisation (for the gradient curve "before training")
     history: list = field(default_factory=list)  # (step, loss)
-    skipped: int = 0           # steps skipped because the loss or gradient was not finite
+    failed: str = ""           # why it stopped training early (it diverged), if it did
+
+    @property
+    def model(self):
+        return self.trainer.model
+
+    @property
+    def skipped(self) -> int:
+        """Steps skipped because the loss or gradient was not finite."""
+        return self.trainer.skipped
 
 
 @dataclass(frozen=True)
@@ -331,15 +373,17 @@ class Run:
 
 class Race(BackgroundRun):
     """Train an RNN, a GRU and an LSTM of similar size on the same batches, one step each in turn, in one thread
-    (one of the process's training slots); once per seed, and per distance in a sweep. Results land in `results`
-    when done; `racers` then holds the models the results explain (the first seed; in a sweep, its longest
-    distance)."""
+    (one of the process's training slots, through the one lifecycle of jobs.BackgroundRun); once per seed, and per
+    distance in a sweep. Results land in `results` when done; `racers` then holds the models the results explain
+    (the first seed; in a sweep, its longest distance)."""
+    failure = "The race failed"
+    thread_name = "lstm-race"
 
     def __init__(self, cfg: RaceConfig, alive=None):
+        super().__init__(alive)
         self.cfg = cfg.validate()
-        self.alive, self._gone_since = alive, None  # () -> bool from the UI: is the visitor still connected?
         self.task = TASKS[cfg.task]
-        self.data = task_data(self.task) if self.task.kind == "text" else None
+        self.data = task_data(self.task)
         lstm_params = build_model(model_config(self.task, self.data, "lstm", cfg.lstm_hidden)).n_params()
         self.hidden = {cell: cfg.lstm_hidden if cell == "lstm" else
                        matched_hidden(self.task, self.data, cell, lstm_params) for cell in ("rnn", "gru", "lstm")}
@@ -350,12 +394,8 @@ class Race(BackgroundRun):
         rng = random.Random(10_000 + cfg.seed)  # validation examples: fixed, separate from the training stream
         self.val = {d: encode_batch(self.task, [self.task.make(d, rng) for _ in range(cfg.val_per_distance)],
                                     self.data) for d in distances}
-        self.lock = threading.Lock()
-        self.status, self.message, self.step, self.results = "queued", "", 0, None
+        self.step, self.results = 0, None
         self.run_index, self.started = 0, None
-        self.heartbeat = time.monotonic()
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="lstm-race", daemon=True)
 
     def _racers(self, run: Run) -> dict:
         racers = {}
@@ -365,12 +405,9 @@ class Race(BackgroundRun):
                 set_chrono_bias(model, self.longest_example(), run.seed)
             elif cell == "lstm":
                 set_forget_bias(model, self.cfg.forget_bias)
-            racers[cell] = Racer(cell, model, make_optimizer(model, self.cfg.lr), copy.deepcopy(model.state_dict()))
+            trainer = Trainer(model, make_optimizer(model, self.cfg.lr), KINDS[self.task.kind])
+            racers[cell] = Racer(cell, trainer, copy.deepcopy(model.state_dict()))
         return racers
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("queued", "running", "evaluating")
 
     @property
     def total_steps(self) -> int:
@@ -398,22 +435,7 @@ class Race(BackgroundRun):
     def param_counts(self) -> dict:
         return {cell: (r.model.cfg.hidden_size, r.model.n_params()) for cell, r in self.racers.items()}
 
-    def _run(self):
-        lower_priority()
-        try:
-            if not wait_for_slot(self, lambda: self._stop.is_set() or self._abandoned()):
-                return self._finish("stopped", "Stopped while waiting in the queue.")
-            try:
-                self._train()
-            finally:
-                release_slot()
-        except Exception as e:  # shown on the page; the thread must not die silently
-            self._finish("failed", f"The race failed: {type(e).__name__}: {e}")
-
-    def _train(self):
-        with self.lock:
-            self.status = "running"
-        announce()
+    def work(self):
         self.started = time.monotonic()
         rows, kept = [], None
         for i, run in enumerate(self.runs):
@@ -423,7 +445,7 @@ class Race(BackgroundRun):
                     self.racers, self.run_index = racers, i
             stopped = self._train_run(run, i)
             if stopped:
-                return self._finish("stopped", stopped)
+                return self.finish("stopped", stopped)
             for d, a in self._accuracy(run).items():
                 rows += [{"seed": run.seed, "cell": cell, "distance": d, "accuracy": a[cell]} for cell in a]
             if run == self.explained:
@@ -431,44 +453,38 @@ class Race(BackgroundRun):
         with self.lock:
             self.status, self.racers = "evaluating", kept
         self.results = evaluate_race(self, pd.DataFrame(rows, columns=["seed", "cell", "distance", "accuracy"]))
-        skipped = [f"the {CELLS[c]} skipped {r.skipped} step(s) whose loss or gradient was not finite"
-                   for c, r in kept.items() if r.skipped]
+        notes = [f"the {CELL_NAMES[c]} skipped {r.skipped} step(s) whose loss or gradient was not finite"
+                 for c, r in kept.items() if r.skipped and not r.failed]
+        notes += [f"the {CELL_NAMES[c]} stopped training early ({r.failed}; its last good weights were kept)"
+                  for c, r in kept.items() if r.failed]
         runs = f"{len(self.runs)} runs of " if len(self.runs) > 1 else ""
-        self._finish("done", f"Finished {runs}{self.cfg.steps} steps for each model in "
+        self.finish("done", f"Finished {runs}{self.cfg.steps} steps for each model in "
                      f"{time.monotonic() - self.started:.0f} s."
-                     + (" Note: " + "; ".join(skipped) + " (their weights were kept)." if skipped else ""))
+                     + (" Note: " + "; ".join(notes) + " (their weights were kept)." if notes else ""))
 
     def _train_run(self, run: Run, index: int) -> str | None:
-        """Train the current racers for one run; returns why it stopped early, if it did."""
+        """Train the current racers for one run, in lockstep on the same batches; returns why it stopped early."""
         rng = random.Random(run.seed if run.distance is None else run.seed * 1009 + run.distance)
-        started = time.monotonic()
         for step in range(1, self.cfg.steps + 1):
-            if self._stop.is_set():
-                return f"Stopped at step {self.step:,} of {self.total_steps:,}."
-            if self._abandoned():
-                return "Stopped: the visitor left."
-            if time.monotonic() - started > LIMITS.max_wall_seconds:
-                return f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s per run."
-            for r in self.racers.values():
-                for group in r.optimizer.param_groups:
-                    group["lr"] = self.cfg.lr * lr_factor(self.cfg, step)
+            why = self.between_steps()
+            if why:
+                return self.stop_message(why, f"step {self.step:,} of {self.total_steps:,}")
             examples = train_examples(self.task, self.cfg, rng, run.distance)
             x, y = encode_batch(self.task, examples, self.data)  # the same batch for all three
             losses = {}
             for cell, r in self.racers.items():
-                r.model.train()
-                r.optimizer.zero_grad(set_to_none=True)
-                loss = loss_of(r.model, x, y, self.task.kind)
-                if torch.isfinite(loss):
-                    loss.backward()
-                    norm = torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
-                    if torch.isfinite(norm):
-                        r.optimizer.step()
-                    else:
-                        r.skipped += 1
-                else:  # a non-finite loss: this model skips the step, its weights stay as they were
-                    r.skipped += 1
-                losses[cell] = loss.item()
+                if r.failed:
+                    continue
+                r.trainer.set_lr(self.cfg.lr * lr_factor(self.cfg, step))
+                try:
+                    loss = r.trainer.step(x, y)
+                except NonFiniteLoss as e:
+                    r.failed = str(e)
+                    continue
+                if loss is not None:
+                    losses[cell] = loss
+                if step % 25 == 0:
+                    r.trainer.keep_good()
             with self.lock:
                 for cell, loss in losses.items():
                     self.racers[cell].history.append((step, loss))
@@ -481,11 +497,6 @@ class Race(BackgroundRun):
         val = self.val if run.distance is None else {run.distance: self.val[run.distance]}
         by_cell = {cell: accuracy_by_distance(r.model, self.task, self.data, val) for cell, r in self.racers.items()}
         return {d: {cell: by_cell[cell][d] for cell in by_cell} for d in val}
-
-    def _finish(self, status, message):
-        with self.lock:
-            self.status, self.message = status, message
-        announce()
 
     def record(self) -> "RaceRecord":
         """The finished race's numbers, without its models."""
@@ -556,7 +567,7 @@ def hidden_grad_norms(model, x, y) -> np.ndarray:
     s = int(steps[0])
     emb = model.encoder(x)                                   # (B, T, E)
     B, H = x.shape[0], rnn.hidden_size
-    weights = _layer_weights(rnn, 0, 0, CHUNKS[cell])
+    weights = layer_weights(rnn, 0, 0, CHUNKS[cell])
     h, c = torch.zeros(B, H), torch.zeros(B, H)
     hs = []
     for t in range(s + 1):
@@ -663,7 +674,7 @@ def summary(acc: pd.DataFrame, task: Task) -> str:
         reach = int(good.index.max()) if len(good) else None
         d, worst = int(a.index[-1]), a.iloc[-1]
         at = f"{worst['mean']:.0%}" + (f" (seeds: {worst['min']:.0%}–{worst['max']:.0%})" if n > 1 else "")
-        lines.append(f"{CELLS[cell]}: " + (f"accurate (≥ {bar:.0%}{' on average' if n > 1 else ''}) up to a "
+        lines.append(f"{CELL_NAMES[cell]}: " + (f"accurate (≥ {bar:.0%}{' on average' if n > 1 else ''}) up to a "
                                            f"distance of {reach} {task.distance_unit}" if reach is not None else
                                            "never accurate in this range")
                      + f"; {at} at {d} (chance {chance:.0%}).")

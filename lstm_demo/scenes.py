@@ -4,7 +4,9 @@ the words stay true when the bundled models are rebuilt. No Streamlit here.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import random
 import re
@@ -14,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .explain import hypothesis_signal, rank_units
+from .kinds import KINDS
 from .names import show
 from .trace_data import Trace
 
@@ -126,20 +129,15 @@ SCENES = [
 ]
 
 
-def scene_step(scene: Scene, inputs: list) -> int:
-    if scene.at is None:
-        return len(inputs) - 1
-    text = "".join(c if isinstance(c, str) else "?" for c in inputs)
-    where = text.find(scene.at)
-    return int(np.clip((where if where >= 0 else 0) + scene.offset, 0, len(inputs) - 1))
-
-
-def describe(scene: Scene, model, data, trace, step: int) -> dict:
-    """The scene's unit and the measured numbers its text quotes."""
+def unit_facts(scene: Scene, model, data, trace, step: int, unit: int | None = None) -> dict:
+    """The scene's unit by its rule (unless the kind chose it: `unit`) and the measured numbers about it that its
+    words quote (a kind's own facts, Kind.scene_facts, come on top of these)."""
     names = trace.names
     state = "cell_state" if "cell_state" in names else "hidden_state"
     out = {}
-    if scene.unit_rule == "forget_drop":
+    if unit is not None:
+        pass
+    elif scene.unit_rule == "forget_drop":
         f = trace.get("forget_gate")
         unit = int(np.argmin(f[step] - f.mean(0)))
         out.update(f_now=float(f[step, unit]), f_mean=float(f[:, unit].mean()))
@@ -161,37 +159,12 @@ def describe(scene: Scene, model, data, trace, step: int) -> dict:
         first = words.index(scene.gap[0])
         out["gap"] = words.index(scene.gap[1], first) - first - 1
     out["c_now"] = float(trace.get(state, 0, scene.direction)[step, unit])
-    if trace.kind == "text":
-        answer = trace.targets[step]
-        preds = trace.predictions[trace.predictions["step"] == step]
-        out.update(answer=answer, p_right=float(preds["actual_prob"].iloc[0]))
     return out
 
 
-def scene_sequence(scene: Scene, data):
-    """The sequence a scene traces (ids, or the last points of the model's series). A fill-in scene gets one item
-    more: a fill-in trace scores every item it reads, so the last one needs a (never shown) successor."""
-    if scene.text is None:
-        return data.normed[-scene.series_points - 1 :]
-    return data.encode(scene.text + (scene.text[-1] if scene.hide else ""))
-
-
-def scene_mask(scene: Scene):
-    """The hidden positions of a fill-in scene (None for the others)."""
-    if not scene.hide:
-        return None
-    mask = np.zeros(len(scene.text), dtype=bool)
-    at = scene.text.index(scene.hide)
-    mask[at : at + len(scene.hide)] = True
-    return mask
-
-
 def scene_trace(scene: Scene, model, data, check: bool = True):
-    """(trace, step) of a scene's sequence; a fill-in scene opens on the first hidden character."""
-    from .trace import trace_sequence
-    trace = trace_sequence(model, data, scene_sequence(scene, data), mask=scene_mask(scene), check=check)
-    step = scene.text.index(scene.hide) if scene.hide else scene_step(scene, trace.inputs)
-    return trace, step
+    """(trace, step) of a scene on a model of its bundle's kind."""
+    return KINDS[data.kind].scene_trace(scene, model, data, check=check)
 
 
 def compare_facts(scene: Scene, facts: dict, trace, step: int) -> dict:
@@ -218,38 +191,22 @@ def _bundle_sha(key: str) -> str:
     return hashlib.sha256((BUNDLE_DIR / f"{key}.safetensors").read_bytes()).hexdigest()
 
 
-VIEW_SOURCES = ("charts.py", "step_charts.py", "vision_charts.py", "vision_views.py", "explain.py", "view_store.py")
+VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "kinds/vision_charts.py",
+                "kinds/vision_views.py")
+VIEW_METHODS = ("captions", "guesses", "step_views", "scene_views", "views", "unit_label")  # a kind's view code
 
 
+@functools.lru_cache(maxsize=1)
 def _views_sha() -> str:
-    """The code the stored first views were drawn by: a change to a chart makes the stored views stale (drawn anew
-    at run time, and the scene test asks for `python -m lstm_demo.cli scenes`)."""
+    """The code the stored first views were drawn by — the chart modules and every kind's methods that write what
+    the views show: a change to either makes the stored views stale (drawn anew at run time, and the scene test
+    asks for `python -m lstm_demo.cli scenes`); a kind's other code (its training, its files) does not."""
     here = Path(__file__).resolve().parent
-    text = "".join((here / name).read_text(encoding="utf-8").replace("\r\n", "\n") for name in VIEW_SOURCES)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def vision_facts(scene: Scene, trace, step: int) -> dict:
-    """What an image-sequence scene's words quote, measured on its trace."""
-    out = {"step": step}
-    if trace.kind == "frames":
-        # the channel whose forget gate tells the shape from the background most clearly at this step, and the pixel
-        # on the shape where it forgets most
-        C, H, W = trace.unit_shape
-        f = trace.quantities["forget_gate"][0, 0, step]                  # (C, H, W)
-        on = trace.extras["frames"][step] > 0.5
-        contrast = [abs(float(f[ch][~on].mean() - f[ch][on].mean())) for ch in range(C)]
-        channel = int(np.argmax(contrast))
-        pixel = int(np.argmin(np.where(on, f[channel], np.inf)))
-        out.update(unit=channel * H * W + pixel, channel=channel, f_on=float(f[channel][on].mean()),
-                   f_off=float(f[channel][~on].mean()),
-                   ratio=float(np.nansum(trace.predictions["copy_mse"]) / np.nansum(trace.predictions["mse"])))
-    else:
-        probs = trace.extras["probs"][step]
-        out["unit"] = int(np.argmax(trace.get("cell_state").std(0)))
-        out.update(answer=str(int(np.argmax(probs))), p_right=float(probs[trace.extras["label"]]),
-                   truth=str(trace.extras["label"]), distractors=trace.n_steps - 1)
-    return out
+    text = "".join((here / name).read_text(encoding="utf-8") for name in VIEW_SOURCES)
+    for name in sorted(KINDS):
+        kind = type(KINDS[name])
+        text += "".join(inspect.getsource(getattr(kind, m)) for m in VIEW_METHODS if hasattr(kind, m))
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
 def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
@@ -258,31 +215,11 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
 
     from .bundle import load_bundle
     loaded = load_bundle(scene.bundle)
-    if scene.answer is not None:  # translation: the hand-over, the decoder's first step
-        from .seq2seq import trace_seq2seq
-        with torch.no_grad():
-            trace = trace_seq2seq(loaded.model, loaded.data, scene.text, scene.answer)
-        (_, _, S), _ = trace.segments
-        c_final = trace.get("cell_state", trace.n_layers - 1)[S - 1]
-        unit = int(np.argmax(np.abs(c_final)))
-        facts = {"unit": unit, "c_now": float(c_final[unit]), "source": scene.text, "answer": scene.answer,
-                 "answer_out": "".join(trace.extras["emitted"]).split("$")[0], "step": S,
-                 "units": 2 * trace.unit_shape[0] * trace.n_layers}
-        return trace, facts, S
-    if scene.frames is not None:
-        with torch.no_grad():
-            frames, label = loaded.data.sequence(scene.frames)
-            if loaded.data.kind == "frames":
-                from .convlstm import trace_convlstm
-                trace = trace_convlstm(loaded.model, frames)
-            else:
-                from .cnnlstm import trace_cnnlstm
-                trace = trace_cnnlstm(loaded.model, frames, label)
-        step = max(0, trace.n_steps - 1 - scene.offset)
-        return trace, vision_facts(scene, trace, step), step
+    kind = KINDS[loaded.data.kind]
     with torch.no_grad():
-        trace, step = scene_trace(scene, loaded.model, loaded.data)
-        facts = describe(scene, loaded.model, loaded.data, trace, step)
+        trace, step = kind.scene_trace(scene, loaded.model, loaded.data)
+        own = kind.scene_facts(scene, trace, step)
+        facts = {**unit_facts(scene, loaded.model, loaded.data, trace, step, own.get("unit")), **own}
         if scene.compare:
             facts = compare_facts(scene, facts, trace, step)
     return trace, facts, step
@@ -294,15 +231,7 @@ def scene_colour(scene: Scene, trace) -> str:
 
 def scene_views(scene: Scene, trace, facts: dict) -> dict:
     """The charts the scene opens on (its unit, colour, layer 1), keyed as the step view memoises them."""
-    if scene.frames is not None:
-        from .vision_views import views_for
-        return views_for(trace, facts["unit"])
-    from .step_charts import heatmap_views, main_views
-    from .view_store import heat_key, main_key
-    colour = scene_colour(scene, trace)
-    d = scene.direction
-    views = {main_key(0, d, facts["unit"], colour): main_views(trace, 0, d, facts["unit"], colour),
-             heat_key(0, d): heatmap_views(trace, 0, d)}
+    views = KINDS[trace.kind].scene_views(scene, trace, facts)
     if "compare" in facts:
         views[("compare",)] = compare_view(scene, facts)
     return views

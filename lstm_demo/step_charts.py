@@ -17,7 +17,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, _configure, _show, _spec, color_scale, heatmap_image
+from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, color_scale, configure, heatmap_image, spec_of
+from .names import show
 from .explain import diagram_tables, step_terms
 from .view_store import with_data
 
@@ -34,9 +35,9 @@ def step_param(value: int = 0) -> alt.Parameter:
     return alt.param(name="step", value=int(value), bind=alt.BindDirect(element=STEP_BUS, event=STEP_EVENT))
 
 
-def _finish(chart) -> dict:
+def finish(chart) -> dict:
     """Spec dict with the step parameter, Arrow datasets and the SVG renderer."""
-    spec = _spec(_configure(chart.add_params(step_param())))
+    spec = spec_of(configure(chart.add_params(step_param())))
     spec["usermeta"] = SVG
     return spec
 
@@ -64,42 +65,16 @@ def _steps_x(n_steps: int, title: str = "time step") -> alt.X:
     return alt.X("step:Q", title=title, scale=alt.Scale(domain=[0, max(n_steps - 1, 1)], nice=False))
 
 
-def _text_rule() -> alt.Chart:
+def text_rule() -> alt.Chart:
     """A one-row dataset that carries the current step: rules and labels position on it."""
     return alt.Chart(alt.Data(values=[{"one": 1}])).transform_calculate(step=STEP)
 
 
 # --- the text strip (or the series) and a sentence saying what happens at this step -----------------------------
 
-def caption_frame(trace, unit_of: str = "") -> pd.DataFrame:
-    """One sentence per step: what goes in and what the model should answer."""
-    if trace.kind == "translation":  # the encoder reads; at the hand-over the decoder starts from its final (h, c)
-        (_, _, S), (_, d0, _) = trace.segments
-        emitted = trace.extras.get("emitted", [])
-        out = []
-        for t in range(trace.n_steps):
-            if t < S:
-                out.append(f"Encoder step {t}: reads '{_show(trace.inputs[t])}' (source character {t + 1} of {S})")
-            else:
-                k = t - d0
-                said = _show(emitted[k]) if k < len(emitted) else "?"
-                truth = f", the truth is '{_show(trace.targets[t])}'" if trace.targets[t] else ""
-                start = "hand-over — starts from the encoder's final (h, c), " if k == 0 else ""
-                out.append(f"Decoder step {t}: {start}reads '{_show(trace.inputs[t])}' → emits '{said}'{truth}")
-        return pd.DataFrame({"step": np.arange(trace.n_steps), "text": out})
-    if trace.kind == "series":
-        p = trace.predictions
-        text = [f"Step {t}: input {trace.inputs[t]:.3f}{unit_of} → predicted next {p['predicted'].iloc[t]:.3f}, "
-                f"actual {p['actual'].iloc[t]:.3f} (error {p['predicted'].iloc[t] - p['actual'].iloc[t]:+.3f})"
-                for t in range(trace.n_steps)]
-    else:
-        def truth(t):
-            if trace.task == "masked":
-                return "the hidden character is" if trace.masked[t] else "this character is"
-            return "the true next character is"
-        text = [f"Step {t}: input '{_show(trace.inputs[t])}' → {truth(t)} '{_show(trace.targets[t])}'"
-                for t in range(trace.n_steps)]
-    return pd.DataFrame({"step": np.arange(trace.n_steps), "text": text})
+def caption_frame(captions: list) -> pd.DataFrame:
+    """Dataset "captions": one sentence per step (the kind writes them: lstm_demo/kinds/)."""
+    return pd.DataFrame({"step": np.arange(len(captions)), "text": captions})
 
 
 def _caption(width) -> alt.Chart:
@@ -113,9 +88,9 @@ def text_colour_frame(trace, values: np.ndarray, columns: int = TEXT_COLUMNS) ->
     steps = np.arange(trace.n_steps)
     top = trace.predictions[trace.predictions["rank"] <= 3]
     guesses = top.groupby("step").apply(
-        lambda g: "  ".join(f"{_show(c)} {p:.0%}" for c, p in zip(g["char"], g["prob"])), include_groups=False)
+        lambda g: "  ".join(f"{show(c)} {p:.0%}" for c, p in zip(g["char"], g["prob"])), include_groups=False)
     return pd.DataFrame({"step": steps, "row": steps // columns, "col": steps % columns,
-                         "char": [_show(c) for c in trace.inputs], "value": values,
+                         "char": [show(c) for c in trace.inputs], "value": values,
                          "guesses": guesses.reindex(steps).to_numpy()})
 
 
@@ -138,7 +113,7 @@ def text_strip_spec(n_steps: int, title: str, scale: alt.Scale, columns: int = T
         text="char:N", color=alt.condition(f"abs(datum.value) > {limit}", alt.value("white"), alt.value("black")))
     cursor = base.transform_filter(AT_STEP).mark_rect(fill=None, stroke="#f28e2b", strokeWidth=4)
     strip = (tiles + letters + cursor).properties(width=alt.Step(20), height=alt.Step(30), title=title)
-    return _finish(alt.vconcat(_caption(cols * 20), strip, spacing=4))
+    return finish(alt.vconcat(_caption(cols * 20), strip, spacing=4))
 
 
 def series_points_frame(trace) -> pd.DataFrame:
@@ -161,7 +136,7 @@ def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float) -> dict:
         tooltip=["step:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
     now = alt.Chart(alt.NamedData("points")).transform_filter(AT_STEP).mark_point(size=180, filled=True).encode(
         x=x, y=y, color=alt.Color("what:N"))
-    rule = _text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
+    rule = text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
     # One layered view, not a caption chart above it: only a single view fits the page's width with its axis and
     # legend inside (a concatenation spilled over the right edge and hid the legend). The caption sits above the
     # plot, cut at the legend's right edge, so that its length never resizes the view at a step.
@@ -170,7 +145,7 @@ def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float) -> dict:
         limit=alt.ExprRef("width + 120")).encode(x=alt.value(0), y=alt.value(0), text="text:N")
     chart = (lines + rule + now + caption).properties(
         height=240, width="container", title="Series: the model's prediction for the next point vs what came")
-    spec = _finish(chart)
+    spec = finish(chart)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return spec
 
@@ -233,7 +208,7 @@ def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True, h
                         text("mid", fontSize=14, color="#555")).properties(height=height, width="container",
                                                                            title=heading)
     if not words:  # the presenter view: the equations beside it say the same
-        return _finish(diagram)
+        return finish(diagram)
     sentences = _WORDS[cell]
     names = [f"w{k}" for k in range(len(sentences))]
     words = alt.Chart(alt.NamedData("terms")).transform_filter(AT_STEP).transform_calculate(
@@ -241,7 +216,7 @@ def diagram_spec(cell: str, title: str, height: int = 330, words: bool = True, h
         align="left", baseline="top", fontSize=16, color="#333").encode(
         x=alt.value(0), y=alt.Y("line:O", axis=None, scale=alt.Scale(domain=names)), text="text:N").properties(
         height=22 * len(names), width="container")
-    return _finish(alt.vconcat(diagram, words, spacing=2))
+    return finish(alt.vconcat(diagram, words, spacing=2))
 
 
 def _lines(cell: str, direction: int) -> list:
@@ -292,7 +267,7 @@ def equations_spec(cell: str, direction: int, unit_label: str, who: str | None =
             domain=names, range=[c for _, c in lines])))
     chart = alt.vconcat(head.properties(height=24, width="container"),
                         body.properties(height=24 * len(lines), width="container"), spacing=6)
-    return _finish(chart)
+    return finish(chart)
 
 
 # --- the model's answer at the cursor ---------------------------------------------------------------------------
@@ -300,8 +275,8 @@ def equations_spec(cell: str, direction: int, unit_label: str, who: str | None =
 def topk_frame(trace) -> pd.DataFrame:
     p = trace.predictions
     truth = np.asarray(trace.targets, dtype=object)[p["step"].to_numpy()]
-    return p.assign(shown=[_show(c) for c in p["char"]], is_actual=p["char"].to_numpy() == truth,
-                    truth=[f"truth '{_show(t)}': {a:.0%}" for t, a in zip(truth, p["actual_prob"])])
+    return p.assign(shown=[show(c) for c in p["char"]], is_actual=p["char"].to_numpy() == truth,
+                    truth=[f"truth '{show(t)}': {a:.0%}" for t, a in zip(truth, p["actual_prob"])])
 
 
 def topk_spec(what: str) -> dict:
@@ -317,7 +292,7 @@ def topk_spec(what: str) -> dict:
         color=alt.Color("is_actual:N", legend=None, scale=alt.Scale(domain=[True, False],
                                                                     range=["#59a14f", "#bab0ac"])),
         tooltip=["shown:N", alt.Tooltip("prob:Q", format=".3f")]).properties(height=alt.Step(26), width="container")
-    return _finish(alt.vconcat(head, bars, spacing=4).properties(title=f"Top guesses for {what}"))
+    return finish(alt.vconcat(head, bars, spacing=4).properties(title=f"Top guesses for {what}"))
 
 
 # --- views over all steps with a cursor line --------------------------------------------------------------------
@@ -342,10 +317,10 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     corners = pd.DataFrame({"x": [-0.5, T - 0.5], "y": [-0.5, H - 0.5], "value": list(scale.domain)})
     legend = alt.Chart(corners).mark_point(opacity=0).encode(
         x=x, y=y, color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
-    cursor = _text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
     chart = alt.layer(legend, image, cursor).properties(title=LABELS[quantity] + layer_note, height=height,
                                                         width="container")
-    return _finish(chart)
+    return finish(chart)
 
 
 def across_training_spec(values: np.ndarray, steps: list, quantity: str, unit: int, shown: int | None) -> dict:
@@ -366,7 +341,7 @@ def across_training_spec(values: np.ndarray, steps: list, quantity: str, unit: i
     legend = alt.Chart(corners).mark_point(opacity=0).encode(
         x=alt.X("x:Q", title="time step →", scale=domain_x), y=y,
         color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
-    cursor = _text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
     layers = [legend, image, cursor]
     if shown is not None:
         layers.append(alt.Chart(pd.DataFrame({"y": [shown], "x": [-0.5]})).mark_point(
@@ -375,7 +350,7 @@ def across_training_spec(values: np.ndarray, steps: list, quantity: str, unit: i
     chart = alt.layer(*layers).properties(
         title=f"Unit u{unit}'s {LABELS[quantity].split(' —')[0].split(' (')[0]} at every time step (across) and every "
               f"kept checkpoint (down): how it learned", height=max(160, min(420, 12 * n)), width="container")
-    return _finish(chart)
+    return finish(chart)
 
 
 def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.DataFrame:
@@ -387,7 +362,7 @@ def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) ->
         for u in units:
             frames.append(pd.DataFrame({"step": np.arange(T), "unit": f"u{u}", "state": name,
                                         "value": trace.get(q, layer, direction)[:, u],
-                                        "input": [_show(s) for s in trace.inputs]}))
+                                        "input": [show(s) for s in trace.inputs]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["step", "unit", "state", "value", "input"])
 
@@ -402,11 +377,11 @@ def unit_lines_spec(n_steps: int) -> dict:
         strokeDash=alt.StrokeDash("state:N", title="state", scale=alt.Scale(
             domain=["c (cell state)", "h (hidden state)"], range=[[1, 0], [5, 3]])),
         tooltip=["step:Q", "input:N", "unit:N", "state:N", alt.Tooltip("value:Q", format=".3f")])
-    cursor = _text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
+    cursor = text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
     chart = (lines + cursor).properties(height=240, width="container", title="Cell state c (solid) and hidden "
                                                                              "state h (dashed) of the selected "
                                                                              "units over time")
-    return _finish(chart)
+    return finish(chart)
 
 
 def gates_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.DataFrame:
@@ -427,7 +402,7 @@ def gates_now_spec(names) -> dict:
         column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in names],
                           header=alt.Header(labelFontSize=FONT["titleFontSize"])),
         tooltip=["unit:N", "label:N", alt.Tooltip("value:Q", format=".3f")])
-    return _finish(chart.properties(width=110, height=200, title="Gates and states of the selected units at this "
+    return finish(chart.properties(width=110, height=200, title="Gates and states of the selected units at this "
                                                                   "step (gates 0…1, g/h −1…1)"))
 
 
@@ -442,8 +417,8 @@ def compare_spec(frame: pd.DataFrame, title: str, y_title: str, start: int) -> d
                                                                         range=[[1, 0], [6, 3]])),
         tooltip=["step:Q", "run:N", alt.Tooltip("value:Q", format="+.3f")])
     start_rule = alt.Chart(pd.DataFrame({"step": [start]})).mark_rule(color="black", strokeDash=[3, 3]).encode(x=x)
-    cursor = _text_rule().mark_rule(color="#f28e2b", strokeWidth=2).encode(x=x)
-    return _finish((lines + start_rule + cursor).properties(height=220, width="container", title=title))
+    cursor = text_rule().mark_rule(color="#f28e2b", strokeWidth=2).encode(x=x)
+    return finish((lines + start_rule + cursor).properties(height=220, width="container", title=title))
 
 
 def compare_guesses_spec(rows: list, labels: list) -> dict:
@@ -456,7 +431,7 @@ def compare_guesses_spec(rows: list, labels: list) -> dict:
         tooltip=["model:N", "guess:N", alt.Tooltip("prob:Q", format=".3f")],
     ).properties(width=260, height=alt.Step(24)).facet(
         column=alt.Column("model:N", title=None, sort=labels, header=alt.Header(labelFontSize=16)))
-    spec = _spec(_configure(chart.resolve_scale(y="independent").properties(
+    spec = spec_of(configure(chart.resolve_scale(y="independent").properties(
         title="The same blank, two models: their top guesses (green: the truth)")))
     return spec
 
@@ -479,40 +454,39 @@ def scaled(spec, factor: float):
     return spec
 
 
-def main_views(trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "",
-               presenter: bool = False) -> dict:
-    """The views above "More views", with their data: "strip" (text coloured by the unit, or the series),
-    "diagram", "equations" and, for text, "topk". unit_of: the series' unit, e.g. " °C". presenter: larger type,
-    fewer characters per row and a shorter diagram, so a scene's key views fit one 1280 x 720 projector screen."""
+def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip: str, captions: list,
+               guesses: str | None, unit_of: str = "", presenter: bool = False) -> dict:
+    """The views above "More views", with their data: "strip" (strip="text": the characters coloured by the unit;
+    "series": the series), "diagram", "equations" and, when guesses names what they are guesses of, "topk".
+    captions: a sentence per step. unit_of: the series' unit, e.g. " °C". presenter: larger type, fewer characters
+    per row and a shorter diagram, so a scene's key views fit one 1280 x 720 projector screen."""
     terms = step_terms(trace, layer, direction, unit)
     columns = PRESENTER["columns"] if presenter else TEXT_COLUMNS
     views = {}
-    if trace.kind in ("text", "translation"):
+    if strip == "text":
         values = trace.get(colour, layer, direction)[:, unit]
         title = (f"The text coloured by unit u{unit}'s {SHORT[colour]} ({colour.replace('_', ' ')})"
                  + ("" if presenter else " — hover a character for the model's top guesses")
                  + ("; ▮ = hidden" if trace.masked is not None else ""))
-        strip = text_strip_spec(trace.n_steps, title, color_scale(colour, values), columns)
+        chart = text_strip_spec(trace.n_steps, title, color_scale(colour, values), columns)
         if presenter:  # bigger tiles for bigger letters
-            strip = {**strip, "vconcat": [strip["vconcat"][0], {**strip["vconcat"][1], "width": {"step": 27},
+            chart = {**chart, "vconcat": [chart["vconcat"][0], {**chart["vconcat"][1], "width": {"step": 27},
                                                                  "height": {"step": 38}}]}
-        views["strip"] = with_data(strip, chars=text_colour_frame(trace, values, columns),
-                                   captions=caption_frame(trace))
+        views["strip"] = with_data(chart, chars=text_colour_frame(trace, values, columns),
+                                   captions=caption_frame(captions))
     else:
         points = series_points_frame(trace)
         lo, hi = float(points["value"].min()), float(points["value"].max())
         views["strip"] = with_data(series_strip_spec(unit_of.strip(), trace.n_steps, lo, hi), points=points,
-                                   captions=caption_frame(trace, unit_of))
+                                   captions=caption_frame(captions))
     title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
     edges, nodes = diagram_tables(trace.cell)
     diagram = diagram_spec(trace.cell, title, PRESENTER["diagram_height"], words=False) if presenter else \
         diagram_spec(trace.cell, title, how="each path is as wide as what flows along it now")
     views["diagram"] = with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=terms_long(terms), terms=terms)
     views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
-    if trace.kind in ("text", "translation"):
-        what = {"masked": "this hidden character"}.get(trace.task, "the next character") \
-            if trace.kind == "text" else "the decoder's next character"
-        views["topk"] = with_data(topk_spec(what), topk=topk_frame(trace))
+    if guesses:
+        views["topk"] = with_data(topk_spec(guesses), topk=topk_frame(trace))
     if presenter:
         views = {name: scaled(spec, PRESENTER["fonts"]) for name, spec in views.items()}
     return views

@@ -24,19 +24,14 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .config import LIMITS, ConfigError, ModelConfig, TrainConfig, describe
-from .data import DataError, TextData
-from .data.series import SeriesData
-from .cnnlstm import CNNLSTMConfig
-from .convlstm import ConvLSTMConfig
-from .data.frames import FramesData
+from .config import LIMITS, ConfigError, ModelFileError, TrainConfig, describe
+from .filecheck import strict_json
+from .kinds import KINDS
+from .kinds.base import BYTES_PER_NUMBER
 from .models import build_model, max_parameters
-from .seq2seq import Seq2SeqConfig
+from .train import MAX_TOTAL_STEPS
 
 FORMAT = "lstm-gate-lab/1"
-SAMPLE_CHARS = 20_000         # text kept in the file so the model can be inspected without the original data
-SAMPLE_POINTS = 5_000         # series points kept likewise
-NAME_CHARS, UNIT_CHARS = 200, 40
 HISTORY_POINTS = 500          # loss-curve points kept per split
 CHECKPOINT_BYTES = 4_000_000  # weight checkpoints are saved only up to this many bytes (evenly thinned to fit)
 BUNDLE_CHECKPOINT_BYTES = 1_500_000  # … and for the models that ship with the app
@@ -46,37 +41,24 @@ CHECKPOINT_DTYPE = torch.float16
 MAX_CHECKPOINTS = 50
 CHECKPOINT_PREFIX = "checkpoint."
 
-# Worst case per character in the header: a control character becomes \u0001 in the inner JSON string (6 bytes),
-# and its backslash is escaped again when that string sits in the header's JSON (7 bytes). Anything else costs at
-# most 4 bytes (UTF-8); numbers at most 26 (a float's repr and a separator).
-_BYTES_PER_CHAR, _BYTES_PER_NUMBER = 7, 26
 _TENSOR_ENTRY_BYTES = 160     # {"name":{"dtype":"F32","shape":[...],"data_offsets":[a,b]}}
 
 
 def max_header_bytes() -> int:
-    text = (SAMPLE_CHARS + LIMITS.max_vocab * 4 + NAME_CHARS) * _BYTES_PER_CHAR
-    series = SAMPLE_POINTS * _BYTES_PER_NUMBER + (NAME_CHARS + UNIT_CHARS) * _BYTES_PER_CHAR
-    history = 2 * HISTORY_POINTS * 2 * _BYTES_PER_NUMBER
+    data = max(kind.max_info_bytes() for kind in KINDS.values())   # what a kind keeps of its data
+    history = 2 * HISTORY_POINTS * 2 * BYTES_PER_NUMBER
     tensors = (MAX_CHECKPOINTS + 1) * 64 * _TENSOR_ENTRY_BYTES  # a model has well under 64 tensors
-    return max(text, series) + history + tensors + 16_384       # + configs and keys
+    return data + history + tensors + 16_384                     # + configs and keys
 
 
 MAX_HEADER_BYTES = max_header_bytes()
 MAX_FILE_BYTES = 8 + MAX_HEADER_BYTES + 4 * max_parameters() + CHECKPOINT_BYTES
 
 
-FAMILIES = {"sequence": ModelConfig, "convlstm": ConvLSTMConfig, "cnnlstm": CNNLSTMConfig, "seq2seq": Seq2SeqConfig}
-FRAME_KINDS = ("frames", "digits")
-
-
-class ModelFileError(ValueError):
-    """The uploaded file is not a usable model; the message says why."""
-
-
 @dataclass
 class LoadedModel:
     model: object
-    data: object                 # TextData or SeriesData rebuilt from the file (vocabulary / normalisation kept)
+    data: object                 # the data rebuilt from the file (vocabulary, normalisation or recipe kept)
     train_cfg: TrainConfig
     steps: int
     history: dict = field(default_factory=lambda: {"train": [], "val": []})  # (step, loss) lists
@@ -104,14 +86,8 @@ def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, ch
                checkpoint_bytes: int = CHECKPOINT_BYTES) -> bytes:
     """The model as a .safetensors file (bytes). history: {"train": [(step, loss)], "val": [...]};
     checkpoints: [(step, state_dict)] — kept at half precision as far as checkpoint_bytes allows."""
-    if data.kind == "text":
-        info = {"kind": "text", "name": data.name[:NAME_CHARS], "vocab": data.vocab,
-                "sample": data.text[-SAMPLE_CHARS:]}
-    elif data.kind in FRAME_KINDS or data.kind == "translation":  # made from a recipe: the recipe is the data
-        info = {"kind": data.kind, "recipe": data.recipe}
-    else:
-        info = {"kind": "series", "name": data.name[:NAME_CHARS], "unit": data.unit[:UNIT_CHARS],
-                "mean": data.mean, "std": data.std, "sample": [float(v) for v in data.values[-SAMPLE_POINTS:]]}
+    kind = KINDS[data.kind]
+    info = kind.file_info(data)
     history = history or {}
     hist = {split: [[int(s), float(l)] for s, l in _thin(history.get(split, []), HISTORY_POINTS) if math.isfinite(l)]
             for split in ("train", "val")}
@@ -120,8 +96,8 @@ def save_bytes(model, data, train_cfg: TrainConfig, steps: int, history=None, ch
     meta = {"format": FORMAT, "model_config": dump(describe(model.cfg)), "train_config": dump(describe(train_cfg)),
             "steps": str(int(steps)), "data": dump(info), "history": dump(hist),
             "checkpoints": dump([int(s) for s, _ in kept])}
-    if getattr(model, "family", "sequence") != "sequence":  # (text and series files stay as they were)
-        meta["family"] = model.family
+    if kind.family != "sequence":  # (text and series files stay as they were, without the field)
+        meta["family"] = kind.family
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
     for i, (_, state) in enumerate(kept):
         tensors.update({f"{CHECKPOINT_PREFIX}{i}.{k}": v.detach().to(CHECKPOINT_DTYPE).contiguous()
@@ -141,33 +117,6 @@ def _canonical(raw: bytes) -> bytes:
 
 
 # --- loading ----------------------------------------------------------------------------------------------------------
-
-def _refuse_constant(name: str):
-    raise ModelFileError(f"The file holds {name} where a number should be; it was not saved by this app.")
-
-
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > 18:  # far beyond any count or size here; also spares int()'s 4300-digit error
-        raise ModelFileError("The file holds an absurdly large number; it was not saved by this app.")
-    return int(text)
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ModelFileError("The file holds an infinite number; it was not saved by this app.")
-    return value
-
-
-def strict_json(text: str):
-    """json.loads that refuses NaN/Infinity, huge integers and pathological nesting with a ModelFileError."""
-    try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_finite_float)
-    except (json.JSONDecodeError, UnicodeError):
-        raise ModelFileError("The file's header is not valid JSON; it is not a .safetensors model file.") from None
-    except RecursionError:
-        raise ModelFileError("The file's header is nested absurdly deep; it was not saved by this app.") from None
-
 
 def read_header(raw: bytes) -> dict:
     """Parse and check the safetensors header without reading any tensor."""
@@ -220,111 +169,7 @@ def _config(meta: dict, cls, key: str):
         raise ModelFileError(f"The file's {key.replace('_', ' ')} is not allowed here: {str(e)[:300]}") from None
 
 
-def _text(info: dict, key: str, limit: int, default: str = "") -> str:
-    value = info.get(key, default)
-    if not isinstance(value, str) or len(value) > limit:
-        raise ModelFileError(f"The file's data {key} is malformed.")
-    return _encodable(value, f"data {key}")
-
-
-def _encodable(value: str, what: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ModelFileError(f"The file's {what} contains characters that are not valid Unicode text.") from None
-    return value
-
-
-def _number(info: dict, key: str) -> float:
-    value = info.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ModelFileError(f"The file's normalisation '{key}' is not a finite number.")
-    return float(value)
-
-
-def _text_data(info: dict, cfg: ModelConfig, name: str) -> TextData:
-    vocab, sample = info.get("vocab"), _text(info, "sample", SAMPLE_CHARS)
-    if not (isinstance(vocab, list) and all(isinstance(c, str) and len(c) == 1 for c in vocab)
-            and len(set(vocab)) == len(vocab) == cfg.vocab_size and vocab == sorted(vocab)):
-        raise ModelFileError("The file's vocabulary does not match its model (one entry per distinct character).")
-    _encodable("".join(vocab), "vocabulary")
-    if set(sample) - set(vocab):
-        raise ModelFileError("The file's text sample uses characters outside its vocabulary.")
-    data = TextData(sample + "".join(vocab), name=f"{name} (from the model file)")
-    if data.vocab != vocab:
-        raise ModelFileError("The file's vocabulary does not match its text sample.")
-    return data
-
-
-def _series_data(info: dict, cfg: ModelConfig, name: str) -> SeriesData:
-    if cfg.input_size != 1:
-        raise ModelFileError(f"The file's model reads {cfg.input_size} numbers per step; a series here has one.")
-    sample = info.get("sample")
-    if not (isinstance(sample, list) and 2 <= len(sample) <= SAMPLE_POINTS
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in sample)):
-        raise ModelFileError("The file's series sample is malformed.")
-    mean, std = _number(info, "mean"), _number(info, "std")
-    if not std > 0:
-        raise ModelFileError("The file's normalisation has a spread (std) that is not positive.")
-    with np.errstate(all="ignore"):
-        # the model's outputs are in normalised units: their inverse must stay finite for any plausible output
-        if not math.isfinite(abs(mean) + 1e6 * std):
-            raise ModelFileError("The file's normalisation would turn the model's outputs into infinite numbers.")
-        normed = (np.asarray(sample, dtype=float) - mean) / std
-    if not np.isfinite(normed).all():
-        raise ModelFileError("The file's normalisation turns its own data sample into infinite numbers.")
-    return SeriesData(np.asarray(sample, dtype=float), name=f"{name} (from the model file)",
-                      unit=_text(info, "unit", UNIT_CHARS), norm=(mean, std))
-
-
-def _frames_data(info: dict, cfg):
-    recipe = info.get("recipe")
-    if not isinstance(recipe, dict) or set(recipe) != {"task", "steps", "frame", "seed"}:
-        raise ModelFileError("The file's image-sequence recipe is malformed.")
-    try:
-        data = FramesData(**recipe)
-    except (DataError, TypeError) as e:
-        raise ModelFileError(f"The file's image sequences are not allowed here: {str(e)[:300]}") from None
-    frame = cfg.frame if isinstance(cfg, CNNLSTMConfig) else cfg.height
-    wants = "digits" if isinstance(cfg, CNNLSTMConfig) else "frames"
-    if data.kind != wants or info.get("kind") != wants or data.frame != frame or \
-            (isinstance(cfg, ConvLSTMConfig) and (cfg.width, cfg.in_channels) != (data.frame, 1)):
-        raise ModelFileError("The file's image sequences do not fit its model (task or frame size).")
-    return data
-
-
-def _translation_data(info: dict, cfg):
-    from .data.translation import TranslationData
-    recipe = info.get("recipe")
-    if info.get("kind") != "translation" or not isinstance(recipe, dict) or set(recipe) != {"task", "length", "seed"}:
-        raise ModelFileError("The file's translation recipe is malformed.")
-    try:
-        data = TranslationData(**recipe)
-    except (DataError, TypeError) as e:
-        raise ModelFileError(f"The file's translation task is not allowed here: {str(e)[:300]}") from None
-    if len(data.vocab) != cfg.vocab_size:
-        raise ModelFileError("The file's translation task does not fit its model (vocabulary).")
-    return data
-
-
-def _data(meta: dict, cfg: ModelConfig, train_cfg: TrainConfig):
-    info = _json_field(meta, "data", dict)
-    if isinstance(cfg, Seq2SeqConfig):
-        return _translation_data(info, cfg)
-    if not isinstance(cfg, ModelConfig):
-        return _frames_data(info, cfg)
-    if info.get("kind", cfg.kind) != cfg.kind:
-        raise ModelFileError("The file's data is of another kind than its model.")
-    name = _text(info, "name", NAME_CHARS, "loaded model")
-    try:
-        data = _text_data(info, cfg, name) if cfg.kind == "text" else _series_data(info, cfg, name)
-        data.parts(train_cfg.seq_len)  # the pages cut training and validation windows of this length
-    except DataError as e:
-        raise ModelFileError(f"The file's data is not usable: {e}") from None
-    return data
-
-
-def _history(meta: dict) -> dict:
+def _history(meta: dict, steps: int) -> dict:
     hist = _json_field(meta, "history", dict, default={})
     out = {}
     for split in ("train", "val"):
@@ -333,8 +178,15 @@ def _history(meta: dict) -> dict:
                 isinstance(r, list) and len(r) == 2 and isinstance(r[0], int) and not isinstance(r[0], bool)
                 and isinstance(r[1], (int, float)) and not isinstance(r[1], bool) for r in rows)):
             raise ModelFileError("The file's loss history is malformed.")
+        if not _ascending([s for s, _ in rows], steps):
+            raise ModelFileError("The file's loss history is not in the order of the model's training steps.")
         out[split] = [(int(s), float(l)) for s, l in rows]
     return out
+
+
+def _ascending(steps: list, last: int) -> bool:
+    """Strictly increasing training steps from 0 to the model's own step count."""
+    return all(0 <= a < b for a, b in zip(steps, steps[1:])) and all(0 <= s <= last for s in steps)
 
 
 def _check_tensor(name: str, entry, want: torch.Tensor, body: int) -> None:
@@ -347,11 +199,13 @@ def _check_tensor(name: str, entry, want: torch.Tensor, body: int) -> None:
         raise ModelFileError(f"The weight {name[:80]} points outside the file.")
 
 
-def _expected_tensors(meta: dict, expected: dict) -> tuple[dict, list]:
-    """Every tensor name the file must hold -> its reference tensor, and the checkpoint steps."""
+def _expected_tensors(meta: dict, expected: dict, trained: int) -> tuple[dict, list]:
+    """Every tensor name the file must hold -> its reference tensor, and the checkpoint steps (strictly increasing,
+    none beyond the model's own step count: the training-step slider shows them)."""
     steps = _json_field(meta, "checkpoints", list, default=[])
-    if not (len(steps) <= MAX_CHECKPOINTS and all(type(s) is int and 0 <= s <= 10**9 for s in steps)):
-        raise ModelFileError("The file's checkpoint list is malformed.")
+    if not (len(steps) <= MAX_CHECKPOINTS and all(type(s) is int for s in steps) and _ascending(steps, trained)):
+        raise ModelFileError("The file's checkpoint list is malformed: its steps must rise, each once, up to the "
+                             "model's own step count.")
     names = dict(expected)
     for i in range(len(steps)):
         names.update({f"{CHECKPOINT_PREFIX}{i}.{k}": v for k, v in expected.items()})
@@ -362,15 +216,20 @@ def _load(raw: bytes) -> LoadedModel:
     header = read_header(raw)
     meta = header["__metadata__"]
     family = meta.get("family", "sequence")
-    if family not in FAMILIES:
-        raise ModelFileError(f"The file holds a kind of model this app does not know ({family[:40]!r}).")
-    cfg = _config(meta, FAMILIES[family], "model_config")
+    info = _json_field(meta, "data", dict)
+    kind = KINDS.for_file(family, info.get("kind"))
+    if kind is None:
+        raise ModelFileError(f"The file holds a kind of model this app does not know ({family[:40]!r}, "
+                             f"{str(info.get('kind'))[:40]!r}).")
+    cfg = _config(meta, kind.config_type, "model_config")
+    if not kind.accepts(cfg):
+        raise ModelFileError("The file's data is of another kind than its model.")
     train_cfg = _config(meta, TrainConfig, "train_config")
-    if not re.fullmatch(r"\d{1,10}", meta.get("steps", "0")):
-        raise ModelFileError("The file's step count is not a whole number.")
+    if not re.fullmatch(r"\d{1,10}", meta.get("steps", "0")) or int(meta.get("steps", "0")) > MAX_TOTAL_STEPS:
+        raise ModelFileError(f"The file's step count is not a whole number up to {MAX_TOTAL_STEPS:,}.")
     steps = int(meta.get("steps", "0"))
     model = build_model(cfg)  # small: the config passed the caps
-    expected, ckpt_steps = _expected_tensors(meta, model.state_dict())
+    expected, ckpt_steps = _expected_tensors(meta, model.state_dict(), steps)
     entries = {k: v for k, v in header.items() if k != "__metadata__"}
     if set(entries) != set(expected):
         missing, extra = sorted(set(expected) - set(entries)), sorted(set(entries) - set(expected))
@@ -380,8 +239,8 @@ def _load(raw: bytes) -> LoadedModel:
     body = len(raw) - 8 - int.from_bytes(bytes(raw[:8]), "little")
     for name, entry in entries.items():
         _check_tensor(name, entry, expected[name], body)
-    data = _data(meta, cfg, train_cfg)
-    history = _history(meta)
+    data = kind.open_checked(info, cfg, train_cfg)
+    history = _history(meta, steps)
     try:
         tensors = st_load(bytes(raw))
     except Exception as e:  # the safetensors parser's own checks (overlaps, alignment) as a last line

@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
@@ -106,7 +104,7 @@ def cell_type(rnn: nn.Module) -> str:
     raise ValueError(f"not a recurrent layer: {type(rnn).__name__}")
 
 
-def _layer_weights(rnn, layer: int, direction: int, chunks: int):
+def layer_weights(rnn, layer: int, direction: int, chunks: int):
     sfx = f"_l{layer}" + ("_reverse" if direction else "")
     w = lambda name: getattr(rnn, name + sfx)
     zero = torch.zeros(chunks * rnn.hidden_size)
@@ -160,7 +158,7 @@ def replay(rnn: nn.Module, x: torch.Tensor, state=None, intervention: Interventi
     layer_in = x
     for layer in range(L):
         for d in range(D):
-            weights = _layer_weights(rnn, layer, d, CHUNKS[cell])
+            weights = layer_weights(rnn, layer, d, CHUNKS[cell])
             h, c = h0[layer * D + d], c0[layer * D + d]
             steps = range(T - 1, -1, -1) if d else range(T)  # the reverse direction reads the sequence backwards
             record = []                                          # one cell step per t, in reading order
@@ -220,51 +218,3 @@ def check_replay(rnn: nn.Module, x: torch.Tensor, rep: dict) -> dict:
     top = float(((whole[0] if rnn.batch_first else whole[:, 0]) - rep["output"]).abs().max())
     return {"max_abs_h": max([top] + [e for *_, e in by_layer]), "by_layer": by_layer,
             "module": f"torch.nn.{type(rnn).__name__}"}
-
-
-@torch.no_grad()
-def trace_sequence(model, data, seq: torch.Tensor, top_k: int = 5, state=None,
-                   intervention: Intervention | None = None, mask=None, check: bool = True) -> Trace:
-    """Trace one sequence through a SequenceModel.
-
-    seq: text ids (T+1,) or normalised series values (T+1, 1). Task "next": steps 0..T-1 are fed and item t+1 is
-    step t's target. Task "masked": items 0..T-1 are fed with the positions in `mask` (T,) hidden, and each step's
-    target is its own original character.
-    """
-    model.eval()
-    cfg = model.cfg
-    if cfg.task == "masked":
-        original = seq[:-1]
-        mask = np.asarray(mask if mask is not None else default_mask(len(original)), dtype=bool)
-        if mask.shape != (len(original),):
-            raise ValueError("mask must have one entry per step")
-        x_in = torch.where(torch.from_numpy(mask), cfg.vocab_size, original)  # vocab_size is the mask id
-        target = original
-    else:
-        x_in, target, mask = seq[:-1], seq[1:], None
-    emb = model.encoder(x_in)                       # (T, E)
-    rep = replay(model.rnn, emb, state, intervention)
-    # proof on screen: the replayed numbers against torch's own forward (not for a changed run: it differs on purpose)
-    extras = {"replay_check": check_replay(model.rnn, emb, rep)} \
-        if check and intervention is None and state is None else {}
-    logits = model.head(rep["output"])              # (T, V) or (T, 1)
-    names = CELL_QUANTITIES[model.cfg.cell]
-    quantities = {q: rep[q].numpy() for q in names}
-    pre = rep["pre_activation"].numpy()
-    T = len(x_in)
-    common = dict(pre_activation=pre, cell=cfg.cell, task=cfg.task, masked=mask, extras=extras)
-    if data.kind == "text":
-        probs = torch.softmax(logits[:, : len(data.vocab)], dim=-1)  # the mask token is never an answer
-        top_p, top_i = probs.topk(min(top_k, probs.shape[-1]), dim=-1)  # (T, k)
-        k = top_p.shape[1]
-        preds = pd.DataFrame({"step": np.repeat(np.arange(T), k), "rank": np.tile(np.arange(1, k + 1), T),
-                              "char": [data.vocab[int(i)] for i in top_i.ravel()],
-                              "prob": top_p.ravel().numpy()})
-        actual = probs[torch.arange(T), target].numpy()
-        preds["actual_prob"] = np.repeat(actual, k)
-        shown = [MASK if mask is not None and mask[t] else data.vocab[int(i)] for t, i in enumerate(x_in[:T])]
-        return Trace("text", quantities, shown, [data.vocab[int(i)] for i in target], preds, **common)
-    predicted = data.denorm(logits[:, 0].numpy())
-    actual = data.denorm(target[:, 0].numpy())
-    preds = pd.DataFrame({"step": np.arange(T), "predicted": predicted, "actual": actual})
-    return Trace("series", quantities, list(data.denorm(x_in[:, 0].numpy())), list(actual), preds, **common)

@@ -51,7 +51,7 @@ class _Frame:
 class Trace:
     """What one sequence did inside a trained model: arrays (L, D, T, *unit_shape) per quantity plus inputs and
     predictions."""
-    kind: str                      # "text", "series" (and the family's kinds: "frames", "translation")
+    kind: str                      # the model kind that made it (lstm_demo/kinds/)
     quantities: dict               # name -> np.ndarray (L, D, T, *unit_shape) float32; D = 2 for bidirectional
     inputs: list                   # T inputs as the model saw them (characters, MASK, or values in original units)
     targets: list                  # T truths the prediction at each step is scored against

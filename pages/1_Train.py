@@ -1,4 +1,4 @@
-"""Train an LSTM live on text or a time series."""
+"""Train an LSTM live on text, a time series, image sequences or a translation task."""
 import streamlit as st
 
 from lstm_demo.ui import common, train
@@ -27,6 +27,4 @@ train.model_file_ui(ex)
 if ex.trained_steps or ex.job is not None:
     st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon="🔍")
 train.scoreboard_ui()
-if data.kind == "translation":
-    from lstm_demo.ui.translation import bottleneck_ui
-    bottleneck_ui()
+train.after_training_ui(data)

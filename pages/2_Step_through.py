@@ -1,14 +1,14 @@
 """Step through one sequence and watch the trained model's gates, cell state and hidden state."""
 import streamlit as st
 
-from lstm_demo.config import CELLS
-from lstm_demo.ui import common, scrub, step, vision, workshop
+from lstm_demo.ui import common, links, workshop
+from lstm_demo.ui.kinds import UI_KINDS
 from lstm_demo.ui.state import model_key
 
 s = common.setup("Step through")
 st.title("Step through the gates")
 
-linked = workshop.read_step_link()  # a shared link to a bundled model's view
+linked = links.read_step_link()  # a shared link to a bundled model's view
 if linked is not None and (s.experiment is None or not s.experiment.trained_steps):
     s.experiment = linked
     s.forget_view()
@@ -28,28 +28,4 @@ if ex.origin.startswith("bundled"):
     st.page_link("pages/1_Train.py", label="Train your own", icon="🏋️")
 if ex.training:
     st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")
-if ex.kind == "translation":  # the encoder–decoder: both halves with the same cursor
-    from lstm_demo.ui import translation
-    st.caption(translation.describe_model(ex))
-    view = translation.get_view(ex, *translation.source_ui(ex))
-    workshop.apply_step_link(view.trace)
-    step.step_view(ex, view, query=workshop.step_query(ex))
-    translation.after_views(ex, view)
-    st.stop()
-if vision.is_vision(ex):  # the LSTMs that see: frames and maps, the same cursor
-    st.caption(vision.describe(ex))
-    view = vision.get_view(ex, vision.sequence_ui(ex))
-    workshop.apply_step_link(view.trace)
-    vision.step_view(view, query=workshop.step_query(ex))
-    st.stop()
-cfg = ex.model_cfg
-st.caption(f"Model: {CELLS[cfg.cell]}{', bidirectional' if cfg.bidirectional else ''}, {cfg.num_layers} layer(s) × "
-           f"{cfg.hidden_size} units, task: {'fill in hidden characters' if cfg.task == 'masked' else 'next item'}, "
-           f"trained {ex.job.weights()[0] if ex.job else ex.trained_steps:,} steps on {ex.data.name}.")
-chosen = step.sequence_ui(ex)
-if chosen is None:
-    st.stop()
-checkpoint = scrub.training_step_ui(ex)
-view = step.get_view(ex, chosen[1], chosen[2], checkpoint)
-workshop.apply_step_link(view.trace)
-step.step_view(ex, view, query=workshop.step_query(ex))
+UI_KINDS[ex.kind].step_page(ex)

@@ -13,7 +13,8 @@ race = s.race
 locked = race is not None and race.active
 cfg = memory_lab.settings_ui(locked)
 memory_lab.controls_ui(cfg, race)
-if s.caches.pop("open_step_through", False):
+if s.open_step_through:
+    s.open_step_through = False
     st.switch_page("pages/2_Step_through.py")
 if race is not None:
     memory_lab.race_panel(race)

@@ -11,8 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_demo.config import LIMITS, ConfigError, ModelConfig, TrainConfig
-from lstm_demo.data import DataError, SeriesData, TextData, decode_text, read_csv, series_from_frame
+from lstm_demo.config import LIMITS, ConfigError, TrainConfig
+
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData, decode_text
+from lstm_demo.kinds.series_data import SeriesData, read_csv, series_from_frame
+from lstm_demo.config import DataError
 from lstm_demo.memory import RaceConfig
 from lstm_demo.store import ModelFileError, load_bytes
 

@@ -15,7 +15,7 @@ import torch
 
 from lstm_demo.bundle import BUNDLE_DIR, BUNDLES, bundle_bytes, configs, data_fingerprint, load_bundle, load_data, \
     train_bundle
-from lstm_demo.train import evaluate, make_batches
+from lstm_demo.kinds import KINDS
 
 INDEX = json.loads((BUNDLE_DIR / "index.json").read_text())
 EVAL_REL = 1e-4      # evaluation on another CPU: ~1e-6 relative; a weight changed by 1e-3 moves the loss far more
@@ -35,10 +35,11 @@ def test_each_bundle_is_small_loads_and_matches_the_index(key):
 def recorded_loss_now(model, b, data) -> float:
     """The validation loss of `model` on the bundle's validation batches, evaluated as training recorded it."""
     model_cfg, train_cfg = configs(b, data)
-    batches = make_batches(data, train_cfg, train_cfg.seed,
-                           mask_id=model.mask_id if getattr(model_cfg, "task", "") == "masked" else None,
-                           reverse=getattr(model_cfg, "reverse_source", False))
-    return evaluate(model, batches.val_x, batches.val_y, data.kind)
+    kind = KINDS[data.kind]
+    batches = kind.batches(data, model_cfg, train_cfg, train_cfg.seed)
+    with torch.no_grad():
+        model.eval()
+        return kind.loss(model, batches.val_x, batches.val_y).item()
 
 
 TRAINED = [k for k, b in BUNDLES.items() if b.kind != "race"]

@@ -17,7 +17,7 @@ def test_colour_scales_gates_zero_to_one_states_symmetric():
 
 
 def test_colour_ramp_ends():
-    rgb = charts._ramp(np.array([0.0, 1.0]), 0, 1, "viridis")
+    rgb = charts.ramp(np.array([0.0, 1.0]), 0, 1, "viridis")
     assert rgb[0].tolist() == [0x44, 0x01, 0x54] and rgb[1].tolist() == [0xFD, 0xE7, 0x25]
 
 
@@ -41,7 +41,7 @@ def test_heatmap_image_puts_each_unit_and_step_in_its_own_block():
 def test_loss_chart_has_train_and_validation_on_a_log_scale():
     frame = charts.loss_frame([(1, 3.0), (2, 2.0), (3, float("nan"))], [(2, 2.5)])
     assert frame["split"].tolist() == ["train", "train", "validation"]  # NaN dropped: a log scale cannot show it
-    spec = charts.loss_spec("text", marked=True)
+    spec = charts.loss_spec("cross-entropy (nats per character)", marked=True)
     assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
     assert "cross-entropy" in spec["layer"][0]["encoding"]["y"]["title"]
     assert {l["data"]["name"] for l in spec["layer"]} == {"loss", "mark"}

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from lstm_demo.config import ConfigError
-from lstm_demo.convlstm import ConvLSTM, ConvLSTMConfig, convlstm_cell
-from lstm_demo.data import DataError
-from lstm_demo.data.frames import moving_shapes
+from lstm_demo.kinds.convlstm import ConvLSTM, ConvLSTMConfig, convlstm_cell
+from lstm_demo.config import DataError
+from lstm_demo.kinds.frames_data import moving_shapes
 
 
 def test_a_1x1_convlstm_on_1x1_frames_is_nn_lstm():

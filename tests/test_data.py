@@ -5,10 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_demo.config import LIMITS, ConfigError, ModelConfig, TrainConfig
-from lstm_demo.data import (DataError, SeriesData, TextData, decode_text, load_series_preset, load_text_preset,
-                            numeric_columns, read_csv, series_from_frame)
-from lstm_demo.data.windows import fixed_windows, random_windows
+from lstm_demo.config import LIMITS, ConfigError, TrainConfig
+
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData, decode_text, load_text_preset
+from lstm_demo.kinds.series_data import SeriesData, load_series_preset, numeric_columns, read_csv, series_from_frame
+from lstm_demo.config import DataError
+from lstm_demo.kinds.windows import fixed_windows, random_windows
 
 
 @pytest.mark.parametrize("text,needle", [("", "empty"), ("   \n\t ", "empty"), ("aaaaaaaa", "single symbol"),

@@ -6,11 +6,13 @@ import pandas as pd
 import pytest
 import torch
 
+from lstm_demo.kinds import series as series_kind, text as text_kind
 from lstm_demo import explain
-from lstm_demo.config import ModelConfig
-from lstm_demo.data import TextData, load_text_preset
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData, load_text_preset
 from lstm_demo.models import build_model
-from lstm_demo.trace import Intervention, Trace, trace_sequence
+from lstm_demo.trace import Intervention, Trace
+from lstm_demo.kinds.sequence import trace_sequence
 
 sigmoid = lambda x: 1 / (1 + math.exp(-x))
 
@@ -82,14 +84,14 @@ def test_closing_the_forget_gate_thins_the_kept_path(text):
 
 
 def test_hypothesis_signals_on_known_strings():
-    assert explain._inside_quotes(list('a "bc" d')).tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
-    assert explain._bracket_depth(list("a(b[c])d")).tolist() == [0, 1, 1, 2, 2, 2, 1, 0]
-    assert explain._after_sentence_end(list("ab. Cd")).tolist() == [0, 0, 1, 1, 0, 0]
+    assert text_kind.inside_quotes(list('a "bc" d')).tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
+    assert text_kind.bracket_depth(list("a(b[c])d")).tolist() == [0, 1, 1, 2, 2, 2, 1, 0]
+    assert text_kind.after_sentence_end(list("ab. Cd")).tolist() == [0, 0, 1, 1, 0, 0]
     s = "the cats, which ate, were full.\nthe cat was ok.\n"
-    sig = explain._plural_subject(list(s))
+    sig = text_kind.plural_subject(list(s))
     assert sig[s.index(",")] == 1 and sig[s.index("were")] == 0
     assert sig[s.index("cat was") + 3] == -1 and sig[0] == 0
-    assert explain._rising([1, 2, 1, 3]).tolist() == [0, 1, 0, 1]
+    assert series_kind.rising([1, 2, 1, 3]).tolist() == [0, 1, 0, 1]
 
 
 def test_finder_recovers_a_planted_unit():

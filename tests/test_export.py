@@ -7,11 +7,12 @@ import torch
 import numpy as np
 
 from lstm_demo import charts, step_charts
-from lstm_demo.config import ModelConfig, TrainConfig
-from lstm_demo.data import TextData
+from lstm_demo.config import TrainConfig
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData
 from lstm_demo.export import neutralise, pytorch_snippet, trace_csv
 from lstm_demo.models import build_model
-from lstm_demo.trace import trace_sequence
+from lstm_demo.kinds.sequence import trace_sequence
 
 
 def test_csv_neutralises_formula_cells_and_keeps_numbers():

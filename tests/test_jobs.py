@@ -7,14 +7,24 @@ import pytest
 import torch
 
 from lstm_demo import jobs, train
-from lstm_demo.config import ModelConfig, TrainConfig
-from lstm_demo.data import TextData
+from lstm_demo.config import TrainConfig
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData
 from lstm_demo.jobs import Experiment
+from lstm_demo.kinds import KINDS
 from support import wait_until
 
 DATA = TextData("the cat was full. the cats were full. " * 20)
 MODEL = ModelConfig("text", vocab_size=len(DATA.vocab), embed_size=4, hidden_size=8)
 TRAIN = TrainConfig(seq_len=16, batch_size=4, steps=40, eval_every=0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_run_holds_a_slot():
+    """Each test starts with every training slot free (a run stopped by the test before may still be finishing
+    its last step)."""
+    wait_until(lambda: jobs._RUNNING[0] == 0, 60, what="the slots of earlier runs to be given back")
+    yield
 
 
 def finished(job, limit=60):
@@ -52,14 +62,15 @@ def test_stop_and_learning_rate_change_mid_run():
 def test_nan_loss_stops_and_keeps_last_good_weights():
     ex = Experiment(DATA, MODEL, replace(TRAIN, steps=1000))
     calls = {"n": 0}
-    real = train.loss_of
+    kind = KINDS["text"]
+    real = kind.loss
 
     def poisoned(*args):
         calls["n"] += 1
         loss = real(*args)
         return loss * float("nan") if calls["n"] > 20 else loss
 
-    with mock.patch.object(train, "loss_of", poisoned):
+    with mock.patch.object(kind, "loss", poisoned):
         view = finished(ex.start(ex.train_cfg))
     assert view.status == "failed" and "nan" in view.message and "last good weights" in view.message
     assert all(torch.isfinite(p).all() for p in ex.model.parameters())
@@ -155,8 +166,8 @@ def test_a_lone_job_runs_each_step_at_the_thread_count_its_choice_names(monkeypa
             told.append((threads, seconds > 0))
 
     monkeypatch.setattr(jobs, "ThreadChoice", Alternate)
-    real = jobs.train_step
-    monkeypatch.setattr(jobs, "train_step", lambda *a: (seen.append(torch.get_num_threads()), real(*a))[1])
+    real = jobs.Trainer.step
+    monkeypatch.setattr(jobs.Trainer, "step", lambda *a: (seen.append(torch.get_num_threads()), real(*a))[1])
     ex = Experiment(DATA, MODEL, replace(TRAIN, steps=6))
     finished(ex.start(ex.train_cfg))
     assert asked == [2] * 6 and seen == [2, 1, 2, 1, 2, 1] and told == [(t, True) for t in seen]
@@ -219,3 +230,54 @@ def test_checkpoints_spread_over_runs_within_the_memory_budget(monkeypatch):
     assert len(steps) == 5 and steps[0] == 0 and steps[-1] == 100
     nbytes = sum(v.numel() * v.element_size() for _, state in ex.checkpoints for v in state.values())
     assert nbytes <= jobs.CHECKPOINT_MEMORY
+
+
+def test_resetting_the_view_stops_a_bottleneck_measurement_and_frees_its_slot():
+    """What runs for a view stops with it: a measurement nobody watches must not keep one of the two slots."""
+    from lstm_demo.kinds.bottleneck import BottleneckConfig, BottleneckRun
+    from lstm_demo.ui.state import UIState
+    s = UIState()
+    run = BottleneckRun(BottleneckConfig(task="copy", length=8, hidden=8, embed=4, steps=600, batch=8)).start()
+    s.set_bottleneck(run)
+    wait_until(lambda: (run.touch(), run.status == "running")[1], what="the measurement to take a slot")
+    assert jobs._RUNNING[0] >= 1
+    s.forget_view()
+    assert s.bottleneck is None
+    run.join(jobs.LIMITS.heartbeat_timeout)
+    assert run.status == "stopped" and not run.thread.is_alive() and jobs._RUNNING[0] == 0
+
+
+def test_a_paused_job_gives_its_slot_back_and_queues_again_on_resume(monkeypatch):
+    """Two visitors pause and keep their tabs open: after PAUSE_RELEASE seconds their slots go to whoever waits; on
+    Resume they queue again (first in, first out)."""
+    monkeypatch.setattr(jobs, "PAUSE_RELEASE", 0.3)
+    paused = [Experiment(DATA, MODEL, replace(TRAIN, steps=5000)) for _ in range(jobs.LIMITS.max_concurrent_jobs)]
+    running = [ex.start(ex.train_cfg) for ex in paused]
+    wait_until(lambda: all((j.touch(), j.view().status == "running")[1] for j in running), what="both slots")
+    for j in running:
+        j.pause()
+    third = Experiment(DATA, MODEL, replace(TRAIN, steps=5))
+    job = third.start(third.train_cfg)
+    view = finished(job)  # it gets a slot although nobody stopped the paused jobs
+    assert view.status == "done" and view.step == 5
+    wait_until(lambda: all((j.touch(), "training slot went" in j.view().message)[1] for j in running),
+               what="both paused jobs to give their slots back")
+    for j in running:
+        j.resume()
+    wait_until(lambda: all((j.touch(), j.view().status == "running")[1] for j in running), what="both to resume")
+    for j in running:
+        j.stop()
+        finished(j)
+
+
+def test_the_wall_cap_counts_paused_time_while_a_slot_is_held(monkeypatch):
+    monkeypatch.setattr(jobs, "LIMITS", replace(jobs.LIMITS, max_wall_seconds=0.5))
+    monkeypatch.setattr(jobs, "PAUSE_RELEASE", 60.0)
+    ex = Experiment(DATA, MODEL, replace(TRAIN, steps=5000))
+    job = ex.start(ex.train_cfg)
+    wait_until(lambda: (job.touch(), job.view().status == "running")[1], what="the job to run")
+    job.pause()
+    wait_until(lambda: (job.touch(), job.held_seconds() > 0.6)[1], what="the paused job to hold its slot a while")
+    job.resume()
+    view = finished(job)
+    assert view.status == "stopped" and "time limit" in view.message

@@ -138,7 +138,7 @@ def test_the_default_race_teaches_the_lesson_for_every_seed(default_races, seed)
     rnn0 = g[(g.cell == "rnn") & (g.when == "at initialisation")].set_index("k")["norm"]
     assert rnn0[30] < rnn0[0] * 1e-3  # the plain RNN's gradient vanishes over the gap at initialisation
     for chart in (charts.accuracy_chart(race.results["accuracy"], chance, "words"), charts.gradient_chart(g),
-                  charts.forget_chart(race.results["forget"]), charts.race_loss_chart(race.histories(), "text")):
+                  charts.forget_chart(race.results["forget"]), charts.race_loss_chart(race.histories(), race.task.loss_label)):
         chart.to_dict()  # valid Vega-Lite
 
 
@@ -220,18 +220,19 @@ SMALL = RaceConfig(task="first_symbol", min_distance=1, max_distance=3, lstm_hid
 
 
 def test_a_race_skips_non_finite_steps_keeps_finite_weights_and_says_so():
-    real = memory.loss_of
+    kind = memory.KINDS["text"]
+    real = kind.loss
     calls = {"n": 0}
 
-    def poisoned(model, x, y, kind):
-        loss = real(model, x, y, kind)
+    def poisoned(model, x, y):
+        loss = real(model, x, y)
         if model.cfg.cell == "gru":
             calls["n"] += 1
             if calls["n"] % 3 == 0:
                 return loss * float("nan")
         return loss
 
-    with mock.patch.object(memory, "loss_of", poisoned):
+    with mock.patch.object(kind, "loss", poisoned):
         race = Race(SMALL).start()
         race.join(120)
     assert race.status == "done", race.message
@@ -255,7 +256,7 @@ def test_a_race_stops_on_request_when_its_visitor_leaves_and_at_the_time_cap():
         race.join(60)
     assert race.status == "stopped" and "visitor left" in race.message
 
-    with mock.patch.object(memory, "LIMITS", replace(memory.LIMITS, max_wall_seconds=0.0)):
+    with mock.patch.object(jobs, "LIMITS", replace(jobs.LIMITS, max_wall_seconds=0.0)):
         race = Race(RaceConfig(**{**SMALL.__dict__, "steps": 5000})).start()
         race.join(60)
     assert race.status == "stopped" and "time limit" in race.message

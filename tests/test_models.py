@@ -2,10 +2,15 @@
 import pytest
 import torch
 
-from lstm_demo.config import ConfigError, ModelConfig
-from lstm_demo.data import load_text_preset
+from lstm_demo.config import ConfigError
+
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import load_text_preset
 from lstm_demo.models import build_model
-from lstm_demo.train import IGNORE, Batches, accuracy, make_optimizer, mask_windows, train_step
+from lstm_demo.kinds import KINDS
+from lstm_demo.kinds.base import IGNORE
+from lstm_demo.kinds.sequence import Batches, mask_windows
+from lstm_demo.train import Trainer, make_optimizer
 
 
 def test_config_rules_for_cells_tasks_and_directions():
@@ -42,11 +47,11 @@ def _fill_in_accuracy(data, bidirectional, steps=150):
     cfg = ModelConfig("text", vocab_size=len(data.vocab), embed_size=16, hidden_size=32, task="masked",
                       bidirectional=bidirectional)
     model = build_model(cfg, seed=0)
-    opt = make_optimizer(model, 1e-2)
     batches = Batches(data, 32, 16, seed=0, mask_id=model.mask_id)
+    trainer = Trainer(model, make_optimizer(model, 1e-2), KINDS["text"], 1.0, batches)
     for _ in range(steps):
-        train_step(model, opt, *batches.next(), "text", 1.0)
-    return accuracy(model, batches.val_x, batches.val_y)
+        trainer.step()
+    return KINDS["text"].accuracy(model, data, batches.val_x, batches.val_y)
 
 
 def test_bidirectional_fills_in_better_than_one_direction_on_the_same_data():

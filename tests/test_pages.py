@@ -144,12 +144,14 @@ def test_train_then_step_through(kind):
 def test_the_train_pages_opening_preview_is_sampled_once_per_process_and_before_anyone_asks(monkeypatch):
     """The bundled model's sample text is the same for every visitor: the home page's warm-up samples it with the
     page's own defaults, and neither of two new visitors of the Train page samples again; a changed prompt does."""
-    from lstm_demo.ui import train as train_ui
-    train_ui._shared_preview.clear()
+    from lstm_demo import predict
+    from lstm_demo.ui import workshop
+    from lstm_demo.ui.kinds import sequence as sequence_ui
+    sequence_ui.shared_preview.clear()
     sampled = []
-    real = train_ui.generate_text
-    monkeypatch.setattr(train_ui, "generate_text", lambda *a, **k: sampled.append(a[2:]) or real(*a, **k))
-    train_ui.warm_reference()
+    real = predict.generate_text
+    monkeypatch.setattr(predict, "generate_text", lambda *a, **k: sampled.append(a[2:]) or real(*a, **k))
+    workshop.warm_train_page()
     assert len(sampled) == 1
     texts = []
     for _ in range(2):  # two visitors
@@ -168,17 +170,16 @@ def test_a_bundled_model_a_visitor_trains_on_gets_a_preview_of_its_own():
     from dataclasses import replace
 
     from lstm_demo.bundle import DEFAULT_BUNDLE
-    from lstm_demo.ui import train as train_ui
-    from lstm_demo.ui.workshop import _shared_bundle
+    from lstm_demo.ui.bundles import shared_bundle
     from lstm_demo.jobs import Experiment
-    loaded = _shared_bundle(DEFAULT_BUNDLE)
+    loaded = shared_bundle(DEFAULT_BUNDLE)
     ex = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model,
                     trained_steps=loaded.steps, origin=f"bundled:{DEFAULT_BUNDLE}", loaded=loaded, shared=True)
-    assert train_ui._shared_origin(ex) == ex.origin
+    assert ex.shared  # the previews are shared while the model is the read-only copy (ui/kinds/sequence.py once)
     ex.start(replace(ex.train_cfg, steps=2)).join()
     ex.finish_job()
     assert ex.origin.startswith("bundled:") and ex.trained_steps == loaded.steps + 2
-    assert train_ui._shared_origin(ex) is None
+    assert not ex.shared
 
 
 def test_train_opens_on_the_bundled_model_of_the_preset_until_start():
@@ -253,13 +254,13 @@ def test_explainer_views_follow_the_trace():
     step.segmented_control(key="panel").set_value("whatif").run()
     step.radio(key="whatif_lstm").set_value("f0").run()
     assert not step.exception, step.exception
-    changed = s.caches["whatif"][1]
+    changed = s.whatif[1]
     assert np.all(changed.get("forget_gate")[5:, best] == 0) and np.all(changed.get("forget_gate")[:5, best] > 0)
     assert ex.trained_steps == 30
     assert any("Largest change" in m.label for m in step.metric)
     s.cursor.step = 9                      # the cursor moved and came to rest again
     step.run()
-    assert np.all(s.caches["whatif"][1].get("forget_gate")[:9, best] > 0)
+    assert np.all(s.whatif[1].get("forget_gate")[:9, best] > 0)
 
 
 @pytest.mark.parametrize("cell,bidirectional,layers", [("gru", True, 1), ("rnn", False, 1), ("lstm", True, 2)])
@@ -386,8 +387,9 @@ def _weights(model) -> dict:
 def _unusable_model_file() -> bytes:
     """A well-formed file from this app whose data sample is too short for its sequence length."""
     import struct
-    from lstm_demo.config import ModelConfig, TrainConfig
-    from lstm_demo.data import TextData
+    from lstm_demo.config import TrainConfig
+    from lstm_demo.kinds.sequence import ModelConfig
+    from lstm_demo.kinds.text_data import TextData
     from lstm_demo.models import build_model
     from lstm_demo.store import _canonical, save_bytes
     model = build_model(ModelConfig("text", vocab_size=2, hidden_size=3))
@@ -450,13 +452,79 @@ def test_training_step_slider_replays_a_checkpoint_and_the_unit_across_training(
     assert not step.exception, step.exception
     assert s.checkpoint == 0 and s.view.key[-1] == 0
     early_h = named_dataset(step, "terms")["h"].to_numpy()
-    from lstm_demo.trace import trace_sequence
+    from lstm_demo.kinds.sequence import trace_sequence
     reference = trace_sequence(ex.checkpoint_model(0), ex.data, s.view.seq, check=False)
     assert np.allclose(early_h, reference.get("hidden_state")[:, unit], atol=1e-6) and not np.allclose(early_h,
                                                                                                        final_h)
     assert named_dataset(step, "mark")["step"].tolist() == [0]             # the loss curve marks where we are
     step.segmented_control(key="panel").set_value("training").run()
     assert not step.exception, step.exception
-    across = s.caches["across"][1]                                          # (checkpoints, T, units)
+    across = s.across[1]                                          # (checkpoints, T, units)
     assert across.shape[0] == 31 and np.allclose(across[0, :, unit], reference.get(s.cursor.colour)[:, unit],
                                                   atol=2e-3)
+
+
+def _saved(kind: str) -> tuple:
+    """A model file of each kind whose settings are NOT the Train page's presets (sizes no widget offers, every
+    option changed): (file bytes, model config, train config)."""
+    from lstm_demo.config import TrainConfig
+    from lstm_demo.kinds.cnnlstm import CNNLSTMConfig
+    from lstm_demo.kinds.convlstm import ConvLSTMConfig
+    from lstm_demo.kinds.frames_data import FramesData
+    from lstm_demo.kinds.seq2seq import Seq2SeqConfig
+    from lstm_demo.kinds.sequence import ModelConfig
+    from lstm_demo.kinds.series_data import SeriesData
+    from lstm_demo.kinds.text_data import TextData
+    from lstm_demo.kinds.translation_data import TranslationData
+    from lstm_demo.models import build_model
+    from lstm_demo.store import save_bytes
+    if kind == "text":
+        data = TextData("the cats were full. the dog was happy. " * 12)
+        cfg = ModelConfig("text", vocab_size=len(data.vocab), embed_size=24, hidden_size=100, num_layers=2, cell="gru",
+                          task="masked", bidirectional=True)
+        tc = TrainConfig(seq_len=100, batch_size=8, lr=2e-3, steps=50, seed=3, grad_clip=0.0, hide="words")
+    elif kind == "series":
+        data = SeriesData(np.sin(np.arange(600) / 7.0), name="a sine", unit="m")
+        cfg = ModelConfig("series", embed_size=20, hidden_size=40, cell="rnn")
+        tc = TrainConfig(seq_len=32, batch_size=16, lr=1e-3, steps=70, seed=5)
+    elif kind == "frames":
+        data = FramesData("shapes", steps=4, frame=12)
+        cfg = ConvLSTMConfig(hidden_channels=6, kernel=5, height=12, width=12, peephole=True)
+        tc = TrainConfig(batch_size=8, lr=3e-3, steps=40, seed=2)
+    elif kind == "digits":
+        data = FramesData("first_digit", steps=3, frame=12)
+        cfg = CNNLSTMConfig(frame=12, conv_channels=6, embed_size=24, hidden_size=20)
+        tc = TrainConfig(batch_size=8, lr=1e-3, steps=30, seed=1)
+    else:
+        data = TranslationData("copy", 5)
+        cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=12, hidden_size=100, num_layers=2,
+                            reverse_source=True, attention=True)
+        tc = TrainConfig(batch_size=16, lr=2e-3, steps=25, seed=4)
+    return save_bytes(build_model(cfg, seed=9), data, tc, 7), cfg, tc
+
+
+@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation"])
+def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
+    """Open -> the widgets show the file's config (also sizes the presets do not offer) -> Start trains exactly that
+    config and the opened weights: nothing is reset."""
+    raw, cfg, tc = _saved(kind)
+    at = new("pages/1_Train.py").run()
+    at.file_uploader(key="model_upload").set_value((f"{kind}.safetensors", raw, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    ex = s.experiment
+    assert ex.origin == f"file:{kind}.safetensors" and ex.trained_steps == 7
+    assert ex.model_cfg == cfg and s.train.settings[kind] == (cfg, tc)
+    assert not any("reset" in m.value for m in at.info), [m.value for m in at.info]
+    size = {"frames": "hidden_channels"}.get(kind, "hidden_size")
+    assert at.select_slider(key=f"{kind}_hidden").value == getattr(cfg, size)
+    assert at.number_input(key=f"{kind}_steps").value == tc.steps
+    assert at.number_input(key=f"{kind}_seed").value == tc.seed
+    at.button(key="start").click().run()
+    assert not at.exception, at.exception
+    assert lab(at).experiment is ex and ex.job is not None
+    assert ex.job.cfg == tc and ex.model_cfg == cfg
+    ex.job.stop()
+    ex.job.join(60)
+    ex.finish_job()
+    assert ex.trained_steps >= 7  # continued from the opened weights, not from new random ones

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_demo.config import ModelConfig
-from lstm_demo.data import TextData, load_series_preset
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData
+from lstm_demo.kinds.series_data import load_series_preset
 from lstm_demo.models import build_model
 from lstm_demo.predict import forecast_validation, generate_text
 

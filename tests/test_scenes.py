@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from lstm_demo.bundle import BUNDLES, load_bundle
-from lstm_demo.scenes import SCENES, load_scene, scene_mask, scene_sequence
+from lstm_demo.kinds.sequence import scene_mask, scene_sequence
+from lstm_demo.scenes import SCENES, load_scene
 
 BY_KEY = {s.key: s for s in SCENES}
 
@@ -59,7 +60,7 @@ def family_scene_facts(scene, facts, step):
     model, data = loaded.model, loaded.data
     with torch.no_grad():
         if scene.answer is not None:  # encoder–decoder: greedy answer and the encoder's final cell state
-            from lstm_demo.seq2seq import translate
+            from lstm_demo.kinds.seq2seq import translate
             assert facts["answer_out"] == translate(model, data, [scene.text])[0] == scene.answer
             _, (_, c) = model.encoder(model.embed(torch.tensor(data.encode(scene.text)))[None])
             assert step == len(scene.text) and facts["c_now"] == pytest.approx(float(c[-1, 0, facts["unit"]]),
@@ -92,7 +93,7 @@ def test_the_scenes_tell_the_tutorials_lessons():
     assert p["allergy"] > 0.9 and rnn < p["allergy"] - 0.25
     uni = forward_prob(fill.compare, fill, load_scene(fill)[2])[0]
     assert p["fill_in"] > 0.5 and uni < p["fill_in"] - 0.25
-    assert BUNDLES["places_bi"].bidirectional and not BUNDLES["places_uni"].bidirectional
+    assert load_bundle("places_bi").model.cfg.bidirectional and not load_bundle("places_uni").model.cfg.bidirectional
 
 
 def test_the_distances_the_words_state_are_counted_from_the_scene_text():

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from lstm_demo.config import DataError, TrainConfig
-from lstm_demo.data.translation import (BOS, EOS, TranslationData, date_words, holdable, make_pair, number_words)
+from lstm_demo.kinds.translation_data import (BOS, EOS, TranslationData, date_words, holdable, make_pair, number_words)
 from lstm_demo.jobs import Experiment
 from lstm_demo.models import build_model
-from lstm_demo.seq2seq import Seq2SeqConfig, accuracy_by_length, trace_seq2seq, translate
+from lstm_demo.kinds.seq2seq import Seq2SeqConfig, accuracy_by_length, trace_seq2seq, translate
 from lstm_demo.store import ModelFileError, load_bytes, save_bytes
 from support import wait_until
 
@@ -142,7 +142,7 @@ def test_bad_sources_get_a_clear_message():
 
 
 def test_the_bottleneck_measurement_scores_both_variants_on_the_same_held_out_sources():
-    from lstm_demo.bottleneck import NAME, BottleneckConfig, measure, summary
+    from lstm_demo.kinds.bottleneck import NAME, BottleneckConfig, measure, summary
     result, models = measure(BottleneckConfig(task="copy", length=12, hidden=8, embed=4, steps=6, batch=8))
     data = TranslationData("copy", 12)
     assert set(result.variant) == set(NAME.values())

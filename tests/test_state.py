@@ -76,9 +76,10 @@ def test_notices_are_shown_once_and_forget_view_drops_caches():
     s = UIState()
     s.notice("train", "reset")
     assert s.take_notice("train") == "reset" and s.take_notice("train") is None
-    s.caches["preview_text"], s.view = "x", object()
+    from lstm_demo.ui.state import Timed
+    s.preview, s.view, s.whatif = Timed(("text",), "x", 0.0), object(), ("key", object())
     s.forget_view()
-    assert s.view is None and not s.caches
+    assert s.view is None and s.preview is None and s.whatif is None
 
 
 def test_a_unit_chosen_on_one_model_is_not_carried_to_another():

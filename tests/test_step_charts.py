@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from lstm_demo import charts, step_charts
-from lstm_demo.config import ModelConfig
-from lstm_demo.data import TextData, load_series_preset
+from lstm_demo.kinds import KINDS
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData
+from lstm_demo.kinds.series_data import load_series_preset
 from lstm_demo.explain import diagram_tables, step_terms
 from lstm_demo.models import build_model
-from lstm_demo.trace import trace_sequence
+from lstm_demo.kinds.sequence import trace_sequence
 
 DATA = TextData("the cats, which ate the fish, were full. the cat was happy. " * 4)
 
@@ -36,7 +38,7 @@ def test_every_step_view_binds_its_step_to_the_browsers_cursor(trace):
              step_charts.topk_spec("x"), step_charts.heatmap_spec("forget_gate", 0, trace.get("forget_gate")),
              step_charts.unit_lines_spec(70), step_charts.gates_now_spec(trace.names), step_charts.series_strip_spec("", 70, -1.0, 1.0),
              step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", terms["c"].to_numpy())),
-             step_charts.compare_spec(step_charts.caption_frame(trace).assign(run="original", value=0.0), "t", "y", 3)]
+             step_charts.compare_spec(step_charts.caption_frame(KINDS[trace.kind].captions(trace)).assign(run="original", value=0.0), "t", "y", 3)]
     for spec in specs:
         step = [p for p in spec["params"] if p["name"] == "step"]
         assert step == [{"name": "step", "value": 0,
@@ -78,11 +80,11 @@ def test_the_text_strip_says_what_happens_at_the_step(trace):
     values = trace.get("cell_state")[:, 0]
     spec = step_charts.with_data(step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", values)),
                                  chars=step_charts.text_colour_frame(trace, values),
-                                 captions=step_charts.caption_frame(trace))
+                                 captions=step_charts.caption_frame(KINDS[trace.kind].captions(trace)))
     text = DATA.text
     for step in (3, 44):
-        nxt = charts._show(text[step + 1])
-        assert f"Step {step}: input '{charts._show(text[step])}' → the true next character is '{nxt}'" in \
+        nxt = charts.show(text[step + 1])
+        assert f"Step {step}: input '{charts.show(text[step])}' → the true next character is '{nxt}'" in \
             svg_texts(spec, step)
 
 
@@ -91,7 +93,7 @@ def test_top_guesses_show_this_steps_truth(trace):
     step = 12
     p = trace.predictions
     actual = p[(p.step == step) & (p["rank"] == 1)]["actual_prob"].iloc[0]
-    assert f"truth '{charts._show(DATA.text[step + 1])}': {actual:.0%}" in svg_texts(spec, step)
+    assert f"truth '{charts.show(DATA.text[step + 1])}': {actual:.0%}" in svg_texts(spec, step)
 
 
 def _cursor_x(spec: dict, step: int) -> float:
@@ -118,7 +120,7 @@ def test_series_caption_gives_input_prediction_and_truth_in_original_units():
     points = step_charts.series_points_frame(tr)
     spec = step_charts.with_data(step_charts.series_strip_spec("°C", 40, points["value"].min(), points["value"].max()),
                                  points=points,
-                                 captions=step_charts.caption_frame(tr, " °C"))
+                                 captions=step_charts.caption_frame(KINDS[tr.kind].captions(tr, " °C")))
     row = tr.predictions.iloc[9]
     shown = svg_texts(spec, 9, width=900)  # a laptop's page: the caption is cut only where the legend ends
     assert f"Step 9: input {data.values[9]:.3f} °C → predicted next {row['predicted']:.3f}, actual " \
@@ -148,8 +150,8 @@ def test_presenter_charts_grow_with_the_type_and_show_the_same_numbers(trace):
     """On a projector the charts' own text (titles, axes, the strip's letters, the equations) is as much larger as
     the prose (x 1.4), and the presenter view draws the same step's numbers."""
     step = 20
-    normal = step_charts.main_views(trace, 1, 0, 3, "cell_state")
-    big = step_charts.main_views(trace, 1, 0, 3, "cell_state", presenter=True)
+    normal = KINDS[trace.kind].step_views(trace, 1, 0, 3, "cell_state")
+    big = KINDS[trace.kind].step_views(trace, 1, 0, 3, "cell_state", presenter=True)
     for name in ("strip", "diagram", "equations"):
         small_fonts, big_fonts = svg_font_sizes(normal[name], step), svg_font_sizes(big[name], step)
         assert small_fonts and big_fonts, name
@@ -195,14 +197,14 @@ def scales_fed_by_the_cursor(spec: dict) -> list[str]:
 
 
 def test_no_scale_of_a_step_view_is_fed_by_the_cursor(trace):
-    from lstm_demo import vision_charts as vc
+    from lstm_demo.kinds import vision_charts as vc
     c = step_terms(trace, 0, 0, 2)["c"].to_numpy()
     specs = {"text strip": step_charts.text_strip_spec(70, "t", charts.color_scale("cell_state", c)),
              "series": step_charts.series_strip_spec("", 70, -1.0, 1.0),
              "diagram": step_charts.diagram_spec("lstm", "t"), "equations": step_charts.equations_spec("lstm", 0, "u2"),
              "heatmap": step_charts.heatmap_spec("forget_gate", 0, trace.get("forget_gate")),
              "unit lines": step_charts.unit_lines_spec(70),
-             "what-if": step_charts.compare_spec(step_charts.caption_frame(trace).assign(run="original", value=0.0),
+             "what-if": step_charts.compare_spec(step_charts.caption_frame(KINDS[trace.kind].captions(trace)).assign(run="original", value=0.0),
                                                  "t", "y", 3),
              "CNN-LSTM strip": vc.cnn_strip_spec(5), "CNN maps": vc.cnn_maps_spec(16),
              "ConvLSTM maps": vc.convlstm_maps_spec(8), "frames": vc.convlstm_frames_spec(),

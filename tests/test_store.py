@@ -13,11 +13,14 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from lstm_demo.config import ModelConfig, TrainConfig
-from lstm_demo.data import TextData, load_series_preset
+from lstm_demo.config import TrainConfig
+
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData
+from lstm_demo.kinds.series_data import load_series_preset
 from lstm_demo.models import build_model
 from lstm_demo.store import ModelFileError, _canonical, load_bytes, save_bytes
-from lstm_demo.trace import trace_sequence
+from lstm_demo.kinds.sequence import trace_sequence
 
 TEXT = TextData("the cats were full. the cat was full. " * 20)
 
@@ -160,8 +163,10 @@ from hypothesis import HealthCheck, assume, example, given, settings  # noqa: E4
 from hypothesis import strategies as st  # noqa: E402
 
 from lstm_demo.config import LIMITS  # noqa: E402
-from lstm_demo.data import DataError, SeriesData  # noqa: E402
-from lstm_demo.store import MAX_FILE_BYTES, SAMPLE_CHARS, strict_json  # noqa: E402
+from lstm_demo.kinds.series_data import SeriesData
+from lstm_demo.config import DataError
+from lstm_demo.kinds.text import SAMPLE_CHARS  # noqa: E402
+from lstm_demo.store import MAX_FILE_BYTES, strict_json  # noqa: E402
 
 
 # any Unicode scalar value but NUL (check_text refuses it) and lone surrogates (not text): control characters,
@@ -187,7 +192,7 @@ def _alphabet_text(alphabet: list, length: int, seed: int) -> str:
          embed=8, seq_len=8, long=True)                       # control characters: the costliest header bytes
 def test_every_model_the_app_can_train_reopens_from_its_own_file(alphabet, cell, layers, hidden, task, embed,
                                                                   seq_len, long):
-    from lstm_demo.data import check_text
+    from lstm_demo.kinds.text_data import check_text
     text = _alphabet_text(alphabet, SAMPLE_CHARS + 500 if long else 2 * (seq_len + 2) + 3, seed=len(alphabet))
     assume("\x00" not in text)
     check_text(text)
@@ -198,7 +203,7 @@ def test_every_model_the_app_can_train_reopens_from_its_own_file(alphabet, cell,
     train_cfg = TrainConfig(seq_len=seq_len, steps=7)
     history = {"train": [(s, 1.0 / s) for s in range(1, 2000)], "val": [(s, 0.5) for s in range(1, 9)]}
     ckpts = [(s, model.state_dict()) for s in range(0, 60)]
-    raw = save_bytes(model, data, train_cfg, 7, history=history, checkpoints=ckpts)
+    raw = save_bytes(model, data, train_cfg, 2000, history=history, checkpoints=ckpts)  # steps 0 … 2,000
     assert len(raw) <= MAX_FILE_BYTES
     loaded = load_bytes(raw)
     assert loaded.data.vocab == data.vocab and loaded.model.cfg == cfg and loaded.train_cfg == train_cfg

@@ -4,10 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_demo.config import ModelConfig
-from lstm_demo.data import TextData, load_series_preset
+from lstm_demo.kinds.sequence import ModelConfig
+from lstm_demo.kinds.text_data import TextData
+from lstm_demo.kinds.series_data import load_series_preset
 from lstm_demo.models import build_model
-from lstm_demo.trace import QUANTITIES, Intervention, gru_cell, lstm_cell, replay, replay_lstm, trace_sequence
+from lstm_demo.trace import QUANTITIES, Intervention, gru_cell, lstm_cell, replay, replay_lstm
+from lstm_demo.kinds.sequence import trace_sequence
 
 TOL = 1e-5
 

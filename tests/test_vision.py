@@ -1,16 +1,17 @@
 """The two LSTMs that see (issue 12): CNN-LSTM and ConvLSTM traces against the models' own forward passes and torch's
 nn.LSTM, the image-sequence data, training through the same jobs as text and series, and the model file."""
+from dataclasses import replace
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from lstm_demo.cnnlstm import CNNLSTMConfig, trace_cnnlstm
+from lstm_demo.kinds.cnnlstm import CNNLSTMConfig, trace_cnnlstm
 from lstm_demo.config import ConfigError, DataError, TrainConfig
-from lstm_demo.convlstm import ConvLSTMConfig, trace_convlstm
-from lstm_demo.data.frames import FramesData, digit_split, first_digit_sequences, load_digits_images
+from lstm_demo.kinds.convlstm import ConvLSTMConfig, trace_convlstm
+from lstm_demo.kinds.frames_data import FramesData, digit_split, first_digit_sequences, load_digits_images
 from lstm_demo.explain import step_terms
-from lstm_demo.family import model_config_for, vision_defaults
+from lstm_demo.kinds import KINDS
 from lstm_demo.jobs import Experiment
 from lstm_demo.models import build_model
 from lstm_demo.store import ModelFileError, load_bytes, save_bytes
@@ -113,13 +114,15 @@ def test_frames_data_caps_and_bad_input_say_what_is_wrong():
     with pytest.raises(ConfigError, match="NaN"):
         model(nan)
     with pytest.raises(ConfigError, match="hidden size"):
-        model_config_for(FramesData("first_digit"), hidden=10_000)
+        replace(KINDS["digits"].defaults(FramesData("first_digit"))[0], hidden_size=10_000).validate()
 
 
 @pytest.mark.parametrize("task", ["shapes", "first_digit"])
 def test_both_train_through_the_jobs_and_survive_the_model_file(task):
     data = FramesData(task, steps=4, frame=12, seed=1)
-    cfg = model_config_for(data, hidden=4, conv=4, embed=8)
+    preset, _ = KINDS[data.kind].defaults(data)
+    cfg = replace(preset, hidden_size=4, conv_channels=4, embed_size=8) if data.kind == "digits" else \
+        replace(preset, hidden_channels=4)
     ex = Experiment(data, cfg, TrainConfig(batch_size=4, steps=6, lr=1e-2, eval_every=0.05))
     job = ex.start(ex.train_cfg)
     wait_until(lambda: not job.view().active, what="the training job")
@@ -142,9 +145,9 @@ def test_both_train_through_the_jobs_and_survive_the_model_file(task):
 
 def test_presets_fit_their_data():
     for task in ("shapes", "moving_digits", "first_digit"):
-        cfg, train = vision_defaults(task)
-        model = build_model(cfg)
         data = FramesData(task)
+        cfg, train = KINDS[data.kind].defaults(data)
+        model = build_model(cfg)
         x, _ = data.train_batch(2, 0)
         out, _ = model(torch.from_numpy(x))
         assert out.shape[:2] == (2, data.steps) and train.validate()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..explain import HYPOTHESES, compare_runs, hypothesis_signal, rank_units, rank_units_on_windows
+from ..explain import compare_runs, hypotheses, hypothesis_signal, rank_units, rank_units_on_windows
+from ..kinds import KINDS
 from ..names import SHORT, show
 from .common import bound, show_chart, state
 
@@ -48,7 +49,7 @@ def selectors_ui(trace, compact: bool = False):
           help="Starts on the unit whose state varies most; “Find a unit” below can choose one.")
     if c.colour not in trace.names:
         c.colour = state_of(trace)
-    if trace.kind in ("text", "translation"):
+    if KINDS[trace.kind].strip == "text":
         bound(cols[3].selectbox, "Colour the text by", "colour", c.colour, lambda v: setattr(c, "colour", v),
               options=list(trace.names), format_func=_label)
     return c.layer, c.direction, c.unit, c.colour
@@ -63,12 +64,13 @@ def _focus(unit: int, quantity: str) -> None:
 
 def finder_ui(ex, view, layer: int, direction: int) -> None:
     trace = view.trace
-    options = [k for k, (_, kind, _) in HYPOTHESES.items() if kind == trace.kind]
+    found = hypotheses(trace.kind)
+    options = list(found)
     # start on a hypothesis that changes in this sequence (plural subjects in the agreement text, quotes in …)
     varies = [k for k in options if hypothesis_signal(k, trace).std() > 0]
     c1, c2, c3 = st.columns([3, 2, 2])
     hyp = c1.selectbox("Hypothesis: a unit that knows…", options, key=f"hyp_{trace.kind}",
-                       format_func=lambda k: HYPOTHESES[k][0],
+                       format_func=lambda k: found[k][0],
                        index=options.index("plural" if "plural" in varies else (varies or options)[0]))
     states = ["cell_state", "hidden_state"] if trace.cell == "lstm" else ["hidden_state"]
     quantity = c2.radio("Compare it with each unit's", states, key=f"finder_q_{trace.cell}", format_func=_label,
@@ -94,14 +96,14 @@ def finder_ui(ex, view, layer: int, direction: int) -> None:
         return
     from .. import charts
     best, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
-    st.altair_chart(charts.finder_chart(ranked, best, HYPOTHESES[hyp][0]), width="stretch")
+    st.altair_chart(charts.finder_chart(ranked, best, found[hyp][0]), width="stretch")
     strength = "strongly" if abs(r) > 0.7 else "clearly" if abs(r) > 0.4 else "only weakly"
     where = "in this sequence" if over == "sequence" else "over the validation windows"
     st.success(f"Best match {where}: unit u{best}, correlation {r:+.2f} — it {strength} follows "
-               f"“{HYPOTHESES[hyp][0]}”" + (" (with the opposite sign: high when the hypothesis is false)."
+               f"“{found[hyp][0]}”" + (" (with the opposite sign: high when the hypothesis is false)."
                                              if r < 0 else "."))
     st.button(f"Colour the text by u{best}", key="finder_pick", icon=":material/palette:",
-              on_click=_focus, args=(best, quantity if trace.kind == "text" else state_of(trace)))
+              on_click=_focus, args=(best, quantity if KINDS[trace.kind].strip == "text" else state_of(trace)))
     st.caption("The score is the Pearson correlation between the hypothesis (1 = true, 0 = false; signed ±1 for "
                "plural/singular; the bracket depth counts) and the unit's value over the steps.")
 
@@ -123,7 +125,8 @@ def whatif_ui(ex, view, layer: int, direction: int, unit: int) -> None:
     """Change the run from the cursor's step on and compare. The browser reports its step when the cursor comes to
     rest while this panel is open, so this follows the cursor (one script run per rest, not per step)."""
     from .. import charts, step_charts
-    from ..trace import Intervention, trace_sequence
+    from ..trace import Intervention
+    from .kinds import UI_KINDS
     s = state()
     trace, step = view.trace, min(s.cursor.step, view.trace.n_steps - 1)
     model, data, seq = view.model, ex.data, view.seq
@@ -133,29 +136,18 @@ def whatif_ui(ex, view, layer: int, direction: int, unit: int) -> None:
     action = st.radio("Change", list(actions), format_func=actions.get, key=f"whatif_{trace.cell}",
                       horizontal=True, label_visibility="collapsed")
     seq, intervention, what = seq.clone(), None, actions[action]
+    ui = UI_KINDS[trace.kind]
     if action == "input":
-        if trace.kind == "text":
-            vocab = data.vocab
-            new = st.selectbox("New input character at this step", vocab, key="whatif_char",
-                               format_func=charts._show, index=vocab.index(" ") if " " in vocab else 0)
-            seq[step] = data.stoi[new]
-            what = f"input {charts._show(trace.inputs[step])!r} → {charts._show(new)!r} at step {step}"
-        else:
-            new = st.number_input("New input value at this step (original units)", -1e6, 1e6,
-                                  float(np.round(trace.inputs[step], 3)), key="whatif_value")
-            seq[step, 0] = (new - data.mean) / data.std
-            what = f"input {trace.inputs[step]:.3f} → {new:.3f} at step {step}"
+        new, what = ui.change_input(data, trace, seq, step)
         key = ("input", step, str(new))
     else:
         gate, value = _CLAMPS.get(action, ("forget_gate", 0.0))
         intervention = Intervention(layer, unit, step, "zero" if action == "zero" else "clamp", gate, value,
                                     direction)
         key = (intervention,)
-    cached = s.caches.get("whatif")
-    if cached is None or cached[0] != (view.key, key):  # keep only the latest changed run: traces are not small
-        cached = ((view.key, key), trace_sequence(model, data, seq, intervention=intervention, mask=view.mask))
-        s.caches["whatif"] = cached
-    changed = cached[1]
+    if s.whatif is None or s.whatif[0] != (view.key, key):  # keep only the latest changed run: traces are not small
+        s.whatif = ((view.key, key), ex.spec.trace(model, data, (seq, view.mask), intervention=intervention))
+    changed = s.whatif[1]
     quantity = state_of(trace)
     cmp = compare_runs(trace, changed, quantity, layer, direction, unit)
     later = slice(step, None) if direction == 0 else slice(0, step + 1)
@@ -163,14 +155,7 @@ def whatif_ui(ex, view, layer: int, direction: int, unit: int) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric(f"Largest change of u{unit}'s {charts.SHORT[quantity]}", f"{delta[:, unit].max():.3f}")
     c2.metric(f"Mean change of {charts.SHORT[quantity]} over all units", f"{delta.mean():.3f}")
-    if trace.kind == "text":
-        top = lambda tr: tr.predictions[tr.predictions["rank"] == 1]["char"].to_numpy()[later]
-        flips = int((top(trace) != top(changed)).sum())
-        c3.metric("Top guess changed at", f"{flips} of {len(top(trace))} steps")
-    else:
-        diff = np.abs(cmp["prediction"].query("run == 'changed'")["value"].to_numpy()
-                      - cmp["prediction"].query("run == 'original'")["value"].to_numpy())[later]
-        c3.metric("Largest change of the forecast", f"{diff.max():.3f} {data.unit}")
+    ui.prediction_change(c3, trace, changed, cmp, later, data)
     left, right = st.columns(2)
     with left:
         show_chart(step_charts.compare_spec(cmp["unit"], f"u{unit}'s {_label(quantity)}: original vs {what}",

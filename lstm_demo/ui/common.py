@@ -3,7 +3,6 @@ before torch is loaded (warm_up() loads it in the background afterwards)."""
 from __future__ import annotations
 
 import logging
-import re
 import threading
 
 import streamlit as st
@@ -15,22 +14,10 @@ STATE_KEY = "lab"          # the one session key of the UI state
 _WARM = threading.Event()  # set once a background import of torch has been started in this process
 
 
-# The Train page's choices (kind and source of data, model and training settings). Streamlit forgets a widget's value
-# when a run of another page does not draw it (a fragment's rerun there, too): without a copy, coming back from Step
-# through would reset the choices, and with them the visitor's trained model (new data or architecture: new weights).
-TRAIN_CHOICES = re.compile(r"^(kind|csv_(value|date)_col|temperature|prompt|(text|series|frames|digits|translation)_\w+)$")
-
-
 def setup(title: str) -> UIState:
     """First call of every page (a deep link runs a page without app.py)."""
     st.set_page_config(page_title=f"{title} · LSTM gate lab", page_icon="🧠", layout="wide")
-    s = state()
-    for key in [k for k in st.session_state if isinstance(k, str) and TRAIN_CHOICES.match(k)]:
-        s.train_choices[key] = st.session_state[key]   # the values the last run ended with
-    for key, value in s.train_choices.items():
-        if key not in st.session_state:               # forgotten by Streamlit: put back before any widget
-            st.session_state[key] = value
-    return s
+    return state()
 
 
 def state() -> UIState:

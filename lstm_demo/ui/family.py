@@ -5,20 +5,16 @@ import streamlit as st
 
 from ..bundle import BUNDLES
 from ..family import FAMILY
-from .workshop import bundled, open_bundled
+from .bundles import bundled
+from .kinds import UI_KINDS
+from .workshop import open_bundled
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _picture(key: str):
     """What the member's data looks like: a few frames, or a stretch of its text (from the bundled model's data)."""
     data = bundled(key).data
-    if data.kind in ("frames", "digits"):
-        from .vision_train import strip_image
-        return "image", strip_image(data.val_frames[:2], scale=5)
-    if data.kind == "translation":
-        return "text", "\n".join(f"{s}  →  {t}" for s, t in data.val_pairs[:5])
-    text = data.text[:300] if data.kind == "text" else ""
-    return "text", text
+    return UI_KINDS[data.kind].picture(data)
 
 
 def family_ui() -> None:

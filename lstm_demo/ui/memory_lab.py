@@ -96,10 +96,10 @@ def _sizes_caption(counts: dict, cfg: RaceConfig) -> None:
         + f". The LSTM starts {init}.")
 
 
-def _loss_chart(history: pd.DataFrame, kind: str) -> None:
+def _loss_chart(history: pd.DataFrame, what: str) -> None:
     if len(history):
         stride = max(1, len(history) // 3000)
-        st.altair_chart(charts.race_loss_chart(history.iloc[::stride], kind), width="content")
+        st.altair_chart(charts.race_loss_chart(history.iloc[::stride], what), width="content")
 
 
 def race_panel(race) -> None:
@@ -122,7 +122,7 @@ def race_panel(race) -> None:
                     text=f"{label}{run} — step {race.step:,} of {race.total_steps:,}{left}")
         if race.status in ("stopped", "failed"):
             st.warning(race.message)
-        _loss_chart(race.histories(), race.task.kind)
+        _loss_chart(race.histories(), race.task.loss_label)
 
     panel()
     if race.status == "done" and race.results is not None:
@@ -142,7 +142,7 @@ def precomputed_ui() -> None:
             icon=":material/history:")
     with st.expander("Its training loss"):
         _sizes_caption(record.counts, record.cfg)
-        _loss_chart(record.history, record.task.kind)
+        _loss_chart(record.history, record.task.loss_label)
     results_ui(record, open_unit=_open_bundled_unit)
 
 
@@ -199,7 +199,7 @@ def _show_unit(ex, data, unit: int, sentence: str, scored: int) -> None:
     s.cursor.follow(model_key(ex))
     s.cursor.unit, s.cursor.colour = unit, "cell_state"
     s.cursor.move_to(scored)  # the step whose answer depends on the distant fact
-    s.caches["open_step_through"] = True
+    s.open_step_through = True
 
 
 def _open_race_unit(race) -> None:
@@ -207,13 +207,13 @@ def _open_race_unit(race) -> None:
     r = race.racers["lstm"]
     found = race.results["unit"]
     ex = Experiment(race.data, r.model.cfg, TrainConfig(seq_len=64, steps=race.cfg.steps, lr=race.cfg.lr),
-                    model=r.model, optimizer=r.optimizer, trained_steps=race.cfg.steps)
+                    model=r.model, optimizer=r.trainer.optimizer, trained_steps=race.cfg.steps)
     _show_unit(ex, race.data, found["unit"], found["sentence"], found["scored"])
 
 
 def _open_bundled_unit() -> None:
     """The precomputed race's LSTM is the bundled memory_lstm model (the bundles keep it)."""
-    from .workshop import bundled
+    from .bundles import bundled
     ex = bundled("memory_lstm")
     found = precomputed().results["unit"]
     _show_unit(ex, ex.data, found["unit"], found["sentence"], found["scored"])

@@ -8,16 +8,12 @@ import streamlit as st
 from .common import bound, show_chart, state
 
 
-def final_step(ex) -> int:
-    return ex.job.weights()[0] if ex.job is not None else ex.trained_steps
-
-
 def training_step_ui(ex) -> int | None:
     """The training-step slider (when the model has kept checkpoints) -> the checkpoint's step, or None for the
     final weights."""
     s = state()
     steps = [step for step, _ in ex.all_checkpoints()]
-    final = final_step(ex)
+    final = ex.weights_step
     if not steps or steps == [final]:
         s.checkpoint = None
         return None
@@ -45,18 +41,18 @@ def _loss_with_mark(ex, step: int) -> None:
     train, val = ex.history()
     if not train:
         return
-    spec = charts.loss_spec(ex.kind, marked=True, height=130, compact=True)
+    spec = charts.loss_spec(ex.spec.loss_label, marked=True, height=130, compact=True)
     key = (id(ex), len(train), len(val))  # the curve as Arrow bytes, made once per history, not once per rerun
-    cached = state().caches.get("loss_marked")
-    if cached is None or cached[0] != key:
-        cached = state().caches["loss_marked"] = (key, charts.arrow(charts.loss_frame(train, val, 300)))
+    s = state()
+    if s.loss_marked is None or s.loss_marked[0] != key:
+        s.loss_marked = (key, charts.arrow(charts.loss_frame(train, val, 300)))
+    cached = s.loss_marked
     show_chart(spec, key="loss_marked", loss=cached[1], mark=[{"step": int(step), "label": f"step {step:,}"}])
 
 
 def across_training_ui(ex, view, layer: int, direction: int, unit: int, colour: str) -> None:
     """The chosen unit and quantity at every time step under every kept checkpoint."""
     from .. import step_charts
-    from ..trace import trace_sequence
     s = state()
     ckpts = ex.all_checkpoints() if ex is not None else []
     if len(ckpts) < 2:
@@ -67,15 +63,14 @@ def across_training_ui(ex, view, layer: int, direction: int, unit: int, colour: 
     quantity = colour if colour in trace.names else trace.names[-1]
     key = (view.key[:-1] if view.key and view.key[-1] is not None else view.key, tuple(c[0] for c in ckpts),
            quantity, layer, direction)
-    cached = s.caches.get("across")
+    cached = s.across
     if cached is None or cached[0] != key:
         with st.spinner(f"Replaying the sequence under {len(ckpts)} checkpoints…"):
             stacks = []
             for step, _ in ckpts:
-                tr = trace_sequence(ex.checkpoint_model(step), ex.data, view.seq, mask=view.mask, check=False)
+                tr = ex.spec.trace(ex.checkpoint_model(step), ex.data, view.choice, check=False)
                 stacks.append(tr.get(quantity, layer, direction).astype(np.float16))
-        cached = (key, np.stack(stacks))   # (checkpoints, T, units), half precision: one entry per visitor
-        s.caches["across"] = cached
+        cached = s.across = (key, np.stack(stacks))   # (checkpoints, T, units), half precision: one per visitor
     values = cached[1][:, :, unit].astype(np.float32)
     steps = [c[0] for c in ckpts]
     shown = steps.index(s.checkpoint) if s.checkpoint in steps else len(steps) - 1

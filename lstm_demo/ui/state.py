@@ -60,9 +60,22 @@ class TraceView:
     key: tuple               # what it was traced from: changes when the weights, sequence or mask change
     trace: object
     model: object = None     # the weights it was traced with (None for a precomputed trace: loaded on demand)
-    seq: object = None       # the sequence (ids or normalised values), for what-if runs
-    mask: object = None      # hidden positions (fill-in task)
+    choice: object = None    # what the kind traced (Kind.trace's choice): for text and series (sequence, mask)
     memo: dict = field(default_factory=dict)
+
+    @property
+    def seq(self):
+        """The sequence a text or series trace read (ids or normalised values), for what-if runs and rollouts."""
+        return self.choice[0] if self._sequence else None
+
+    @property
+    def mask(self):
+        """The hidden positions of a fill-in trace, or None."""
+        return self.choice[1] if self._sequence else None
+
+    @property
+    def _sequence(self) -> bool:
+        return isinstance(self.choice, tuple) and len(self.choice) == 2
 
 
 @dataclass
@@ -73,6 +86,30 @@ class SequenceChoice:
     hide: str = "were"           # fill-in task: the part of the own text to hide
     frames_index: int = 0        # image sequences: which validation sequence
     last_good: str | None = None  # translation: the last source that could be traced
+
+
+@dataclass
+class TrainChoices:
+    """What the visitor picked on the Train page. The widgets are drawn from it (ui/widgets.py), so it outlives a
+    page that does not draw them (Streamlit forgets a widget's value when a run does not draw it)."""
+    choice: str = "text"        # the "Kind of data" choice (ui/kinds: a UI kind's `choice`)
+    picks: dict = field(default_factory=dict)     # every data widget's value by its key (source, task, length …)
+    settings: dict = field(default_factory=dict)  # model kind -> (model config, train config)
+
+    def open_file(self, kind: str, choice: str, model_cfg, train_cfg, picks: dict) -> None:
+        """A model file was opened: its kind, its data and its settings become the visitor's choices."""
+        self.choice = choice
+        self.picks.update(picks)
+        self.settings[kind] = (model_cfg, train_cfg)
+
+
+@dataclass
+class Timed:
+    """Something computed from a model at some weights (a preview, the saturation plot): what it was computed
+    from, the value, and when (the page redraws slow panels at most every few seconds while training)."""
+    key: tuple
+    value: object
+    at: float
 
 
 @dataclass
@@ -95,9 +132,16 @@ class UIState:
     view: TraceView | None = None     # the trace on screen
     checkpoint: int | None = None     # the training step whose weights the views show (None: the final weights)
     bundled: dict = field(default_factory=dict)   # this visitor's copies of bundled models, loaded on demand
-    train_choices: dict = field(default_factory=dict)  # the Train page's widget values (ui/common.py TRAIN_CHOICES)
+    train: TrainChoices = field(default_factory=TrainChoices)
     stash: object = None             # the visitor's own model while they look at a bundled one (Family page)
-    caches: dict = field(default_factory=dict)    # train-page previews: (key, value) by name
+    preview: Timed | None = None     # the Train page's preview of the model (sampled text, forecast, …)
+    saturation: Timed | None = None  # the Train page's gate-saturation plot
+    whatif: tuple | None = None      # (what was changed, the changed run's trace): the latest "what if?" only
+    across: tuple | None = None      # (what was replayed, (checkpoints, steps, units) values): "Across training"
+    loss_marked: tuple | None = None  # (the history it was made from, the loss curve as Arrow bytes)
+    pixel_click: tuple | None = None  # the ConvLSTM pixel last clicked (a click is applied once)
+    bottleneck: object = None        # the bottleneck measurement running for this visitor (kinds/bottleneck.py)
+    open_step_through: bool = False  # the long-memory page asked to open Step through on its next run
 
     def notice(self, where: str, message: str) -> None:
         self.notices[where] = message
@@ -106,9 +150,17 @@ class UIState:
         return self.notices.pop(where, None)
 
     def forget_view(self) -> None:
-        """The model changed: drop the trace and the previews computed from the old one."""
+        """The model changed: drop the trace and what was computed from the old one, and stop what runs for the view
+        (a background measurement must not keep a training slot that nobody watches)."""
         self.view = None
-        self.caches.clear()
+        self.preview = self.saturation = self.whatif = self.across = self.loss_marked = self.pixel_click = None
+        self.set_bottleneck(None)
+
+    def set_bottleneck(self, run) -> None:
+        """The visitor's bottleneck measurement is `run` now; one that ran before is stopped (its slot freed)."""
+        if self.bottleneck is not None and self.bottleneck is not run:
+            self.bottleneck.stop()
+        self.bottleneck = run
 
     # --- links ---------------------------------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ import streamlit as st
 
 from ..bundle import BUNDLES, DEFAULT_BUNDLE
 from ..scenes import SCENES, compare_view, load_scene, scene_colour
+from .bundles import bundled, shared_bundle
 from .common import state
+from .kinds import UI_KINDS
 from .state import Link, TraceView, model_key
-from .step import REPORTING_PANELS, Memo, step_view
+from .step import REPORTING_PANELS, Memo
 
 PRESENTER_CSS = """
 <style>
@@ -78,24 +80,6 @@ def scene_controls() -> None:
                    "it.")
 
 
-@st.cache_resource(max_entries=len(BUNDLES), show_spinner=False)
-def _shared_bundle(key: str):
-    """A bundled model, loaded once per process: public and read-only (a visitor who trains it gets a copy)."""
-    from ..bundle import load_bundle
-    return load_bundle(key)
-
-
-def bundled(key: str):
-    """This session's experiment around a bundled model (the model itself is shared until trained)."""
-    from ..jobs import Experiment
-    cache = state().bundled
-    if key not in cache:
-        loaded = _shared_bundle(key)
-        cache[key] = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model,
-                                trained_steps=loaded.steps, origin=f"bundled:{key}", loaded=loaded, shared=True)
-    return cache[key]
-
-
 @st.cache_resource(max_entries=len(SCENES), show_spinner=False)
 def _shared_scene(key: str):
     """A scene's trace, facts and step, loaded once per process (public, read-only), with a shared memo for the
@@ -117,16 +101,16 @@ def _scene_view(scene) -> TraceView:
     if s.view is None or s.view.key != key:
         trace, facts, step, memo, _ = _shared_scene(scene.key)
         s.view = TraceView(key, trace, memo=memo)
-        s.caches.pop("whatif", None)
+        s.whatif = None
     return s.view
 
 
 def _with_model(scene, view: TraceView):
     """The scene's bundled model and sequence, for the views that run it (loads torch on first use)."""
-    from ..scenes import scene_sequence
+    from ..kinds.sequence import scene_mask, scene_sequence
     ex = bundled(scene.bundle)
     if view.model is None:
-        view.model, view.seq = ex.model, scene_sequence(scene, ex.data)
+        view.model, view.choice = ex.model, (scene_sequence(scene, ex.data), scene_mask(scene))
     return ex
 
 
@@ -160,12 +144,10 @@ def scene_view() -> None:
                + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
     if compare is not None and not s.present:
         st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
-    if scene.frames is not None:  # the LSTMs that see: frames and maps, the same cursor
-        from . import vision
-        vision.step_view(view, query=lambda: s.to_query("home"), compact=s.present)
-        return
-    ex = _with_model(scene, view) if s.cursor.panel in REPORTING_PANELS and not s.present else None
-    step_view(ex, view, query=lambda: s.to_query("home"), panels=not s.present, compact=s.present)
+    ui = UI_KINDS[trace.kind]
+    ex = _with_model(scene, view) if ui.panels_run_model and s.cursor.panel in REPORTING_PANELS and not s.present \
+        else None
+    ui.scene_view(view, lambda: s.to_query("home"), s.present, ex)
 
 
 def open_bundled(key: str) -> None:
@@ -191,59 +173,17 @@ def back_to_own() -> None:
 
 
 def warm_step_through() -> None:
-    """The view Step through opens on for the default bundle, drawn before anyone asks (step.warm_opening_view)."""
-    from .step import warm_opening_view
-    warm_opening_view(f"bundled:{DEFAULT_BUNDLE}", _shared_bundle(DEFAULT_BUNDLE))
+    """The view Step through opens on for the default bundle, drawn before anyone asks."""
+    loaded = shared_bundle(DEFAULT_BUNDLE)
+    UI_KINDS[loaded.data.kind].warm_opening_view(f"bundled:{DEFAULT_BUNDLE}", loaded)
 
 
 def warm_train_page() -> None:
-    """The Train page's opening preview (train.warm_reference), computed before anyone asks."""
-    from .train import warm_reference
-    warm_reference()
+    """The Train page's opening preview (the default bundle's), computed before anyone asks."""
+    loaded = shared_bundle(DEFAULT_BUNDLE)
+    UI_KINDS[loaded.data.kind].warm_preview(f"bundled:{DEFAULT_BUNDLE}", loaded)
 
 
 def default_experiment():
     """The model a visitor sees before training one: the default bundle."""
     return bundled(DEFAULT_BUNDLE)
-
-
-def read_step_link():
-    """Step-through links for bundled models, read on a session's first run of that page:
-    ?model=<bundle>&text=<sequence>&step=<n>&unit=<u>[&layer=&direction=&colour=]. Returns the bundled experiment
-    the link names, or None."""
-    s = state()
-    if "step" in s.links_read:
-        return None
-    s.links_read.add("step")
-    link = Link.parse(st.query_params, models=tuple(BUNDLES))
-    if link.notes:
-        s.notice("url", " ".join(link.notes))
-    if link.model is None:
-        return None
-    ex = bundled(link.model)
-    if link.text is not None and ex.kind in ("text", "translation"):
-        s.sequence.source, s.sequence.text = "own", link.text
-    if link.seq is not None and ex.kind in ("frames", "digits"):
-        s.sequence.frames_index = link.seq  # the page clamps it to the sequences there are
-    s.pending_links["step"] = link
-    return ex
-
-
-def apply_step_link(trace) -> None:
-    """Put a link's cursor into the view once its trace exists."""
-    s = state()
-    link = s.pending_links.pop("step", None)
-    if link is not None:
-        link.apply(s.cursor)
-        s.cursor.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
-
-
-def step_query(ex):
-    """The address bar of the step-through page: bundled models get a shareable link; a model trained in this
-    session lives only here, so its view has no link (the address bar is cleared)."""
-    if not ex.origin.startswith("bundled:"):
-        return lambda: []
-    model = ex.origin.split(":", 1)[1]
-    if ex.kind in ("frames", "digits"):
-        return lambda: state().to_query("step", model=model, seq=state().sequence.frames_index)
-    return lambda: state().to_query("step", model=model)

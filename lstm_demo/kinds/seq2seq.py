@@ -22,8 +22,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .config import LIMITS, ConfigError, check_int
-from .data.translation import BOS, EOS
+from ..config import LIMITS, check_bool, check_int
+from .translation_data import BOS, EOS
 
 MAX_ANSWER = 24   # characters the decoder may emit (the longest answer, a date, has 10)
 
@@ -47,9 +47,8 @@ class Seq2SeqConfig:
                                     ("hidden size", self.hidden_size, 1, LIMITS.max_hidden),
                                     ("layers", self.num_layers, 1, 2)):
             check_int(name, value, lo, hi)
-        for name in ("reverse_source", "attention"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name.replace('_', ' ')} must be true or false, not {getattr(self, name)!r}")
+        check_bool("source reversed", self.reverse_source)
+        check_bool("attention", self.attention)
         return self
 
 
@@ -151,8 +150,8 @@ def trace_seq2seq(model: Seq2Seq, data, source: str, target: str | None = None, 
     """Trace one source through both halves. The decoder reads the greedy outputs (or, teacher=True, the true target)
     and starts from the encoder's final (h, c). One Trace: the encoder's steps, then the decoder's; segments mark
     them; the decoder's first step reads BOS right after the hand-over."""
-    from .trace import check_replay, replay
-    from .trace_data import CELL_QUANTITIES, Trace
+    from ..trace import check_replay, replay
+    from ..trace_data import CELL_QUANTITIES, Trace
     model.eval()
     data.check_source(source)
     shown_source = source[::-1] if model.cfg.reverse_source else source

@@ -10,7 +10,7 @@ import random
 
 import numpy as np
 
-from .text import DataError
+from ..config import DataError
 
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -63,6 +63,8 @@ def date_words(year: int, month: int, day: int) -> str:
     return f"the {ordinal_words(day)} of {MONTHS[month - 1]}, {number_words(year)}"
 
 
+DATE_SPANS = {1: 20, 2: 100, 3: 500, 4: 1000}  # dates: years either side of 2010, by the length knob
+
 TASKS = {  # key -> (label, what the length knob means)
     "numbers": "Numbers in words → digits (“three hundred and four” → 304)",
     "dates": "Dates in words → ISO (“the twenty-first of november, two thousand and twenty-six” → 2026-11-21)",
@@ -79,7 +81,7 @@ def make_pair(task: str, length: int, rng: random.Random) -> tuple[str, str]:
         n = rng.randint(0 if digits == 1 else 10 ** (digits - 1), 10 ** digits - 1)
         return number_words(n), str(n)
     if task == "dates":
-        span = {1: 20, 2: 100, 3: 500, 4: 1000}[length]
+        span = DATE_SPANS[length]
         year = rng.randint(2010 - span, 2010 + span - 1)
         month = rng.randint(1, 12)
         leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
@@ -101,8 +103,19 @@ def holdable(task: str, length: int, source: str, target: str) -> bool:
     return True
 
 
-LENGTHS = {"numbers": (1, 6, 3), "dates": (1, 4, 2), "copy": (2, 40, 12), "reverse": (2, 40, 12)}  # lo, hi, default
+LENGTHS = {"numbers": (2, 6, 3), "dates": (1, 4, 2), "copy": (2, 40, 12), "reverse": (2, 40, 12)}  # lo, hi, default
 VAL_PAIRS = 256
+MIN_VAL_PAIRS = 8   # fewer held-out pairs could not say anything about a model
+HELD_OUT_SHARE = 3  # at most a third of the distinct sources a task can make is held out: training keeps the rest
+
+
+def source_count(task: str, length: int) -> int:
+    """How many distinct sources make_pair can give at this length (dates: far more than are ever held out)."""
+    if task == "numbers":
+        return 10 ** length
+    if task in ("copy", "reverse"):
+        return sum(10 ** n for n in range(2, length + 1))
+    return 2 * DATE_SPANS[length] * 365
 MAX_SOURCE = 80   # characters: the longest source any task makes is well under this (a date: ~70)
 
 
@@ -126,15 +139,31 @@ class TranslationData:
         self.vocab = sorted(chars)
         self.stoi = {c: i for i, c in enumerate(self.vocab)}
         rng = random.Random(seed + 10_007)
+        wanted = min(VAL_PAIRS, source_count(task, length) // HELD_OUT_SHARE)
         pairs, seen = [], set()
         for _ in range(VAL_PAIRS * 50):
-            if len(pairs) == VAL_PAIRS:
+            if len(pairs) >= wanted:
                 break
             src, tgt = make_pair(task, length, rng)
             if src not in seen and holdable(task, length, src, tgt):
                 seen.add(src)
                 pairs.append((src, tgt))
         self.val_pairs, self._held_out = pairs, seen
+        self.check_held_out()
+
+    def longest_source(self) -> int:
+        """Characters of the longest source a batch may hold (the validation sources, and a margin for training's
+        fresh ones: the task's own bound)."""
+        longest = max((len(s) for s, _ in self.val_pairs), default=1)
+        bound = self.length if self.task in ("copy", "reverse") else longest + longest // 4
+        return min(max(longest, bound), MAX_SOURCE)
+
+    def check_held_out(self) -> None:
+        """Enough held-out pairs to measure anything, none of whose sources training can draw (train_pairs)."""
+        if len(self.val_pairs) < MIN_VAL_PAIRS:
+            raise DataError(f"{TASKS[self.task].split(' (')[0]} at length {self.length} makes only "
+                            f"{source_count(self.task, self.length):,} different sources: too few to hold "
+                            f"{MIN_VAL_PAIRS} out for validation and still train on the rest. Choose a longer length.")
 
     @property
     def recipe(self) -> dict:
@@ -145,17 +174,14 @@ class TranslationData:
         return self.stoi[PAD]
 
     def train_pairs(self, n: int, seed: int) -> list:
-        """n fresh training pairs, none of whose sources is a validation source (when the task has room)."""
+        """n fresh training pairs, none of whose sources is a validation source (at most a third of the sources are
+        held out, so rejection needs few draws)."""
         rng = random.Random(seed)
         out = []
-        for _ in range(n * 20):
+        while len(out) < n:
             src, tgt = make_pair(self.task, self.length, rng)
             if src not in self._held_out:
                 out.append((src, tgt))
-            if len(out) == n:
-                break
-        while len(out) < n:  # a tiny task (copy of 2 letters) may have fewer sources than the validation set holds
-            out.append(make_pair(self.task, self.length, rng))
         return out
 
     def encode(self, text: str) -> list[int]:

@@ -14,9 +14,13 @@ a random split of overlapping windows would leak validation items into training.
 """
 from __future__ import annotations
 
-import torch
-
 VAL_FRACTION = 0.1  # last tenth of the sequence is held out
+
+
+def min_items(seq_len: int) -> int:
+    """Items a sequence needs for one training and one validation window of seq_len (+1 for the shifted target,
+    +1 of slack each so a window can start at more than one place)."""
+    return 2 * (seq_len + 2)
 
 
 def split_point(n: int, seq_len: int) -> int:
@@ -25,16 +29,18 @@ def split_point(n: int, seq_len: int) -> int:
     return max(seq_len + 1, min(cut, n - seq_len - 1))
 
 
-def random_windows(seq: torch.Tensor, batch: int, seq_len: int, gen: torch.Generator):
+def random_windows(seq, batch: int, seq_len: int, gen):
     """B random windows from seq (N, ...) -> x, y of shape (B, T, ...)."""
+    import torch
     starts = torch.randint(0, len(seq) - seq_len, (batch,), generator=gen)
     idx = starts[:, None] + torch.arange(seq_len + 1)[None, :]  # (B, T+1)
     chunk = seq[idx]                                             # (B, T+1, ...)
     return chunk[:, :-1], chunk[:, 1:]
 
 
-def fixed_windows(seq: torch.Tensor, max_windows: int, seq_len: int):
+def fixed_windows(seq, max_windows: int, seq_len: int):
     """Evenly spaced, non-random windows for validation -> x, y of shape (W, T, ...)."""
+    import torch
     last = len(seq) - seq_len - 1
     count = max(1, min(max_windows, last + 1))
     starts = torch.linspace(0, last, count).long()

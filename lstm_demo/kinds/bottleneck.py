@@ -1,20 +1,20 @@
-"""The encoder–decoder's bottleneck, measured live: three models trained on the same task, seed and batches — one reads
-the source as written, one reads it backwards (Sutskever et al. 2014), one attends to the encoder's steps (the fix:
-Bahdanau et al. 2015, Luong et al. 2015) — then scored on the same held-out sources,
-grouped by length (Cho et al. 2014: quality falls as sources get longer, because everything passes through the
-encoder's final (h, c)). A background thread like a training job: it waits for a training slot, stops when asked or
-when the visitor leaves, and never touches the UI.
+"""The encoder–decoder's bottleneck, measured live: three models trained on the same task, seed and batches — one
+reads the source as written, one reads it backwards (Sutskever et al. 2014), one attends to the encoder's steps (the
+fix: Bahdanau et al. 2015, Luong et al. 2015) — then scored on the same held-out sources, grouped by length (Cho et
+al. 2014: quality falls as sources get longer, because everything passes through the encoder's final (h, c)). It
+trains through the one Trainer and runs in the one background lifecycle (jobs.BackgroundRun): a training slot, the
+queue, pause, stop, the wall-time cap and the visitor's heartbeat, like any job.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .jobs import BackgroundRun, announce
+from ..config import LIMITS, check_choice, check_float, check_int
+from ..jobs import BackgroundRun, announce
+from .translation_data import LENGTHS, TASKS
 
 VARIANTS = {  # key -> (what the chart calls it, reverse the source, attention)
     "plain": ("reads the source as written", False, False),
@@ -35,33 +35,50 @@ class BottleneckConfig:
     lr: float = 5e-3
     seed: int = 0
 
+    def validate(self) -> "BottleneckConfig":
+        """The same caps as a job's (three models share one slot, so their steps are capped together)."""
+        check_choice("task", self.task, tuple(TASKS))
+        lo, hi, _ = LENGTHS[self.task]
+        check_int("length", self.length, lo, hi)
+        check_int("hidden size", self.hidden, 1, LIMITS.max_hidden)
+        check_int("embedding size", self.embed, 1, LIMITS.max_embed)
+        check_int("steps per model", self.steps, 1, LIMITS.max_steps // len(VARIANTS))
+        check_int("batch size", self.batch, 1, LIMITS.max_batch)
+        check_float("learning rate", self.lr, 1e-6, 1.0)
+        check_int("seed", self.seed, 0, 2**31 - 1)
+        return self
+
 
 BOTTLENECK_DEFAULT = BottleneckConfig()
 
 
-def measure(cfg: BottleneckConfig, log=None, should_stop=lambda: False):
-    """Train both variants and score them -> (accuracy by length (variant, bin, accuracy, examples), models).
-    log(fraction done, message) is called along the way; should_stop() ends the run early (returns None)."""
+def measure(cfg: BottleneckConfig, log=None, should_stop=lambda: None):
+    """Train the variants and score them -> (accuracy by length (variant, bin, accuracy, examples), models), or
+    None if should_stop() gave a reason to stop. log(fraction done, message) is called along the way."""
     import torch
 
-    from .config import TrainConfig
-    from .data.translation import TranslationData
-    from .models import build_model
+    from ..config import TrainConfig
+    from ..models import build_model
+    from ..train import Trainer, make_optimizer
+    from . import KINDS
     from .seq2seq import Seq2SeqConfig, accuracy_by_length
-    from .train import make_batches, make_optimizer, train_step
+    from .translation_data import TranslationData
+    cfg = cfg.validate()
+    kind = KINDS["translation"]
     data = TranslationData(cfg.task, cfg.length, seed=cfg.seed)
     train_cfg = TrainConfig(batch_size=cfg.batch, lr=cfg.lr, steps=cfg.steps, seed=cfg.seed)
     frames, models, n = [], {}, len(VARIANTS)
     for k, (key, (name, reverse, attention)) in enumerate(VARIANTS.items()):
         model_cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=cfg.embed, hidden_size=cfg.hidden,
                                   reverse_source=reverse, attention=attention)
+        model_cfg, train_cfg = kind.checked(model_cfg, train_cfg, data)
         model = build_model(model_cfg, cfg.seed)
-        opt = make_optimizer(model, cfg.lr)
-        batches = make_batches(data, train_cfg, cfg.seed, reverse=reverse)  # the same pairs for both
+        trainer = Trainer(model, make_optimizer(model, cfg.lr), kind, train_cfg.grad_clip,
+                          kind.batches(data, model_cfg, train_cfg, cfg.seed))  # the same pairs for every variant
         for step in range(1, cfg.steps + 1):
             if should_stop():
                 return None
-            train_step(model, opt, *batches.next(), "translation", 1.0)
+            trainer.step()
             if log is not None and step % 20 == 0:
                 log((k * cfg.steps + step) / (n * cfg.steps), f"training model {k + 1} of {n} ({name}): step "
                                                               f"{step} of {cfg.steps}")
@@ -88,55 +105,40 @@ def summary(result: pd.DataFrame) -> str:
 
 
 class BottleneckRun(BackgroundRun):
-    def __init__(self, cfg: BottleneckConfig = BOTTLENECK_DEFAULT, alive=None):
-        self.cfg, self.alive = cfg, alive
-        self.lock = threading.Lock()
-        self._stop = threading.Event()
-        self.status, self.message, self.progress = "queued", "waiting for a training slot", 0.0
-        self.result = self.text = None
-        self.heartbeat = time.monotonic()
-        self._gone_since = None
-        self.thread = threading.Thread(target=self._run, name="lstm-bottleneck", daemon=True)
+    failure = "The measurement failed"
+    thread_name = "lstm-bottleneck"
 
-    @property
-    def active(self) -> bool:
-        return self.status in ("queued", "running")
+    def __init__(self, cfg: BottleneckConfig = BOTTLENECK_DEFAULT, alive=None):
+        super().__init__(alive)
+        self.cfg = cfg.validate()
+        self.message, self.progress = "waiting for a training slot", 0.0
+        self.result = self.text = None
 
     def view(self) -> dict:
         with self.lock:
             return {"status": self.status, "message": self.message, "progress": self.progress,
                     "result": self.result, "summary": self.text}
 
-    def _abandoned(self) -> bool:
-        return self._stop.is_set() or super()._abandoned()
-
     def _log(self, fraction, message):
         with self.lock:
             self.progress, self.message = float(np.clip(fraction, 0, 1)), message
         announce()
 
-    def _run(self):
-        from .jobs import lower_priority, release_slot, wait_for_slot
-        lower_priority()
-        try:
-            if not wait_for_slot(self, self._abandoned):
-                return self._set("stopped", "Stopped while waiting in the queue.")
-            try:
-                self._set("running", "training")
-                out = measure(self.cfg, self._log, self._abandoned)
-            finally:
-                release_slot()
-            with self.lock:
-                if out is None:
-                    self.status, self.message = "stopped", "Stopped."
-                else:
-                    self.result, self.text = out[0], summary(out[0])
-                    self.status, self.message, self.progress = "done", "Done.", 1.0
-            announce()
-        except Exception as e:  # the page shows it; the thread must not die silently
-            self._set("failed", f"The measurement failed: {type(e).__name__}: {e}")
+    def work(self):
+        why = []
 
-    def _set(self, status: str, message: str) -> None:
+        def should_stop():
+            reason = self.between_steps()
+            if reason:
+                why.append(reason)
+            return reason
+
         with self.lock:
-            self.status, self.message = status, message
+            self.message = "training"
+        out = measure(self.cfg, self._log, should_stop)
+        if out is None:
+            return self.finish("stopped", self.stop_message(why[0]))
+        with self.lock:
+            self.result, self.text = out[0], summary(out[0])
+            self.status, self.message, self.progress = "done", "Done.", 1.0
         announce()

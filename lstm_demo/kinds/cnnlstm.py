@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import LIMITS, ConfigError, check_int
+from ..config import LIMITS, ConfigError, check_int
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ DIGIT_NAMES = [str(d) for d in range(10)]
 def trace_cnnlstm(model: CNNLSTM, frames, label: int | None, top_k: int = 5):
     """The trace of one sequence (T, 1, F, F): the LSTM replayed (trace.py) on the CNN's vectors, the frames and the
     first convolution's maps per step (extras), and the answer the head would give after each step."""
-    from .trace import check_replay, replay
-    from .trace_data import CELL_QUANTITIES, Trace
+    from ..trace import check_replay, replay
+    from ..trace_data import CELL_QUANTITIES, Trace
     model.eval()
     x = torch.as_tensor(np.asarray(frames, dtype=np.float32))
     model.check(x[None])

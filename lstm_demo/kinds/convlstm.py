@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ConfigError, check_int
+from ..config import ConfigError, check_bool, check_int
 
 MAX_CHANNELS = 64
 MAX_KERNEL = 7
@@ -48,6 +48,7 @@ class ConvLSTMConfig:
             check_int(name, value, 1, top)
         if self.kernel % 2 == 0:
             raise ConfigError(f"kernel size must be odd (so a frame keeps its size), got {self.kernel}")
+        check_bool("peepholes", self.peephole)
         return self
 
 
@@ -179,7 +180,7 @@ def trace_convlstm(model: ConvLSTM, frames):
     is one channel at one pixel (flat index c·H·W + y·W + x) and the cell diagram and equations of the vector LSTM
     apply to it unchanged; the input frames, the predicted next frames and the true next frames ride in extras.
     The last frame has no true next frame (NaN)."""
-    from .trace_data import CELL_QUANTITIES, Trace
+    from ..trace_data import CELL_QUANTITIES, Trace
     model.eval()
     x = torch.as_tensor(np.asarray(frames, dtype=np.float32))
     steps = model.trace(x)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text import DataError
+from ..config import DataError
 
 SHAPES = ("square", "disc", "cross")
 

@@ -15,8 +15,8 @@ import pandas as pd
 import torch
 
 from ..config import LIMITS, ConfigError
-from .text import DataError
-from .windows import split_point
+from ..config import DataError
+from .windows import min_items, split_point
 
 
 # --- generators (seeded, deterministic) --------------------------------------------------------------------------
@@ -219,9 +219,9 @@ class SeriesData:
         return np.asarray(x, dtype=float) * self.std + self.mean
 
     def parts(self, seq_len: int):
-        if len(self.values) < 2 * (seq_len + 2):
+        if len(self.values) < min_items(seq_len):
             raise DataError(f"The series has {len(self.values)} points; with window length {seq_len} it needs at "
-                            f"least {2 * (seq_len + 2)} (one training and one validation window). "
+                            f"least {min_items(seq_len)} (one training and one validation window). "
                             "Use a shorter sequence length or a longer series.")
         cut = split_point(len(self.values), seq_len)
         return self.normed[:cut], self.normed[cut:]

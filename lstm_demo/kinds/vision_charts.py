@@ -14,8 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import COLORS, _ramp
-from .step_charts import AT_STEP, _finish, _text_rule
+from ..charts import COLORS, ramp
+from ..step_charts import AT_STEP, finish, text_rule
 
 MAP_QUANTITIES = ("forget_gate", "input_gate", "candidate", "output_gate", "cell_state", "hidden_state")
 MAP_NAMES = {"forget_gate": "f forget", "input_gate": "i input", "candidate": "g candidate",
@@ -51,7 +51,7 @@ def map_scale(quantity: str, values: np.ndarray) -> tuple[float, float, str]:
 
 def map_url(values: np.ndarray, lo: float, hi: float, scheme: str) -> str:
     # redblue anchors run blue (low) … red (high); charts.color_scale shows c and h the same way (reversed scheme)
-    return png(_ramp(values, lo, hi, scheme))
+    return png(ramp(values, lo, hi, scheme))
 
 
 def _image_grid(data: str, col: str, row: str | None, size: int, col_title, row_title, col_sort=None, row_sort=None,
@@ -106,7 +106,7 @@ def convlstm_frames_spec(size: int = 150) -> dict:
     words = alt.Chart(alt.NamedData("scores")).transform_filter(AT_STEP).mark_text(
         align="left", baseline="top", fontSize=15, color="#333").encode(
         x=alt.value(0), y=alt.value(0), text="text:N").properties(height=22, width=3 * size + 32)
-    return _finish(alt.vconcat(grid, words, spacing=8).properties(
+    return finish(alt.vconcat(grid, words, spacing=8).properties(
         title="What the ConvLSTM sees and predicts at the cursor"))
 
 
@@ -130,7 +130,7 @@ def convlstm_maps_spec(channels: int, size: int = 64) -> dict:
                         col_sort=[f"ch {c}" for c in range(channels)], row_sort=order,
                         title="Gates and states as maps at the cursor (gates: dark = shut, yellow = open; "
                               "g, c, h: blue < 0 < red)")
-    return _finish(chart)
+    return finish(chart)
 
 
 def pixel_grid(trace, channel: int, y: int, x: int) -> pd.DataFrame:
@@ -154,7 +154,7 @@ def pixel_pick_spec(side: int, size: int = 220) -> dict:
                  alt.Tooltip("value:Q", format=".2f", title="ink")]).add_params(pick)
     mark = base.transform_filter("datum.picked").mark_rect(fill=None, stroke="#e15759", strokeWidth=3).encode(
         x=alt.X("x:O", scale=scale(), axis=None), y=alt.Y("y:O", scale=scale(), axis=None))
-    return _finish(alt.layer(cells, mark).properties(width=size, height=size, title="Click a pixel to explain it"))
+    return finish(alt.layer(cells, mark).properties(width=size, height=size, title="Click a pixel to explain it"))
 
 
 def pixel_gates_frame(terms: pd.DataFrame) -> pd.DataFrame:
@@ -176,7 +176,7 @@ def pixel_gates_spec(label: str, n_steps: int) -> dict:
         y=alt.Y("term:N", sort=gate_order, title="gate", axis=alt.Axis(labelFontSize=15)),
         color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="gate"),
         tooltip=["step:Q", "term:N", alt.Tooltip("value:Q", format=".3f")])
-    cursor = _text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
     top = alt.layer(heat, cursor).properties(height=110, width="container",
                                              title=f"{label}: its gates at every step (black line: the cursor)")
     line_colors = {t: COLORS[q] for t, q in (("g", "candidate"), ("c", "cell_state"), ("h", "hidden_state"))}
@@ -185,7 +185,7 @@ def pixel_gates_spec(label: str, n_steps: int) -> dict:
         color=alt.Color("term:N", title=None, scale=alt.Scale(domain=list(line_colors),
                                                               range=list(line_colors.values()))))
     bottom = alt.layer(lines, cursor).properties(height=150, width="container")
-    return _finish(alt.vconcat(top, bottom, spacing=6))
+    return finish(alt.vconcat(top, bottom, spacing=6))
 
 
 # --- CNN-LSTM ------------------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def cnn_frames(trace, maps_shown: int = 16) -> dict:
     maps = ex["maps"]                                                   # (T, C, F, F) after ReLU
     hi = float(maps.max()) or 1.0
     fmaps = [{"step": t, "map": f"map {k}", "row": k // 8, "col": k % 8,
-              "url": png(_ramp(maps[t, k], 0.0, hi, "viridis"))}
+              "url": png(ramp(maps[t, k], 0.0, hi, "viridis"))}
              for t in range(maps.shape[0]) for k in range(min(maps_shown, maps.shape[1]))]
     truth = "?" if label is None else str(label)
     words = [{"step": t, "text": f"Step {t}: the model's answer to “which digit came first?” after this frame is "
@@ -228,7 +228,7 @@ def cnn_strip_spec(n_steps: int, size: int = 96) -> dict:
     words = alt.Chart(alt.NamedData("answer")).transform_filter(AT_STEP).mark_text(
         align="left", baseline="top", fontSize=15, color="#333").encode(
         x=alt.value(0), y=alt.value(0), text="text:N").properties(height=22, width=n_steps * (size + 50))
-    return _finish(alt.vconcat(strip, words, spacing=2))
+    return finish(alt.vconcat(strip, words, spacing=2))
 
 
 def cnn_maps_spec(n_maps: int, size: int = 56) -> dict:
@@ -237,5 +237,5 @@ def cnn_maps_spec(n_maps: int, size: int = 56) -> dict:
         width=size, height=size, aspect=False).encode(
         x=alt.X("col:O", axis=None, scale=alt.Scale(domain=list(range(cols)))),
         y=alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(rows)))), url="url:N", tooltip=["map:N"])
-    return _finish(chart.properties(width=alt.Step(size + 6), height=alt.Step(size + 6),
+    return finish(chart.properties(width=alt.Step(size + 6), height=alt.Step(size + 6),
                                     title="The CNN's first feature maps for the frame at the cursor"))

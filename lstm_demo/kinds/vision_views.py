@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .view_store import with_data
+from ..view_store import with_data
 
 MAX_CHANNELS_SHOWN = 8
 
@@ -21,23 +21,9 @@ pick_key = lambda y, x: ("vision_pick", y, x)
 pix_key = lambda unit: ("vision_pix", unit)
 
 
-def unit_label(trace, unit: int) -> str:
-    if trace.kind == "frames":
-        ch, y, x = split_unit(unit, trace.unit_shape)
-        return f"ch {ch}, pixel ({y}, {x})"
-    return f"unit u{unit}"
-
-
-def default_unit(trace) -> int:
-    """Where a view opens: for maps, the channel and pixel whose forget gate changes most over the sequence (where
-    the shapes pass); for vectors, the unit whose cell state varies most."""
-    q = "forget_gate" if trace.kind == "frames" else "cell_state"
-    return int(np.argmax(trace.get(q).std(axis=0)))
-
-
 def cell_views(trace, unit: int, label: str, compact: bool = False) -> dict:
-    from . import step_charts
-    from .explain import diagram_tables, step_terms
+    from .. import step_charts
+    from ..explain import diagram_tables, step_terms
     terms = step_terms(trace, 0, 0, unit)
     edges, nodes = diagram_tables("lstm")
     diagram = step_charts.diagram_spec("lstm", f"LSTM cell at {label}", 300, words=not compact,
@@ -62,26 +48,27 @@ def pick_views(trace, y: int, x: int) -> dict:
 
 def pix_views(trace, unit: int, label: str) -> dict:
     from . import vision_charts as vc
-    from .explain import step_terms
+    from ..explain import step_terms
     return {"chart": with_data(vc.pixel_gates_spec(label, trace.n_steps),
                                pix=vc.pixel_gates_frame(step_terms(trace, 0, 0, unit)))}
 
 
-def views_for(trace, unit: int) -> dict:
-    """The memo entries a view of this trace opens on, at this pixel or unit (scenes store them)."""
-    label = unit_label(trace, unit)
-    if trace.kind == "frames":
-        _, y, x = split_unit(unit, trace.unit_shape)
-        return {FRAMES_KEY: frame_views(trace), pick_key(y, x): pick_views(trace, y, x),
-                cell_key(unit): cell_views(trace, unit, label), cell_key(unit, True): cell_views(trace, unit, label,
-                                                                                                  True),
-                pix_key(unit): pix_views(trace, unit, label)}
+def convlstm_views(trace, unit: int, label: str) -> dict:
+    """The memo entries a ConvLSTM view opens on, at this channel and pixel (scenes store them)."""
+    _, y, x = split_unit(unit, trace.unit_shape)
+    return {FRAMES_KEY: frame_views(trace), pick_key(y, x): pick_views(trace, y, x),
+            cell_key(unit): cell_views(trace, unit, label), cell_key(unit, True): cell_views(trace, unit, label, True),
+            pix_key(unit): pix_views(trace, unit, label)}
+
+
+def cnnlstm_views(trace, unit: int, label: str) -> dict:
+    """The memo entries a CNN-LSTM view opens on, at this unit (scenes store them)."""
     return {CNN_KEY: cnn_views(trace), cell_key(unit): cell_views(trace, unit, label),
             cell_key(unit, True): cell_views(trace, unit, label, True)}
 
 
 def cnn_views(trace) -> dict:
-    from . import step_charts
+    from .. import step_charts
     from . import vision_charts as vc
     data = vc.cnn_frames(trace)
     return {"strip": with_data(vc.cnn_strip_spec(trace.n_steps), strip=data["strip"], answer=data["answer"]),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..config import LIMITS, ConfigError, DataError  # noqa: F401  (DataError re-exported)
-from .windows import split_point
+from .windows import min_items, split_point
 
 
 # --- built-in corpora --------------------------------------------------------------------------------------------
@@ -176,9 +176,9 @@ class TextData:
 
     def parts(self, seq_len: int):
         """(train, val) id tensors; raises DataError when too short for one window each."""
-        if len(self.ids) < 2 * (seq_len + 2):
+        if len(self.ids) < min_items(seq_len):
             raise DataError(f"The text has {len(self.ids)} characters; with sequence length {seq_len} it needs "
-                            f"at least {2 * (seq_len + 2)} for a training and a validation window.")
+                            f"at least {min_items(seq_len)} for a training and a validation window.")
         cut = split_point(len(self.ids), seq_len)
         return self.ids[:cut], self.ids[cut:]
 

@@ -1,0 +1,118 @@
+"""The budget (lstm_demo/budget.py) against measurements: for the presets and the largest settings the Train page
+offers, each kind's estimate of a training step's memory and time next to what one step really takes here (one
+torch thread; memory: the peak RSS a forked child adds while it builds the model and takes two steps), the largest
+evaluation chunk, and which settings the budget refuses. Then the time from Stop to stopped for the largest settings
+the budget allows (goal: <= 2 s).
+
+    python bench/bench_budget.py            # prints a table; about a minute
+"""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from lstm_demo import budget  # noqa: E402
+from lstm_demo.config import ConfigError, TrainConfig  # noqa: E402
+from lstm_demo.kinds import KINDS  # noqa: E402
+
+
+def cases():
+    """(name, data, model config, train config): each kind's preset and its largest offered settings."""
+    from lstm_demo.kinds.frames_data import FramesData
+    from lstm_demo.kinds.text_data import load_text_preset
+    from lstm_demo.kinds.series_data import load_series_preset
+    from lstm_demo.kinds.translation_data import TranslationData
+    text, series = load_text_preset("agreement"), load_series_preset("sine")
+    shapes, digits = FramesData("shapes"), FramesData("first_digit")
+    numbers, copy = TranslationData("numbers"), TranslationData("copy", 40)
+    out = []
+    for name, data in (("text", text), ("series", series), ("frames", shapes), ("digits", digits),
+                       ("translation", numbers)):
+        m, t = KINDS[data.kind].defaults(data)
+        out.append((f"{name} preset", data, m, t))
+    m, t = KINDS["text"].defaults(text)
+    for hidden, layers, seq, batch, bi in ((256, 3, 256, 128, True), (256, 1, 64, 32, False), (128, 2, 128, 64, False),
+                                           (64, 1, 256, 128, False), (256, 3, 64, 16, True)):
+        mm = replace(m, hidden_size=hidden, num_layers=layers, task="masked" if bi else "next", bidirectional=bi)
+        out.append((f"text h{hidden} l{layers} T{seq} B{batch}{' bi' if bi else ''}", text, mm,
+                    replace(t, seq_len=seq, batch_size=batch)))
+    big = FramesData("shapes", steps=32, frame=32)
+    m, t = KINDS["frames"].defaults(big)
+    for ch, k, batch in ((32, 7, 64), (8, 3, 16), (16, 5, 8), (32, 3, 4)):
+        out.append((f"convlstm ch{ch} k{k} 32x32x32 B{batch}", big, replace(m, hidden_channels=ch, kernel=k,
+                                                                            peephole=True), replace(t, batch_size=batch)))
+    bigd = FramesData("first_digit", steps=32, frame=32)
+    m, t = KINDS["digits"].defaults(bigd)
+    out.append(("cnn-lstm c32 e128 h128 32x32x32 B64", bigd, replace(m, conv_channels=32, embed_size=128,
+                                                                     hidden_size=128), replace(t, batch_size=64)))
+    m, t = KINDS["translation"].defaults(copy)
+    out.append(("seq2seq h256 l2 att copy40 B128", copy, replace(m, hidden_size=256, num_layers=2, attention=True),
+                replace(t, batch_size=128)))
+    out.append(("seq2seq h128 copy40 B64", copy, m, t))
+    return out
+
+
+def measure(data, model_cfg, train_cfg) -> tuple[float, float]:
+    """(seconds per step, peak bytes added) of two training steps, in a forked child (its own peak RSS)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        from lstm_demo.models import build_model
+        from lstm_demo.train import Trainer, make_optimizer
+        torch.set_num_threads(1)
+        kind = KINDS[data.kind]
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        model = build_model(model_cfg)
+        trainer = Trainer(model, make_optimizer(model, train_cfg.lr), kind, 1.0,
+                          kind.batches(data, model_cfg, train_cfg, 0))
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            trainer.step()
+            times.append(time.perf_counter() - t0)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - max(rss0, before * 1024)
+        os.write(w, f"{min(times)} {max(0, peak)}".encode())
+        os._exit(0)
+    os.close(w)
+    raw = os.read(r, 100).decode()
+    os.waitpid(pid, 0)
+    seconds, peak = raw.split()
+    return float(seconds), float(peak)
+
+
+def main():
+    torch.set_num_threads(1)
+    print(f"budget: {budget.JOB_BYTES / 1e6:.0f} MB and {budget.STEP_SECONDS:g} s per step at "
+          f"{budget.REFERENCE_FLOPS:.1e} flop/s\n")
+    print(f"{'case':42s} {'est MB':>8s} {'real MB':>8s} {'est s':>8s} {'real s':>8s} {'flop/s':>9s} "
+          f"{'real/est':>8s}  verdict")
+    for name, data, m, t in cases():
+        kind = KINDS[data.kind]
+        cost = kind.cost(m.validate(), t.validate(), data)
+        try:
+            kind.checked(m, t, data)
+            verdict = "allowed"
+        except ConfigError as e:
+            verdict = "refused: " + str(e)[:60]
+        if cost.step_bytes > 4e9 or cost.step_seconds > 60:
+            real_s = real_b = float("nan")  # too big to try here
+        else:
+            real_s, real_b = measure(data, m, t)
+        print(f"{name:42s} {cost.step_bytes / 1e6:8.1f} {real_b / 1e6:8.1f} {cost.step_seconds:8.3f} {real_s:8.3f} "
+              f"{cost.flops / real_s if real_s == real_s else float('nan'):9.2e} "
+              f"{real_b / cost.step_bytes:8.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
