@@ -357,7 +357,7 @@ async def survive(lb, name, delay, stop, work):
     v.lost_at = v.back_at = None
     try:
         return await work(v)
-    except (websockets.ConnectionClosed, OSError, asyncio.TimeoutError) as e:
+    except (websockets.WebSocketException, OSError, asyncio.TimeoutError) as e:
         v.lost_at, v.lost_how, old = time.perf_counter(), type(e).__name__, v.cookie
         wait = 0.5
         while not stop.is_set():
@@ -370,7 +370,7 @@ async def survive(lb, name, delay, stop, work):
                     v.back_at, v.moved = time.perf_counter(), w.cookie != old
                     v.errors += w.errors
                     return v
-            except (websockets.ConnectionClosed, OSError, asyncio.TimeoutError):
+            except (websockets.WebSocketException, OSError, asyncio.TimeoutError):
                 await asyncio.sleep(wait)
                 wait = min(2 * wait, 8.0)
         return v
@@ -438,8 +438,9 @@ def part_drill(args) -> dict:
     for who, replica, *_ in rows:
         served.setdefault(who, []).append(replica)
     dead = f"r{args.replicas}"
-    on_dead = [v for v in visitors if served.get(v.name, [None])[0] == dead]
-    survivors = [v for v in visitors if v not in on_dead]
+    on_dead = [v for v in visitors if served.get(v.name, [None])[0] == dead and v.lost_at is not None]
+    done_before = [v for v in visitors if served.get(v.name, [None])[0] == dead and v.lost_at is None]
+    survivors = [v for v in visitors if v not in on_dead and v not in done_before]
     lost_survivors = [f"{v.name} lost its connection" for v in survivors if v.lost_at is not None]
     refused = [f"{who}: {method} {uri} -> {status}" for who, replica, status, method, uri in rows
                if who in {v.name for v in survivors} and status not in ("101", "200", "304")]
@@ -449,7 +450,8 @@ def part_drill(args) -> dict:
     moved_to = sorted({r for v in on_dead for r in served.get(v.name, [])[1:] if r != dead})
     down = f"{down_at['t'] - killed:.1f} s" if down_at["t"] else "not seen"
     print(f"   {len(survivors)} visitors on the surviving replica(s): {len(surviving_errors)} errors (goal 0)")
-    print(f"   {len(on_dead)} visitors on the killed replica: served again by {moved_to or 'nobody'} "
+    print(f"   {len(on_dead)} visitors on the killed replica lost their connection ({len(done_before)} more had "
+          f"finished before); served again by {moved_to or 'nobody'} "
           f"{statistics.median(recovered) if recovered else math.nan:.1f} s after the kill (median; max "
           f"{max(recovered, default=math.nan):.1f} s), {len(stuck)} never; HAProxy's health check marked it DOWN "
           f"{down} after the kill; errors after moving {sum(len(v.errors) for v in on_dead)}")
