@@ -79,7 +79,8 @@ class Cluster:
 
     def __init__(self, replicas: int, max_jobs: int, tmp: Path):
         self.tmp, self.servers, self.ports = tmp, [], []
-        env = {"LSTM_LAB_MAX_JOBS": str(max_jobs)}
+        # the per-replica settings of deploy/compose.yaml: slots so that replicas x slots = cores, one thread a job
+        env = {"LSTM_LAB_MAX_JOBS": str(max_jobs), "LSTM_LAB_THREADS_PER_JOB": "1"}
         for i in range(replicas):
             server, port = start_server(tmp / f"replica{i + 1}.log", env=env)
             self.servers.append(server)
@@ -219,6 +220,12 @@ def part_load(args) -> dict:
           f"more than one replica: {len(split)} {split[:5]}")
     print(f"   {len(errors)} errors; {len(lat)} reruns, p50 {statistics.median(lat):.2f} s, p95 {quantile(lat, 0.95):.2f}"
           f" s, max {lat[-1]:.2f} s (goal 0 errors, p95 <= 1 s); server tracebacks: {bad_replicas or 'none'}")
+    pages = {}
+    for v in visitors:
+        for page, times in v.by_page.items():
+            pages.setdefault(page, []).extend(times)
+    print("   by page: " + "; ".join(f"{page} p50 {statistics.median(t):.2f} s, p95 {quantile(t, 0.95):.2f} s ({len(t)})"
+                                    for page, t in pages.items()))
     for e in errors[:5]:
         print("   error:", e)
     return {"spread": spread, "errors": len(errors), "p95": quantile(lat, 0.95), "split": len(split)}

@@ -2,11 +2,12 @@
 import streamlit as st
 
 from lstm_demo.config import CELLS
-from lstm_demo.ui import common, scrub, step, vision, workshop
+from lstm_demo.ui import common, keep, scrub, step, vision, workshop
 from lstm_demo.ui.state import model_key
 
 s = common.setup("Step through")
 st.title("Step through the gates")
+keep.offer_restore()  # a model this browser kept from an earlier session
 
 linked = workshop.read_step_link()  # a shared link to a bundled model's view
 if linked is not None and (s.experiment is None or not s.experiment.trained_steps):

@@ -245,19 +245,24 @@ def _open_model_file() -> None:
     """Upload callback (runs before the page, so it may set the widgets): a good file becomes the visitor's model
     with its data and settings; a bad one changes nothing."""
     upload = st.session_state.get("model_upload")
-    if upload is None:
-        return
-    raw = upload.getvalue()
+    if upload is not None:
+        open_model_bytes(upload.getvalue(), upload.name)
+
+
+def open_model_bytes(raw: bytes, name: str) -> bool:
+    """Bytes of a model file (an upload, or the copy kept in the browser, ui/keep.py) through the loader's checks:
+    True if they became the visitor's model with its data and settings; False (said, nothing changed) if not.
+    Runs before the page's widgets (a callback), since it sets them."""
     sha = hashlib.sha1(raw).hexdigest()
     ex = experiment()
     if ex is not None and ex.training:
         state().notice("file", ("error", "Stop the training before opening a model file. Nothing was changed."))
-        return
+        return False
     try:
         loaded = load_bytes(raw)
     except ModelFileError as e:
         state().notice("file", ("error", f"{e} Nothing was changed."))
-        return
+        return False
     data, cfg, tc = loaded.data, loaded.model.cfg, loaded.train_cfg
     kind = data.kind
     k = lambda name: f"{kind}_{name}"
@@ -269,10 +274,10 @@ def _open_model_file() -> None:
                                  k("layers"): cfg.num_layers, k("embed"): cfg.embed_size,
                                  k("reverse"): cfg.reverse_source, k("attention"): cfg.attention})
         _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
-                                   origin=f"file:{upload.name}", loaded=loaded))
-        s.notice("file", ("success", f"Opened {upload.name}: {translation.describe(cfg)}, trained {loaded.steps:,} "
+                                   origin=f"file:{name}", loaded=loaded))
+        s.notice("file", ("success", f"Opened {name}: {translation.describe(cfg)}, trained {loaded.steps:,} "
                                      "steps. Continue training here or step through it."))
-        return
+        return True
     if kind in FRAME_KINDS:
         s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
         st.session_state.update({"kind": "frames", "frames_file": True, k("batch"): tc.batch_size, k("lr"): tc.lr,
@@ -284,10 +289,10 @@ def _open_model_file() -> None:
             st.session_state.update({k("conv"): cfg.conv_channels, k("embed"): cfg.embed_size,
                                      k("hidden"): cfg.hidden_size})
         _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
-                                   origin=f"file:{upload.name}", loaded=loaded))
-        s.notice("file", ("success", f"Opened {upload.name}: {vision_train.describe(cfg)}, trained "
+                                   origin=f"file:{name}", loaded=loaded))
+        s.notice("file", ("success", f"Opened {name}: {vision_train.describe(cfg)}, trained "
                                      f"{loaded.steps:,} steps. Continue training here or step through it."))
-        return
+        return True
     s.file_sha, s.file_data, s.data, s.data_id = sha, data, data, (kind, FILE + sha)
     st.session_state.update({"kind": kind, f"{kind}_source": FILE, k("cell"): cfg.cell,
                              k("hidden"): cfg.hidden_size, k("layers"): cfg.num_layers, k("seq_len"): tc.seq_len,
@@ -296,10 +301,11 @@ def _open_model_file() -> None:
     if kind == "text":
         st.session_state.update(text_task=cfg.task, text_bidir=cfg.bidirectional, text_hide=tc.hide)
     _set_experiment(Experiment(data, cfg, tc, model=loaded.model, trained_steps=loaded.steps,
-                               origin=f"file:{upload.name}", loaded=loaded))
-    s.notice("file", ("success", f"Opened {upload.name}: {CELLS[cfg.cell]}, {cfg.num_layers} layer(s) × "
+                               origin=f"file:{name}", loaded=loaded))
+    s.notice("file", ("success", f"Opened {name}: {CELLS[cfg.cell]}, {cfg.num_layers} layer(s) × "
                                                f"{cfg.hidden_size} units, trained {loaded.steps:,} steps. Continue "
                                                "training here or step through it."))
+    return True
 
 
 def _model_bytes(ex: Experiment) -> bytes:
