@@ -34,6 +34,7 @@ def looked(page, kept: bool) -> None:
 
 
 def run(page, button: str, steps: int) -> None:
+    """Press `button` for a run of `steps` steps; wait until it is done and the browser has stored the model."""
     page.get_by_role("button", name=re.compile(button)).click()
     page.get_by_text(f"Finished {steps} steps").wait_for(timeout=90_000)
     page.get_by_text(KEPT).wait_for(timeout=30_000)  # the browser said it stored the file
@@ -83,7 +84,7 @@ def test_a_trained_model_survives_a_server_restart_in_this_browser_only(browser,
         # train it on, then clear the copy: a new session is offered nothing
         page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
         settle(page)
-        run(page, r"Continue \(\+20 steps\)", 40)
+        run(page, r"Continue \(\+20 steps\)", 20)
         page.get_by_role("button", name="Clear it from this browser").click()
         settle(page)
         page.reload()
