@@ -30,21 +30,27 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 
 class Visitor:
-    def __init__(self, url: str):
+    def __init__(self, url: str, headers=None):
         self.url, self.pages, self.errors, self.latencies, self.by_page = url, {}, [], [], {}
         self.elements, self.cached = [], set()  # like the browser: hashes of big messages it already holds
+        self.headers = headers or {}             # e.g. a load balancer's cookie (bench_replicas.py)
+        self.fragment = None                     # the page's polling fragment, once the server has announced it
 
     async def __aenter__(self):
-        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=64 * 2**20)
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=64 * 2**20,
+                                           additional_headers=self.headers)
         return self
 
     async def __aexit__(self, *exc):
         await self.ws.close()
 
-    async def run(self, page: str = "", triggers=(), record=True) -> list:
-        """One script run of `page` with the given buttons pressed -> the elements it drew."""
+    async def run(self, page: str = "", triggers=(), record=True, fragment=None) -> list:
+        """One script run of `page` with the given buttons pressed -> the elements it drew. fragment: rerun only that
+        fragment, as the browser does when a `run_every` fragment polls."""
         msg = BackMsg()
         msg.rerun_script.page_script_hash = self.pages.get(page, "")
+        if fragment:
+            msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = fragment, True
         msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))  # the server sends references then
         for wid in triggers:
             msg.rerun_script.widget_states.widgets.append(WidgetState(id=wid, trigger_value=True))
@@ -60,6 +66,8 @@ class Visitor:
             if kind in ("new_session", "navigation"):  # the page list (url path -> script hash)
                 pages = fwd.new_session.app_pages if kind == "new_session" else fwd.navigation.app_pages
                 self.pages.update({p.url_pathname: p.page_script_hash for p in pages})
+            elif kind == "auto_rerun":
+                self.fragment = fwd.auto_rerun.fragment_id
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 el = fwd.delta.new_element
                 elements.append(el)
@@ -90,9 +98,9 @@ class Visitor:
         return next((el.progress.text for el in self.elements if el.WhichOneof("type") == "progress"), "")
 
 
-async def viewer(url, scenes, pause, delay):
+async def viewer(url, scenes, pause, delay, make=Visitor):
     await asyncio.sleep(delay)
-    async with Visitor(url) as v:
+    async with make(url) as v:
         await v.run("", record=False)        # home: a bundled model's gates (first page: timed separately)
         v.first_page = v.last
         for _ in range(scenes):
@@ -103,9 +111,9 @@ async def viewer(url, scenes, pause, delay):
         return v
 
 
-async def trainer(url, polls, delay):
+async def trainer(url, polls, delay, make=Visitor):
     await asyncio.sleep(delay)
-    async with Visitor(url) as v:
+    async with make(url) as v:
         await v.run("", record=False)
         v.first_page = v.last
         await v.run("Train")

@@ -4,8 +4,10 @@ The caps are checked here, in the core, not only by widget ranges: a crafted web
 """
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass, fields
+import os
+from dataclasses import dataclass, fields, replace
 
 
 class ConfigError(ValueError):
@@ -35,7 +37,34 @@ class Limits:
     heartbeat_timeout: float = 90.0  # a job nobody has looked at for this long stops (visitor left)
 
 
-LIMITS = Limits()
+# Per-replica settings an operator may change without editing code (deploy/compose.yaml sets them per replica):
+# variable -> (Limits field, lowest, highest). The range keeps the core's promises: at least one training slot, and no
+# more than a big machine's cores (each job uses a core and up to tens of MB; more jobs than cores only slow all).
+ENV_LIMITS = {"LSTM_LAB_MAX_JOBS": ("max_concurrent_jobs", 1, 16)}
+
+
+def limits_from_env(environ=os.environ) -> Limits:
+    """The caps, with each ENV_LIMITS variable that is set taken as a whole number and clamped to its range. A value
+    that is refused or clamped is said in the log (what was asked, what is used), never silently."""
+    log, changes = logging.getLogger(__name__), {}
+    for var, (name, lo, hi) in ENV_LIMITS.items():
+        raw = environ.get(var, "").strip()
+        if not raw:
+            continue
+        default = getattr(Limits, name)
+        try:
+            asked = int(raw)
+        except ValueError:
+            log.warning("%s=%r is not a whole number: using the default %d", var, raw[:40], default)
+            continue
+        used = min(max(asked, lo), hi)
+        if used != asked:
+            log.warning("%s=%d is outside %d…%d: using %d", var, asked, lo, hi, used)
+        changes[name] = used
+    return replace(Limits(), **changes)
+
+
+LIMITS = limits_from_env()
 
 
 class ModelFileError(ValueError):

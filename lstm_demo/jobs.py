@@ -171,13 +171,22 @@ def enqueue(owner) -> None:
     announce()
 
 
+def _first_in_line(owner) -> bool:
+    with _QUEUE_LOCK:
+        return not _QUEUE or _QUEUE[0] is owner or owner not in _QUEUE
+
+
 def wait_for_slot(owner, give_up) -> bool:
-    """Block until one of the process's training slots is free (True; the caller releases _SLOTS) or give_up()
-    says the owner is stopped or abandoned (False). Either way the owner leaves the queue."""
+    """Block until the owner is first in the queue and one of the process's training slots is free (True; the caller
+    releases _SLOTS) or give_up() says the owner is stopped or abandoned (False). Either way the owner leaves the
+    queue. First come, first served: only the first in line may take a free slot (a semaphore alone lets whichever
+    waiter happens to look first take it — bench/bench_replicas.py saw visitors overtaken that way)."""
     try:
-        while not _SLOTS.acquire(timeout=0.2):
+        while not (_first_in_line(owner) and _SLOTS.acquire(timeout=0.2)):
             if give_up():
                 return False
+            if not _first_in_line(owner):
+                wait_for_change(lambda: _first_in_line(owner), 0.2)  # woken when the one ahead leaves the queue
         _slot_taken()
         return True
     finally:

@@ -1,7 +1,7 @@
 """Train an LSTM live on text, a time series, image sequences or a translation task."""
 import streamlit as st
 
-from lstm_demo.ui import common, train
+from lstm_demo.ui import common, keep, train
 
 s = common.setup("Train")
 st.title("Train an LSTM live")
@@ -9,6 +9,7 @@ st.caption("Pick data, press Start, and watch the loss fall. Training runs in th
            "using the page, change the learning rate, pause or stop.")
 if st.query_params:
     st.query_params.clear()  # this page has no link of its own (a model you train lives only in your session)
+keep.offer_restore()  # a model this browser kept from an earlier session
 
 ex = s.experiment
 training = ex is not None and ex.training
@@ -23,6 +24,7 @@ if ex is None:
 st.subheader("3 · Training")
 train.controls_ui(ex, train_cfg)
 train.live_panel(ex, train_cfg)
+keep.remember(ex)  # a finished run's model is kept in the visitor's browser too
 train.model_file_ui(ex)
 if ex.trained_steps or ex.job is not None:
     st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon="🔍")

@@ -1,12 +1,13 @@
 """Step through one sequence and watch the trained model's gates, cell state and hidden state."""
 import streamlit as st
 
-from lstm_demo.ui import common, links, workshop
+from lstm_demo.ui import common, keep, links, workshop
 from lstm_demo.ui.kinds import UI_KINDS
 from lstm_demo.ui.state import model_key
 
 s = common.setup("Step through")
 st.title("Step through the gates")
+keep.offer_restore()  # a model this browser kept from an earlier session
 
 linked = links.read_step_link()  # a shared link to a bundled model's view
 if linked is not None and (s.experiment is None or not s.experiment.trained_steps):

@@ -90,6 +90,29 @@ def test_jobs_beyond_the_limit_wait_in_a_queue():
     assert finished(job).status == "done"
 
 
+def test_the_queue_is_first_come_first_served():
+    """Slots full, six more jobs queue in order; each time a slot frees, the first in line takes it and nobody
+    else moves ahead (a bare semaphore let whichever waiter looked first take the slot)."""
+    long = replace(TRAIN, steps=5000)
+    holders = [Experiment(DATA, MODEL, long).start(long) for _ in range(jobs.LIMITS.max_concurrent_jobs)]
+    wait_until(lambda: all(j.view().status == "running" for j in holders), what="every slot to be taken")
+    line = []
+    for k in range(6):
+        line.append(Experiment(DATA, MODEL, long).start(long))
+        wait_until(lambda: line[-1].view().queue_position == k + 1, what=f"job {k + 1} to queue")
+    for k, job in enumerate(line):
+        holders.pop(0).stop()
+        wait_until(lambda: job.view().status == "running", what=f"job {k + 1} to take the freed slot")
+        assert [j.view().queue_position for j in line[k + 1:]] == list(range(1, len(line) - k))
+        assert all(j.view().status == "queued" for j in line[k + 1:])
+        holders.append(job)
+    for job in holders:
+        job.stop()
+    for job in holders:  # gone, slot given back: the next test starts with every slot free
+        job.join(60)
+        assert not job.thread.is_alive()
+
+
 def test_visitors_do_not_share_models():
     a, b = Experiment(DATA, MODEL, TRAIN), Experiment(DATA, MODEL, replace(TRAIN, seed=1))
     finished(a.start(a.train_cfg))
@@ -155,6 +178,8 @@ def test_a_lone_job_runs_each_step_at_the_thread_count_its_choice_names(monkeypa
     reports that step's time; with LSTM_LAB_THREADS_PER_JOB set it uses that count and asks nothing."""
     monkeypatch.setattr(jobs, "available_cores", lambda: 2)
     monkeypatch.delenv("LSTM_LAB_THREADS_PER_JOB", raising=False)
+    # a stopped job of an earlier test is "stopped" before its thread gives the slot back: alone means alone
+    wait_until(lambda: jobs._RUNNING[0] == 0, what="earlier tests' jobs to give their slots back")
     asked, told, seen = [], [], []
 
     class Alternate:  # 2, 1, 2, 1, ...

@@ -114,21 +114,27 @@ def _open_model_file() -> None:
     """Upload callback (runs before the page, so it may set what the widgets show): a good file becomes the
     visitor's model with its data and settings; a bad one changes nothing."""
     upload = st.session_state.get("model_upload")
-    if upload is None:
-        return
-    raw = upload.getvalue()
+    if upload is not None:
+        open_model_bytes(upload.getvalue(), upload.name)
+
+
+def open_model_bytes(raw: bytes, name: str) -> bool:
+    """Bytes of a model file (an upload, or the copy kept in the browser, ui/keep.py) through the loader's checks:
+    True if they became the visitor's model with its data and settings; False (said, nothing changed) if not.
+    Runs before the page's widgets (a callback), since it sets what they show."""
     ex = experiment()
     if ex is not None and ex.training:
         state().notice("file", ("error", "Stop the training before opening a model file. Nothing was changed."))
-        return
+        return False
     try:
         loaded = load_bytes(raw)
         opened = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model,
-                            trained_steps=loaded.steps, origin=f"file:{upload.name}", loaded=loaded)
+                            trained_steps=loaded.steps, origin=f"file:{name}", loaded=loaded)
     except (ModelFileError, ConfigError, DataError) as e:
         state().notice("file", ("error", f"{e} Nothing was changed."))
-        return
-    open_experiment(opened, hashlib.sha1(raw).hexdigest(), upload.name)
+        return False
+    open_experiment(opened, hashlib.sha1(raw).hexdigest(), name)
+    return True
 
 
 def open_experiment(ex: Experiment, sha: str, name: str) -> None:
@@ -143,7 +149,7 @@ def open_experiment(ex: Experiment, sha: str, name: str) -> None:
                                  "Continue training here or step through it."))
 
 
-def _model_bytes(ex: Experiment) -> bytes:
+def model_bytes(ex: Experiment) -> bytes:
     train, val = ex.history()
     return save_bytes(ex.model, ex.data, ex.train_cfg, ex.trained_steps, history={"train": train, "val": val},
                       checkpoints=ex.all_checkpoints())
@@ -159,7 +165,7 @@ def model_file_ui(ex: Experiment) -> None:
         trained = bool(ex.trained_steps) and not ex.training
         name = f"lstm-gate-lab-{ex.spec.family_name(ex.model_cfg)}-{ex.trained_steps}steps.safetensors"
         c1.download_button("Download this model", key="model_download", icon=":material/download:",
-                           data=lambda: _model_bytes(ex), on_click="ignore",  # no rerun racing the download
+                           data=lambda: model_bytes(ex), on_click="ignore",  # no rerun racing the download
                            file_name=name, mime="application/octet-stream", disabled=not trained,
                            help="Weights in safetensors; config, vocabulary or normalisation, a sample of the data, "
                                 "the loss history and checkpoints for the training-step slider. No pickle.")

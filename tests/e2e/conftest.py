@@ -40,14 +40,16 @@ def _healthy(server: subprocess.Popen, port: int, limit: float = 120) -> bool:
     return False
 
 
-def start_server(log, script: Path = ROOT / "app.py"):
-    """`streamlit run script` on a free port, from the script's folder: returns (process, port)."""
-    port = _free_port()
+def start_server(log, script: Path = ROOT / "app.py", port: int | None = None, env: dict | None = None):
+    """`streamlit run script` on `port` (a free one if None), from the script's folder, with `env` added to the
+    environment: returns (process, port)."""
+    port = port or _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script.name, "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
-        cwd=script.parent, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=script.parent, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {})})
     return server, port
 
 

@@ -109,6 +109,7 @@ def test_step_with_keys_slider_and_play_in_the_browser(app_url, page):
     equations_at(page, 0)
 
     # dragging the slider: the views follow the drag itself, not only the release
+    page.get_by_label("Time step", exact=True).scroll_into_view_if_needed()
     box = page.get_by_label("Time step", exact=True).bounding_box()
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 2, y)
