@@ -165,7 +165,8 @@ def duration_name(ticks: int) -> str:
 
 
 def token_name(token: tuple) -> str:
-    """("note", 69, 12) -> "A4 ♩"; ("note", REST, 6) -> "rest ♪"; BAR -> "bar |"; END -> "end ‖"; start -> "start 6/8"."""
+    """("note", 69, 12) -> "A4 ♩"; ("note", REST, 6) -> "rest ♪"; BAR -> "bar |"; END -> "end ‖";
+    ("start", 6, 8) -> "start 6/8"."""
     if token == BAR:
         return "bar |"
     if token == END:
@@ -462,7 +463,8 @@ class MelodyData:
 
     def summary(self) -> dict:
         metres = sorted({str(t.metre) for t in self.tunes}, key=lambda m: (len(m), m))
-        return {"tunes": len(self.tunes), "training tunes": self.n_train, "held-out tunes": len(self.tunes) - self.n_train,
+        return {"tunes": len(self.tunes), "training tunes": self.n_train,
+                "held-out tunes": len(self.tunes) - self.n_train,
                 "notes": sum(len(t.notes) for t in self.tunes), "tokens": len(self.ids),
                 "vocabulary": len(self.vocab), "metres": ", ".join(metres)}
 
@@ -604,9 +606,13 @@ class BarCheck(NamedTuple):
 
 
 def bar_lines_ok(tokens, metre: Metre | None = None, start: int = 0) -> BarCheck:
-    """Do the bar tokens fall where the metre puts bar lines? Walks all tokens (the first bar token after a start
-    token fixes the phase: a pick-up may precede it) and counts tokens from index `start` on (e.g. a continuation
-    after its seed). The metre is the latest start token's, else the one given."""
+    """Do the bar tokens fall where the metre puts bar lines? Each bar token is checked against the one before it:
+    in place if exactly one bar of notes stands between them (the first after a start token: a pick-up of at most a
+    bar). A misplaced bar token still starts the next bar, so one slip counts once, not for the rest of the tune. A
+    note that starts where a bar should have begun counts a missing bar; a note that runs past the bar's end counts
+    as crossing. Tokens from index `start` on are counted (e.g. a continuation after its seed); the ones before
+    set the metre (the latest start token's, else the one given) and the phase.
+    """
     bars = in_place = missing = notes = across = 0
     since = None    # ticks since the latest bar line (None: the phase is not known yet)
     before = 0      # ticks of notes before the first bar token (the pick-up)
@@ -633,36 +639,95 @@ def bar_lines_ok(tokens, metre: Metre | None = None, start: int = 0) -> BarCheck
     return BarCheck(bars, in_place, missing, notes, across)
 
 
-def hypotheses(tokens, key: Key | None = None, metre: Metre | None = None) -> dict[str, np.ndarray]:
-    """Candidate meanings for a unit, one value per token of one tune's tokens (what the token just read is):
+MELODY_HYPOTHESES = {   # key -> label: what a unit of a melody model might follow, one value per token
+    "downbeat": "on the downbeat (a note that starts a bar)",
+    "bar_position": "position in the bar (0 at the bar line … 1 at the next)",
+    "phrase_end": "the last note of a phrase (a long note before a bar line, or a tune's last note)",
+    "rising": "the pitch going up (this note above the one before)",
+    "tonic": "on the tonic (the key's home note)",
+    "bar_line": "a bar line",
+}
 
-        on the downbeat   a note that starts a bar
-        bar position      where in its bar a note starts, 0 … 1
-        phrase end        the last note before a bar line or the end that lasts at least a beat (a long note
-                          closing a bar), or the tune's last note
-        pitch going up    a note higher than the previous note (rests skipped)
-        the tonic         a note on the key's tonic (key: the given one, else estimated from the notes)
-        bar line          the bar token itself
-    """
-    metre, notes = tokens_to_notes(tokens, metre)
-    if key is None and any(n.pitch != REST for n in notes):
+
+def _as_tokens(tokens) -> list[tuple]:
+    return [parse_token_name(t) if isinstance(t, str) else tuple(t) for t in tokens]
+
+
+def _segments(tokens) -> list[tuple[int, int]]:
+    """Index ranges that each begin at a start token (the first may begin mid-tune: a training window)."""
+    cuts = [0] + [i for i, t in enumerate(tokens) if t[0] == "start" and i > 0] + [len(tokens)]
+    return list(zip(cuts, cuts[1:]))
+
+
+def _bar_length(tokens, metre: Metre | None) -> int | None:
+    """The segment's bar in ticks: its start token's metre, else the one given, else the notes between its first two
+    bar tokens, else unknown."""
+    if tokens and tokens[0][0] == "start":
+        return Metre(tokens[0][1], tokens[0][2]).bar_ticks
+    if metre is not None:
+        return metre.bar_ticks
+    bars = [i for i, t in enumerate(tokens) if t == BAR]
+    if len(bars) >= 2 and END not in tokens[bars[0]:bars[1]]:
+        return sum(t[2] for t in tokens[bars[0]:bars[1]] if t[0] == "note") or None
+    return None
+
+
+def bar_places(tokens, metre: Metre | None = None) -> tuple[list, list]:
+    """(each token's place in its bar in ticks, each token's bar length in ticks); None where not a note or not known.
+    Works on a window cut from the middle of the token stream too: after a bar token a note's place is the ticks
+    since it; before the first bar token it is counted back from it, if the bar's length is known (a start token,
+    `metre`, or two bar tokens in the window)."""
+    places, lengths = [None] * len(tokens), [None] * len(tokens)
+    for lo, hi in _segments(tokens):
+        seg = tokens[lo:hi]
+        bar = _bar_length(seg, metre)
+        since, before = None, []   # ticks since the latest bar token; notes before the first one
+        for i, t in enumerate(seg, lo):
+            lengths[i] = bar
+            if t == BAR:
+                since = 0
+            elif t[0] == "note" and since is None:
+                before.append(i)
+            elif t[0] == "note":
+                places[i], since = since % bar if bar else since, since + t[2]
+        if before and bar:
+            lead = sum(tokens[i][2] for i in before)
+            first = (bar - lead) % bar if since is not None or seg[0][0] != "start" else 0
+            for i in before:
+                places[i], first = first % bar, first + tokens[i][2]
+    return places, lengths
+
+
+def hypotheses(tokens, key: Key | None = None, metre: Metre | None = None) -> dict[str, np.ndarray]:
+    """MELODY_HYPOTHESES as signals, one value per token of `tokens` (tuples or names; one tune, several, or a
+    window from the middle of the stream), about the token just read. Where a place in the bar is unknown (a window
+    without a start token or two bar lines) its downbeat and position are 0. Phrase end: a note followed by a bar
+    line or the end that lasts at least a beat (a quarter where the metre is unknown), or a tune's last note. The
+    tonic: the given key's, else the key estimated from the notes of `tokens`."""
+    tokens = _as_tokens(tokens)
+    places, lengths = bar_places(tokens, metre)
+    notes = [t[1:] for t in tokens if t[0] == "note" and t[1] != REST]
+    if key is None and notes:
         key = estimate_key(notes)
     T = len(tokens)
-    out = {name: np.zeros(T) for name in ("on the downbeat", "bar position", "phrase end", "pitch going up",
-                                          "the tonic", "bar line")}
-    note_at = [i for i, t in enumerate(tokens) if t[0] == "note"][: len(notes)]
-    previous = None
-    for j, (i, note) in enumerate(zip(note_at, notes)):
-        out["on the downbeat"][i] = note.bar_pos == 0
-        out["bar position"][i] = note.bar_pos / metre.bar_ticks
-        after = tokens[i + 1] if i + 1 < T else END
-        last = j == len(notes) - 1
-        out["phrase end"][i] = last or (after in (BAR, END) and note.ticks >= metre.beat_ticks)
-        if note.pitch != REST:
-            out["pitch going up"][i] = previous is not None and note.pitch > previous
-            out["the tonic"][i] = key is not None and note.pitch % 12 == key.tonic
-            previous = note.pitch
-    out["bar line"] = np.array([t == BAR for t in tokens], dtype=float)
+    out = {name: np.zeros(T) for name in MELODY_HYPOTHESES}
+    previous, seg_metre = None, metre
+    for i, t in enumerate(tokens):
+        if t[0] == "start":
+            seg_metre, previous = Metre(t[1], t[2]), None
+        if t[0] != "note":
+            continue
+        if places[i] is not None:
+            out["downbeat"][i] = places[i] == 0
+            out["bar_position"][i] = places[i] / lengths[i] if lengths[i] else 0.0
+        after = tokens[i + 1] if i + 1 < T else None
+        beat = seg_metre.beat_ticks if seg_metre else TICKS_PER_QUARTER
+        out["phrase_end"][i] = after == END or (after == BAR and t[2] >= beat)
+        if t[1] != REST:
+            out["rising"][i] = previous is not None and t[1] > previous
+            out["tonic"][i] = key is not None and t[1] % 12 == key.tonic
+            previous = t[1]
+    out["bar_line"] = np.array([t == BAR for t in tokens], dtype=float)
     return out
 
 

@@ -182,13 +182,27 @@ def test_hypotheses_on_a_small_tune():
                     mu.Note(62, 6, 18), mu.Note(60, 24, 0)))
     tokens = mu.tune_tokens(tune)   # start G4 | C4 E4 rest D4 | C4 end
     h = mu.hypotheses(tokens)
-    assert h["on the downbeat"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
-    assert h["bar position"].tolist() == [0, 0.5, 0, 0, 0.25, 0.5, 0.75, 0, 0, 0]
-    assert h["pitch going up"].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
-    assert h["the tonic"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
-    assert h["phrase end"].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]   # G4 ♩ before a bar; the last note
-    assert h["bar line"].tolist() == [0, 0, 1, 0, 0, 0, 0, 1, 0, 0]
+    assert set(h) == set(mu.MELODY_HYPOTHESES)
+    assert h["downbeat"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
+    assert h["bar_position"].tolist() == [0, 0.5, 0, 0, 0.25, 0.5, 0.75, 0, 0, 0]
+    assert h["rising"].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+    assert h["tonic"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
+    assert h["phrase_end"].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]   # G4 ♩ before a bar; the last note
+    assert h["bar_line"].tolist() == [0, 0, 1, 0, 0, 0, 0, 1, 0, 0]
     assert all(len(v) == len(tokens) for v in h.values())
+    # a window cut from the middle (names, no start token): places from its bar lines, the bar's length from two
+    window = [mu.token_name(t) for t in tokens[1:]] + [mu.token_name(t) for t in tokens]
+    w = mu.hypotheses(window, key=mu.Key(0, "major"))
+    assert w["bar_position"].tolist() == [0.5, 0, 0, 0.25, 0.5, 0.75, 0, 0, 0] + h["bar_position"].tolist()
+    assert w["downbeat"].tolist() == [0, 0, 1, 0, 0, 0, 0, 1, 0] + h["downbeat"].tolist()
+    assert w["phrase_end"].tolist() == [1, 0, 0, 0, 0, 0, 0, 1, 0] + h["phrase_end"].tolist()
+    one_bar = mu.hypotheses([mu.token_name(t) for t in tokens[4:]])   # E4 rest D4 | C4: the bar's length unknown
+    assert one_bar["bar_position"].tolist() == [0] * 6 and one_bar["downbeat"].tolist() == [0, 0, 0, 0, 1, 0]
+    # every shipped tune: the places agree with the stored bar positions
+    for t in mu.load_tunes()[::25]:
+        tokens = mu.tune_tokens(t)
+        places, _ = mu.bar_places(tokens)
+        assert [p for p, tok in zip(places, tokens) if tok[0] == "note"] == [n.bar_pos for n in t.notes]
     roll = mu.roll_frame(tune.notes, seed_len=2)
     assert roll["part"].tolist() == ["seed", "seed", "continuation", "continuation", "continuation"]
     assert roll["start"].tolist() == [0, 1, 1.5, 2.5, 3] and roll["note"][0] == "G4 ♩"
