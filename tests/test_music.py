@@ -56,7 +56,7 @@ def test_bar_tokens_stand_where_the_metre_puts_bar_lines():
                    (mu.Note(62, 6, 30), mu.Note(67, 12, 0), mu.Note(69, 6, 12), mu.Note(71, 18, 18),
                     mu.Note(74, 36, 0)))
     names = [mu.token_name(t) for t in mu.tune_tokens(tune)]
-    assert names == ["start 6/8", "D4 ♪", "bar |", "G4 ♩", "A4 ♪", "B4 ♩.", "bar |", "D5 half.", "end ‖"]
+    assert names == ["start 6/8", "D4 ♪", "bar |", "G4 ♩", "A4 ♪", "beat ·", "B4 ♩.", "bar |", "D5 half.", "end ‖"]
     assert mu.bar_lines_ok(mu.tune_tokens(tune)) == mu.BarCheck(2, 2, 0, 4, 0)
 
 
@@ -180,24 +180,25 @@ def test_hypotheses_on_a_small_tune():
     tune = mu.Tune("t", "upload", mu.Key(0, "major"), mu.Metre(2, 4),
                    (mu.Note(67, 12, 12), mu.Note(60, 6, 0), mu.Note(64, 6, 6), mu.Note(mu.REST, 6, 12),
                     mu.Note(62, 6, 18), mu.Note(60, 24, 0)))
-    tokens = mu.tune_tokens(tune)   # start G4 | C4 E4 rest D4 | C4 end
+    tokens = mu.tune_tokens(tune)   # start G4 | C4 E4 · rest D4 | C4 end
+    assert tokens[5] == mu.BEAT
     h = mu.hypotheses(tokens)
     assert set(h) == set(mu.MELODY_HYPOTHESES)
-    assert h["downbeat"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
-    assert h["bar_position"].tolist() == [0, 0.5, 0, 0, 0.25, 0.5, 0.75, 0, 0, 0]
-    assert h["rising"].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
-    assert h["tonic"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
-    assert h["phrase_end"].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]   # G4 ♩ before a bar; the last note
-    assert h["bar_line"].tolist() == [0, 0, 1, 0, 0, 0, 0, 1, 0, 0]
+    assert h["downbeat"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]
+    assert h["bar_position"].tolist() == [0, 0.5, 0, 0, 0.25, 0, 0.5, 0.75, 0, 0, 0]
+    assert h["rising"].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+    assert h["tonic"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]
+    assert h["phrase_end"].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0]   # G4 ♩ before a bar; the last note
+    assert h["bar_line"].tolist() == [0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0]
     assert all(len(v) == len(tokens) for v in h.values())
     # a window cut from the middle (names, no start token): places from its bar lines, the bar's length from two
     window = [mu.token_name(t) for t in tokens[1:]] + [mu.token_name(t) for t in tokens]
     w = mu.hypotheses(window, key=mu.Key(0, "major"))
-    assert w["bar_position"].tolist() == [0.5, 0, 0, 0.25, 0.5, 0.75, 0, 0, 0] + h["bar_position"].tolist()
-    assert w["downbeat"].tolist() == [0, 0, 1, 0, 0, 0, 0, 1, 0] + h["downbeat"].tolist()
-    assert w["phrase_end"].tolist() == [1, 0, 0, 0, 0, 0, 0, 1, 0] + h["phrase_end"].tolist()
-    one_bar = mu.hypotheses([mu.token_name(t) for t in tokens[4:]])   # E4 rest D4 | C4: the bar's length unknown
-    assert one_bar["bar_position"].tolist() == [0] * 6 and one_bar["downbeat"].tolist() == [0, 0, 0, 0, 1, 0]
+    assert w["bar_position"].tolist() == [0.5, 0, 0, 0.25, 0, 0.5, 0.75, 0, 0, 0] + h["bar_position"].tolist()
+    assert w["downbeat"].tolist() == [0, 0, 1, 0, 0, 0, 0, 0, 1, 0] + h["downbeat"].tolist()
+    assert w["phrase_end"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 1, 0] + h["phrase_end"].tolist()
+    one_bar = mu.hypotheses([mu.token_name(t) for t in tokens[4:]])   # E4 · rest D4 | C4: the bar's length unknown
+    assert one_bar["bar_position"].tolist() == [0] * 7 and one_bar["downbeat"].tolist() == [0, 0, 0, 0, 0, 1, 0]
     # every shipped tune: the places agree with the stored bar positions
     for t in mu.load_tunes()[::25]:
         tokens = mu.tune_tokens(t)
@@ -237,16 +238,17 @@ def test_fitting_an_upload_says_what_it_changed():
 HOSTILE_VOCABS = {
     "not a list": ("A4 ♩", "list"),
     "too long": (["A4 ♩"] * 300, "list"),
-    "a number": ([1, 2, 3, 4], "short string"),
-    "a duplicate": (["bar |", "end ‖", "start 6/8", "A4 ♩", "A4 ♩"], "twice"),
-    "no bar": (["end ‖", "start 6/8", "A4 ♩", "B4 ♩"], "lacks"),
-    "a pitch beyond the piano": (["bar |", "end ‖", "start 6/8", "A9 ♩"], "piano"),
-    "a made-up duration": (["bar |", "end ‖", "start 6/8", "A4 ♩♩"], "duration"),
-    "a huge duration": (["bar |", "end ‖", "start 6/8", "A4 99999/12 ♩"], "duration|short"),
-    "a zero-beat metre": (["bar |", "end ‖", "start 0/8", "A4 ♩"], "start token"),
-    "a metre off the grid": (["bar |", "end ‖", "start 7/32", "A4 ♩"], "metre"),
-    "a flat spelling": (["bar |", "end ‖", "start 6/8", "B♭4 ♩"], "written"),
-    "markup": (["bar |", "end ‖", "start 6/8", "<script>"], "duration|note"),
+    "a number": ([1, 2, 3, 4, 5], "short string"),
+    "a duplicate": (["bar |", "beat ·", "end ‖", "start 6/8", "A4 ♩", "A4 ♩"], "twice"),
+    "no bar": (["beat ·", "end ‖", "start 6/8", "A4 ♩", "B4 ♩"], "lacks"),
+    "no beat": (["bar |", "end ‖", "start 6/8", "A4 ♩", "B4 ♩"], "lacks"),
+    "a pitch beyond the piano": (["bar |", "beat ·", "end ‖", "start 6/8", "A9 ♩"], "piano"),
+    "a made-up duration": (["bar |", "beat ·", "end ‖", "start 6/8", "A4 ♩♩"], "duration"),
+    "a huge duration": (["bar |", "beat ·", "end ‖", "start 6/8", "A4 99999/12 ♩"], "duration|short"),
+    "a zero-beat metre": (["bar |", "beat ·", "end ‖", "start 0/8", "A4 ♩"], "start token"),
+    "a metre off the grid": (["bar |", "beat ·", "end ‖", "start 7/32", "A4 ♩"], "metre"),
+    "a flat spelling": (["bar |", "beat ·", "end ‖", "start 6/8", "B♭4 ♩"], "written"),
+    "markup": (["bar |", "beat ·", "end ‖", "start 6/8", "<script>"], "duration|note"),
 }
 
 
