@@ -1,10 +1,11 @@
 """The melody model against its bigram baseline, and what it writes (the issue's figures), one torch thread:
 
-    python bench/bench_melody.py [--seconds 60] [--seeds 0 1 2] [--hidden 128] [--layers 1] [--embed 32]
-                                 [--seq-len 64] [--batch 32] [--lr 5e-3] [--transpose]
+    python bench/bench_melody.py [--seconds 60] [--steps N] [--seeds 0 1 2] [--hidden 128] [--layers 1]
+                                 [--embed 32] [--seq-len 64] [--batch 32] [--lr 5e-3] [--transpose]
 
 For each seed: the app's sequence model (embedding -> nn.LSTM -> linear over the note tokens, SequenceModel with
-kind "text") trains for --seconds of training time on the training tunes (Adam, the app's train_step), then
+kind "text") trains on the training tunes (Adam, the app's train_step) for --steps optimiser steps (the preset's
+run) or --seconds of training time, whichever ends first, then
 
   1. held-out note cross-entropy (nats per token) and next-token accuracy on the held-out tunes (whole tunes the
      training never saw), against the bigram baseline (lstm_demo.music.Bigram) on the same targets;
@@ -82,7 +83,7 @@ def train_one(data, args, seed):
     opt = make_optimizer(model, args.lr)
     batches = Batches(data, args.seq_len, args.batch, seed)
     clock, step = 0.0, 0
-    while clock < args.seconds:
+    while clock < args.seconds and step < args.steps:
         t = time.perf_counter()
         train_step(model, opt, *batches.next(), "text", 1.0)
         clock += time.perf_counter() - t
@@ -90,12 +91,13 @@ def train_one(data, args, seed):
         if step % 200 == 0:
             ce, acc = heldout_scores(model_predictor(model), data)
             print(f"  seed {seed}: step {step}, {clock:.0f} s: held-out {ce:.3f} nats, accuracy {acc:.1%}", flush=True)
-    return model, step
+    return model, step, clock
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--steps", type=int, default=10**9)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--embed", type=int, default=32)
@@ -107,14 +109,15 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
     print(f"preset: {args.layers} x {args.hidden} LSTM, embedding {args.embed}, seq {args.seq_len}, batch "
-          f"{args.batch}, Adam {args.lr:g}, {args.seconds:.0f} s of training, transpose={args.transpose}")
+          f"{args.batch}, Adam {args.lr:g}, at most {args.steps} steps and {args.seconds:.0f} s of training, "
+          f"transpose={args.transpose}")
     rows = []
     for seed in args.seeds:
         data = MelodyData("all", transpose=args.transpose, seed=seed)
         train, _ = data.parts(args.seq_len)
         bigram = Bigram(train.numpy(), len(data.vocab))
         b_ce, b_acc = heldout_scores(bigram.logits, data)
-        model, steps = train_one(data, args, seed)
+        model, steps, clock = train_one(data, args, seed)
         ce, acc = heldout_scores(model_predictor(model), data)
         seeds = seed_phrases(data, N_CONTINUATIONS)
         shares, checks = continuations(model, data, seeds, 1.0, seed)
@@ -122,7 +125,7 @@ def main():
         rows.append((ce, acc, b_ce, b_acc, np.nanmean(shares),
                      sum(c.bars_in_place for c in checks) / max(1, sum(c.bars + c.bars_missing for c in checks)),
                      1 - sum(c.notes_across for c in checks) / max(1, sum(c.notes for c in checks))))
-        print(f"seed {seed} ({steps} steps, {data.summary()['vocabulary']} tokens, {len(data.val_tunes)} held-out "
+        print(f"seed {seed} ({steps} steps in {clock:.1f} s, {data.summary()['vocabulary']} tokens, {len(data.val_tunes)} held-out "
               f"tunes): LSTM {ce:.3f} nats, accuracy {acc:.1%}; bigram {b_ce:.3f} nats, accuracy {b_acc:.1%}")
         print(f"  generated (T=1.0): {summarise(shares, checks)}")
         print(f"  the held-out tunes' own continuations: {summarise(*zip(*real))}", flush=True)
