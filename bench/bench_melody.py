@@ -1,7 +1,9 @@
 """The melody model against its bigram baseline, and what it writes (the issue's figures), one torch thread:
 
-    python bench/bench_melody.py [--seconds 60] [--steps N] [--seeds 0 1 2] [--hidden 128] [--layers 1]
+    python bench/bench_melody.py [--seconds 60] [--steps 2000] [--seeds 0 1 2] [--hidden 64] [--layers 1]
                                  [--embed 32] [--seq-len 64] [--batch 32] [--lr 5e-3] [--transpose]
+
+(the defaults are the app's preset, lstm_demo.music.MELODY_PRESET)
 
 For each seed: the app's sequence model (embedding -> nn.LSTM -> linear over the note tokens, SequenceModel with
 kind "text") trains on the training tunes (Adam, the app's train_step) for --steps optimiser steps (the preset's
@@ -15,6 +17,18 @@ run) or --seconds of training time, whichever ends first, then
 
 Goal (issue): cross-entropy clearly below the bigram's and accuracy above it within 60 s; >= 90 % of generated notes
 in the seed's key; bar lines where the metre says.
+
+Measured on this VM (2 shared cores, one torch thread), the preset lstm_demo.music.MELODY_PRESET
+(2,000 steps take ~20 s), seeds 0, 1, 2, mean ± sd:
+
+    held-out cross-entropy   LSTM 1.636 ± 0.033 nats   bigram 2.643 ± 0.031   (LSTM lower by 1.007 ± 0.008)
+    next-token accuracy      LSTM 52.1 ± 0.7 %         bigram 18.0 ± 0.8 %
+    generated, T = 1.0       notes in the seed's key 94.3 ± 0.8 %; bar lines in place 79.5 ± 5.6 % (72–85 %);
+                             notes crossing a bar line 0.2 %  (the held-out tunes themselves: 97–99 %, 100 %, 0 %)
+
+Trained on for the full 60 s (~6,000 steps) the held-out loss rises again to ~1.9 nats (the tunes are learnt by
+heart) while the accuracy stays near 51 %; 1 x 128 units reach the same best loss (~1.60) three times slower. Without
+the beat tokens (bar tokens only) the bar lines were in place only ~55 % of the time.
 """
 import argparse
 import sys
@@ -28,7 +42,7 @@ import torch  # noqa: E402
 
 from lstm_demo.config import ModelConfig  # noqa: E402
 from lstm_demo.models import build_model  # noqa: E402
-from lstm_demo.music import (BAR, Bigram, MelodyData, bar_lines_ok, continue_melody, estimate_key,  # noqa: E402
+from lstm_demo.music import (BAR, MELODY_PRESET, Bigram, MelodyData, bar_lines_ok, continue_melody, estimate_key,  # noqa: E402
                              heldout_scores, model_predictor, share_in_key, tokens_to_notes)
 from lstm_demo.train import Batches, make_optimizer, train_step  # noqa: E402
 
@@ -97,14 +111,14 @@ def train_one(data, args, seed):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--steps", type=int, default=10**9)
+    ap.add_argument("--steps", type=int, default=MELODY_PRESET["steps"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--embed", type=int, default=32)
-    ap.add_argument("--layers", type=int, default=1)
-    ap.add_argument("--seq-len", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--hidden", type=int, default=MELODY_PRESET["hidden_size"])
+    ap.add_argument("--embed", type=int, default=MELODY_PRESET["embed_size"])
+    ap.add_argument("--layers", type=int, default=MELODY_PRESET["num_layers"])
+    ap.add_argument("--seq-len", type=int, default=MELODY_PRESET["seq_len"])
+    ap.add_argument("--batch", type=int, default=MELODY_PRESET["batch_size"])
+    ap.add_argument("--lr", type=float, default=MELODY_PRESET["lr"])
     ap.add_argument("--transpose", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)

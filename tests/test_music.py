@@ -535,7 +535,7 @@ def test_bad_typed_melodies_are_refused_clearly(name):
         mio.parse_text(text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="ABCDEFGr#b♯♭0123456789 qehsw.3|:MQK/m", max_size=60))
 def test_any_text_is_a_melody_or_a_data_error(text):
     try:
