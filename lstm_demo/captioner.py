@@ -107,7 +107,8 @@ class Captioner(nn.Module):
             self.att_score = nn.Linear(cfg.attention_size, 1)                     # v
         self.decoder = nn.LSTMCell(cfg.embed_size + (f if cfg.attention else 0), cfg.hidden_size)
         # with attention the head reads the context too (Xu et al.'s "deep output"): the word for what the model
-        # looks at is read straight off what it sees (measured: +5 points of word accuracy at 60 s)
+        # looks at is read straight off what it sees (one seed, lr 5e-3, 60 s on one thread: 94 % held-out word
+        # accuracy against 85 % with the head on h alone)
         self.head = nn.Linear(cfg.hidden_size + (f if cfg.attention else 0), cfg.vocab_size)
 
     # --- the picture ---------------------------------------------------------------------------------------------
@@ -348,8 +349,9 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     """Trace one picture (3, P, P), or a layout that is drawn first, through the decoder word by word with
     trace.lstm_cell. The decoder reads <start> and then the true caption (teacher=True) or its own greedy words.
     Quantities (1, 1, T, H); inputs: the words read; targets: the truth's words and <end> ("" past its end or with no
-    truth); extras: image, attention (T, cells), emitted words, grid, replay_check (vs the model's own forward pass
-    and nn.LSTMCell), and for a layout its shapes, covered cells and which shape each truth word names."""
+    truth); extras: image (3, P, P), attention (T, cells), emitted (T,) words, grid (cells per side), maps (the first
+    convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), and for a layout its shapes
+    (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names (-1: none)."""
     from .trace import lstm_cell
     from .trace_data import CELL_QUANTITIES, Trace
     model.eval()
@@ -386,12 +388,14 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     attention = torch.cat(atts).numpy() if model.cfg.attention else None        # (T, cells)
     trace = _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace)
     trace.extras.update(replay_check=_replay_check(model, pic, read, quantities, probs, attention),
-                        image=pic.numpy(), emitted=[data.vocab[int(i)] for i in probs.argmax(-1)],
-                        grid=model.cfg.grid, teacher=teacher, caption=caption, maps=maps[0].numpy())
+                        image=pic.numpy(), emitted=np.array([data.vocab[int(i)] for i in probs.argmax(-1)]),
+                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher), caption=caption,
+                        maps=maps[0].numpy())  # arrays, so Trace.to_npz keeps them
     if attention is not None:
         trace.extras["attention"] = attention
     if layout is not None:
-        trace.extras.update(shapes=[list(s) for s in layout], cells=covered_cells(layout, model.cfg.grid),
+        trace.extras.update(shapes=np.array([[str(v) for v in s] for s in layout]),  # rows shape, colour, size, x, y
+                            cells=covered_cells(layout, model.cfg.grid),
                             named=np.asarray(caption_words(layout)[1] + [-1]))
     return trace
 
@@ -421,3 +425,37 @@ def _replay_check(model, pic, read, quantities, probs, attention) -> dict:
     if attention is not None:
         errors.append((out["attention"][0] - torch.from_numpy(attention)).abs().max())
     return {"max_abs_h": float(max(errors)), "module": "the model's forward pass (torch.nn.LSTMCell)"}
+
+
+# --- where the model looks, in words ----------------------------------------------------------------------------------
+
+def gaze(trace, step: int) -> dict:
+    """At one word of a traced layout: the word emitted, the shape it names (index into the layout, or -1: a
+    relation word, a wrong word, or no truth) and the share of the word's attention on each shape's grid cells."""
+    word = str(trace.extras["emitted"][step])
+    named = int(trace.extras["named"][step]) if "named" in trace.extras and step < len(trace.extras["named"]) else -1
+    if word != trace.targets[step] or word not in NAMING:
+        named = -1  # it names a shape only when it is the truth's colour or shape word at this place
+    shares = [float(trace.extras["attention"][step][cells].sum()) for cells in trace.extras["cells"]] \
+        if "attention" in trace.extras and "cells" in trace.extras else []
+    return {"word": word, "named": named, "shares": shares}
+
+
+def gaze_sentence(trace, step: int) -> str:
+    """One sentence on where the decoder looks when it emits the word at `step`, from the numbers gaze() returns."""
+    if "attention" not in trace.extras:
+        return "This captioner has no attention: it saw the picture once, through the mean of the grid."
+    g = gaze(trace, step)
+    if not g["shares"]:
+        att = trace.extras["attention"][step]
+        grid = int(trace.extras["grid"])
+        row, col = divmod(int(att.argmax()), grid)
+        return f"Saying “{g['word']}”, it looks hardest at the cell in row {row + 1}, column {col + 1} ({att.max():.0%})."
+    names = [f"{s[2]} {s[1]} {s[0]}" for s in trace.extras["shapes"]]
+    top = int(np.argmax(g["shares"]))
+    if g["named"] >= 0:
+        share = g["shares"][g["named"]]
+        text = f"Saying “{g['word']}”, it puts {share:.0%} of its attention on the {names[g['named']]}, the shape " \
+               f"that word names"
+        return text + ("." if top == g["named"] else f"; more ({g['shares'][top]:.0%}) is on the {names[top]}.")
+    return f"Saying “{g['word']}”, it puts the most attention ({g['shares'][top]:.0%}) on the {names[top]}."

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from lstm_demo.captioner import (Captioner, CaptionerConfig, attention_on_named, baselines, build_captioner,
                                  caption_loss, check_fits, expected_shapes, greedy_captions, score, trace_caption)
 from lstm_demo.config import ConfigError, DataError
+from lstm_demo.trace_data import Trace
 from lstm_demo.data.captions import (COLOURS, END, PICTURE, SHAPES, SIZES, START, CaptionData, Shape, caption,
                                      caption_words, check_layout, check_recipe, covered_cells, held_out, layout_key, render)
 
@@ -238,7 +239,7 @@ def test_the_trace_is_the_model_and_an_lstmcell_at_every_word(data, attention, t
         ids, _ = model.sample(image[None])
         emitted, _ = greedy_captions(model, data, image[None])
         assert trace.inputs[1:] == emitted[0][: len(trace.inputs) - 1]
-        assert trace.extras["emitted"] == emitted[0] == [data.vocab[i] for i in ids[0, : len(emitted[0])]]
+        assert list(trace.extras["emitted"]) == emitted[0] == [data.vocab[i] for i in ids[0, : len(emitted[0])]]
     T = len(read)
     assert trace.quantities["hidden_state"].shape == (1, 1, T, 7)
     assert trace.targets == caption(SCENE).split() + [END] if teacher else len(trace.targets) == T
@@ -338,3 +339,37 @@ def test_the_loss_ignores_padding_and_trains(data):
     scored = batch[2] >= 0
     by_hand = -torch.log_softmax(logits, -1)[scored].gather(1, batch[2][scored][:, None]).mean()
     assert math.isclose(loss.item(), by_hand.item(), rel_tol=1e-5)
+
+
+def test_the_gaze_sentence_says_what_the_attention_numbers_say(data):
+    from lstm_demo.captioner import gaze, gaze_sentence
+    from lstm_demo.data.captions import SHOWCASE
+    assert caption(SHOWCASE) == "a small red circle left of a big blue square"
+    model = _model(data)
+    trace = trace_caption(model, data, SHOWCASE, teacher=True)
+    cells = covered_cells(SHOWCASE)
+    T = len(trace.inputs)
+    att = np.zeros((T, 16), np.float32)
+    att[:, cells[1]] = 0.2 / cells[1].sum()
+    att[:, ~cells[1]] = 0.8 / (~cells[1]).sum()             # 80 % off the square: some on the circle's cells
+    on_circle = float(att[0][cells[0]].sum())
+    trace.extras["attention"] = att
+    trace.extras["emitted"] = np.array(trace.targets)       # as if every word were right
+    red = trace.targets.index("red")
+    g = gaze(trace, red)
+    assert g["named"] == 0 and np.allclose(g["shares"], [on_circle, 0.2])
+    assert gaze_sentence(trace, red) == f"Saying “red”, it puts {on_circle:.0%} of its attention on the small red " \
+                                        f"circle, the shape that word names."
+    square = trace.targets.index("square")
+    assert gaze_sentence(trace, square) == f"Saying “square”, it puts 20% of its attention on the big blue square, " \
+                                           f"the shape that word names; more ({on_circle:.0%}) is on the small red " \
+                                           f"circle."
+    assert gaze(trace, trace.targets.index("left"))["named"] == -1  # a relation word names no shape
+    trace.extras["emitted"] = np.array(["blue" if w == "red" else w for w in trace.targets])
+    assert gaze(trace, red)["named"] == -1 and "the most attention" in gaze_sentence(trace, red)  # a wrong word
+    again = Trace.from_npz(trace.to_npz())  # a precomputed trace keeps what the sentence needs
+    assert gaze_sentence(again, red) == gaze_sentence(trace, red)
+    plain = trace_caption(_model(data, attention=False), data, SHOWCASE)
+    assert "no attention" in gaze_sentence(plain, 0)
+    picture_only = trace_caption(model, data, render(SHOWCASE))
+    assert "row" in gaze_sentence(picture_only, 0) and "cells" not in picture_only.extras

@@ -64,6 +64,10 @@ class Shape(NamedTuple):
         return f"{self.size} {self.colour} {self.shape}"
 
 
+# the bundled scene: "the LSTM looks at the red circle when it says red"
+SHOWCASE = (Shape("circle", "red", "small", 3, 5), Shape("square", "blue", "big", 17, 13))
+
+
 # --- checking a layout (a visitor's edited scene comes through here) --------------------------------------------------
 
 def _pixel(value, what: str) -> int:
