@@ -4,7 +4,7 @@ Bahdanau et al. 2015).
 
     picture (3, 32, 32) -> 3 × [conv 3×3 -> ReLU -> max-pool 2] -> grid (F, 4, 4) -> 16 cells of F numbers
                         -> + a learned vector per cell (where it is) -> grid g (16, F)
-    mean of g -> Linear -> tanh -> h0, c0                                  the decoder's first state
+    mean of g -> LayerNorm -> Linear -> tanh -> h0, c0                     the decoder's first state
     at word t:  e_i = v · tanh(W_g g_i + W_h h_{t-1})   (i = 1 … 16)      how well cell i fits what is needed next
                 a   = softmax(e)                                           attention, sums to 1 over the cells
                 z   = sum_i a_i g_i                                        the context: what the LSTM sees
@@ -97,7 +97,13 @@ class Captioner(nn.Module):
         self.conv1 = nn.Conv2d(3, c, 3, padding=1)
         self.conv2 = nn.Conv2d(c, f, 3, padding=1)
         self.conv3 = nn.Conv2d(f, f, 3, padding=1)
+        for conv in (self.conv1, self.conv2, self.conv3):
+            # He et al. 2015's scale for ReLU layers keeps the features of a mostly black picture from fading layer by
+            # layer (PyTorch's default shrinks them: at the start the grid's mean hardly differed between pictures)
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+            nn.init.zeros_(conv.bias)
         self.where = nn.Parameter(torch.zeros(cells, f))   # one learned vector per grid cell: its place
+        self.init_norm = nn.LayerNorm(f)   # the mean's numbers grow as the CNN learns; tanh(init) must not saturate
         self.init_h = nn.Linear(f, cfg.hidden_size)
         self.init_c = nn.Linear(f, cfg.hidden_size)
         self.embed = nn.Embedding(cfg.vocab_size, cfg.embed_size)
@@ -130,8 +136,9 @@ class Captioner(nn.Module):
         return z.flatten(2).transpose(1, 2) + self.where, maps      # (B, cells, F), cells in row-major order
 
     def start_state(self, grid: torch.Tensor):
-        """(h0, c0), each (B, H), from the grid's mean (Xu et al. 2015, §3.1.2)."""
-        mean = grid.mean(1)
+        """(h0, c0), each (B, H), from the grid's mean (Xu et al. 2015, §3.1.2), layer-normalised: without it the
+        mean's numbers grew within a hundred steps until tanh saturated and h0 was the same for every picture."""
+        mean = self.init_norm(grid.mean(1))  # (B, F) scaled to mean 0, spread 1 per picture (then a learned scale)
         return torch.tanh(self.init_h(mean)), torch.tanh(self.init_c(mean))
 
     def attend(self, grid: torch.Tensor, grid_keys: torch.Tensor, h: torch.Tensor):

@@ -207,6 +207,8 @@ def _by_hand(model, image, read):
         grid, _ = model.encode(image[None])
         g = grid[0]                                                     # (16, F)
         mean = g.mean(0)
+        norm = model.init_norm                                          # layer norm, written out
+        mean = (mean - mean.mean()) / torch.sqrt(mean.var(unbiased=False) + norm.eps) * norm.weight + norm.bias
         h = torch.tanh(model.init_h.weight @ mean + model.init_h.bias)[None]
         c = torch.tanh(model.init_c.weight @ mean + model.init_c.bias)[None]
         hs, cs, atts = [], [], []
