@@ -12,8 +12,8 @@ Bahdanau et al. 2015).
                 next word = softmax(W_o [h_t; z] + b_o)                      the head reads h and what it sees
 
 Without attention the grid's mean (through h0, c0) is all the decoder ever sees of the picture, the LSTM reads the
-word's embedding alone and the head reads h alone. Trained with teacher forcing (it reads the true previous word); at run time it reads its
-own (greedy, or sampled at a temperature). The decoder is an nn.LSTMCell, so the trace replays it with lstm_cell.
+word's embedding alone and the head reads h alone. Trained with teacher forcing (it reads the true previous word); at
+run time it reads its own (greedy, or sampled at a temperature). The decoder is an nn.LSTMCell, so the trace replays it with lstm_cell.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import LIMITS, ConfigError, DataError, TrainConfig, check_int
-from .data.captions import COLOURS, END, SHAPES, SPECIALS, START, CaptionData, caption_words, check_layout, covered_cells, \
-    render
+from .data.captions import (COLOURS, END, SHAPES, SPECIALS, START, CaptionData, caption_words, check_layout,
+                            covered_cells, render)
 
 START_ID, END_ID = SPECIALS.index(START), SPECIALS.index(END)  # CaptionData's vocabulary starts with SPECIALS
 IGNORE = -100  # targets that are not scored (padding), as train.IGNORE
@@ -178,7 +178,8 @@ class Captioner(nn.Module):
             cs.append(c)
             atts.append(weights)
         hidden = torch.stack(hs, 1)                                  # (B, T, H)
-        return {"logits": self.head(torch.stack(reads, 1)), "attention": torch.stack(atts, 1) if self.cfg.attention else None,
+        return {"logits": self.head(torch.stack(reads, 1)),
+                "attention": torch.stack(atts, 1) if self.cfg.attention else None,
                 "hidden_state": hidden, "cell_state": torch.stack(cs, 1)}
 
     def forward(self, batch):
@@ -359,8 +360,7 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     truth); extras: image (3, P, P), attention (T, cells), emitted (T,) words, grid (cells per side), maps (the first
     convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), and for a layout its shapes
     (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names (-1: none)."""
-    from .trace import lstm_cell
-    from .trace_data import CELL_QUANTITIES, Trace
+    from .trace_data import Trace
     model.eval()
     check_fits(model.cfg, data)
     pic, layout = _picture(image, data)
@@ -375,12 +375,33 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     else:
         emitted = model.sample(pic[None], start=start, end=end)[0][0].tolist()
         read = [start] + (emitted[: emitted.index(end)] if end in emitted else emitted[:-1])
+    quantities, pre, probs, attention, maps = _replay_decoder(model, pic, read)
+    trace = _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace)
+    trace.extras.update(replay_check=_replay_check(model, pic, read, quantities, probs, attention),
+                        image=pic.numpy(), emitted=np.array([data.vocab[int(i)] for i in probs.argmax(-1)]),
+                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher), caption=caption,
+                        maps=maps)  # arrays, so Trace.to_npz keeps them
+    if attention is not None:
+        trace.extras["attention"] = attention
+    if layout is not None:
+        trace.extras.update(shapes=np.array([[str(v) for v in s] for s in layout]),  # rows shape, colour, size, x, y
+                            cells=covered_cells(layout, model.cfg.grid),
+                            named=np.asarray(caption_words(layout)[1] + [-1]))
+    return trace
+
+
+def _replay_decoder(model: Captioner, pic: torch.Tensor, read: list):
+    """The decoder replayed word by word with the one LSTM cell, fed the LSTMCell's own weights and x = [embed(word);
+    context]. -> (quantities {name: (1, 1, T, H)}, pre-activations (1, 1, T, 4H), probabilities (T, V), attention
+    (T, cells) or None, the first convolution's maps (C, P, P))."""
+    from .trace import lstm_cell
+    from .trace_data import CELL_QUANTITIES
     grid, maps = model.encode(pic[None])
     keys = model.att_grid(grid) if model.cfg.attention else None
     h, c = model.start_state(grid)
     cell = model.decoder
     steps, atts, inputs = [], [], []
-    for word in read:  # the one LSTM cell, fed the LSTMCell's own weights; x = [embed(word); context]
+    for word in read:
         x, weights = model.step_input(grid, keys, torch.tensor([word]), h)
         step = lstm_cell(x, h, c, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
         h, c = step.hidden_state, step.cell_state
@@ -393,18 +414,7 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     hidden = torch.from_numpy(quantities["hidden_state"][0, 0])                 # (T, H)
     probs = torch.softmax(model.head(model.readout(hidden, torch.stack(inputs))), -1)  # (T, V)
     attention = torch.cat(atts).numpy() if model.cfg.attention else None        # (T, cells)
-    trace = _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace)
-    trace.extras.update(replay_check=_replay_check(model, pic, read, quantities, probs, attention),
-                        image=pic.numpy(), emitted=np.array([data.vocab[int(i)] for i in probs.argmax(-1)]),
-                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher), caption=caption,
-                        maps=maps[0].numpy())  # arrays, so Trace.to_npz keeps them
-    if attention is not None:
-        trace.extras["attention"] = attention
-    if layout is not None:
-        trace.extras.update(shapes=np.array([[str(v) for v in s] for s in layout]),  # rows shape, colour, size, x, y
-                            cells=covered_cells(layout, model.cfg.grid),
-                            named=np.asarray(caption_words(layout)[1] + [-1]))
-    return trace
+    return quantities, pre, probs, attention, maps[0].numpy()
 
 
 def _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace):
@@ -457,7 +467,8 @@ def gaze_sentence(trace, step: int) -> str:
         att = trace.extras["attention"][step]
         grid = int(trace.extras["grid"])
         row, col = divmod(int(att.argmax()), grid)
-        return f"Saying “{g['word']}”, it looks hardest at the cell in row {row + 1}, column {col + 1} ({att.max():.0%})."
+        return f"Saying “{g['word']}”, it looks hardest at the cell in row {row + 1}, column {col + 1} " \
+               f"({att.max():.0%})."
     names = [f"{s[2]} {s[1]} {s[0]}" for s in trace.extras["shapes"]]
     top = int(np.argmax(g["shares"]))
     if g["named"] >= 0:

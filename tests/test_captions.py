@@ -14,7 +14,8 @@ from lstm_demo.captioner import (Captioner, CaptionerConfig, attention_on_named,
 from lstm_demo.config import ConfigError, DataError
 from lstm_demo.trace_data import Trace
 from lstm_demo.data.captions import (COLOURS, END, PICTURE, SHAPES, SIZES, START, CaptionData, Shape, caption,
-                                     caption_words, check_layout, check_recipe, covered_cells, held_out, layout_key, render)
+                                     caption_words, check_layout, check_recipe, covered_cells, held_out, layout_key,
+                                     render)
 
 SCENE = [("circle", "red", "small", 2, 4), ("square", "blue", "big", 18, 12)]
 
