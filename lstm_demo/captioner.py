@@ -113,8 +113,8 @@ class Captioner(nn.Module):
             self.att_score = nn.Linear(cfg.attention_size, 1)                     # v
         self.decoder = nn.LSTMCell(cfg.embed_size + (f if cfg.attention else 0), cfg.hidden_size)
         # with attention the head reads the context too (Xu et al.'s "deep output"): the word for what the model
-        # looks at is read straight off what it sees (one seed, lr 5e-3, 60 s on one thread: 94 % held-out word
-        # accuracy against 85 % with the head on h alone)
+        # looks at is read straight off what it sees (one seed, lr 5e-3, 60 s on one thread, before the He init and
+        # LayerNorm below were added: 94 % held-out word accuracy against 85 % with the head on h alone)
         self.head = nn.Linear(cfg.hidden_size + (f if cfg.attention else 0), cfg.vocab_size)
 
     # --- the picture ---------------------------------------------------------------------------------------------
