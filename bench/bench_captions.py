@@ -1,4 +1,4 @@
-"""The captioner at the app's preset (lstm_demo.captioner.caption_defaults), one torch thread, several seeds: held-out
+"""The captioner at the app's preset (lstm_demo.kinds.captioner.caption_defaults), one torch thread, several seeds: held-out
 word accuracy and exact match of greedy captions as training goes, the baselines beside them, the median share of
 attention on the named shape when the model says its colour or shape, and the variant without attention.
 
@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from lstm_demo.captioner import baselines, build_captioner, caption_defaults, caption_loss, evaluate_captions  # noqa
-from lstm_demo.data.captions import CaptionData  # noqa: E402
+from lstm_demo.kinds.captioner import baselines, build_captioner, caption_defaults, caption_loss, evaluate_captions  # noqa
+from lstm_demo.kinds.captions_data import CaptionData  # noqa: E402
 
 
 def train(data, cfg, train_cfg, seed: int, seconds: float, every: float, label: str) -> dict:

@@ -3,22 +3,22 @@
     python bench/bench_melody.py [--seconds 60] [--steps 2000] [--seeds 0 1 2] [--hidden 64] [--layers 1]
                                  [--embed 32] [--seq-len 64] [--batch 32] [--lr 5e-3] [--transpose]
 
-(the defaults are the app's preset, lstm_demo.music.MELODY_PRESET)
+(the defaults are the app's preset, lstm_demo.kinds.music.MELODY_PRESET)
 
 For each seed: the app's sequence model (embedding -> nn.LSTM -> linear over the note tokens, SequenceModel with
 kind "text") trains on the training tunes (Adam, the app's train_step) for --steps optimiser steps (the preset's
 run) or --seconds of training time, whichever ends first, then
 
   1. held-out note cross-entropy (nats per token) and next-token accuracy on the held-out tunes (whole tunes the
-     training never saw), against the bigram baseline (lstm_demo.music.Bigram) on the same targets;
+     training never saw), against the bigram baseline (lstm_demo.kinds.music.Bigram) on the same targets;
   2. 20 continuations at temperature 1.0, each after the first 2 bars of a held-out tune: the share of their notes
      in the key of their seed phrase (Krumhansl–Schmuckler estimate of the seed) and whether their bar lines fall
-     where the metre says (lstm_demo.music.bar_lines_ok). The held-out tunes' own continuations are the reference.
+     where the metre says (lstm_demo.kinds.music.bar_lines_ok). The held-out tunes' own continuations are the reference.
 
 Goal (issue): cross-entropy clearly below the bigram's and accuracy above it within 60 s; >= 90 % of generated notes
 in the seed's key; bar lines where the metre says.
 
-Measured on this VM (2 shared cores, one torch thread), the preset lstm_demo.music.MELODY_PRESET
+Measured on this VM (2 shared cores, one torch thread), the preset lstm_demo.kinds.music.MELODY_PRESET
 (2,000 steps take ~20 s), seeds 0, 1, 2, mean ± sd:
 
     held-out cross-entropy   LSTM 1.636 ± 0.033 nats   bigram 2.643 ± 0.031   (LSTM lower by 1.007 ± 0.008)
@@ -42,7 +42,7 @@ import torch  # noqa: E402
 
 from lstm_demo.config import ModelConfig  # noqa: E402
 from lstm_demo.models import build_model  # noqa: E402
-from lstm_demo.music import (BAR, MELODY_PRESET, Bigram, MelodyData, bar_lines_ok, continue_melody, estimate_key,  # noqa: E402
+from lstm_demo.kinds.music import (BAR, MELODY_PRESET, Bigram, MelodyData, bar_lines_ok, continue_melody, estimate_key,  # noqa: E402
                              heldout_scores, model_predictor, share_in_key, tokens_to_notes)
 from lstm_demo.train import Batches, make_optimizer, train_step  # noqa: E402
 

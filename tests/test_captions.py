@@ -9,11 +9,11 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lstm_demo.captioner import (Captioner, CaptionerConfig, attention_on_named, baselines, build_captioner,
+from lstm_demo.kinds.captioner import (Captioner, CaptionerConfig, attention_on_named, baselines, build_captioner,
                                  caption_loss, check_fits, expected_shapes, greedy_captions, score, trace_caption)
 from lstm_demo.config import ConfigError, DataError
 from lstm_demo.trace_data import Trace
-from lstm_demo.data.captions import (COLOURS, END, PICTURE, SHAPES, SIZES, START, CaptionData, Shape, caption,
+from lstm_demo.kinds.captions_data import (COLOURS, END, PICTURE, SHAPES, SIZES, START, CaptionData, Shape, caption,
                                      caption_words, check_layout, check_recipe, covered_cells, held_out, layout_key,
                                      render)
 
@@ -345,8 +345,8 @@ def test_the_loss_ignores_padding_and_trains(data):
 
 
 def test_the_gaze_sentence_says_what_the_attention_numbers_say(data):
-    from lstm_demo.captioner import gaze, gaze_sentence
-    from lstm_demo.data.captions import SHOWCASE
+    from lstm_demo.kinds.captioner import gaze, gaze_sentence
+    from lstm_demo.kinds.captions_data import SHOWCASE
     assert caption(SHOWCASE) == "a small red circle left of a big blue square"
     model = _model(data)
     trace = trace_caption(model, data, SHOWCASE, teacher=True)

@@ -1,4 +1,4 @@
-"""The melody kind's core (lstm_demo.music, lstm_demo.melody_io): the shipped corpus round-trips through the tokens,
+"""The melody kind's core (lstm_demo.kinds.music, lstm_demo.kinds.melody_io): the shipped corpus round-trips through the tokens,
 held-out tunes are whole and unseen, the bigram and the scores agree with torch's cross-entropy, MIDI written here
 reads back (with mido itself) as the notes that went in, the WAV lasts exactly the notes' durations, and bad input
 — hostile MIDI, typed melodies, model-file vocabularies — gets a value or a DataError, never another exception."""
@@ -18,9 +18,10 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_demo import melody_io as mio
-from lstm_demo import music as mu
-from lstm_demo.config import LIMITS, DataError, ModelConfig
+from lstm_demo.kinds import melody_io as mio
+from lstm_demo.kinds import music as mu
+from lstm_demo.config import LIMITS, DataError
+from lstm_demo.kinds.sequence import ModelConfig
 from lstm_demo.models import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -575,9 +576,9 @@ def test_the_core_never_imports_music21_and_loads_mido_only_when_asked():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not [n for n in names if n.split(".")[0] == "music21"], path
-    code = ("import sys, lstm_demo.music, lstm_demo.melody_io as m; m.synthesize([(60, 12, 0)]); "
+    code = ("import sys, lstm_demo.kinds.music, lstm_demo.kinds.melody_io as m; m.synthesize([(60, 12, 0)]); "
             "assert 'mido' not in sys.modules and 'music21' not in sys.modules and 'torch' not in sys.modules; "
-            "lstm_demo.music.load_tunes()")
+            "lstm_demo.kinds.music.load_tunes()")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 

@@ -1,4 +1,4 @@
-"""Build the shipped melody corpus, lstm_demo/data/melodies/tunes.json.gz, from music21's bundled folk tunes.
+"""Build the shipped melody corpus, lstm_demo/kinds/melodies/tunes.json.gz, from music21's bundled folk tunes.
 
 Run once by a developer (music21 is a development-only dependency: pip install -r tools/requirements-corpus.txt):
 
@@ -36,7 +36,7 @@ from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "lstm_demo" / "data" / "melodies" / "tunes.json.gz"
+OUT = ROOT / "lstm_demo" / "kinds" / "melodies" / "tunes.json.gz"
 TICKS_PER_QUARTER = 12
 MIN_NOTES, MAX_NOTES = 16, 400
 MIN_TUNES = 10         # a (pitch, duration) pair must occur in this many readable tunes, or its tunes are dropped

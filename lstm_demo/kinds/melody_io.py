@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .config import LIMITS, DataError
+from ..config import LIMITS, DataError
 from .music import (MODES, REST, TICKS_PER_QUARTER, Key, Metre, Note, Tune, bar_positions, check_metre,
                     estimate_key, parse_pitch)
 

@@ -1,6 +1,6 @@
 """Folk melodies as tokens for a next-note LSTM: the shipped corpus, the tokens, a bigram baseline, and the measures
 the bench and the pages quote (key, bar lines, hypotheses for the unit finder). Sound, MIDI and the text format live in
-lstm_demo/melody_io.py. No music21 here (tools/build_melodies.py read the corpus once); torch only where ids are made.
+lstm_demo/kinds/melody_io.py. No music21 here (tools/build_melodies.py read the corpus once); torch only where ids are made.
 
 A tune is notes of (pitch, duration, bar position); durations count ticks of 1/12 of a quarter note, so dotted notes
 and triplets are whole numbers (♪ = 6, ♪. = 9, ♩ = 12, a triplet ♪ = 4). A tune becomes one token per note — pitch and
@@ -36,9 +36,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .config import LIMITS, DataError
+from ..config import LIMITS, DataError
 
-CORPUS_FILE = Path(__file__).parent / "data" / "melodies" / "tunes.json.gz"
+CORPUS_FILE = Path(__file__).parent / "melodies" / "tunes.json.gz"
 TICKS_PER_QUARTER = 12   # 1 tick = 1/12 quarter: sixteenths (3), triplet eighths (4) and dotted notes are exact
 REST = -1                # the pitch of a rest
 HELD_OUT_SHARE = 0.1     # tunes held out for validation (whole tunes)
@@ -135,7 +135,7 @@ def common_key_shift(key: Key) -> int:
 
 @functools.lru_cache(maxsize=1)
 def load_tunes() -> tuple[Tune, ...]:
-    """Every shipped tune (read once, cached). See lstm_demo/data/melodies/README.md for the sources."""
+    """Every shipped tune (read once, cached). See lstm_demo/kinds/melodies/README.md for the sources."""
     with gzip.open(CORPUS_FILE, "rb") as f:
         doc = json.loads(f.read().decode("utf-8"))
     if doc.get("ticks_per_quarter") != TICKS_PER_QUARTER:

@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import LIMITS, ConfigError, DataError, TrainConfig, check_int
-from .data.captions import (COLOURS, END, SHAPES, SPECIALS, START, CaptionData, caption_words, check_layout,
+from ..config import LIMITS, ConfigError, DataError, TrainConfig, check_int
+from .captions_data import (COLOURS, END, SHAPES, SPECIALS, START, CaptionData, caption_words, check_layout,
                             covered_cells, render)
 
 START_ID, END_ID = SPECIALS.index(START), SPECIALS.index(END)  # CaptionData's vocabulary starts with SPECIALS
@@ -363,7 +363,7 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     truth); extras: image (3, P, P), attention (T, cells), emitted (T,) words, grid (cells per side), maps (the first
     convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), and for a layout its shapes
     (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names (-1: none)."""
-    from .trace_data import Trace
+    from ..trace_data import Trace
     model.eval()
     check_fits(model.cfg, data)
     pic, layout = _picture(image, data)
@@ -397,8 +397,8 @@ def _replay_decoder(model: Captioner, pic: torch.Tensor, read: list):
     """The decoder replayed word by word with the one LSTM cell, fed the LSTMCell's own weights and x = [embed(word);
     context]. -> (quantities {name: (1, 1, T, H)}, pre-activations (1, 1, T, 4H), probabilities (T, V), attention
     (T, cells) or None, the first convolution's maps (C, P, P))."""
-    from .trace import lstm_cell
-    from .trace_data import CELL_QUANTITIES
+    from ..trace import lstm_cell
+    from ..trace_data import CELL_QUANTITIES
     grid, maps = model.encode(pic[None])
     keys = model.att_grid(grid) if model.cfg.attention else None
     h, c = model.start_state(grid)
