@@ -1,0 +1,192 @@
+"""Every view of the app a new visitor or an instructor opens, and how to open one in Chromium and wait until it is
+drawn: the twelve scenes at 1440×900 and in the presenter view at 1280×720; Step through of every bundled kind with
+each of its "More views" panels; the Train page's preview for each kind of data; Long memory; Family; the home page
+and Step through on a phone (390×844). Shared by tests/e2e/test_view_audit.py and bench/gallery.py.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from conftest import settle
+
+DESKTOP, PROJECTOR, PHONE = (1440, 900), (1280, 720), (390, 844)
+N_SCENES = 12
+# "More views" on Step through: the option's words, and words that say its content has arrived
+PANELS = {"heatmaps": ("Every unit (heatmaps)", r"Every unit at every step"),
+          "units": ("Selected units over time", r"Units to follow"),
+          "finder": ("Find a unit", r"Best match in this sequence"),
+          "training": ("Across training", r"how it learned"),
+          "whatif": ("What if? (interventions)", r"Largest change of u"),
+          "forecast": ("Forecast from here", r"One-step forecasts over the traced range"),
+          "export": ("Export this step", r"Trace as CSV")}
+ONE_NETWORK = ("heatmaps", "units", "finder", "training", "whatif", "export")
+STEP_MODELS = {  # bundle key -> (what it is, its panels)
+    "agreement": ("text: next character (LSTM on the agreement text)", ONE_NETWORK),
+    "sine": ("series: next value (LSTM on a sine)", ONE_NETWORK[:5] + ("forecast", "export")),
+    "python_stacked": ("stacked LSTM, 2 layers, on Python source", ONE_NETWORK),
+    "places_bi": ("bidirectional LSTM filling in hidden words", ONE_NETWORK),
+    "shapes": ("ConvLSTM on moving shapes", ()),
+    "first_digit": ("CNN-LSTM: which digit came first?", ()),
+    "numbers": ("encoder–decoder: numbers in words → digits", ("heatmaps", "units")),
+}
+TRAIN_KINDS = {  # Train page before Start: the radio's words, and the image task to pick (None: the default)
+    "text": ("Text (next character)", None),
+    "series": ("Time series (next value)", None),
+    "frames": ("Image sequences (CNN-LSTM, ConvLSTM)", None),
+    "digits": ("Image sequences (CNN-LSTM, ConvLSTM)",
+               "Which digit came first? — a handwritten digit, then distractors (CNN-LSTM)"),
+    "translation": ("Translation (encoder–decoder)", None),
+}
+
+
+@dataclass(frozen=True)
+class View:
+    name: str                    # the screenshot's file name and the test's id
+    caption: str                 # what it is, for the gallery
+    path: str                    # the address from the app's root
+    viewport: tuple = DESKTOP
+    panel: str | None = None     # a key of PANELS to click under "More views"
+    train_kind: str | None = None  # a key of TRAIN_KINDS to choose on the Train page
+    expand: str | None = None    # an expander's words to open
+    scene: int | None = None     # the presenter view of this scene
+    first_screen: tuple = ()     # keyed views that must show whole on the first screen
+    axe: bool = False            # run axe-core on it too
+    wait_for: str | None = None  # words (a regex) that say the view's content has arrived
+
+
+def matrix() -> list[View]:
+    views = []
+    for n in range(1, N_SCENES + 1):
+        views.append(View(f"scene{n:02d}", f"Home, scene {n} at 1440×900", f"/?scene={n}",
+                          wait_for=re.escape(f"{n} · "), first_screen=("view_strip", "view_diagram") if n == 1 else (),
+                          axe=n == 1))
+    for n in range(1, N_SCENES + 1):
+        views.append(View(f"scene{n:02d}-present", f"Presenter view, scene {n} at 1280×720",
+                          f"/?scene={n}&present=1", PROJECTOR, scene=n, wait_for=re.escape(f"{n} · "), axe=n == 1))
+    for key, (what, panels) in STEP_MODELS.items():
+        base = f"/Step_through?model={key}"
+        if not panels:
+            views.append(View(f"step-{key}", f"Step through: {what}", base, axe=key == "agreement"))
+        for panel in panels:
+            views.append(View(f"step-{key}-{panel}", f"Step through: {what} — More views: {PANELS[panel][0]}", base,
+                              panel=panel, axe=key == "agreement" and panel == "heatmaps"))
+    views.append(View("step-first_digit-heatmaps", "Step through: CNN-LSTM — its heatmaps expander opened",
+                      "/Step_through?model=first_digit", expand="Every LSTM unit at every step (heatmaps)"))
+    views.append(View("step-numbers-decoder", "Step through: encoder–decoder at its first decoder step (the hand-over)",
+                      "/Step_through?model=numbers&step=27"))
+    views.append(View("step-numbers-typed", "Step through: encoder–decoder, a typed source ('twelve': no truth), "
+                      "at the hand-over", "/Step_through?model=numbers&text=twelve&step=6"))
+    for kind, (words, task) in TRAIN_KINDS.items():
+        views.append(View(f"train-{kind}", f"Train page before Start: {task or words}", "/Train", train_kind=kind,
+                          wait_for=r"^Before you press Start:", axe=kind == "text"))
+    views.append(View("long-memory", "Long memory: the precomputed race", "/Long_memory", wait_for=r"^Precomputed:",
+                      axe=True))
+    views.append(View("family", "Family", "/Family", wait_for="Encoder–decoder", axe=True))
+    views.append(View("phone-home", "Home on a phone (390×844)", "/", PHONE, wait_for=re.escape("1 · ")))
+    views.append(View("phone-step", "Step through on a phone (390×844)", "/Step_through?model=agreement", PHONE))
+    return views
+
+
+VIEWS = matrix()
+BY_NAME = {v.name: v for v in VIEWS}
+
+# Chromium draws a chart's axes before Streamlit hands it its data: wait until each chart on the page has either a
+# data mark or no axes (a chart of words), or give up after CHARTS_SETTLE ms and let the audit say which is empty.
+CHARTS_SETTLE = 8_000
+CHARTS_COMPLETE = """() => { const cs = Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+    .filter(c => c.getClientRects().length);
+  return document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]') && cs.every(c => {
+    const svg = c.querySelector('svg.marks'); if (!svg) return !!c.querySelector('canvas');
+    if (!svg.querySelector('g.mark-group')) return false;
+    return !svg.querySelector('g.role-axis') || svg.querySelector('g.role-mark:not(.mark-text):not(.mark-rule) > *'); }); }"""
+
+
+def wait_drawn(page, timeout: int = CHARTS_SETTLE) -> bool:
+    """Every chart on the page drawn with its data (False: some never got any within timeout)."""
+    try:
+        page.wait_for_function(CHARTS_COMPLETE, timeout=timeout)
+        return True
+    except PlaywrightTimeout:
+        return False
+
+
+def scroll_through(page) -> None:
+    """Scroll Streamlit's main column to the bottom and back, a screen at a time, so charts below the fold are laid
+    out and drawn, then wait for them."""
+    page.evaluate("""async () => { const m = document.querySelector('[data-testid=stMain]') || document.scrollingElement;
+        const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        for (let y = 0; y < m.scrollHeight; y += m.clientHeight) { m.scrollTo(0, y); await frame(); }
+        m.scrollTo(0, 0); await frame(); }""")
+
+
+def same_page(before: View | None, view: View) -> bool:
+    """view is another "More views" panel of the page before shows: a click away, no new page load."""
+    return (before is not None and view.panel is not None and before.path == view.path
+            and before.viewport == view.viewport and before.train_kind is None and before.expand is None)
+
+
+def open_view(page, base: str, view: View, before: View | None = None, timeout: int = 60_000) -> None:
+    """Open the view in page (its viewport already set) and wait until it is drawn. before: the view the page shows
+    now, if any — another panel of the same page is then one click away."""
+    if same_page(before, view):
+        try:
+            _panel(page, view.panel, timeout)
+            _drawn(page, timeout)
+            return
+        except PlaywrightError:
+            pass  # the page was not in the state expected: open the view afresh
+    page.goto(base + view.path)
+    settle(page, timeout)
+    if view.wait_for:
+        page.get_by_text(re.compile(view.wait_for)).first.wait_for(timeout=timeout)
+    if view.path.startswith("/Step_through"):
+        _wait_words(page, r"^Equations for |^Step \d|^Encoder step|Click a pixel", timeout)
+    if view.train_kind:
+        words, task = TRAIN_KINDS[view.train_kind]
+        page.get_by_text(words, exact=True).click()
+        settle(page, timeout)
+        if task:
+            page.get_by_role("combobox", name="Image sequences").click()
+            page.get_by_role("option", name=task).click()
+            settle(page, timeout)
+        page.get_by_text(re.compile(r"^Before you press Start:")).first.wait_for(timeout=timeout)
+    if view.panel:
+        _panel(page, view.panel, timeout)
+    if view.expand:
+        page.get_by_text(view.expand, exact=True).click()
+        settle(page, timeout)
+    _drawn(page, timeout)
+
+
+def _panel(page, panel: str, timeout: int) -> None:
+    label, arrived = PANELS[panel]
+    if not page.locator("[data-testid=stBaseButton-segmented_controlActive]", has_text=label).count():
+        page.get_by_text(label, exact=True).click()  # (a click on the chosen option would unchoose it)
+        settle(page, timeout)
+    _arrived(page, arrived, timeout)
+
+
+def _drawn(page, timeout: int) -> None:
+    complete = wait_drawn(page)
+    scroll_through(page)
+    wait_drawn(page, CHARTS_SETTLE if complete else 1_000)  # a chart that stayed empty once is not waited for twice
+    settle(page, timeout)
+
+
+def _wait_words(page, pattern: str, timeout: int) -> None:
+    """Wait until some chart draws text matching pattern (the step views are drawn in the browser)."""
+    page.wait_for_function("""(p) => { const re = new RegExp(p);
+        return Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text')).some(t => re.test(t.textContent)); }""",
+                           arg=pattern, timeout=timeout)
+
+
+def _arrived(page, pattern: str, timeout: int) -> None:
+    """A panel's content, or the exception that replaced it."""
+    page.wait_for_function("""(p) => { const re = new RegExp(p);
+        return document.querySelector('[data-testid=stException]') || Array.from(document.querySelectorAll(
+            '[data-testid=stMain] p, [data-testid=stMain] label, [data-testid=stMain] [data-testid=stMetricLabel], [data-testid=stMain] h4, [data-testid=stMain] div'))
+            .some(e => re.test(e.textContent)); }""", arg=pattern, timeout=timeout)
