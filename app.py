@@ -3,13 +3,9 @@ import streamlit as st
 
 from lstm_demo.ui import common, workshop
 
-s = common.setup("Home")
-workshop.read_home_link()
-workshop.presenter_css()
-st.title("🧠 LSTM gate lab")
-if (notice := s.take_notice("url")) is not None:
-    st.warning(notice)
-if not s.present:
+
+def about() -> None:
+    """What an LSTM is, in one paragraph, and the other pages (folded under the scene's words)."""
     st.markdown(
         """
 An **LSTM** reads a sequence one step at a time and carries a **cell state** *c* along — a conveyor belt that runs
@@ -20,18 +16,21 @@ much of the candidate *g* to write, the **output gate** *o* how much of the cell
 "the subject was plural" across a long clause — *the cats, which already ate the fish, **were** full* — where a
 plain RNN forgets.
 
-Below, **trained models that ship with the app** walk through the tutorials' examples, one scene at a time. Then
-train your own.
+The scenes use **trained models that ship with the app** to walk through the tutorials' examples. Then train your
+own.
 """
     )
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        st.page_link("pages/1_Train.py", label="Train your own model (about 30 s)", icon="🏋️")
-    with c2:
-        st.page_link("pages/2_Step_through.py", label="Step through any sequence", icon="🔍")
-    with c3:
-        st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon="🏁")
+    st.page_link("pages/1_Train.py", label="Train your own model (about 30 s)", icon=":material/model_training:")
+    st.page_link("pages/2_Step_through.py", label="Step through any sequence", icon=":material/step_into:")
+    st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon=":material/timeline:")
+
+
+s = common.setup("Home", sidebar="collapsed")  # the first screen's room goes to the gates (links: in the sidebar
+workshop.read_home_link()                        # and under the scene's words)
+workshop.presenter_css()
 workshop.scene_controls()
-workshop.scene_view()
+if (notice := s.take_notice("url")) is not None:
+    st.warning(notice)
+workshop.scene_view(about)
 # the first screen is drawn: load torch and draw what the next clicks open on, in the background
 common.warm_up(workshop.warm_step_through, workshop.warm_train_page)

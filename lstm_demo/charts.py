@@ -12,14 +12,64 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .colours import ramp, scale_of  # noqa: F401  (re-exported)
 from .names import CELL_NAMES, COLORS, LABELS, SHORT, SIGMOID_GATES, show  # noqa: F401  (re-exported)
 
 FONT = {"labelFontSize": 13, "titleFontSize": 14}  # readable on a projector
 
 
+FIT_X = {"type": "fit-x", "contains": "padding"}
+PADDING = {"left": 5, "right": 5, "top": 5, "bottom": 5}
+COMPOSED = ("vconcat", "hconcat", "concat", "facet", "repeat")
+
+
 def configure(chart):
+    """Fonts, titles and sizing every chart shares. A single view's height is its plot's: Streamlit's theme sizes
+    a chart to fit both ways (autosize "fit"), so a legend, a title or long axis labels took their room from the
+    plot (a 220 px bar chart was left a 3 px plot); fit-x keeps the width to the column and leaves the height be."""
+    if isinstance(chart, (alt.Chart, alt.LayerChart)):
+        chart = chart.properties(autosize=alt.AutoSizeParams(**FIT_X))
+    chart = chart.properties(padding=PADDING)
+    title = getattr(chart, "title", alt.Undefined)
+    text = title.text if isinstance(title, alt.TitleParams) else title
+    if text is not alt.Undefined and getattr(chart, "description", alt.Undefined) is alt.Undefined:
+        chart = chart.properties(description=" ".join(text) if isinstance(text, list) else str(text))
     return (chart.configure_axis(**FONT).configure_legend(**FONT)
-            .configure_title(fontSize=16, anchor="start").configure_view(stroke=None))
+            .configure_title(fontSize=16, anchor="start", offset=8).configure_view(stroke=None))
+
+
+def fit_width(spec: dict) -> dict:
+    """A spec dict sized as configure() sizes a chart (fit-x for a single or layered view), with a text
+    alternative for screen readers (the title as its description) where it has none."""
+    if not any(k in spec for k in COMPOSED) and "autosize" not in spec:
+        spec["autosize"] = dict(FIT_X)
+    spec.setdefault("padding", dict(PADDING))  # Streamlit sets none (0 px): an axis title at the edge was cut
+    if "description" not in spec:
+        spec["description"] = describe(spec)
+    return spec
+
+
+def describe(spec: dict) -> str:
+    """The words of a spec's title (and its sub-views' titles), for a chart's description."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            title = node.get("title")
+            if title is not None:
+                text = title.get("text") if isinstance(title, dict) else title
+                sub = title.get("subtitle") if isinstance(title, dict) else None
+                for part in (text, sub):
+                    if isinstance(part, list):
+                        found.append(" ".join(str(x) for x in part))
+                    elif isinstance(part, str) and part:
+                        found.append(part)
+            for k in ("layer", *COMPOSED, "spec"):
+                v = node.get(k)
+                for child in (v if isinstance(v, list) else [v] if isinstance(v, dict) else []):
+                    walk(child)
+    walk(spec)
+    return ". ".join(dict.fromkeys(found)) or "Chart"
 
 
 from .view_store import arrow, table  # noqa: E402,F401  (re-exported)
@@ -27,7 +77,7 @@ from .view_store import arrow, table  # noqa: E402,F401  (re-exported)
 
 def spec_of(chart) -> dict:
     """A chart as a spec dict whose inline datasets are converted to Arrow once, when the spec is built."""
-    spec = chart.to_dict(validate=False)
+    spec = fit_width(chart.to_dict(validate=False))
     if spec.get("datasets"):
         spec["datasets"] = {k: arrow(v) for k, v in spec["datasets"].items()}
     return spec
@@ -65,14 +115,10 @@ def _fixed_widths(spec, width: int = 640):
 
 
 def color_scale(quantity: str, values: np.ndarray | None = None) -> alt.Scale:
-    """Gates 0…1 sequential; g and h −1…1 diverging; c diverging and symmetric around 0."""
-    if quantity in SIGMOID_GATES:
-        return alt.Scale(scheme="viridis", domain=[0, 1])
-    if quantity == "cell_state":
-        m = float(np.abs(values).max()) if values is not None and values.size else 1.0
-        m = m if m > 0 else 1.0
-        return alt.Scale(scheme="redblue", domain=[-m, m], reverse=True)
-    return alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)
+    """Gates 0…1 sequential; g and h −1…1 diverging; c diverging and symmetric around 0 (colours.scale_of)."""
+    scheme, lo, hi, reverse = scale_of(quantity, values)
+    return alt.Scale(scheme=scheme, domain=[lo, hi], reverse=reverse) if reverse else \
+        alt.Scale(scheme=scheme, domain=[lo, hi])
 
 
 # --- training ----------------------------------------------------------------------------------------------------
@@ -116,13 +162,17 @@ def loss_frame(train: list, val: list, max_points: int = 600) -> pd.DataFrame:
 def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> alt.Chart:
     """frame: t (number or date), value, what ('actual' / 'predicted' / 'series')."""
     x_type = "T" if np.issubdtype(frame["t"].dtype, np.datetime64) else "Q"
+    shown = [w for w in ("series", "actual", "predicted") if w in set(frame["what"])]
+    colours = {"series": "#4e79a7", "actual": "#4e79a7", "predicted": "#f28e2b"}
+    dashes = {"series": [1, 0], "actual": [1, 0], "predicted": [6, 3]}
+    legend = alt.Legend(orient="top", title=None, symbolStrokeWidth=3, symbolSize=300) if len(shown) > 1 else None
     line = alt.Chart(frame).mark_line().encode(
-        x=alt.X(f"t:{x_type}", title="date" if x_type == "T" else "time step"),
+        x=alt.X(f"t:{x_type}", title="date" if x_type == "T" else "time step",
+                axis=alt.Axis(tickMinStep=1, format="d") if x_type == "Q" else alt.Axis()),
         y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
-        color=alt.Color("what:N", title=None, scale=alt.Scale(domain=["series", "actual", "predicted"],
-                                                              range=["#4e79a7", "#4e79a7", "#f28e2b"])),
-        strokeDash=alt.StrokeDash("what:N", legend=None, scale=alt.Scale(domain=["series", "actual", "predicted"],
-                                                                         range=[[1, 0], [1, 0], [6, 3]])),
+        color=alt.Color("what:N", legend=legend, scale=alt.Scale(domain=shown, range=[colours[w] for w in shown])),
+        strokeDash=alt.StrokeDash("what:N", legend=legend, scale=alt.Scale(domain=shown,
+                                                                          range=[dashes[w] for w in shown])),
         tooltip=[f"t:{x_type}", "what:N", alt.Tooltip("value:Q", format=".3f")])
     if split_at is not None:
         rule = alt.Chart(pd.DataFrame({"t": [split_at]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(
@@ -133,31 +183,19 @@ def series_chart(frame: pd.DataFrame, unit: str, title: str, split_at=None) -> a
 
 def rollout_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
     """frame: h (steps ahead), value, what — lines over the forecast horizon."""
+    names = {"actual": "#4e79a7", "teacher-forced (fed the truth)": "#f28e2b",
+             "free-running (fed its own predictions)": "#e15759"}
+    shown = [w for w in names if w in set(frame["what"])]
     chart = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5).encode(
-        x=alt.X("h:Q", title="steps ahead"), y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
-        color=alt.Color("what:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical"),
-                        scale=alt.Scale(domain=["actual", "teacher-forced (fed the truth)",
-                                                "free-running (fed its own predictions)"],
-                                        range=["#4e79a7", "#f28e2b", "#e15759"])),
+        x=alt.X("h:Q", title="steps ahead", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("value:Q", title=unit or "value", scale=alt.Scale(zero=False)),
+        color=alt.Color("what:N", title=None, legend=alt.Legend(orient="top", direction="vertical", labelLimit=0),
+                        scale=alt.Scale(domain=shown, range=[names[w] for w in shown])),
         tooltip=["h:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
     return configure(chart.properties(height=260, title=title))
 
 
 # --- heatmap images (step_charts draws them with a cursor) ---------------------------------------------------------
-
-# Colour ramps for the heatmap images, the same anchors Vega uses for "viridis" and (reversed) "redblue".
-_RAMPS = {"viridis": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
-          "redblue": ["#053061", "#4393c3", "#f7f7f7", "#d6604d", "#67001f"]}
-
-
-def ramp(values: np.ndarray, lo: float, hi: float, scheme: str) -> np.ndarray:
-    """Map values to RGB through a piecewise-linear colour ramp -> uint8 (..., 3)."""
-    anchors = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in _RAMPS[scheme]], dtype=float)
-    pos = np.clip((values - lo) / (hi - lo), 0, 1) * (len(anchors) - 1)
-    low = np.minimum(pos.astype(int), len(anchors) - 2)
-    frac = (pos - low)[..., None]
-    return (anchors[low] * (1 - frac) + anchors[low + 1] * frac).round().astype(np.uint8)
-
 
 def heatmap_image(quantity: str, values: np.ndarray, blocks: bool = False) -> str:
     """values (T, H) -> PNG data URL, units down, steps across: one pixel per unit and step, which the page scales
@@ -171,10 +209,8 @@ def heatmap_image(quantity: str, values: np.ndarray, blocks: bool = False) -> st
     import io
 
     from PIL import Image
-    scale = color_scale(quantity, values)
-    lo, hi = scale.domain
-    scheme = "viridis" if scale.scheme == "viridis" else "redblue"
-    rgb = ramp(values.T, lo, hi, scheme)                       # (H, T, 3)
+    scheme, lo, hi, reverse = scale_of(quantity, values)
+    rgb = ramp(values.T, lo, hi, scheme, reverse)              # (H, T, 3), the legend's colours
     T, H = values.shape
     if blocks:
         cell_w, cell_h = max(1, 1024 // T), max(1, 256 // H)

@@ -116,35 +116,49 @@ MAX_WIDTH = 1.5   # a path's width is |value| clipped here, so a closing forget 
 _TEMPLATE = re.compile(r"^(.*)\{(\w+):([^}]*)\}(.*)$", re.S)
 
 
-def diagram_tables(cell: str):
+def in_direction(label: str, direction: int) -> str:
+    """A label of the forward cell in the given direction: the backward half of a bidirectional layer reads the
+    state of the step after, t+1 (as its equations say)."""
+    return label.replace("t−1", "t+1") if direction == 1 else label
+
+
+def diagram_tables(cell: str, direction: int = 0):
     """The cell diagram as static tables the browser fills in at its cursor: edges (i, name, x, y, x2, y2,
     quantity, term) and nodes (i, prefix, term, fmt, suffix, x, y, shape). `term` names a column of step_terms()
-    ("" for a wire or symbol that carries no number); `fmt` is a d3/Python format spec such as "+.2f"."""
+    ("" for a wire or symbol that carries no number); `fmt` is a d3/Python format spec such as "+.2f". direction 1:
+    the backward half of a bidirectional layer, whose previous state is c(t+1), h(t+1)."""
     import pandas as pd
     edges, nodes = DIAGRAMS[cell]
-    e = pd.DataFrame([{"i": i, "name": n, "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q, "term": key or ""}
-                      for i, (n, x, y, x2, y2, key, q) in enumerate(edges)])
+    e = pd.DataFrame([{"i": i, "name": in_direction(n, direction), "x": x, "y": y, "x2": x2, "y2": y2, "quantity": q,
+                       "term": key or ""} for i, (n, x, y, x2, y2, key, q) in enumerate(edges)])
     rows = []
     for i, (label, x, y, shape) in enumerate(nodes):
-        m = _TEMPLATE.match(label)
+        m = _TEMPLATE.match(in_direction(label, direction))
         prefix, term, fmt, suffix = m.groups() if m else (label, "", "", "")
         rows.append({"i": i, "prefix": prefix, "term": term, "fmt": fmt, "suffix": suffix, "x": x, "y": y,
                      "shape": shape})
     return e, pd.DataFrame(rows)
 
 
-def diagram_frames(cell: str, terms: dict):
+def diagram_frames(cell: str, terms: dict, direction: int = 0):
     """The diagram at one step, filled in on the server (exports and tests): edges with value and width, nodes with
     their label text — the same tables and rule the browser applies at its cursor."""
-    edges, nodes = diagram_tables(cell)
+    edges, nodes = diagram_tables(cell, direction)
     value = lambda term: terms[term] if term else float("nan")
     e = edges.assign(value=[value(t) for t in edges["term"]],
                      width=[min(abs(terms[t]), MAX_WIDTH) if t else 0.05 for t in edges["term"]])
-    labels = [r.prefix + (format(terms[r.term], r.fmt) if r.term else "") + r.suffix for r in nodes.itertuples()]
+    labels = [r.prefix + (number(terms[r.term], r.fmt) if r.term else "") + r.suffix for r in nodes.itertuples()]
     return e, nodes.assign(label=labels)
 
 
 # --- hypotheses for the interpretable-unit finder -------------------------------------------------------------
+
+def number(value: float, fmt: str) -> str:
+    """value formatted by a Python/d3 spec such as "+.2f", with a value that rounds to zero shown as 0 ("+0.00",
+    never "-0.00")."""
+    z = fmt.replace("+", "+z", 1) if fmt.startswith("+") else "z" + fmt
+    return format(value, z)
+
 
 def hypotheses(kind: str) -> dict:
     """The unit finder's hypotheses for a kind of trace: key -> (label, signal(inputs) -> (T,)); each kind's module

@@ -21,12 +21,12 @@ ex = train.sync_experiment(data, model_cfg, train_cfg)
 if ex is None:
     st.stop()
 
-st.subheader("3 · Training")
+st.header("3 · Training")
 train.controls_ui(ex, train_cfg)
 train.live_panel(ex, train_cfg)
 keep.remember(ex)  # a finished run's model is kept in the visitor's browser too
 train.model_file_ui(ex)
 if ex.trained_steps or ex.job is not None:
-    st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon="🔍")
+    st.page_link("pages/2_Step_through.py", label="Step through this model's gates →", icon=":material/step_into:")
 train.scoreboard_ui()
 train.after_training_ui(data)

@@ -26,7 +26,7 @@ if ex.origin.startswith("bundled"):
     st.info(f"You are looking at a model that ships with the app ({ex.data.name.split(' (')[0]}). Train your own "
             "on the Train page — it takes about 30 seconds — and it will appear here. The address bar always "
             "holds a link to this view.")
-    st.page_link("pages/1_Train.py", label="Train your own", icon="🏋️")
+    st.page_link("pages/1_Train.py", label="Train your own", icon=":material/model_training:")
 if ex.training:
     st.caption("Training is still running: this view uses the latest weights at the moment the page ran.")
 UI_KINDS[ex.kind].step_page(ex)

@@ -70,7 +70,8 @@ def step_following_charts(at) -> list:
 def test_home_page_explains_and_links():
     at = new().run()
     assert not at.exception
-    assert "forget gate" in at.markdown[0].value
+    assert any("forget gate" in m.value and "cell state" in m.value for m in at.markdown)  # the paragraph
+    assert f"Scene 1 of {len(SCENES)}" in [m.value for m in at.markdown]
     assert len(step_following_charts(at)) >= 9  # strip, diagram, equations, top guesses, 6 heatmaps
 
 

@@ -199,12 +199,16 @@ class Kind:
         """One sentence per step: what goes in and what the model should answer."""
         return [f"Step {t}" for t in range(trace.n_steps)]
 
+    def no_guess(self, trace, step: int) -> str:
+        """What the top guesses say at a step where the model gives none."""
+        return f"No guess at step {step}"
+
     def step_views(self, trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "",
                    presenter: bool = False) -> dict:
         """The views above "More views" for a trace of this kind (step_charts.main_views with this kind's facts)."""
         from ..step_charts import main_views
         return main_views(trace, layer, direction, unit, colour, self.strip, self.captions(trace, unit_of),
-                          self.guesses(trace), unit_of, presenter)
+                          self.guesses(trace), unit_of, presenter, no_guess=lambda t: self.no_guess(trace, t))
 
     def scene_trace(self, scene, model, data, check: bool = True):
         """(trace, step) a guided scene opens on."""

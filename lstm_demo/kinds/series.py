@@ -51,8 +51,8 @@ class SeriesKind(SequenceKind):
 
     def captions(self, trace, unit_of: str = "") -> list:
         p = trace.predictions
-        return [f"Step {t}: input {trace.inputs[t]:.3f}{unit_of} → predicted next {p['predicted'].iloc[t]:.3f}, "
-                f"actual {p['actual'].iloc[t]:.3f} (error {p['predicted'].iloc[t] - p['actual'].iloc[t]:+.3f})"
+        return [f"Step {t}: input {trace.inputs[t]:z.3f}{unit_of} → predicted next {p['predicted'].iloc[t]:z.3f}, "
+                f"actual {p['actual'].iloc[t]:z.3f} (error {p['predicted'].iloc[t] - p['actual'].iloc[t]:+z.3f})"
                 for t in range(trace.n_steps)]
 
     def n_items(self, data) -> int:

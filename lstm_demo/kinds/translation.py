@@ -55,6 +55,11 @@ class TranslationKind(Kind):
     def guesses(self, trace) -> str:
         return "the decoder's next character"
 
+    def no_guess(self, trace, step: int) -> str:
+        (_, _, S), _ = trace.segments
+        return (f"Encoder step {step}: the decoder has not started — its first guess comes at the hand-over, "
+                f"step {S}")
+
     def captions(self, trace, unit_of: str = "") -> list:
         """The encoder reads; at the hand-over the decoder starts from its final (h, c)."""
         from ..names import show

@@ -14,7 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import COLORS, ramp
+from ..charts import COLORS
+from ..colours import ramp, scale_of
 from ..step_charts import AT_STEP, finish, text_rule
 
 MAP_QUANTITIES = ("forget_gate", "input_gate", "candidate", "output_gate", "cell_state", "hidden_state")
@@ -39,31 +40,25 @@ def grey_url(image: np.ndarray) -> str:
     return png(rgb)
 
 
-def map_scale(quantity: str, values: np.ndarray) -> tuple[float, float, str]:
-    """(lo, hi, scheme): gates 0…1 viridis; g, h −1…1 red-blue; c red-blue symmetric over the whole trace."""
-    if quantity in ("forget_gate", "input_gate", "output_gate"):
-        return 0.0, 1.0, "viridis"
-    if quantity == "cell_state":
-        m = float(np.abs(values).max()) or 1.0
-        return -m, m, "redblue"
-    return -1.0, 1.0, "redblue"
-
-
-def map_url(values: np.ndarray, lo: float, hi: float, scheme: str) -> str:
-    # redblue anchors run blue (low) … red (high); charts.color_scale shows c and h the same way (reversed scheme)
-    return png(ramp(values, lo, hi, scheme))
+def map_url(values: np.ndarray, quantity: str, scale_values: np.ndarray) -> str:
+    """A map coloured as the step views colour its quantity (colours.scale_of over scale_values): gates 0…1
+    viridis; g, h −1…1 red-blue; c red-blue symmetric over scale_values (blue < 0 < red)."""
+    scheme, lo, hi, reverse = scale_of(quantity, scale_values)
+    return png(ramp(values, lo, hi, scheme, reverse))
 
 
 def _image_grid(data: str, col: str, row: str | None, size: int, col_title, row_title, col_sort=None, row_sort=None,
-                title: str = "") -> alt.Chart:
+                title="", font: float = 13, col_labels: str | None = None) -> alt.Chart:
     """Images at the cursor placed on a grid of bands (col × row)."""
     # the orders given are the scales' domains: domains taken from the data at the cursor would be recomputed, and
     # every image re-encoded, at every step
-    enc = {"x": alt.X(f"{col}:O", title=col_title, sort=col_sort, axis=alt.Axis(labelAngle=0, orient="top"),
+    enc = {"x": alt.X(f"{col}:O", title=col_title, sort=col_sort,
+                      axis=alt.Axis(labelAngle=0, orient="top", labelFontSize=font, titleFontSize=font,
+                                    labelExpr=col_labels or alt.Undefined),
                       scale=alt.Scale(domain=col_sort) if col_sort else alt.Undefined),
            "url": "url:N"}
     if row:
-        enc["y"] = alt.Y(f"{row}:O", title=row_title, sort=row_sort,
+        enc["y"] = alt.Y(f"{row}:O", title=row_title, sort=row_sort, axis=alt.Axis(labelFontSize=font),
                          scale=alt.Scale(domain=row_sort) if row_sort else alt.Undefined)
     chart = alt.Chart(alt.NamedData(data)).transform_filter(AT_STEP).mark_image(
         width=size, height=size, aspect=False).encode(**enc)
@@ -116,20 +111,25 @@ def convlstm_maps(trace, channels: int = 8) -> pd.DataFrame:
     for q in MAP_QUANTITIES:
         values = trace.quantities[q][0, 0]                               # (T, C, H, W)
         for ch in range(min(channels, values.shape[1])):
-            lo, hi, scheme = map_scale(q, values[:, ch])  # c: each channel on its own symmetric scale
-            for t in range(values.shape[0]):
+            for t in range(values.shape[0]):  # c: each channel on its own symmetric scale
                 rows.append({"step": t, "quantity": MAP_NAMES[q], "channel": f"ch {ch}",
-                             "url": map_url(values[t, ch], lo, hi, scheme)})
+                             "url": map_url(values[t, ch], q, values[:, ch])})
     return pd.DataFrame(rows)
 
 
-def convlstm_maps_spec(channels: int, size: int = 64) -> dict:
-    """Every gate, the candidate, c and h as a map per channel, at the cursor."""
+MAPS_TITLE = "Gates and states as maps at the cursor (gates: dark = shut, yellow = open; g, c, h: blue < 0 < red)"
+
+
+def convlstm_maps_spec(channels: int, size: int = 64, compact: bool = False) -> dict:
+    """Every gate, the candidate, c and h as a map per channel, at the cursor. compact: the presenter view's —
+    smaller maps, larger letters, so the scene's diagram and equations fit the projector's screen below them."""
+    from ..step_charts import wrap
     order = [MAP_NAMES[q] for q in MAP_QUANTITIES]
-    chart = _image_grid("maps", "channel", "quantity", size, "channel", None,
-                        col_sort=[f"ch {c}" for c in range(channels)], row_sort=order,
-                        title="Gates and states as maps at the cursor (gates: dark = shut, yellow = open; "
-                              "g, c, h: blue < 0 < red)")
+    font = 16 if compact else 13
+    title = alt.TitleParams(wrap(MAPS_TITLE, 52 if compact else 90), fontSize=16, limit=0)
+    chart = _image_grid("maps", "channel", "quantity", 34 if compact else size, "channel", None,
+                        col_sort=[f"ch {c}" for c in range(channels)], row_sort=order, title=title, font=font,
+                        col_labels="replace(datum.label, 'ch ', '')" if compact else None)
     return finish(chart)
 
 
@@ -166,26 +166,40 @@ def pixel_gates_frame(terms: pd.DataFrame) -> pd.DataFrame:
 
 
 def pixel_gates_spec(label: str, n_steps: int) -> dict:
-    """The chosen pixel's gates over time as a heatmap (0…1) and its g, c, h as lines, with the cursor."""
+    """The chosen pixel's gates over time as a heatmap (0…1) with the cursor."""
+    from ..step_charts import STEP_AXIS, heading
     gate_order = ["f", "i", "o"]
     steps = alt.Scale(domain=[-0.5, n_steps - 0.5], nice=False, zero=False)
-    base = alt.Chart(alt.NamedData("pix"))
-    heat = base.transform_filter(alt.FieldOneOfPredicate("term", gate_order)).transform_calculate(
-        x0="datum.step - 0.5", x1="datum.step + 0.5").mark_rect().encode(
-        x=alt.X("x0:Q", scale=steps, title=None), x2="x1:Q",
-        y=alt.Y("term:N", sort=gate_order, title="gate", axis=alt.Axis(labelFontSize=15)),
-        color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="gate"),
+    heat = alt.Chart(alt.NamedData("pix")).transform_filter(alt.FieldOneOfPredicate("term", gate_order)) \
+        .transform_calculate(x0="datum.step - 0.5", x1="datum.step + 0.5").mark_rect().encode(
+        x=alt.X("x0:Q", scale=steps, title="time step", axis=STEP_AXIS), x2="x1:Q",
+        y=alt.Y("term:N", sort=gate_order, title="gate", axis=alt.Axis(labelFontSize=15, minExtent=50)),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="gate value",
+                        legend=alt.Legend(orient="top", gradientLength=160)),
         tooltip=["step:Q", "term:N", alt.Tooltip("value:Q", format=".3f")])
     cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
-    top = alt.layer(heat, cursor).properties(height=110, width="container",
-                                             title=f"{label}: its gates at every step (black line: the cursor)")
+    return finish(alt.layer(heat, cursor).properties(
+        height=110, width="container", title=heading(f"{label}: its gates at every step (black line: the cursor)",
+                                                     chars=80)))
+
+
+def pixel_states_spec(label: str, n_steps: int) -> dict:
+    """The chosen pixel's g, c and h over time as lines (a legend names them), with the cursor."""
+    from ..step_charts import STEP_AXIS, heading
+    steps = alt.Scale(domain=[-0.5, n_steps - 0.5], nice=False, zero=False)
     line_colors = {t: COLORS[q] for t, q in (("g", "candidate"), ("c", "cell_state"), ("h", "hidden_state"))}
-    lines = base.transform_filter(alt.FieldOneOfPredicate("term", list(line_colors))).mark_line(point=True).encode(
-        x=alt.X("step:Q", scale=steps, title="time step"), y=alt.Y("value:Q", title="value"),
-        color=alt.Color("term:N", title=None, scale=alt.Scale(domain=list(line_colors),
-                                                              range=list(line_colors.values()))))
-    bottom = alt.layer(lines, cursor).properties(height=150, width="container")
-    return finish(alt.vconcat(top, bottom, spacing=6))
+    names = {"g": "g candidate", "c": "c cell state", "h": "h hidden state"}
+    lines = alt.Chart(alt.NamedData("pix")).transform_filter(alt.FieldOneOfPredicate("term", list(line_colors))) \
+        .mark_line(point=True).encode(
+        x=alt.X("step:Q", scale=steps, title="time step", axis=STEP_AXIS),
+        y=alt.Y("value:Q", title="value", axis=alt.Axis(minExtent=50)),
+        color=alt.Color("term:N", scale=alt.Scale(domain=list(line_colors), range=list(line_colors.values())),
+                        legend=alt.Legend(orient="top", title=None, labelExpr=" || ".join(
+                            f"(datum.label == '{k}' && '{v}')" for k, v in names.items()))))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
+    return finish(alt.layer(lines, cursor).properties(
+        height=150, width="container", title=heading(f"{label}: its candidate, cell state and hidden state",
+                                                     chars=80)))
 
 
 # --- CNN-LSTM ------------------------------------------------------------------------------------------------------
@@ -196,39 +210,56 @@ def cnn_frames(trace, maps_shown: int = 16) -> dict:
     ex = trace.extras
     probs, label = ex["probs"], ex["label"]
     strip = [{"step": t, "url": grey_url(ex["frames"][t]),
-              "answer": f"after frame {t}: {int(np.argmax(probs[t]))} ({probs[t].max():.0%})"}
+              "answer": f"after frame {t}: {int(np.argmax(probs[t]))} ({probs[t].max():.0%})",
+              "short": f"→ {int(np.argmax(probs[t]))} ({probs[t].max():.0%})"}
              for t in range(trace.n_steps)]
     maps = ex["maps"]                                                   # (T, C, F, F) after ReLU
     hi = float(maps.max()) or 1.0
     fmaps = [{"step": t, "map": f"map {k}", "row": k // 8, "col": k % 8,
               "url": png(ramp(maps[t, k], 0.0, hi, "viridis"))}
              for t in range(maps.shape[0]) for k in range(min(maps_shown, maps.shape[1]))]
-    truth = "?" if label is None else str(label)
-    words = [{"step": t, "text": f"Step {t}: the model's answer to “which digit came first?” after this frame is "
-                                 f"{int(np.argmax(probs[t]))} ({probs[t].max():.0%}); the truth is {truth}"
-                                 + (f" ({probs[t][label]:.0%})" if label is not None else "")}
+    from ..step_charts import lines
+    chars = int(strip_width(trace.n_steps) / (19 * 0.56))   # the sentence under the strip, in lines as wide as it
+    truth = lambda t: "no truth is known" if label is None else f"the truth is {label} ({probs[t][label]:.0%})"
+    words = [{"step": t, "text": "\n".join(lines(f"Step {t}: the model's answer to “which digit came first?” after "
+                                                f"this frame is {int(np.argmax(probs[t]))} ({probs[t].max():.0%}); "
+                                                f"{truth(t)}", chars)),
+              "line": f"Step {t}: the model's answer to “which digit came first?” after this frame is "
+                      f"{int(np.argmax(probs[t]))} ({probs[t].max():.0%}); {truth(t)}"}
              for t in range(trace.n_steps)]
     return {"strip": pd.DataFrame(strip), "fmaps": pd.DataFrame(fmaps), "answer": pd.DataFrame(words)}
 
 
-def cnn_strip_spec(n_steps: int, size: int = 96) -> dict:
-    """Every frame of the sequence, the one at the cursor framed, with the answer after each."""
+STRIP_STEP = 146  # px per frame of the CNN-LSTM's strip
+
+
+def strip_width(n_steps: int) -> int:
+    """The width of the sentence under the CNN-LSTM's strip: the strip's, or enough for two lines of it."""
+    return max(n_steps * STRIP_STEP, 620)
+
+
+def cnn_strip_spec(n_steps: int, size: int = 96, compact: bool = False) -> dict:
+    """Every frame of the sequence, the one at the cursor framed, with the answer after each. compact: the
+    presenter view's: smaller frames, letters of 16 px, the answers in short ("→ 7 (97%)")."""
+    font = 16 if compact else 13
+    size = 72 if compact else size
     x = alt.X("step:O", axis=None, scale=alt.Scale(domain=list(range(n_steps))))  # not fed by the framed layer
     mid = size / 2 + 24
     base = alt.Chart(alt.NamedData("strip"))
     images = base.mark_image(width=size, height=size, aspect=False).encode(x=x, y=alt.value(mid), url="url:N")
     frame = base.transform_filter(AT_STEP).mark_rect(fill=None, stroke="#e15759", strokeWidth=4,
                                                      width=size + 8, height=size + 8).encode(x=x, y=alt.value(mid))
-    labels = base.transform_calculate(label="'frame ' + datum.step").mark_text(fontSize=14, baseline="top").encode(
-        x=x, y=alt.value(0), text="label:N")
-    answers = base.mark_text(fontSize=13, baseline="top").encode(x=x, y=alt.value(mid + size / 2 + 8),
-                                                                  text="answer:N")
-    strip = alt.layer(images, frame, labels, answers).properties(
-        width=alt.Step(size + 50), height=size + 60, title="The sequence: a digit, then distractors")
+    labels = base.transform_calculate(label="'frame ' + datum.step").mark_text(
+        fontSize=font + 1, baseline="top").encode(x=x, y=alt.value(0), text="label:N")
+    answers = base.mark_text(fontSize=font, baseline="top").encode(x=x, y=alt.value(mid + size / 2 + 8),
+                                                                    text="short:N" if compact else "answer:N")
+    strip = alt.layer(images, frame, labels, answers).properties(width=alt.Step(STRIP_STEP), height=size + 60)
     words = alt.Chart(alt.NamedData("answer")).transform_filter(AT_STEP).mark_text(
-        align="left", baseline="top", fontSize=15, color="#333").encode(
-        x=alt.value(0), y=alt.value(0), text="text:N").properties(height=22, width=n_steps * (size + 50))
-    return finish(alt.vconcat(strip, words, spacing=2))
+        align="left", baseline="top", fontSize=font if compact else font + 3, color="#333", lineBreak="\n").encode(
+        x=alt.value(0), y=alt.value(0), text="line:N" if compact else "text:N").properties(
+        height=font + 8 if compact else 2 * (font + 8), width=1100 if compact else strip_width(n_steps))
+    return finish(alt.vconcat(strip, words, spacing=2).properties(title=alt.TitleParams(
+        "The sequence: a digit, then distractors", fontSize=16)))
 
 
 def cnn_maps_spec(n_maps: int, size: int = 56) -> dict:
@@ -237,5 +268,5 @@ def cnn_maps_spec(n_maps: int, size: int = 56) -> dict:
         width=size, height=size, aspect=False).encode(
         x=alt.X("col:O", axis=None, scale=alt.Scale(domain=list(range(cols)))),
         y=alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(rows)))), url="url:N", tooltip=["map:N"])
-    return finish(chart.properties(width=alt.Step(size + 6), height=alt.Step(size + 6),
-                                    title="The CNN's first feature maps for the frame at the cursor"))
+    return finish(chart.properties(width=alt.Step(size + 6), height=alt.Step(size + 6), title=alt.TitleParams(
+        ["The CNN's first feature maps", "for the frame at the cursor"], limit=0)))

@@ -22,23 +22,28 @@ pix_key = lambda unit: ("vision_pix", unit)
 
 
 def cell_views(trace, unit: int, label: str, compact: bool = False) -> dict:
+    """The cell diagram and equations of one unit (compact: the presenter view's large type, no words)."""
     from .. import step_charts
     from ..explain import diagram_tables, step_terms
     terms = step_terms(trace, 0, 0, unit)
-    edges, nodes = diagram_tables("lstm")
-    diagram = step_charts.diagram_spec("lstm", f"LSTM cell at {label}", 300, words=not compact,
-                                       how=None if compact else "path width = what flows now")
-    return {"diagram": with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=step_charts.terms_long(terms),
-                                 terms=terms),
-            "equations": with_data(step_charts.equations_spec("lstm", 0, label, who=label), terms=terms)}
+    edges, _ = diagram_tables("lstm")
+    title = f"LSTM cell at {label}"
+    diagram = step_charts.diagram_spec("lstm", title, words=False, **step_charts.PRESENTER["diagram"]) if compact \
+        else step_charts.diagram_spec("lstm", title, how="path width = what flows now")
+    font = step_charts.PRESENTER["equations"] if compact else 15
+    return {"diagram": with_data(diagram, dg_edges=edges, dg_terms=step_charts.terms_long(terms), terms=terms),
+            "equations": with_data(step_charts.equations_spec("lstm", 0, label, who=label, font=font,
+                                                              chars=step_charts.equation_chars("lstm", terms)),
+                                   terms=terms)}
 
 
 def frame_views(trace) -> dict:
     from . import vision_charts as vc
     C = trace.unit_shape[0]
+    maps = vc.convlstm_maps(trace, MAX_CHANNELS_SHOWN)
     return {"frames": with_data(vc.convlstm_frames_spec(), **vc.convlstm_frames(trace)),
-            "maps": with_data(vc.convlstm_maps_spec(min(C, MAX_CHANNELS_SHOWN)),
-                              maps=vc.convlstm_maps(trace, MAX_CHANNELS_SHOWN))}
+            "maps": with_data(vc.convlstm_maps_spec(min(C, MAX_CHANNELS_SHOWN)), maps=maps),
+            "maps_compact": with_data(vc.convlstm_maps_spec(min(C, MAX_CHANNELS_SHOWN), compact=True), maps=maps)}
 
 
 def pick_views(trace, y: int, x: int) -> dict:
@@ -49,8 +54,9 @@ def pick_views(trace, y: int, x: int) -> dict:
 def pix_views(trace, unit: int, label: str) -> dict:
     from . import vision_charts as vc
     from ..explain import step_terms
-    return {"chart": with_data(vc.pixel_gates_spec(label, trace.n_steps),
-                               pix=vc.pixel_gates_frame(step_terms(trace, 0, 0, unit)))}
+    pix = vc.pixel_gates_frame(step_terms(trace, 0, 0, unit))
+    return {"gates": with_data(vc.pixel_gates_spec(label, trace.n_steps), pix=pix),
+            "states": with_data(vc.pixel_states_spec(label, trace.n_steps), pix=pix)}
 
 
 def convlstm_views(trace, unit: int, label: str) -> dict:
@@ -72,5 +78,8 @@ def cnn_views(trace) -> dict:
     from . import vision_charts as vc
     data = vc.cnn_frames(trace)
     return {"strip": with_data(vc.cnn_strip_spec(trace.n_steps), strip=data["strip"], answer=data["answer"]),
+            "strip_compact": with_data(vc.cnn_strip_spec(trace.n_steps, compact=True), strip=data["strip"],
+                                       answer=data["answer"]),
             "maps": with_data(vc.cnn_maps_spec(data["fmaps"]["map"].nunique()), fmaps=data["fmaps"]),
-            "topk": with_data(step_charts.topk_spec("the first digit"), topk=step_charts.topk_frame(trace))}
+            "topk": with_data(step_charts.topk_spec("the first digit"), topk=step_charts.topk_frame(trace),
+                              topk_head=step_charts.topk_heads(trace))}

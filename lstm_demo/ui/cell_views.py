@@ -28,29 +28,34 @@ def _label(q: str) -> str:
     return f"{SHORT[q]} — {q.replace('_', ' ')}"
 
 
-def selectors_ui(trace, compact: bool = False):
-    """Layer, direction, the unit to explain and what colours the text -> (layer, direction, unit, quantity)."""
+def selectors_ui(trace, compact: bool = False, narrow: bool = False):
+    """Layer, direction, the unit to explain and what colours the text -> (layer, direction, unit, quantity).
+    narrow: in a narrow column, the selectors shown share it (else each has a quarter of the page, in place)."""
     c = state().cursor
-    cols = st.columns(4)
+    wanted = [trace.n_layers > 1, trace.n_directions == 2, True, KINDS[trace.kind].strip == "text"]
+    if narrow:
+        cols = iter(st.columns(max(sum(wanted), 2)))
+    else:
+        cols = iter(col for col, want in zip(st.columns(4), wanted) if want)
     if trace.n_layers > 1:
-        bound(cols[0].radio, "Layer", "layer", c.layer, lambda v: setattr(c, "layer", v),
+        bound(next(cols).radio, "Layer", "layer", c.layer, lambda v: setattr(c, "layer", v),
               options=list(range(trace.n_layers)), horizontal=True,
               format_func=lambda l: f"{l + 1}" + (" (bottom)" if l == 0 else " (top)" if l == trace.n_layers - 1
                                                   else ""))
     if trace.n_directions == 2:
-        bound(cols[1].radio, "Direction", "direction", c.direction, lambda v: setattr(c, "direction", v),
+        bound(next(cols).radio, "Direction", "direction", c.direction, lambda v: setattr(c, "direction", v),
               options=[0, 1], format_func=lambda d: DIRECTIONS[d].split()[0], horizontal=True,
               help="A bidirectional layer is two layers: one reads the text forwards, the other backwards. Each "
                    "has its own gates.")
     if c.unit is None:
         c.unit = busiest_units(trace, c.layer, c.direction)[0]
-    bound(cols[2].selectbox, "Unit to explain", "unit", c.unit, lambda v: setattr(c, "unit", v),
+    bound(next(cols).selectbox, "Unit to explain", "unit", c.unit, lambda v: setattr(c, "unit", v),
           options=list(range(trace.n_units)), format_func=lambda u: f"u{u}",
           help="Starts on the unit whose state varies most; “Find a unit” below can choose one.")
     if c.colour not in trace.names:
         c.colour = state_of(trace)
     if KINDS[trace.kind].strip == "text":
-        bound(cols[3].selectbox, "Colour the text by", "colour", c.colour, lambda v: setattr(c, "colour", v),
+        bound(next(cols).selectbox, "Colour the text by", "colour", c.colour, lambda v: setattr(c, "colour", v),
               options=list(trace.names), format_func=_label)
     return c.layer, c.direction, c.unit, c.colour
 

@@ -14,10 +14,46 @@ STATE_KEY = "lab"          # the one session key of the UI state
 _WARM = threading.Event()  # set once a background import of torch has been started in this process
 
 
-def setup(title: str) -> UIState:
-    """First call of every page (a deep link runs a page without app.py)."""
-    st.set_page_config(page_title=f"{title} · LSTM gate lab", page_icon="🧠", layout="wide")
+# The sidebar's pages, drawn by every page (client.showSidebarNavigation = false hides Streamlit's own list, which
+# would name the first entry after app.py): (script, label, Material icon — Streamlit ships the font; emoji need
+# one the visitor's machine may not have).
+PAGES = (("app.py", "Home", ":material/home:"), ("pages/1_Train.py", "Train", ":material/model_training:"),
+         ("pages/2_Step_through.py", "Step through", ":material/step_into:"),
+         ("pages/3_Long_memory.py", "Long memory", ":material/timeline:"),
+         ("pages/4_Family.py", "Family", ":material/account_tree:"))
+ICON = ":material/neurology:"
+
+CSS = """<style>
+  h2 {font-size: 1.55rem !important}  /* sections are h2 under the page's h1 (no skipped level), sized like h3 */
+  .block-container {padding-top: 3rem; padding-left: 3rem; padding-right: 3rem}
+  .st-key-compare_guesses {overflow-x: auto}
+  /* the cell diagram and the equations are drawn at the size their letters need; a narrower column scales them
+     down whole instead of cutting them (a phone, a laptop with the sidebar open) */
+  .st-key-view_diagram [data-testid=stVegaLiteChart], .st-key-view_equations [data-testid=stVegaLiteChart],
+  .st-key-view_diagram .vega-embed, .st-key-view_equations .vega-embed {max-width: 100%}
+  .st-key-view_diagram svg.marks, .st-key-view_equations svg.marks {max-width: 100%; height: auto}
+  /* the coloured text keeps its letters' size and scrolls inside its own box on a narrow screen */
+  @media (max-width: 640px) {
+    .st-key-view_strip [data-testid=stVegaLiteChart] {max-width: 100%; overflow-x: auto; overflow-y: hidden}
+  }
+</style>"""
+
+
+def setup(title: str, sidebar: str = "auto") -> UIState:
+    """First call of every page (a deep link runs a page without app.py): the page's title and icon, the CSS
+    every page shares and the sidebar's links. sidebar: "collapsed" to start with it closed."""
+    st.set_page_config(page_title=f"{title} · LSTM gate lab", page_icon=ICON, layout="wide",
+                       initial_sidebar_state=sidebar)
+    st.html(CSS)  # our own static CSS; no visitor text goes into HTML
+    nav()
     return state()
+
+
+def nav() -> None:
+    """The sidebar's list of pages, the first named Home (in a keyed box: tests and the audit find it there)."""
+    with st.sidebar, st.container(key="nav"):
+        for script, label, icon in PAGES:
+            st.page_link(script, label=label, icon=icon)
 
 
 def state() -> UIState:

@@ -23,7 +23,7 @@ def family_ui() -> None:
         with st.container(border=True, key=f"family_{key}"):
             c1, c2 = st.columns([1.2, 1], vertical_alignment="center")
             with c1:
-                st.subheader(member["name"])
+                st.header(member["name"])  # h2 under the page's h1 (no skipped heading level)
                 st.markdown(member["what"])
                 st.caption("Data: " + member["data"] + f" · Trained model: {BUNDLES[key].label}.")
                 if st.button(f"Open the trained {member['name']}", key=f"open_{key}", icon=":material/search:"):
@@ -32,6 +32,7 @@ def family_ui() -> None:
             with c2:
                 kind, value = _picture(key)
                 if kind == "image":
-                    st.image(value, clamp=True, caption="Two validation sequences, time →")
-                else:
-                    st.code(value, language=None)
+                    st.image(value, clamp=True, caption="Two validation sequences, time →",
+                             alt=f"Two validation sequences of the {member['name']}'s data, a row of frames each")
+                else:  # wrapped, not scrolled: every line readable, nothing to focus
+                    st.code(value, language=None, wrap_lines=True)

@@ -148,7 +148,7 @@ def precomputed_ui() -> None:
 
 def results_ui(record: RaceRecord, open_unit) -> None:
     res, task = record.results, record.task
-    st.subheader("Accuracy vs distance")
+    st.header("Accuracy vs distance")
     st.altair_chart(charts.accuracy_chart(res["accuracy"], task.chance, task.distance_unit), width="stretch")
     st.markdown("**What this run shows:** " + summary(res["accuracy"], task))
     how = ("Each run trained a fresh set of models on one distance only, then tested them at that distance"
@@ -158,7 +158,7 @@ def results_ui(record: RaceRecord, open_unit) -> None:
     n = res["accuracy"]["seed"].nunique()
     st.caption(how + "; only the item that depends on the distant one is scored."
                + (f" Lines: the mean of {n} seeds; bands: from the worst seed to the best." if n > 1 else ""))
-    st.subheader("Why: the vanishing gradient, measured")
+    st.header("Why: the vanishing gradient, measured")
     left, right = st.columns(2)
     left.altair_chart(charts.gradient_chart(res["gradients"]), width="stretch")
     right.altair_chart(charts.forget_chart(res["forget"]), width="stretch")
@@ -220,7 +220,7 @@ def _open_bundled_unit() -> None:
 
 
 def _unit_ui(record: RaceRecord, found: dict, open_unit) -> None:
-    st.subheader("The unit that remembers")
+    st.header("The unit that remembers")
     unit, r = found["unit"], found["correlation"]
     yes, no, who = FACTS[record.cfg.task]
     st.markdown(f"In the LSTM, unit **u{unit}**'s cell state just before the answer separates {yes} from {no} "

@@ -142,6 +142,8 @@ class UIState:
     pixel_click: tuple | None = None  # the ConvLSTM pixel last clicked (a click is applied once)
     bottleneck: object = None        # the bottleneck measurement running for this visitor (kinds/bottleneck.py)
     open_step_through: bool = False  # the long-memory page asked to open Step through on its next run
+    scene_intro: tuple | None = None  # (view key, draw()): a scene's words, drawn beside that view's controls
+    scene_intro_drawn: tuple | None = None  # the view key whose words the step view drew this run
 
     def notice(self, where: str, message: str) -> None:
         self.notices[where] = message

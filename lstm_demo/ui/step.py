@@ -122,30 +122,45 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         s = state()
         trace, c = view.trace, s.cursor
         c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
-        layer, direction, unit, colour = cell_views.selectors_ui(trace, compact)
-        panel = c.panel if panels else None
-        view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
-        cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
-                  report=panel in REPORTING_PANELS, compact=compact)
+        intro = s.scene_intro[1] if s.scene_intro and s.scene_intro[0] == view.key and not compact else None
+        if intro is not None:  # a scene's words beside the controls: the coloured text and the cell come sooner
+            words, controls = st.columns([1.3, 1])
+            with words:
+                intro()  # (it notes s.scene_intro_drawn: the scene does not draw its words again)
+        else:
+            controls = st.container()
+        with controls:
+            layer, direction, unit, colour = cell_views.selectors_ui(trace, compact, narrow=intro is not None)
+            panel = c.panel if panels else None
+            view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
+            cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
+                      report=panel in REPORTING_PANELS, compact=compact)
         kind = KINDS[trace.kind]
         unit_of = unit_words(ex.data if ex is not None else None)
         views = memo(view, main_key(layer, direction, unit, colour, unit_of, compact), lambda: kind.step_views(
             trace, layer, direction, unit, colour, unit_of, compact))
-        # keyed containers: charts get no CSS class of their own, and the presenter test measures these boxes
-        with st.container(key="view_strip"):
-            text = kind.strip == "text"
+        # keyed containers: charts get no CSS class of their own, and the audit measures these boxes. The text (or
+        # the series) beside the cell diagram, the equations and the guesses under them; the presenter view: the
+        # text across the screen, then the diagram beside the equations in large type
+        text = kind.strip == "text"
+        first, second = (st.container(), st.container()) if compact else st.columns([1.05, 1])
+        with first, st.container(key="view_strip"):
             show_chart(views["strip"], key="text_strip" if text else "series_now", width="content" if text else
                        "stretch")
-        left, right = st.columns([1.15, 1] if not compact else [0.95, 1.05])  # presenter: the big equations need room
-        with left, st.container(key="view_diagram"):
-            show_chart(views["diagram"], key="diagram")
-        with right:
+        if compact:
+            second, third = st.columns([0.95, 1.05])
+        else:
+            third, fourth = st.columns([1.05, 1])
+        with second, st.container(key="view_diagram"):  # drawn at the size their letters need (see common.CSS)
+            show_chart(views["diagram"], key="diagram", width="content")
+        with third:
             with st.container(key="view_equations"):
-                show_chart(views["equations"], key="equations")
+                show_chart(views["equations"], key="equations", width="content")
             if not compact:  # the presenter view keeps to what fits one projector screen
                 proof_line(trace)
-                if "topk" in views:
-                    show_chart(views["topk"], key="topk")
+        if not compact and "topk" in views:
+            with fourth:
+                show_chart(views["topk"], key="topk")
         if panels:
             _panels(ex, view, layer, direction, unit)
 
@@ -199,7 +214,7 @@ def _panels(ex, view, layer, direction, unit) -> None:
     elif panel == "export":
         exports.export_ui(ex, view, layer, direction, unit)
     else:
-        st.markdown("#### Every unit at every step — the black line is the cursor")
+        st.markdown("## Every unit at every step — the black line is the cursor")
         cols = st.columns(2)
         heat = memo(view, heat_key(layer, direction), lambda: _heat_views(trace, layer, direction))
         for n, q in enumerate(trace.names):

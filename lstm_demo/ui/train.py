@@ -26,7 +26,7 @@ MODEL_UPLOAD_MB = -(-MAX_FILE_BYTES // 1_000_000)          # the largest model t
 def data_ui(locked: bool):
     """The kind of data and its source -> the active data object (or None). A bad choice shows an error and keeps
     the data."""
-    st.subheader("1 · Data")
+    st.header("1 · Data")
     choices = UI_KINDS.choices()
     s = state()
     choice = bound(st.radio, "Kind of data", "kind", s.train.choice, lambda v: setattr(s.train, "choice", v),
@@ -69,7 +69,7 @@ def _settings_for(data):
 
 def settings_ui(data, training: bool):
     """Model and training widgets -> configs. Architecture is locked while training; the learning rate is not."""
-    st.subheader("2 · Model and training")
+    st.header("2 · Model and training")
     _settings_for(data)
     return UI_KINDS[data.kind].settings_ui(data, training)
 
@@ -210,7 +210,7 @@ def scoreboard_ui() -> None:
     board = state().scoreboard
     if not board:
         return
-    st.subheader("Runs so far")
+    st.header("Runs so far")
     st.caption("Every finished run in this session. Compare cell types, layers and directions on the same data: "
                "for the fill-in task, a bidirectional model sees both sides of the gap.")
     st.dataframe(pd.DataFrame(board[::-1]), hide_index=True, width="stretch",

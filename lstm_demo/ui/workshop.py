@@ -18,16 +18,18 @@ from .step import REPORTING_PANELS, Memo
 PRESENTER_CSS = """
 <style>
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none}
-  .block-container {padding-top: 0.6rem; padding-bottom: 0; max-width: 100% !important}
+  .block-container {padding: 0.6rem 2rem 0 2rem !important; max-width: 100% !important}
   .stMarkdown p, .stMarkdown li {font-size: 1.3rem !important; line-height: 1.35}
   h1, [data-testid="stCaptionContainer"] {display: none}
-  h3 {font-size: 1.6rem !important; padding: 0 !important}
+  h2 {font-size: 1.6rem !important; padding: 0 !important}
   [data-testid="stVerticalBlock"] {gap: 0.5rem}
-  .st-key-view_maps {zoom: 0.9}  /* the ConvLSTM's six rows of maps fit a 1280x720 projector under the scene's words */
   .st-key-cursor, .st-key-scene_prev, .st-key-scene_next, .st-key-layer, .st-key-direction, .st-key-unit,
   .st-key-colour {display: none !important}
 </style>
 """
+
+
+TITLE = "LSTM gate lab"
 
 
 def read_home_link() -> None:
@@ -50,10 +52,18 @@ def presenter_css() -> None:
         st.html(PRESENTER_CSS)  # our own static CSS; no visitor text goes into HTML
 
 
+def next_scene(scene: int, delta: int, n_scenes: int) -> int:
+    """The scene PageUp (delta -1) or PageDown (+1) leads to: it stops at the first and the last scene (a clicker
+    pressed once too often must not jump from the end back to the start)."""
+    return min(max(scene + delta, 1), n_scenes)
+
+
 def _go(delta: int) -> None:
     s = state()
-    s.scene = (s.scene - 1 + delta) % len(SCENES) + 1
-    s.scene_applied = None
+    scene = next_scene(s.scene, delta, len(SCENES))
+    if scene != s.scene:
+        s.scene = scene
+        s.scene_applied = None
 
 
 def _toggle_present() -> None:
@@ -66,15 +76,17 @@ def scene_controls() -> None:
     presenter view the buttons are hidden but keep their keys; its exit button sits beside the scene's title."""
     s = state()
     if s.present:
+        st.title(TITLE)  # hidden (PRESENTER_CSS): the page keeps its h1
         st.button("Previous scene", key="scene_prev", on_click=_go, args=(-1,), shortcut="PageUp")
         st.button("Next scene", key="scene_next", on_click=_go, args=(1,), shortcut="PageDown")
         return
-    c1, c2, c3, c4 = st.columns([2.4, 2.4, 3, 2], vertical_alignment="center")  # the buttons' words fit at 1280 px
+    c0, c1, c2, c3, c4 = st.columns([3.2, 1.9, 1.8, 1.3, 1.9], vertical_alignment="center")  # fits at 1280 px
+    c0.title(TITLE)
     c1.button("Previous scene", key="scene_prev", on_click=_go, args=(-1,), shortcut="PageUp",
-              help="Keyboard or clicker: PageUp")
+              icon=":material/arrow_back:", help="Keyboard or clicker: PageUp")
     c2.button("Next scene", key="scene_next", on_click=_go, args=(1,), shortcut="PageDown",
-              help="Keyboard or clicker: PageDown")
-    c3.markdown(f"Scene **{s.scene}** of {len(SCENES)} · ← → move through time · space plays")
+              icon=":material/arrow_forward:", help="Keyboard or clicker: PageDown")
+    c3.markdown(f"Scene {s.scene} of {len(SCENES)}", help="← → move through time · space plays")
     c4.button("Presenter view", key="present_toggle", on_click=_toggle_present, icon=":material/slideshow:",
               help="Large type, controls hidden; PageUp/PageDown change scenes, ← → step, space plays. Esc leaves "
                    "it.")
@@ -114,8 +126,10 @@ def _with_model(scene, view: TraceView):
     return ex
 
 
-def scene_view() -> None:
-    """The current scene: its words, then the step-through view of its model and sequence."""
+def scene_view(about=None) -> None:
+    """The current scene: its words, then the step-through view of its model and sequence (the words beside the
+    view's controls where the view offers the room: state.scene_intro). about(): what an LSTM is and links to the
+    other pages, folded under the words."""
     s = state()
     scene = SCENES[s.scene - 1]
     view = _scene_view(scene)
@@ -132,22 +146,38 @@ def scene_view() -> None:
         if link is not None:
             link.apply(c)
         c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
+    words = scene.notice.format(**facts)
     if s.present:
-        c1, c2 = st.columns([6, 1], vertical_alignment="center")
-        c1.subheader(f"{s.scene} · {scene.title}")
-        c2.button("Exit", key="present_toggle", on_click=_toggle_present, shortcut="Escape",
+        c1, c2, c3 = st.columns([6, 1.3, 1], vertical_alignment="center")
+        c1.header(f"{s.scene} · {scene.title}")
+        c2.markdown(f"Scene {s.scene} of {len(SCENES)}")  # the audience sees where the talk is
+        c3.button("Exit", key="present_toggle", on_click=_toggle_present, shortcut="Escape",
                   icon=":material/close_fullscreen:", help="Leave the presenter view (Esc)")
+        st.markdown(words)
+        slot = None
     else:
-        st.subheader(f"{s.scene} · {scene.title}")
-    st.markdown(scene.notice.format(**facts))
-    st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
-               + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
-    if compare is not None and not s.present:
-        st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
+        slot = st.container()  # the words, unless the step view draws them beside its controls
+
+    def intro():
+        st.header(f"{s.scene} · {scene.title}")
+        st.markdown(words)
+        st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
+                   + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
+        if compare is not None:
+            st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
+        if about is not None:
+            with st.expander("What an LSTM is, in one paragraph — and the other pages"):
+                about()
+        s.scene_intro_drawn = view.key
+
+    s.scene_intro, s.scene_intro_drawn = (view.key, intro), None
     ui = UI_KINDS[trace.kind]
     ex = _with_model(scene, view) if ui.panels_run_model and s.cursor.panel in REPORTING_PANELS and not s.present \
         else None
     ui.scene_view(view, lambda: s.to_query("home"), s.present, ex)
+    if slot is not None and s.scene_intro_drawn != view.key:  # a view that draws no words beside its controls
+        with slot:
+            intro()
 
 
 def open_bundled(key: str) -> None:

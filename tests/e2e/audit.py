@@ -281,6 +281,7 @@ return out;
 """
 
 _NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+−]?\d+)?(?![\w])")
+_NEG_ZERO = re.compile(r"(?<![\w.)\]])[-−]0(?:\.0+)?(?![\d.])")  # "−0.00": a value that rounds to zero, shown negative
 _NAN = re.compile(r"(?<![A-Za-z])(?:nan|NaN|NAN|[-+−]?inf|[-+−]?Inf|[-+−]?Infinity|undefined)(?![A-Za-z])")
 _PLACEHOLDER = re.compile(r"(?<!')(?:''|‘’|“”|\"\")(?!')(?=[\s:,.)]|$)|\bNone\b|\bnull\b|emits '\?'|→ \?(?:\s|$)")
 
@@ -309,12 +310,14 @@ def _absurd(token: str) -> str | None:
 
 
 def bad_numbers(page) -> list[str]:
-    """nan / inf / undefined in the visible words and charts, and absurd numbers (|x| ≥ 1e6 in e-notation, more than
-    12 digits, or non-zero noise below 1e-15; axis ticks are exempt from the size rules)."""
+    """nan / inf / undefined in the visible words and charts, negative zeros ('−0.00'), and absurd numbers (|x| ≥ 1e6
+    in e-notation, more than 12 digits, or non-zero noise below 1e-15; axis ticks are exempt from the size rules)."""
     found = {}
     for text, at, role in visible_texts(page):
         for m in _NAN.finditer(text):
             found.setdefault(f"'{m.group(0)}' in '{_around(text, m)}' ({at})", None)
+        for m in _NEG_ZERO.finditer(text):
+            found.setdefault(f"negative zero '{m.group(0)}' in '{_around(text, m)}' ({at})", None)
         if role == "axis-label":
             continue  # a tick of a log scale may well be 1e-24: a position on the axis, not a value said
         for m in _NUMBER.finditer(text):
@@ -486,11 +489,18 @@ def emoji_boxes(page) -> list[str]:
 
 
 def nav_labels(page) -> list[str]:
-    """The sidebar's page list: every entry a title, not a file name ('app')."""
-    names = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stSidebarNav] a'))
-        .map(a => a.innerText.trim())""")
-    return [f"sidebar entry {k + 1} reads {n!r} (a file name, not a page title)" for k, n in enumerate(names)
-            if re.fullmatch(r"[a-z0-9_ ]+", n)]
+    """The sidebar's page list (Streamlit's own, or page links drawn in the sidebar): there is one, every entry is
+    a title, not a file name ('app'), and the first is the home page's, 'Home'."""
+    names = page.evaluate("""() => { const own = Array.from(document.querySelectorAll('[data-testid=stSidebarNav] a'));
+        const links = own.length ? own : Array.from(document.querySelectorAll('[data-testid=stSidebar] [data-testid=stPageLink] a'));
+        return links.map(a => { const c = a.cloneNode(true);   // the words, without an icon's ligature ('home')
+            c.querySelectorAll('[data-testid=stIconMaterial], [data-testid=stIconEmoji]').forEach(i => i.remove());
+            return c.textContent.trim(); }); }""")
+    if not names:
+        return ["the sidebar has no list of pages"]
+    found = [f"sidebar entry {k + 1} reads {n!r} (a file name, not a page title)" for k, n in enumerate(names)
+             if re.fullmatch(r"[a-z0-9_ ]+", n)]
+    return found + ([f"the sidebar's first entry reads {names[0]!r}, not 'Home'"] if names[0] != "Home" else [])
 
 
 # --- layout --------------------------------------------------------------------------------------------------------

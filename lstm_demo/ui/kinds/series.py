@@ -86,7 +86,7 @@ class SeriesUI(SequenceUI):
         c1, c2, c3 = st.columns(3)
         c1.metric("Points", f"{s['points']:,}")
         c2.metric("Range", f"{s['min']:,.2f} … {s['max']:,.2f} {data.unit}")
-        c3.metric("Mean ± std", f"{s['mean']:,.2f} ± {s['std']:,.2f}")
+        c3.metric("Mean ± std", f"{s['mean']:z,.2f} ± {s['std']:z,.2f}")
         t = data.dates if data.dates is not None else np.arange(len(data.values))
         frame = pd.DataFrame({"t": t, "value": data.values, "what": "series"})
         cut = int(len(data.values) * 0.9)

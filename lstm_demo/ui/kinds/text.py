@@ -43,6 +43,15 @@ HIDE = Setting("hide", "Hide", "hide", widget="radio", options=("chars", "words"
                     "far from the blank can tell what it was (“go to ▮▮▮▮▮▮; … come out of school”).")
 
 
+def whole_words(text: str, limit: int) -> str:
+    """The start of text, at most limit characters, cut after a whole word (and marked … when cut)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + " …"
+
+
 class TextUI(SequenceUI):
     choice = "text"
     label = "Text (next character)"
@@ -93,7 +102,7 @@ class TextUI(SequenceUI):
             st.caption("Vocabulary: " + "".join(show(c) for c in data.vocab))
 
     def picture(self, data):
-        return "text", data.text[:300]
+        return "text", whole_words(data.text, 300)
 
     # --- settings ---------------------------------------------------------------------------------------------
     def settings(self, data) -> list:

@@ -128,7 +128,7 @@ UI = TranslationUI()
 def bottleneck_ui() -> None:
     """Plain vs reversed source, same task, seed and held-out pairs: accuracy by source length."""
     from ...kinds.bottleneck import BOTTLENECK_DEFAULT
-    st.subheader("The bottleneck, measured")
+    st.header("The bottleneck, measured")
     steps = st.select_slider("Training steps per model", [100, 200, 400, 800], BOTTLENECK_DEFAULT.steps,
                              key="bottleneck_steps", help="800: the clear curves (about a minute on one core); "
                                                           "fewer: quicker and rougher.")
@@ -213,7 +213,7 @@ def after_views(ex, view) -> None:
     trace = view.trace
     (_, _, S), _ = trace.segments
     layer = trace.n_layers - 1
-    st.markdown("#### The hand-over: the encoder's final state — everything the decoder knows about the source")
+    st.markdown("## The hand-over: the encoder's final state — everything the decoder knows about the source")
     h, c = trace.get("hidden_state", layer)[S - 1], trace.get("cell_state", layer)[S - 1]
     order = np.argsort(-np.abs(c))[:24]
     frame = pd.DataFrame({"unit": [f"u{u}" for u in order], "c (cell state)": c[order], "h (hidden state)": h[order]})
@@ -228,7 +228,7 @@ def after_views(ex, view) -> None:
     if align is not None:
         from ... import charts
         (_, d0, d1) = trace.segments[1]
-        st.markdown("#### Attention: where each decoder step looked in the source")
+        st.markdown("## Attention: where each decoder step looked in the source")
         st.altair_chart(charts.alignment_chart(align, trace.inputs[:S], trace.inputs[d0:d1],
                                                trace.extras["emitted"]), width="stretch")
         st.caption("A row per decoder step (what it read → what it emitted), a column per source character as the "
@@ -245,7 +245,7 @@ def after_views(ex, view) -> None:
         (_, d0, d1) = tr.segments[1]
         rows.append({"decoder": name, "reads": "".join(tr.inputs[d0:d1]),
                      "emits": "".join(tr.extras["emitted"]).split("$")[0], "truth": truth})
-    st.markdown("#### Teacher forcing vs free running, side by side")
+    st.markdown("## Teacher forcing vs free running, side by side")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Teacher-forced, the decoder reads the true previous character at every step (as in training): one "
                "mistake does not derail the next step. Free-running, it reads its own output: an early mistake is "

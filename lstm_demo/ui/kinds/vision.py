@@ -33,9 +33,10 @@ def _frames_data(task: str, steps: int, frame: int):
 
 
 def strip_image(frames: np.ndarray, scale: int = 4) -> np.ndarray:
-    """Sequences (N, T, 1, F, F) -> one greyscale image: a row per sequence, a column per frame, 1-px gaps."""
+    """Sequences (N, T, 1, F, F) -> one greyscale image: a row per sequence, a column per frame, 1-px gaps in a light
+    grey (ink 0.15: a dark gap read as a stroke of the digits beside it)."""
     n, t, _, f, _ = frames.shape
-    out = np.full((n * (f + 1), t * (f + 1)), 0.85, dtype=np.float32)
+    out = np.full((n * (f + 1), t * (f + 1)), 0.15, dtype=np.float32)
     for i in range(n):
         for j in range(t):
             out[i * (f + 1) : i * (f + 1) + f, j * (f + 1) : j * (f + 1) + f] = frames[i, j, 0]
@@ -77,6 +78,7 @@ class VisionUI(UIKind):
         with st.expander(f"Preview of {data.name}", expanded=True):
             shown = min(4, len(data.val_frames))
             st.image(strip_image(data.val_frames[:shown]), clamp=True,
+                     alt=f"{shown} validation sequences of {data.name}, a row of frames each",
                      caption=(f"{shown} validation sequences, a row each, time → "
                               + (f"(answers: {', '.join(str(int(l)) for l in data.val_labels[:shown])})"
                                  if data.val_labels is not None else "")))
@@ -145,12 +147,14 @@ class VisionUI(UIKind):
                       f"the model is {copy / mse:.1f}× better" if mse > 0 else None,
                       delta_color="normal" if copy >= mse else "inverse")
             st.image([strip_image(truth), strip_image(pred)], clamp=True, width=420,
+                     alt=["The true frames of three validation sequences", "The frames the model predicts for them"],
                      caption=["True frames (first frame, then frames 1 …)", f"Predicted by the model (step "
                                                                              f"{shown_step:,})"])
         else:
             _, acc, answers, truth, frames = result
             st.metric("Validation accuracy: which digit came first?", f"{acc:.0%}", help="Chance is 10 %.")
             st.image(strip_image(frames[:, :, :, :, :], scale=3), clamp=True,
+                     alt="Validation sequences of handwritten digits, a row each",
                      caption="Validation sequences (a row each). First digit → model's answer: "
                              + ", ".join(f"{t} → {a}{'' if a == t else ' ✗'}" for a, t in zip(answers, truth)))
 
@@ -204,13 +208,15 @@ def step_view(view: TraceView, query=None, compact: bool = False) -> None:
     fragment()
 
 
-def _diagram_and_equations(view, trace, unit: int, label: str, compact: bool) -> None:
+def _diagram_and_equations(view, trace, unit: int, label: str, compact: bool, stacked: bool = False) -> None:
+    """The cell diagram and its equations side by side (stacked: one above the other), each drawn at the size its
+    letters need (width "content"; a narrower column scales it down)."""
     views = memo(view, cell_key(unit, compact), lambda: cell_views(trace, unit, label, compact))
-    left, right = st.columns([1.1, 1])
+    left, right = (st.container(), st.container()) if stacked else st.columns([0.95, 1.05] if compact else [1.1, 1])
     with left, st.container(key="view_diagram"):
-        show_chart(views["diagram"], key="diagram")
+        show_chart(views["diagram"], key="diagram", width="content")
     with right, st.container(key="view_equations"):
-        show_chart(views["equations"], key="equations")
+        show_chart(views["equations"], key="equations", width="content")
         check = trace.extras.get("replay_check")
         if check and not compact:
             st.caption(f"✓ These are the model's own numbers: the step-by-step replay reproduces "
@@ -225,13 +231,13 @@ def _maps(view, trace, c, query, compact) -> None:
     cursor_ui(f"{id(view)}:{c.unit}", trace.n_steps, query=query() if callable(query) else query,
               compact=compact)
     fixed = memo(view, FRAMES_KEY, lambda: frame_views(trace))
-
-    def maps():
-        with st.container(key="view_maps"):
-            show_chart(fixed["maps"], key="maps", width="content")
-
-    if compact:  # the presenter view: the maps are the lesson, so they come first, on a projector's first screen
-        maps()
+    label = KINDS[trace.kind].unit_label(trace, c.unit)
+    if compact:  # the presenter view: the maps (the lesson) beside the cell and its equations, on one screen
+        left, right = st.columns([0.36, 0.64])
+        with left, st.container(key="view_maps"):
+            show_chart(fixed["maps_compact"], key="maps", width="content")
+        with right:
+            _diagram_and_equations(view, trace, c.unit, label, compact, stacked=True)
     left, right = st.columns([1.6, 1])
     with left, st.container(key="view_frames"):
         show_chart(fixed["frames"], key="frames", width="content")
@@ -241,7 +247,8 @@ def _maps(view, trace, c, query, compact) -> None:
                                    width="content")
         _picked(event, c, (C, H, W), ch)
     if not compact:
-        maps()
+        with st.container(key="view_maps"):
+            show_chart(fixed["maps"], key="maps", width="content")
     cols = st.columns(3)
     set_unit = lambda **k: setattr(c, "unit", _join({"ch": ch, "y": y, "x": x, **k}, (C, H, W)))
     bound(cols[0].selectbox, "Channel", "pix_ch", ch, lambda v: set_unit(ch=v), options=list(range(C)),
@@ -250,10 +257,11 @@ def _maps(view, trace, c, query, compact) -> None:
           max_value=H - 1, step=1)
     bound(cols[2].number_input, "Pixel column (0 = left)", "pix_x", x, lambda v: set_unit(x=int(v)), min_value=0,
           max_value=W - 1, step=1)
-    label = KINDS[trace.kind].unit_label(trace, c.unit)
-    _diagram_and_equations(view, trace, c.unit, label, compact)
     if not compact:
-        show_chart(memo(view, pix_key(c.unit), lambda: pix_views(trace, c.unit, label))["chart"], key="pixel_gates")
+        _diagram_and_equations(view, trace, c.unit, label, compact)
+        pix = memo(view, pix_key(c.unit), lambda: pix_views(trace, c.unit, label))
+        show_chart(pix["gates"], key="pixel_gates")
+        show_chart(pix["states"], key="pixel_states")
 
 
 def _join(parts: dict, shape) -> int:
@@ -299,7 +307,7 @@ def _cnnlstm(view, trace, c, query, compact) -> None:
               compact=compact)
     fixed = memo(view, CNN_KEY, lambda: cnn_views(trace))
     with st.container(key="view_strip"):
-        show_chart(fixed["strip"], key="digit_strip", width="content")
+        show_chart(fixed["strip_compact" if compact else "strip"], key="digit_strip", width="content")
     if not compact:  # the presenter view goes from the answers under the frames to the LSTM's cell: one screen
         left, right = st.columns([1, 1])
         with left:
