@@ -60,7 +60,7 @@ def test_baseline_errors_equal_a_direct_computation():
     season = np.mean([(values[i - 30] - values[i]) ** 2 for i in index])        # "repeat last season"
     assert scores["last value"] == pytest.approx(last) and scores["last season"] == pytest.approx(season)
     assert scores["model"] == pytest.approx(0.05 ** 2)
-    assert scores["ratios"]["last value"] == pytest.approx(0.05 ** 2 / last)
+    assert scores["scale"] == pytest.approx(np.mean(values[index] ** 2))
 
 
 def test_no_season_in_a_random_walk_or_noise():

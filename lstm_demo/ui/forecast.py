@@ -9,24 +9,30 @@ from .common import state
 
 
 def _scores_ui(scores: dict, unit: str) -> None:
+    """The model's one-step error next to the naive forecasts', each badge and the verdict from
+    conclusions.compare_errors / forecast_verdict (the numbers shown beside them)."""
+    from ..conclusions import compare_errors, forecast_verdict
     cols = st.columns(3)
-    cols[0].metric("Model: one-step MSE", f"{scores['model']:.4g}", help=f"mean squared error in {unit or 'units'}²")
-    r = scores["ratios"]["last value"]
-    cols[1].metric("Repeat the last value", f"{scores['last value']:.4g}",
-                   delta=f"model × {r:.2f}", delta_color="inverse" if r < 1 else "normal",
-                   help="The naive forecast: tomorrow is like today.")
-    if "last season" in scores:
-        r = scores["ratios"]["last season"]
-        cols[2].metric(f"Repeat last season ({scores['period']} steps ago)", f"{scores['last season']:.4g}",
-                       delta=f"model × {r:.2f}", delta_color="inverse" if r < 1 else "normal",
-                       help="The seasonal naive forecast, with the season found in the training data.")
-    else:
-        cols[2].metric("Repeat last season", "—", help="No clear season in the training data.")
-    best = min(scores["ratios"].items(), key=lambda kv: kv[1])
-    verdict = "beats" if best[1] < 1 else "does not beat"
-    st.caption(f"The model's one-step error is {scores['ratios']['last value']:.2f}× that of repeating the last "
-               f"value" + (f" and {scores['ratios']['last season']:.2f}× that of repeating last season"
-                           if "last season" in scores else "") + f": it {verdict} the best naive forecast.")
+    cols[0].metric("Model: one-step MSE", number_text(scores["model"]),
+                   help=f"mean squared error in {unit or 'units'}²")
+    baselines = {name: scores[name] for name in ("last value", "last season") if name in scores}
+    helps = {"last value": "The naive forecast: tomorrow is like today.",
+             "last season": "The seasonal naive forecast, with the season found in the training data."}
+    for col, name in zip(cols[1:], ("last value", "last season")):
+        title = "Repeat the last value" if name == "last value" else \
+            f"Repeat last season ({scores['period']} steps ago)" if name in scores else "Repeat last season"
+        if name not in scores:
+            col.metric(title, "—", help=f"Not judged: {scores.get('no season', 'no clear season')}.")
+            continue
+        c = compare_errors(scores["model"], scores[name], scores.get("scale", 1.0))
+        col.metric(title, number_text(scores[name]), delta=c.badge, delta_color=c.colour, delta_arrow="off",
+                   help=helps[name] + f" Against the model: {c.words}.")
+    st.caption(forecast_verdict(scores["model"], baselines, scores.get("scale", 1.0)))
+
+
+def number_text(x: float) -> str:
+    from ..conclusions import number
+    return number(x, 4)
 
 
 def forecast_ui(data, judged: dict, title: str) -> None:
