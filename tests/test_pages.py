@@ -528,3 +528,22 @@ def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
     ex.job.join(60)
     ex.finish_job()
     assert ex.trained_steps >= 7  # continued from the opened weights, not from new random ones
+
+
+@pytest.mark.parametrize("model", ["agreement", "places_bi", "python_stacked", "sine", "numbers"])
+def test_every_more_views_panel_of_a_bundled_model_draws_without_an_error(model):
+    """Each panel a bundled model offers (every kind that has them, a bidirectional and a stacked one) renders: the export panel once
+    raised KeyError for every bundled model."""
+    from lstm_demo.ui.step import PANEL_LABELS
+    at = new()
+    at.query_params["model"] = model
+    at.switch_page("pages/2_Step_through.py").run()
+    assert not at.exception, at.exception
+    assert lab(at).experiment.origin == f"bundled:{model}"
+    offered = [p for p, label in PANEL_LABELS.items() if label in at.segmented_control(key="panel").options]
+    assert "heatmaps" in offered and len(offered) >= 2, offered
+    for panel in offered:
+        at.segmented_control(key="panel").set_value(panel).run()
+        assert not at.exception, (panel, at.exception)
+        assert not at.error, (panel, [e.value for e in at.error])
+        assert lab(at).cursor.panel == panel

@@ -156,3 +156,19 @@ def test_the_bottleneck_measurement_scores_both_variants_on_the_same_held_out_so
         assert row["accuracy"] == pytest.approx(np.mean(group)) and row["examples"] == len(group)
     assert "backwards" in summary(result) and "attention" in summary(result)
     assert models["attention"].cfg.attention and models["reversed"].cfg.reverse_source
+
+
+def test_a_stored_trace_reads_back_every_extra_its_views_read():
+    """Scenes store their traces as .npz; the presenter draws from the stored copy. Plain extras (the decoder's
+    emitted characters, the source, the target, teacher forcing) once were dropped, and the strip said "emits '?'"."""
+    from lstm_demo.trace_data import Trace
+    data = TranslationData("numbers", 3)
+    trace = trace_seq2seq(_model(data, False, 1, attention=True), data, "three hundred and four", "304",
+                          teacher=False)
+    again = Trace.from_npz(trace.to_npz())
+    for name, value in trace.extras.items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(again.extras[name], value), name
+        else:
+            assert again.extras[name] == (list(value) if isinstance(value, tuple) else value), name
+    assert {"emitted", "source", "target", "teacher"} <= set(again.extras)
