@@ -24,6 +24,18 @@ def number(x: float, digits: int = 3) -> str:
     return "0" if float(text) == 0 else text
 
 
+def error_text(x: float, scale: float = 1.0) -> str:
+    """A mean squared error for a badge: "≈ 0 (exact)" when it is exact as compare_errors measures it (a 1e-30
+    printed in full would be rounding noise shown as a result)."""
+    if math.isfinite(x) and 0 <= x <= _exact(scale):
+        return "≈ 0 (exact)"
+    return number(x, 4)
+
+
+def _exact(scale: float) -> float:
+    return EXACT * max(scale, 1e-300) if math.isfinite(scale) and scale > 0 else EXACT
+
+
 def factor(x: float) -> str:
     return f"over {BIG:,.0f}×" if x > BIG else f"{number(x)}×"
 
@@ -42,7 +54,7 @@ def compare_errors(model: float, baseline: float, scale: float = 1.0) -> Compari
     measured against)."""
     if not (math.isfinite(model) and math.isfinite(baseline)) or model < 0 or baseline < 0:
         return Comparison("unknown", "the errors cannot be compared (one is not a number)", "cannot compare", "gray")
-    exact = EXACT * max(scale, 1e-300) if math.isfinite(scale) and scale > 0 else EXACT
+    exact = _exact(scale)
     if baseline <= exact and model <= exact:
         return Comparison("same", "both are exact here (errors ≈ 0)", "both exact", "gray")
     if baseline <= exact:
@@ -76,6 +88,19 @@ def forecast_verdict(model: float, baselines: dict, scale: float = 1.0) -> str:
     if c.outcome == "worse":
         return f"It does not beat the best naive forecast, “{best}”: {c.words}."
     return f"The forecasts cannot be judged against “{best}”: {c.words}."
+
+
+def horizon_words(free, forced, unit: str = "") -> str:
+    """What the two forecasts' errors are over the horizon (free: the free-running one's absolute errors at
+    1…k steps ahead, forced: the one-step one's), from the numbers the error chart draws."""
+    u = f" {unit}" if unit else ""
+    k = len(free)
+    if k == 1:
+        return f"one step ahead the forecast is off by {number(free[0])}{u}."
+    a, b = number(free[0]), number(free[-1])
+    trend = "about the same as" if a == b else "larger than" if free[-1] > free[0] else "smaller than"
+    return (f"one step ahead the free-running forecast is off by {a}{u}, after {k} steps by {b}{u} ({trend} at "
+            f"the first step); the one-step forecast is off by {number(forced[-1])}{u} at the last step.")
 
 
 def follows(r: float) -> str:

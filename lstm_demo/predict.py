@@ -97,6 +97,14 @@ def judge(values, index, predicted, period: int | None) -> dict:
     return out
 
 
+def judged_steps(n: int, period: int | None, least: int = 10) -> np.ndarray:
+    """The steps of a traced range of n points to judge: from one season in when the range leaves at least `least`
+    steps after it (so both naive forecasts are judged on the same steps), else from step 1."""
+    start = period if period and n - period >= least else 1
+    return np.arange(start, n)
+
+
+
 @torch.no_grad()
 def judged_forecast(model, data, seq_len: int, max_points: int = 400) -> dict:
     """One-step forecast on the start of the validation part, with the naive baselines and their errors."""

@@ -143,3 +143,17 @@ def test_carried_needs_a_visible_value_of_one_sign_over_the_whole_span():
     assert cc.carried([0.0, -0.9, -0.8, -0.7, -0.6], (1, 5), scale)     # negative and steady is carried
     assert not cc.carried([0.0, 0.9], (1, 2), 0.0)
     assert not cc.carried([0.0, 0.9], (2, 2), scale)
+
+
+def test_horizon_words_say_larger_or_smaller_as_the_errors_do():
+    assert "(larger than at the first step)" in cc.horizon_words([0.1, 0.5, 2.0], [0.1, 0.1, 0.2], "°C")
+    assert "(smaller than at the first step)" in cc.horizon_words([0.9, 0.5, 0.2], [0.1, 0.1, 0.2])
+    assert "(about the same as at the first step)" in cc.horizon_words([0.5, 0.9, 0.5], [0.1, 0.1, 0.2])
+    assert "0.5 °C" in cc.horizon_words([0.5], [0.5], "°C") and "after" not in cc.horizon_words([0.5], [0.5])
+
+
+def test_an_exact_error_is_shown_as_exact_not_as_rounding_noise():
+    assert cc.error_text(1.787e-30) == "≈ 0 (exact)" and cc.error_text(0.0) == "≈ 0 (exact)"
+    assert cc.error_text(1.787e-30, scale=1e-40) != "≈ 0 (exact)"      # tiny values: 1e-30 is not exact
+    assert cc.error_text(0.008165) == "0.008165"
+    assert cc.error_text(float("nan")) == "not a number"

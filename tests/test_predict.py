@@ -100,3 +100,10 @@ def test_rollout_feeds_the_model_its_own_predictions():
     assert np.allclose(res["forced"], data.denorm(forced.numpy()), atol=1e-5)
     assert np.allclose(res["actual"], data.values[21:29], atol=1e-4)
     assert res["free"][0] == pytest.approx(res["forced"][0])  # one step ahead, both saw only the truth
+
+
+def test_judged_steps_start_one_season_in_when_the_range_allows():
+    from lstm_demo.predict import judged_steps
+    assert judged_steps(100, 50)[0] == 50 and judged_steps(100, 50)[-1] == 99
+    assert judged_steps(55, 50)[0] == 1          # too few steps after one season: the season is not judged
+    assert judged_steps(100, None)[0] == 1

@@ -339,7 +339,7 @@ def _around(text: str, m, n: int = 50) -> str:
 
 
 _VERDICT = re.compile(r"It (beats|does not beat|is about as good as) the best naive forecast, “([^”]+)”")
-_NAMES = {"last value": "Repeat the last value", "last season": "Repeat last season"}
+_NAMES = {"repeat the last value": "Repeat the last value", "repeat last season": "Repeat last season"}
 
 FORECAST_METRICS = r"""
 return Array.from(document.querySelectorAll('[data-testid=stMetric]')).filter(visible).map(m => {
@@ -394,6 +394,8 @@ def forecast_claims(page) -> list[str]:
 
 
 def _float(text: str):
+    if isinstance(text, str) and text.startswith("≈ 0"):   # "≈ 0 (exact)"
+        return 0.0
     try:
         return float(text.replace(",", "").replace("−", "-"))
     except (ValueError, AttributeError):

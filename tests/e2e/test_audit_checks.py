@@ -137,14 +137,15 @@ def test_forecast_words_and_badges_against_their_numbers(blank):
                 f'<div data-testid="stMetricValue">{season}</div>'
                 '<div data-testid="stMetricDelta" style="color:rgb(255, 43, 43)">baseline exact</div></div>'
                 f'<p>{words}</p>')
-    wrong = "It beats the best naive forecast, “last value”: the model's error is 31.1× smaller."
-    right = "It does not beat the best naive forecast, “last season”: this baseline is exact here."
+    wrong = "It beats the best naive forecast, “repeat the last value”: the model's error is 31.1× smaller."
+    right = "It does not beat the best naive forecast, “repeat last season”: this baseline is exact here."
     assert len(audit.forecast_claims(page_with(blank, panel(wrong)))) == 2  # not the best one, and not beaten
     assert audit.forecast_claims(page_with(blank, panel(right))) == []
     found = audit.forecast_claims(page_with(blank, panel(right, colour="rgb(255, 43, 43)")))
     assert len(found) == 1 and "is red" in found[0]
     found = audit.forecast_claims(page_with(blank, panel(right, badge="model 3× better")))
     assert len(found) == 1 and "31.06" in found[0]
+    assert audit.forecast_claims(page_with(blank, panel(right, season="≈ 0 (exact)"))) == []
 
 
 def test_presenter_fit(blank):
