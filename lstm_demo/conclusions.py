@@ -115,6 +115,16 @@ def follows(r: float) -> str:
     return word
 
 
+def best_match(unit: int, r: float, hypothesis: str, where: str) -> tuple[str, bool]:
+    """The finder's sentence on its top-ranked unit, and whether it is a match worth the name (|r| > 0.4): a unit at
+    r = 0.05 is the "best" of a bad lot, and is said so."""
+    words = follows(r)
+    good = math.isfinite(r) and abs(r) > 0.4
+    head = f"Best match {where}" if good else f"No unit clearly matches {where}; the closest is"
+    sentence = f"{head}: unit u{unit}, correlation {number(r, 2) if not math.isfinite(r) else f'{r:+.2f}'}"
+    return sentence + f" — it {words} “{hypothesis}”.", good
+
+
 def reach(distances, means, bar: float):
     """The longest distance D such that the model is at or above `bar` at every tested distance up to D (None if not
     even at the shortest): a curve that dips and recovers reaches only to before the dip."""

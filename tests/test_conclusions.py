@@ -157,3 +157,14 @@ def test_an_exact_error_is_shown_as_exact_not_as_rounding_noise():
     assert cc.error_text(1.787e-30, scale=1e-40) != "≈ 0 (exact)"      # tiny values: 1e-30 is not exact
     assert cc.error_text(0.008165) == "0.008165"
     assert cc.error_text(float("nan")) == "not a number"
+
+
+@pytest.mark.parametrize("r,good", [(0.85, True), (-0.85, True), (0.41, True), (0.3, False), (0.02, False),
+                                    (-0.02, False), (float("nan"), False)])
+def test_the_finder_calls_a_unit_a_match_only_when_it_follows_clearly(r, good):
+    sentence, ok = cc.best_match(7, r, "plural subject", "in this sequence")
+    assert ok == good and sentence.startswith("Best match" if good else "No unit clearly matches")
+    assert "u7" in sentence and "nan" not in sentence
+    assert ("opposite sign" in sentence) == (r < -0.1)
+    if math.isfinite(r):
+        assert f"{r:+.2f}" in sentence
