@@ -103,26 +103,25 @@ def horizon_words(free, forced, unit: str = "") -> str:
             f"the first step); the one-step forecast is off by {number(forced[-1])}{u} at the last step.")
 
 
-def follows(r: float) -> str:
-    """How strongly a unit follows a hypothesis, from the Pearson correlation r (its sign said separately)."""
+def follows(r: float, hypothesis: str) -> str:
+    """How strongly a unit follows a hypothesis, from the Pearson correlation r, with its sign said."""
     if r is None or not math.isfinite(r):
-        return "cannot be said to follow"
+        return f"cannot be said to follow “{hypothesis}”"
     a = abs(r)
     word = "strongly follows" if a > 0.7 else "clearly follows" if a > 0.4 else \
         "only weakly follows" if a > 0.1 else "does not follow"
-    if r < 0 and a > 0.1:
-        word += " (with the opposite sign: high when the hypothesis is false)"
-    return word
+    said = f"{word} “{hypothesis}”"
+    return said + (", with the opposite sign (high when it is false)" if r < 0 and a > 0.1 else "")
 
 
 def best_match(unit: int, r: float, hypothesis: str, where: str) -> tuple[str, bool]:
     """The finder's sentence on its top-ranked unit, and whether it is a match worth the name (|r| > 0.4): a unit at
     r = 0.05 is the "best" of a bad lot, and is said so."""
-    words = follows(r)
+    words = follows(r, hypothesis)
     good = math.isfinite(r) and abs(r) > 0.4
     head = f"Best match {where}" if good else f"No unit clearly matches {where}; the closest is"
     sentence = f"{head}: unit u{unit}, correlation {number(r, 2) if not math.isfinite(r) else f'{r:+.2f}'}"
-    return sentence + f" — it {words} “{hypothesis}”.", good
+    return sentence + f" — it {words}.", good
 
 
 def reach(distances, means, bar: float):
@@ -160,7 +159,7 @@ def changes_most_at(values, span: tuple, margin: float = 1.5) -> bool:
     inside[max(span[0] - 1, 0) : max(span[1] - 1, 0)] = True
     if not inside.any() or jumps[inside].max() == 0:
         return False
-    return not (~inside).any() or jumps[inside].max() >= margin * jumps[~inside].max()
+    return bool(not (~inside).any() or jumps[inside].max() >= margin * jumps[~inside].max())
 
 
 def carried(values, span: tuple, scale_max: float, share: float = 0.5) -> bool:

@@ -611,12 +611,12 @@ def forget_products(model, x, y) -> pd.DataFrame:
 
 
 @torch.no_grad()
-def remembering_unit(model, task: Task, data, examples: list) -> dict:
+def remembering_unit(model, task: Task, data, examples: list, quantity: str = "cell_state") -> dict:
     """Tasks whose answer hangs on a yes/no fact said far back (agreement: plural subject; allergy: allergic): the
-    LSTM unit whose cell state, just before the scored step, best separates the two. Returns unit, correlation, one
-    example sentence and its scored step for the step-through page."""
+    LSTM unit whose cell state (or other quantity), just before the scored step, best separates the two. Returns
+    unit, correlation, the ranking, one example sentence and its scored step for the step-through page."""
     x, _ = encode_batch(task, examples, data)
-    c = replay(model.rnn, model.encoder(x).transpose(0, 1))["cell_state"][0, 0]  # (T, B, H)
+    c = replay(model.rnn, model.encoder(x).transpose(0, 1))[quantity][0, 0]  # (T, B, H)
     at_verb = torch.stack([c[e.scored - 1, b] for b, e in enumerate(examples)])  # state after the space before w
     signal = np.array([1.0 if e.key else -1.0 for e in examples])
     ranked = rank_units(at_verb.numpy(), signal)

@@ -90,8 +90,8 @@ def test_negative_zero_prints_as_zero():
 @pytest.mark.parametrize("r,start", [(0.9, "strongly"), (-0.9, "strongly"), (0.5, "clearly"), (0.2, "only weakly"),
                                      (0.05, "does not"), (-0.05, "does not"), (float("nan"), "cannot")])
 def test_follows_reads_the_size_of_r_and_says_a_negative_sign(r, start):
-    words = cc.follows(r)
-    assert words.startswith(start)
+    words = cc.follows(r, "plural subject")
+    assert words.startswith(start) and "“plural subject”" in words
     assert ("opposite sign" in words) == (r < -0.1)
 
 
