@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .conclusions import reach
 from .config import LIMITS, ConfigError, check_bool, check_choice, check_float, check_int
 from .kinds.text_data import TextData
 from .explain import rank_units
@@ -610,12 +611,12 @@ def forget_products(model, x, y) -> pd.DataFrame:
 
 
 @torch.no_grad()
-def remembering_unit(model, task: Task, data, examples: list) -> dict:
+def remembering_unit(model, task: Task, data, examples: list, quantity: str = "cell_state") -> dict:
     """Tasks whose answer hangs on a yes/no fact said far back (agreement: plural subject; allergy: allergic): the
-    LSTM unit whose cell state, just before the scored step, best separates the two. Returns unit, correlation, one
-    example sentence and its scored step for the step-through page."""
+    LSTM unit whose cell state (or other quantity), just before the scored step, best separates the two. Returns
+    unit, correlation, the ranking, one example sentence and its scored step for the step-through page."""
     x, _ = encode_batch(task, examples, data)
-    c = replay(model.rnn, model.encoder(x).transpose(0, 1))["cell_state"][0, 0]  # (T, B, H)
+    c = replay(model.rnn, model.encoder(x).transpose(0, 1))[quantity][0, 0]  # (T, B, H)
     at_verb = torch.stack([c[e.scored - 1, b] for b, e in enumerate(examples)])  # state after the space before w
     signal = np.array([1.0 if e.key else -1.0 for e in examples])
     ranked = rank_units(at_verb.numpy(), signal)
@@ -670,12 +671,19 @@ def summary(acc: pd.DataFrame, task: Task) -> str:
     lines = []
     for cell in ("rnn", "gru", "lstm"):
         a = acc[acc.cell == cell].groupby("distance")["accuracy"].agg(["mean", "min", "max"]).sort_index()
-        good = a[a["mean"] >= bar]
-        reach = int(good.index.max()) if len(good) else None
+        far = reach(a.index, a["mean"], bar)             # every tested distance up to it is accurate
+        again = [int(x) for x in a.index[a["mean"] >= bar] if far is None or x > far]
         d, worst = int(a.index[-1]), a.iloc[-1]
         at = f"{worst['mean']:.0%}" + (f" (seeds: {worst['min']:.0%}–{worst['max']:.0%})" if n > 1 else "")
-        lines.append(f"{CELL_NAMES[cell]}: " + (f"accurate (≥ {bar:.0%}{' on average' if n > 1 else ''}) up to a "
-                                           f"distance of {reach} {task.distance_unit}" if reach is not None else
-                                           "never accurate in this range")
+        avg = " on average" if n > 1 else ""
+        if far is not None:
+            said = f"accurate (≥ {bar:.0%}{avg}) at every distance up to {far} {task.distance_unit}"
+        elif again:
+            said = f"not accurate (< {bar:.0%}{avg}) already at the shortest distance, {int(a.index[0])}"
+        else:
+            said = "never accurate in this range"
+        if again:
+            said += f" (accurate again at {', '.join(map(str, again))})"
+        lines.append(f"{CELL_NAMES[cell]}: " + said
                      + f"; {at} at {d} (chance {chance:.0%}).")
     return " ".join(lines)

@@ -85,12 +85,24 @@ def judge(values, index, predicted, period: int | None) -> dict:
     values, index = np.asarray(values, dtype=float), np.asarray(index)
     actual = values[index]
     mse = lambda guess: float(np.mean((np.asarray(guess, dtype=float) - actual) ** 2))
-    out = {"model": mse(predicted), "last value": mse(values[index - 1]), "period": period}
+    out = {"model": mse(predicted), "last value": mse(values[index - 1]), "period": period,
+           "scale": float(np.mean(actual ** 2))}  # what "exact" is measured against (conclusions.compare_errors)
     if period is not None and index.min() >= period:
         out["last season"] = mse(values[index - period])
-    out["ratios"] = {name: out["model"] / out[name] if out[name] > 0 else float("inf")
-                     for name in ("last value", "last season") if name in out}
+    elif period is not None:
+        out["no season"] = (f"the range starts less than one season ({period} steps) in: there is no point a season "
+                            "back to repeat")
+    else:
+        out["no season"] = "the training data has no clear season"
     return out
+
+
+def judged_steps(n: int, period: int | None, least: int = 10) -> np.ndarray:
+    """The steps of a traced range of n points to judge: from one season in when the range leaves at least `least`
+    steps after it (so both naive forecasts are judged on the same steps), else from step 1."""
+    start = period if period and n - period >= least else 1
+    return np.arange(start, n)
+
 
 
 @torch.no_grad()

@@ -42,6 +42,7 @@ class Scene:
     gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
     frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end)
     answer: str | None = None   # translation models: the true answer to `text` (the step: the hand-over)
+    until: str = ""             # with gap: what the words call the scene's step ("the verb") in computed phrases
 
 
 SCENES = [
@@ -49,54 +50,47 @@ SCENES = [
           "the cats, which already ate the fish, were full.\nthe dog was happy.\n", at=".\n", unit_rule="forget_drop",
           colour="forget_gate",
           notice="At the full stop the sentence is over: what the cell held about its subject is no longer needed. "
-                 "Unit u{unit}'s forget gate drops to {f_now:.2f} here (its average over the text is {f_mean:.2f}): "
-                 "the valve shuts and the conveyor belt is cleared for the next sentence. Watch the diagram's "
-                 "“kept” path thin."),
-    Scene("number_rides", "The subject's number rides the cell state", "memory_lstm",
+                 "Unit u{unit}'s forget gate {drop}"),
+    Scene("number_rides", "The subject's number rides to its verb", "memory_lstm",
           "the cats and then near the old barn by a red tree after lunch with joy were.", at="were", offset=0,
-          unit_rule="memory:agreement", colour="cell_state", gap=("cats", "were"),
-          notice="“cats” is plural, and {gap} words stand between it and its verb. Unit u{unit}'s cell state was set "
-                 "at the "
-                 "subject and carried along the belt (c = {c_now:+.2f} at the verb); across 128 test sentences it "
-                 "separates plural from singular with correlation {r:+.2f}. The model puts {p_right:.0%} on the "
-                 "right letter, “{answer}”."),
+          unit_rule="memory:agreement", colour="hidden_state", gap=("cats", "were"), until="the verb",
+          notice="“cats” is plural, and {gap} words stand between it and its verb. Unit u{unit}'s hidden state "
+                 "{held} (h = {h_now:+.2f} at the verb).{belt} Across 128 test sentences it separates plural from "
+                 "singular with correlation {r:+.2f}. The model puts {p_right:.0%} on the right letter, “{answer}”."),
     Scene("quotes", "A unit that knows it is inside quotes", "brackets",
           'go "up sun" a (we "it be") {hat "no so"} key "red [map up]" do\n', unit_rule="finder:quotes",
           colour="cell_state", at='"', offset=1,
-          notice="Nobody told the model what a quote is. Yet unit u{unit}'s cell state follows “inside quotes” "
-                 "with correlation {r:+.2f} over this line: the colour of the text flips at every quote mark. "
-                 "It has to, to predict the closing quote."),
-    Scene("sine", "The cell state follows the phase of a sine", "sine", None, series_points=120,
-          unit_rule="busiest", colour="cell_state",
-          notice="The input is one number per step, yet to predict the next one the model must know whether the "
-                 "wave is going up or down. Unit u{unit}'s cell state swings with the wave, shifted in phase — it "
-                 "encodes where in the cycle we are."),
+          notice="Nobody told the model what a quote is. Yet unit u{unit}'s cell state {follows}: "
+                 "correlation {r:+.2f} over this line, and {flips}. It has to know, to predict the closing quote."),
+    Scene("sine", "Which way is the wave going? A unit knows", "sine", None, series_points=120,
+          unit_rule="finder:rising", colour="cell_state",
+          notice="The input is one number per step, and one number does not say whether the wave is going up or "
+                 "down — yet to predict the next one the model must know. Unit u{unit}'s cell state {follows}: "
+                 "correlation {r:+.2f} over these {points} steps (see it in the heatmaps below)."),
     Scene("short_gap", "A short dependency: the plain RNN copes", "memory_rnn", "the cats were.", at="were",
           unit_rule="busiest",
-          notice="“the cats were”: the verb comes right after the subject. A plain RNN, with no gates, gets it: "
+          notice="“the cats were”: the verb comes right after the subject. A plain RNN, with no gates, {copes}: "
                  "it puts {p_right:.0%} on “{answer}”. Like “the colour of the sky is ___”, the clue is close."),
     Scene("long_gap", "A long dependency: the plain RNN forgets", "memory_rnn",
           "the cats and then near the old barn by a red tree after lunch with joy were.", at="were",
           unit_rule="busiest", gap=("cats", "were"),
           notice="The same RNN, with {gap} words between subject and verb: {p_right:.0%} on “{answer}” (a coin "
-                 "toss would give 50 %). Its state is squashed "
-                 "through tanh at every step and the subject's number has washed out (compare the LSTM in "
-                 "scene 2, same size and training). The Long-memory page measures why."),
+                 "toss would give 50 %). {washed} (compare the LSTM in scene 2, same size and training). The "
+                 "Long-memory page measures why."),
     Scene("sky", "“The colour of the sky is ___”: any RNN can do this", "colours_rnn",
           "the colour of snow is white.\nthe colour of the sky is blue.\n", at=" blue", unit_rule="busiest",
           colour="hidden_state",
           notice="The clue, “sky”, sits four characters before the blank. Even a plain RNN — no gates, no conveyor "
-                 "belt, its whole state squashed through one tanh at every step — carries a clue that far: it puts "
+                 "belt, its whole state squashed through one tanh at every step — {copes} at that distance: it puts "
                  "{p_right:.0%} on “{answer}”. Short dependencies are not what LSTMs are for."),
     Scene("allergy", "“Mary is allergic to nuts. … She can't eat peanut cake.”", "allergy_lstm",
           "mary is allergic to nuts. then near the old barn by a red tree after lunch she can't eat peanut cake.",
-          at=" she can", offset=7, unit_rule="memory:allergy", colour="cell_state", compare="allergy_rnn",
-          compare_label="LSTM|plain RNN", gap=("allergic", "can't"),
-          notice="Whether she can eat the cake was said {gap} words earlier. Unit u{unit}'s cell state took note at "
-                 "“allergic” and carried it along the belt (c = {c_now:+.2f} at “can”); over 128 test stories it "
-                 "separates the allergic from the others with correlation {r:+.2f}. The LSTM puts {p_right:.0%} on "
-                 "the apostrophe of “can't”. The plain RNN of the same race, same size and training, reading the same "
-                 "text: {p_other:.0%}."),
+          at=" she can", offset=7, unit_rule="memory:allergy", colour="hidden_state", compare="allergy_rnn",
+          compare_label="LSTM|plain RNN", gap=("allergic", "can't"), until="“can”",
+          notice="Whether she can eat the cake was said {gap} words earlier. Unit u{unit}'s hidden state {held} "
+                 "(h = {h_now:+.2f} at “can”).{belt} Over 128 test stories it separates the allergic from the others "
+                 "with correlation {r:+.2f}. The LSTM puts {p_right:.0%} on the apostrophe of “can't”. The plain RNN "
+                 "of the same race, same size and training, reading the same text: {p_other:.0%}."),
     Scene("fill_in", "“The students go to ___”: reading from both sides", "places_bi",
           "the students go to school in the morning; the students come out of school at noon.", hide="school",
           direction=1, unit_rule="busiest", colour="hidden_state", compare="places_uni",
@@ -104,21 +98,19 @@ SCENES = [
           notice="Anyone may go anywhere, so the blank in “the students go to ▮▮▮▮▮▮” cannot be filled from the "
                  "left. A bidirectional model also reads the line backwards — “… come out of school” — and puts "
                  "{p_right:.0%} on its first letter, “{answer}”. The same kind of model reading only left to "
-                 "right, trained on the same text: {p_other:.0%} (its best guess: “{other_guess}”). Below: the "
-                 "backward half, unit u{unit}."),
+                 "right, trained on the same text: {p_other:.0%} (its best guess: “{other_guess}”){both_sides} "
+                 "Below: the backward half, unit u{unit}."),
     Scene("conv_maps", "ConvLSTM: the forget gate as a map", "shapes", None, frames=1, offset=6,
           unit_rule="busiest", colour="forget_gate",
           notice="Each gate of a ConvLSTM is a convolution, so it is a map: one valve per channel and pixel. At step "
                  "{step}, channel {channel}'s forget gate is {f_on:.2f} on average where the shape is and {f_off:.2f} "
-                 "elsewhere — the cell decides pixel by pixel what of the moving shape to keep. Over this sequence "
-                 "the model's next frames are {ratio:.1f}× closer to the truth than “copy the last frame”. Click a "
-                 "pixel for its diagram and equations."),
+                 "elsewhere{by_pixel}. Over this sequence, against “copy the last frame” as the next frame, "
+                 "{vs_copy}. Click a pixel for its diagram and equations."),
     Scene("first_digit", "CNN-LSTM: it sees, then remembers", "first_digit", None, frames=0, offset=0,
           unit_rule="busiest", colour="cell_state",
           notice="A small CNN turns each frame into a vector; the LSTM reads the vectors. The question — which digit "
                  "came first? — is asked after every frame: after the first it is recognition, after the last it is "
-                 "memory, through {distractors} distractors. The answer after the last frame: {answer} with "
-                 "{p_right:.0%} (the truth: {truth}). Unit u{unit}'s cell state holds it along the belt."),
+                 "memory, through {distractors} distractors. {remembers}"),
     Scene("handover", "Encoder–decoder: the whole number in one hand-over", "numbers",
           "seven hundred and eighty-three", answer="783", unit_rule="busiest", colour="cell_state",
           notice="The encoder reads “{source}” one character at a time; then its final (h, c) — {units} numbers — "
@@ -148,9 +140,10 @@ def unit_facts(scene: Scene, model, data, trace, step: int, unit: int | None = N
         from .memory import TASKS, RaceConfig, remembering_unit  # torch: only when scenes are computed
         task = TASKS[scene.unit_rule.split(":", 1)[1]]
         rng = random.Random(777)
+        quantity = scene_colour(scene, trace)             # what the scene colours is what its words are about
         found = remembering_unit(model, task, data, [task.make(RaceConfig().max_distance, rng)
-                                                     for _ in range(128)])
-        unit, out["r"] = found["unit"], found["correlation"]
+                                                     for _ in range(128)], quantity)
+        unit, out["r"] = _clearest(found["ranked"], trace.get(quantity), quantity, scene, step)
     else:
         unit = int(np.argmax(trace.get(state, 0, scene.direction).std(0)))
     out["unit"] = unit
@@ -159,7 +152,135 @@ def unit_facts(scene: Scene, model, data, trace, step: int, unit: int | None = N
         first = words.index(scene.gap[0])
         out["gap"] = words.index(scene.gap[1], first) - first - 1
     out["c_now"] = float(trace.get(state, 0, scene.direction)[step, unit])
+    out["h_now"] = float(trace.get("hidden_state", 0, scene.direction)[step, unit])
     return out
+
+
+def _clearest(ranked, values, quantity: str, scene: Scene, step: int, tie: float = 0.005) -> tuple[int, float]:
+    """The best separating unit; among units that separate (almost) equally well (|r| within `tie` of the best),
+    the one whose picture shows the scene's claim (it changes at the clue and holds it), if one does."""
+    near = ranked[ranked["score"] >= ranked["score"].iloc[0] - tie]
+    for unit, r in zip(near["unit"], near["correlation"]):
+        held = holds(values[: step + 1, int(unit)], _word_span(scene), strip_reach(values[:, int(unit)], quantity))
+        if held["took_note"] and held["carried"]:
+            return int(unit), float(r)
+    return int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
+
+
+def strip_reach(values, quantity: str) -> float:
+    """The |value| at which the text strip's colour is at full strength (charts.color_scale): the unit's largest
+    |c| for the cell state, 1 for everything else."""
+    return float(np.abs(values).max()) or 1.0 if quantity == "cell_state" else 1.0
+
+
+def _word_span(scene: Scene) -> tuple[int, int]:
+    """The steps reading the gap's first word (its first occurrence as a word)."""
+    m = re.search(rf"\b{re.escape(scene.gap[0])}\b", scene.text)
+    return m.start(), m.end()
+
+
+def holds(values, span: tuple, scale_max: float) -> dict:
+    """Does a unit take note at the word over `span` and hold it to the last of `values`? (values: the unit's
+    value at steps 0…scene step; scale_max: the strip's colour scale reaches full strength there)."""
+    from .conclusions import carried, changes_most_at
+    return {"took_note": bool(changes_most_at(values, span)),
+            "carried": bool(carried(values, (span[1], len(values)), scale_max))}
+
+
+def held_words(took_note: bool, kept: bool, word: str, until: str) -> str:
+    """The words for `holds`, true in each of its four cases."""
+    if took_note and kept:
+        return f"switched at “{word}” and held it all the way to {until}"
+    if took_note:
+        return f"switched at “{word}” but did not hold it at full strength to {until}"
+    if kept:
+        return f"held a strong value from “{word}” to {until}, though its largest change came elsewhere"
+    return f"shows no clear note of “{word}” on the way to {until}"
+
+
+def belt_words(c, h_last: float, span: tuple) -> str:
+    """The cell state behind a hidden state that holds a fact: does it keep its sign from the word's end to the
+    scene's step (c: the unit's cell state at steps 0…scene step), and is it past where tanh saturates (and h, at
+    the step, h_last, at full strength)?"""
+    after = np.asarray(c, dtype=float)[span[1] - 1 :]
+    if not len(after) or not (np.sign(after) == np.sign(after[-1])).all() or after[-1] == 0:
+        return ""
+    grows = abs(after[-1]) > abs(after[0])
+    said = (f" Behind it, its cell state keeps the same sign all the way and {'grows to' if grows else 'ends at'} "
+            f"c = {after[-1]:+.1f}")
+    if abs(after[-1]) > 3 and abs(h_last) > 0.9 and np.sign(h_last) == np.sign(after[-1]):
+        return said + ": tanh(c) is ±1 from about |c| = 3 on, so h shows the belt's sign at full strength."
+    return said + "."
+
+
+def phrases(scene: Scene, trace, step: int, facts: dict) -> dict:
+    """The scene's conditional words, each computed from the numbers its picture draws (tests/test_scenes.py checks
+    the shipped models give the lesson's strong form, and these functions give a true weaker one otherwise)."""
+    from .conclusions import follows
+    out = {}
+    unit = facts.get("unit")
+    if scene.gap and scene.until:
+        quantity = scene_colour(scene, trace)
+        values = trace.get(quantity, 0, scene.direction)[: step + 1, unit]
+        span = _word_span(scene)
+        held = holds(values, span, strip_reach(trace.get(quantity, 0, scene.direction)[:, unit], quantity))
+        out["took_note"], out["carried"] = held["took_note"], held["carried"]
+        out["held"] = held_words(held["took_note"], held["carried"], scene.gap[0], scene.until)
+        out["belt"] = belt_words(trace.get("cell_state", 0, scene.direction)[: step + 1, unit],
+                                 float(trace.get("hidden_state", 0, scene.direction)[step, unit]), span) \
+            if "cell_state" in trace.names else ""
+    if scene.unit_rule.startswith("finder:") and "r" in facts:
+        name = scene.unit_rule.split(":", 1)[1]
+        out["follows"] = follows(facts["r"], KINDS[trace.kind].hypotheses[name][0])
+    if scene.unit_rule == "forget_drop":
+        out["drop"] = drop_words(trace.get("forget_gate", 0, scene.direction)[:, unit], step)
+    if scene.key == "quotes":
+        out["flips"] = flip_words(trace.get(scene_colour(scene, trace), 0, scene.direction)[:, unit],
+                                  [i for i, ch in enumerate(trace.inputs) if ch == '"'], facts["r"])
+    if scene.series_points:
+        out["points"] = trace.n_steps
+    if "p_right" in facts:
+        out["copes"] = "gets it" if facts["p_right"] > 0.5 else "does not get it"
+        out["washed"] = ("Its state is squashed through tanh at every step and the subject's number has washed out"
+                         if facts["p_right"] < 0.75 else "Here it still carries the subject's number")
+    if "p_other" in facts:
+        out["both_sides"] = (": reading both ways is what fills it." if facts["p_right"] > facts["p_other"] + 0.25
+                             else "." if facts["p_right"] >= facts["p_other"] else
+                             ": here the one-way model does as well or better.")
+    return out
+
+
+def drop_words(f, step: int) -> str:
+    """The forget gate at a step against the step before and the unit's average (f: the unit's gate, all steps)."""
+    now, mean = float(f[step]), float(f.mean())
+    prev = float(f[step - 1]) if step > 0 else None
+    said = f"is {now:.2f} here (its average over the text is {mean:.2f})"
+    if prev is not None and now < prev:
+        said = f"drops to {now:.2f} here (from {prev:.2f} a step before; its average over the text is {mean:.2f})"
+    if now < 0.2:
+        return said + (": the valve shuts and the conveyor belt is cleared for the next sentence. Watch the "
+                       "diagram's “kept” path thin.")
+    if now < mean:
+        return said + ": the valve closes partway, and less of the belt is kept."
+    return said + ": it does not close here."
+
+
+def flip_words(values, quotes: list, r: float, least: float = 0.25) -> str:
+    """At how many quote marks the unit's value moves the way "inside quotes" predicts (opening: towards the sign of
+    r, closing: away from it) by at least `least` of the strip's colour scale reach (max |value| over the line: a
+    visible change of colour)."""
+    v = np.asarray(values, dtype=float)
+    size = float(np.abs(v).max()) or 1.0
+    sign = 1.0 if r >= 0 else -1.0
+    moved = 0
+    for n, i in enumerate(quotes):
+        if i == 0:
+            continue
+        want = sign if n % 2 == 0 else -sign                 # even: opening quote, odd: closing
+        moved += (v[i] - v[i - 1]) * want >= least * size
+    if moved == len(quotes):
+        return "the colour of the text changes at every quote mark"
+    return f"the colour of the text changes at {moved} of the {len(quotes)} quote marks"
 
 
 def scene_trace(scene: Scene, model, data, check: bool = True):
@@ -222,6 +343,7 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
         facts = {**unit_facts(scene, loaded.model, loaded.data, trace, step, own.get("unit")), **own}
         if scene.compare:
             facts = compare_facts(scene, facts, trace, step)
+        facts.update(phrases(scene, trace, step, facts))
     return trace, facts, step
 
 

@@ -121,10 +121,12 @@ class Trace:
                 "inputs": [x if isinstance(x, str) else float(x) for x in self.inputs],
                 "targets": [x if isinstance(x, str) else float(x) for x in self.targets],
                 "columns": list(self.predictions.columns)}
-        for name, value in self.extras.items():  # the family's arrays (frames, maps, predictions)
+        meta["extras"] = {}
+        for name, value in self.extras.items():  # the family's arrays (frames, maps) and plain values (emitted, source)
             if isinstance(value, np.ndarray):
                 arrays[f"x.{name}"] = value
-        meta["label"] = self.extras.get("label")
+            elif name != "replay_check":
+                meta["extras"][name] = _plain(value, name)
         arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
@@ -142,10 +144,25 @@ class Trace:
             arrays = {k[2:]: z[k] for k in z.files if k.startswith("x.")}
         extras = {"replay_check": meta["check"]} if meta.get("check") else {}
         extras.update(arrays)
-        if meta.get("label") is not None:
+        extras.update(meta.get("extras", {}))
+        if meta.get("label") is not None:                      # stored before extras were kept whole
             extras["label"] = meta["label"]
         return cls(meta["kind"], quantities, meta["inputs"], meta["targets"], preds, pre, meta["cell"], meta["task"],
                    masked, [tuple(s) for s in meta["segments"]], extras)
+
+
+def _plain(value, name: str):
+    """An extra as JSON (a stored trace must read back what every view reads from it, e.g. the decoder's emitted
+    characters); anything else is a programming error, said at once rather than lost."""
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, name) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, name) for k, v in value.items()}
+    raise TypeError(f"trace extra {name!r} of type {type(value).__name__} cannot be stored")
 
 
 def default_mask(n: int, rate: float = 0.15, seed: int = 0) -> np.ndarray:

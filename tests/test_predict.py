@@ -60,7 +60,7 @@ def test_baseline_errors_equal_a_direct_computation():
     season = np.mean([(values[i - 30] - values[i]) ** 2 for i in index])        # "repeat last season"
     assert scores["last value"] == pytest.approx(last) and scores["last season"] == pytest.approx(season)
     assert scores["model"] == pytest.approx(0.05 ** 2)
-    assert scores["ratios"]["last value"] == pytest.approx(0.05 ** 2 / last)
+    assert scores["scale"] == pytest.approx(np.mean(values[index] ** 2))
 
 
 def test_no_season_in_a_random_walk_or_noise():
@@ -100,3 +100,10 @@ def test_rollout_feeds_the_model_its_own_predictions():
     assert np.allclose(res["forced"], data.denorm(forced.numpy()), atol=1e-5)
     assert np.allclose(res["actual"], data.values[21:29], atol=1e-4)
     assert res["free"][0] == pytest.approx(res["forced"][0])  # one step ahead, both saw only the truth
+
+
+def test_judged_steps_start_one_season_in_when_the_range_allows():
+    from lstm_demo.predict import judged_steps
+    assert judged_steps(100, 50)[0] == 50 and judged_steps(100, 50)[-1] == 99
+    assert judged_steps(55, 50)[0] == 1          # too few steps after one season: the season is not judged
+    assert judged_steps(100, None)[0] == 1

@@ -73,12 +73,17 @@ def family_scene_facts(scene, facts, step):
             copy = ((x[:-1] - x[1:]) ** 2).mean(dim=(1, 2, 3)).sum()
             assert facts["ratio"] == pytest.approx(float(copy / mse), rel=1e-4) and facts["ratio"] > 1.5
             assert facts["f_on"] < 0.5 < facts["f_off"]  # the lesson: shut on the shape, open elsewhere
+            assert f"the model's error is {facts['ratio']:.3g}× smaller" in facts["vs_copy"]
         else:  # CNN-LSTM: the answer after the frame at the scene's step
             frames, label = data.sequence(scene.frames)
             logits, _ = model(torch.from_numpy(frames)[None])
             p = torch.softmax(logits[0, step], -1)
             assert facts["answer"] == str(int(p.argmax())) == facts["truth"] == str(label)
             assert facts["p_right"] == pytest.approx(float(p[label]), abs=1e-4)
+            first = torch.softmax(logits[0, 0], -1)
+            said = f"After the first frame it answers {int(first.argmax())} ({float(first.max()):.0%})"
+            assert facts["remembers"].startswith(said)
+            assert ("rode the cell state" in facts["remembers"]) == (int(first.argmax()) == int(p.argmax()) == label)
 
 
 def test_the_scenes_tell_the_tutorials_lessons():
@@ -104,3 +109,91 @@ def test_the_distances_the_words_state_are_counted_from_the_scene_text():
     fill = BY_KEY["fill_in"]
     hidden = np.flatnonzero(scene_mask(fill))
     assert fill.text[hidden[0] : hidden[-1] + 1] == "school" and fill.text.count("school") == 2
+
+
+def _states_by_torch(key: str, scene) -> tuple[np.ndarray, np.ndarray]:
+    """(h, c) of the bundled model's first layer at every step of the scene's text, from torch.nn.LSTM stepped one
+    character at a time (its own (h_n, c_n) after each step), not from the app's replay."""
+    loaded = load_bundle(key)
+    model, data = loaded.model, loaded.data
+    ids = torch.as_tensor(scene_sequence(scene, data))[:-1]
+    x = model.encoder(ids[None])                                   # (1, T, E)
+    hs, cs, state = [], [], None
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            _, state = model.rnn(x[:, t : t + 1], state)
+            hs.append(state[0][0, 0].numpy().copy())
+            cs.append(state[1][0, 0].numpy().copy())
+    return np.array(hs), np.array(cs)
+
+
+@pytest.mark.parametrize("key", ["number_rides", "allergy"])
+def test_the_unit_the_words_name_takes_note_at_the_clue_and_holds_it_in_the_picture(key):
+    """Scenes 2 and 8 say the unit's hidden state (the colour of their text) switched at the clue word and held it to
+    the verb: on torch's own numbers, its largest change up to the scene's step is made while reading the clue, and
+    from there to the step it keeps one sign at at least half the colour scale (h: −1…1)."""
+    scene = BY_KEY[key]
+    _, facts, step, _ = load_scene(scene)
+    assert scene.colour == "hidden_state"
+    h, c = _states_by_torch(scene.bundle, scene)
+    v = h[: step + 1, facts["unit"]]
+    start = scene.text.index(scene.gap[0])
+    end = start + len(scene.gap[0])
+    jumps = np.abs(np.diff(v))
+    assert start <= int(np.argmax(jumps)) + 1 < end, (np.argmax(jumps), start, end)
+    held = v[end:]
+    assert (np.abs(held) >= 0.5).all() and len(set(np.sign(held))) == 1
+    words = scene.notice.format(**facts)
+    assert f"switched at “{scene.gap[0]}” and held it all the way to {scene.until}" in words
+    assert f"h = {v[-1]:+.2f}" in words
+    # the belt behind it: the cell state keeps the sign the words say, and grows past where tanh saturates
+    cc = c[end - 1 : step + 1, facts["unit"]]
+    assert len(set(np.sign(cc))) == 1 and abs(cc[-1]) > 3 and f"c = {cc[-1]:+.1f}" in words
+
+
+def test_the_quote_unit_changes_colour_at_as_many_quote_marks_as_the_words_say():
+    scene = BY_KEY["quotes"]
+    _, facts, step, _ = load_scene(scene)
+    _, c = _states_by_torch(scene.bundle, scene)
+    v = c[:, facts["unit"]]
+    quotes = [i for i, ch in enumerate(scene.text[: len(v)]) if ch == '"']
+    sign = np.sign(facts["r"])
+    moved = sum((v[i] - v[i - 1]) * (sign if n % 2 == 0 else -sign) >= 0.25 * np.abs(v).max()
+                for n, i in enumerate(quotes))
+    words = scene.notice.format(**facts)
+    assert (f"changes at {moved} of the {len(quotes)} quote marks" in words) or \
+        (moved == len(quotes) and "changes at every quote mark" in words)
+    assert moved >= len(quotes) // 2  # the lesson: it mostly follows the quotes
+
+
+def test_the_forget_gate_scene_says_drop_and_shut_only_as_the_gate_does():
+    scene = BY_KEY["sentence_end"]
+    _, facts, step, _ = load_scene(scene)
+    words = scene.notice.format(**facts)
+    from lstm_demo.scenes import drop_words
+    f_prev, f_now = 0.9, 0.05
+    assert "drops to 0.05" in drop_words(np.array([0.9, f_prev, f_now]), 2) and "shuts" in drop_words(
+        np.array([0.9, f_prev, f_now]), 2)
+    assert "drops" not in drop_words(np.array([0.1, 0.05, 0.1]), 2)          # rising to 0.10: not a drop
+    assert "shuts" not in drop_words(np.array([0.9, 0.9, 0.6]), 2)           # 0.6 is not shut
+    assert "does not close" in drop_words(np.array([0.5, 0.5, 0.95]), 2)
+    assert f"{facts['f_now']:.2f}" in words and ("shuts" in words) == (facts["f_now"] < 0.2)
+
+
+def test_held_and_belt_words_are_true_in_each_case():
+    from lstm_demo.scenes import belt_words, held_words, holds
+    jump_and_hold = np.r_[np.zeros(5), np.full(10, 0.9)]
+    fade = np.r_[np.zeros(5), np.linspace(0.9, 0.0, 10)]
+    ramp = np.linspace(-0.9, 0.9, 15)
+    assert holds(jump_and_hold, (4, 7), 1.0) == {"took_note": True, "carried": True}
+    assert holds(fade, (4, 7), 1.0) == {"took_note": True, "carried": False}
+    assert holds(ramp, (4, 7), 1.0)["took_note"] is False
+    assert "switched at “cats” and held it" in held_words(True, True, "cats", "the verb")
+    assert "did not hold it" in held_words(True, False, "cats", "the verb")
+    assert "largest change came elsewhere" in held_words(False, True, "cats", "the verb")
+    assert "no clear note" in held_words(False, False, "cats", "the verb")
+    grows = belt_words(np.r_[0.1, 0.5, np.linspace(1, 20, 10)], 1.0, (0, 2))
+    assert "grows to c = +20.0" in grows and "full strength" in grows
+    assert "full strength" not in belt_words(np.r_[0.1, 0.5, np.linspace(1, 20, 10)], 0.4, (0, 2))  # h is not ±1
+    assert belt_words(np.r_[0.1, 0.5, -0.2, 2.0], 1.0, (0, 2)) == ""        # changes sign: no claim
+    assert "ends at c = +0.5" in belt_words(np.r_[0.1, 1.0, 0.8, 0.5], 0.4, (0, 2))

@@ -156,3 +156,42 @@ def test_the_bottleneck_measurement_scores_both_variants_on_the_same_held_out_so
         assert row["accuracy"] == pytest.approx(np.mean(group)) and row["examples"] == len(group)
     assert "backwards" in summary(result) and "attention" in summary(result)
     assert models["attention"].cfg.attention and models["reversed"].cfg.reverse_source
+
+
+def test_a_stored_trace_reads_back_every_extra_its_views_read():
+    """Scenes store their traces as .npz; the presenter draws from the stored copy. Plain extras (the decoder's
+    emitted characters, the source, the target, teacher forcing) once were dropped, and the strip said "emits '?'"."""
+    from lstm_demo.trace_data import Trace
+    data = TranslationData("numbers", 3)
+    trace = trace_seq2seq(_model(data, False, 1, attention=True), data, "three hundred and four", "304",
+                          teacher=False)
+    again = Trace.from_npz(trace.to_npz())
+    for name, value in trace.extras.items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(again.extras[name], value), name
+        else:
+            assert again.extras[name] == (list(value) if isinstance(value, tuple) else value), name
+    assert {"emitted", "source", "target", "teacher"} <= set(again.extras)
+
+
+def _bottleneck_frame(plain, reversed_, attention, bins=(5, 10, 15, 20)):
+    import pandas as pd
+    from lstm_demo.kinds.bottleneck import NAME
+    return pd.DataFrame([{"variant": NAME[key], "bin": b, "accuracy": a, "examples": 30}
+                         for key, curve in (("plain", plain), ("reversed", reversed_), ("attention", attention))
+                         for b, a in zip(bins, curve)])
+
+
+def test_the_bottleneck_summary_explains_only_what_its_numbers_show():
+    from lstm_demo.kinds.bottleneck import summary
+    words = summary(_bottleneck_frame([0.9, 0.7, 0.5, 0.2], [0.95, 0.8, 0.6, 0.3], [0.95, 0.9, 0.9, 0.85]))
+    assert "the more must squeeze through" in words and "better in 4 of 4 length groups" in words
+    assert "sit right next to" in words and "65 points more of the longest" in words
+    assert "**90%** of the shortest" in words and "**20%** of the longest" in words
+    # the opposite numbers: no bottleneck story, backwards worse, attention no help
+    words = summary(_bottleneck_frame([0.5, 0.6, 0.7, 0.8], [0.4, 0.6, 0.5, 0.7], [0.5, 0.6, 0.7, 0.78]))
+    assert "squeeze" not in words and "longer sources do better" in words
+    assert "better in 0, worse in 3, equal in 1 of 4 length groups" in words and "sit right next" not in words
+    assert "about as many of the longest as without it" in words
+    flat = summary(_bottleneck_frame([0.8, 0.8, 0.79, 0.78], [0.8] * 4, [0.7] * 4))
+    assert "length makes little difference" in flat and "8 points fewer" in flat

@@ -90,18 +90,36 @@ def measure(cfg: BottleneckConfig, log=None, should_stop=lambda: None):
 
 
 def summary(result: pd.DataFrame) -> str:
-    """What the chart shows, in words, from its numbers."""
-    acc = {key: result[result.variant == NAME[key]].set_index("bin")["accuracy"] for key in VARIANTS}
+    """What the chart shows, in words, from its numbers: every comparison is computed (conclusions.tally), and an
+    explanation is given only when the numbers show what it explains."""
+    from ..conclusions import tally
+    acc = {key: result[result.variant == NAME[key]].set_index("bin")["accuracy"].sort_index() for key in VARIANTS}
     plain, rev, att = acc["plain"], acc["reversed"], acc["attention"]
     short, long_ = plain.index.min(), plain.index.max()
-    better = int((rev > plain).sum())
-    return (f"Read as written, the model gets **{plain[short]:.0%}** of the shortest sources ({short}–{short + 4} "
-            f"characters) right and **{plain[long_]:.0%}** of the longest ({long_}–{long_ + 4}): the longer the "
-            f"source, the more must squeeze through the encoder's one final (h, c). Reading the source backwards "
-            f"gives **{rev[short]:.0%}** and **{rev[long_]:.0%}**, and does better in {better} of {len(plain)} "
-            f"length groups — the answer's first characters then sit right next to the source characters they "
-            f"copy. With attention, which lets every decoder step look back at every encoder step, it is "
-            f"**{att[short]:.0%}** and **{att[long_]:.0%}**.")
+    groups = lambda a: f"**{a[short]:.0%}** of the shortest sources ({short}–{short + 4} characters) and " \
+                       f"**{a[long_]:.0%}** of the longest ({long_}–{long_ + 4})"
+    drop = plain[short] - plain[long_]
+    words = [f"Read as written, the model gets {groups(plain)} right"]
+    if drop > SAME_SHARE:
+        words.append(": the longer the source, the more must squeeze through the encoder's one final (h, c).")
+    elif drop < -SAME_SHARE:
+        words.append(": here the longer sources do better, so the final (h, c) is not what limits it.")
+    else:
+        words.append(": length makes little difference here.")
+    vs = np.sign((rev - plain.reindex(rev.index)).round(6).to_numpy())
+    words.append(f" Reading the source backwards gives {groups(rev)}; against reading it as written it is "
+                 f"{tally(vs)}")
+    words.append(" — the answer's first characters then sit right next to the source characters they copy."
+                 if (vs > 0).sum() > (vs < 0).sum() else ".")
+    gain = att[long_] - plain[long_]
+    words.append(f" With attention, which lets every decoder step look back at every encoder step, it gets "
+                 f"{groups(att)}" + (f", {gain * 100:.0f} points more of the longest than without it." if gain > SAME_SHARE
+                                     else f", {-gain * 100:.0f} points fewer of the longest than without it."
+                                     if gain < -SAME_SHARE else ", about as many of the longest as without it."))
+    return "".join(words)
+
+
+SAME_SHARE = 0.05   # accuracies within 5 points are "about the same" (a length group holds a few dozen sources)
 
 
 class BottleneckRun(BackgroundRun):

@@ -14,6 +14,18 @@ from .vision import VisionKind
 DIGIT_CLASSES = 10
 
 
+def remembers(probs, label: int, step: int) -> str:
+    """What the answers after the first frame and after `step` say about remembering (probs: (T, classes))."""
+    first, last = int(np.argmax(probs[0])), int(np.argmax(probs[step]))
+    said = (f"After the first frame it answers {first} ({probs[0][first]:.0%}); after frame {step + 1} it answers "
+            f"{last} ({probs[step][last]:.0%}); the truth is {label}.")
+    if first == last == label:
+        return said + " What it saw first rode the cell state past every distractor."
+    if last == label:
+        return said + " It got there by the end, not from the first frame alone."
+    return said + " Here it did not remember."
+
+
 class DigitsKind(VisionKind):
     name = "digits"
     family = "cnnlstm"
@@ -95,10 +107,11 @@ class DigitsKind(VisionKind):
 
     # --- scenes and views -----------------------------------------------------------------------------------------
     def scene_facts(self, scene, trace, step: int) -> dict:
-        probs = trace.extras["probs"][step]
+        probs, label = trace.extras["probs"], int(trace.extras["label"])
+        answer, first = int(np.argmax(probs[step])), int(np.argmax(probs[0]))
         return {"step": step, "unit": int(np.argmax(trace.get("cell_state").std(0))),
-                "answer": str(int(np.argmax(probs))), "p_right": float(probs[trace.extras["label"]]),
-                "truth": str(trace.extras["label"]), "distractors": trace.n_steps - 1}
+                "answer": str(answer), "p_right": float(probs[step][label]), "truth": str(label),
+                "distractors": trace.n_steps - 1, "remembers": remembers(probs, label, step)}
 
     def default_unit(self, trace) -> int:
         """The unit whose cell state varies most."""

@@ -96,9 +96,15 @@ class FramesKind(VisionKind):
         contrast = [abs(float(f[ch][~on].mean() - f[ch][on].mean())) for ch in range(C)]
         channel = int(np.argmax(contrast))
         pixel = int(np.argmin(np.where(on, f[channel], np.inf)))
-        return {"step": step, "unit": channel * H * W + pixel, "channel": channel, "f_on": float(f[channel][on].mean()),
-                "f_off": float(f[channel][~on].mean()),
-                "ratio": float(np.nansum(trace.predictions["copy_mse"]) / np.nansum(trace.predictions["mse"]))}
+        from ..conclusions import compare_errors
+        f_on, f_off = float(f[channel][on].mean()), float(f[channel][~on].mean())
+        mse, copy = float(np.nansum(trace.predictions["mse"])), float(np.nansum(trace.predictions["copy_mse"]))
+        differs = abs(f_on - f_off) >= 0.2                                   # a visible difference on the map
+        return {"step": step, "unit": channel * H * W + pixel, "channel": channel, "f_on": f_on, "f_off": f_off,
+                "ratio": copy / mse if mse > 0 else float("inf"),
+                "by_pixel": (" — the cell decides pixel by pixel what of the moving shape to keep" if differs else
+                             " — about the same on and off the shape at this step"),
+                "vs_copy": compare_errors(mse, copy).words}
 
     def default_unit(self, trace) -> int:
         """The channel and pixel whose forget gate changes most over the sequence (where the shapes pass)."""

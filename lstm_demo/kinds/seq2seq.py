@@ -134,7 +134,7 @@ def exact_match_accuracy(model: Seq2Seq, data, pairs=None) -> float:
 
 
 def accuracy_by_length(model: Seq2Seq, data, pairs=None) -> pd.DataFrame:
-    """Exact match on held-out pairs, grouped by the source's length in characters (bins of 10)."""
+    """Exact match on held-out pairs, grouped by the source's length in characters (bins of 5)."""
     pairs = data.val_pairs if pairs is None else pairs
     outputs = translate(model, data, [s for s, _ in pairs])
     frame = pd.DataFrame({"length": [len(s) for s, _ in pairs], "right": [o == t for o, (_, t) in zip(outputs, pairs)]})

@@ -100,13 +100,12 @@ def finder_ui(ex, view, layer: int, direction: int) -> None:
         st.warning(f"Cannot rank the units: {e}.")
         return
     from .. import charts
+    from ..conclusions import best_match
     best, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
     st.altair_chart(charts.finder_chart(ranked, best, found[hyp][0]), width="stretch")
-    strength = "strongly" if abs(r) > 0.7 else "clearly" if abs(r) > 0.4 else "only weakly"
     where = "in this sequence" if over == "sequence" else "over the validation windows"
-    st.success(f"Best match {where}: unit u{best}, correlation {r:+.2f} — it {strength} follows "
-               f"“{found[hyp][0]}”" + (" (with the opposite sign: high when the hypothesis is false)."
-                                             if r < 0 else "."))
+    sentence, good = best_match(best, r, found[hyp][0], where)
+    (st.success if good else st.info)(sentence)
     st.button(f"Colour the text by u{best}", key="finder_pick", icon=":material/palette:",
               on_click=_focus, args=(best, quantity if KINDS[trace.kind].strip == "text" else state_of(trace)))
     st.caption("The score is the Pearson correlation between the hypothesis (1 = true, 0 = false; signed ±1 for "

@@ -28,6 +28,14 @@ def chart_at_step(trace, which: str, layer: int, direction: int, step: int, unit
     return step_charts.at_step(spec, step)
 
 
+def chart_label(which: str, unit: int) -> str:
+    if which == "diagram":
+        return f"cell diagram (unit u{unit})"
+    if which == "equations":
+        return f"equations (unit u{unit})"
+    return f"heatmap of {SHORT[which]} — {which.replace('_', ' ')}"
+
+
 def export_ui(ex, view, layer: int, direction: int, unit: int) -> None:
     from .. import charts
     from ..export import pytorch_snippet, trace_csv
@@ -43,9 +51,7 @@ def export_ui(ex, view, layer: int, direction: int, unit: int) -> None:
                                                      "Cells a spreadsheet would run as formulas are prefixed with ' .")
     options = ["diagram", "equations"] + list(trace.names)
     which = c2.selectbox("Chart", options, key="export_chart",
-                         format_func=lambda q: {"diagram": f"cell diagram (unit u{unit})",
-                                                "equations": f"equations (unit u{unit})"}.get(
-                             q, f"heatmap of {SHORT[q]} — {q.replace('_', ' ')}"))
+                         format_func=lambda q: chart_label(q, unit))
     fmt = c2.radio("Format", ["png", "svg"], horizontal=True, key="export_fmt", format_func=str.upper)
     c2.download_button(f"Download {which} at step {step} as {fmt.upper()}", key="export_download",
                        data=lambda: charts.render(chart_at_step(trace, which, layer, direction, step, unit), fmt),

@@ -9,24 +9,27 @@ from .common import state
 
 
 def _scores_ui(scores: dict, unit: str) -> None:
+    """The model's one-step error next to the naive forecasts', each badge and the verdict from
+    conclusions.compare_errors / forecast_verdict (the numbers shown beside them)."""
+    from ..conclusions import compare_errors, error_text, forecast_verdict
     cols = st.columns(3)
-    cols[0].metric("Model: one-step MSE", f"{scores['model']:.4g}", help=f"mean squared error in {unit or 'units'}²")
-    r = scores["ratios"]["last value"]
-    cols[1].metric("Repeat the last value", f"{scores['last value']:.4g}",
-                   delta=f"model × {r:.2f}", delta_color="inverse" if r < 1 else "normal",
-                   help="The naive forecast: tomorrow is like today.")
-    if "last season" in scores:
-        r = scores["ratios"]["last season"]
-        cols[2].metric(f"Repeat last season ({scores['period']} steps ago)", f"{scores['last season']:.4g}",
-                       delta=f"model × {r:.2f}", delta_color="inverse" if r < 1 else "normal",
-                       help="The seasonal naive forecast, with the season found in the training data.")
-    else:
-        cols[2].metric("Repeat last season", "—", help="No clear season in the training data.")
-    best = min(scores["ratios"].items(), key=lambda kv: kv[1])
-    verdict = "beats" if best[1] < 1 else "does not beat"
-    st.caption(f"The model's one-step error is {scores['ratios']['last value']:.2f}× that of repeating the last "
-               f"value" + (f" and {scores['ratios']['last season']:.2f}× that of repeating last season"
-                           if "last season" in scores else "") + f": it {verdict} the best naive forecast.")
+    scale = scores.get("scale", 1.0)
+    cols[0].metric("Model: one-step MSE", error_text(scores["model"], scale),
+                   help=f"mean squared error in {unit or 'units'}²")
+    names = {"last value": "repeat the last value", "last season": "repeat last season"}
+    baselines = {names[name]: scores[name] for name in names if name in scores}
+    helps = {"last value": "The naive forecast: tomorrow is like today.",
+             "last season": "The seasonal naive forecast, with the season found in the training data."}
+    for col, name in zip(cols[1:], ("last value", "last season")):
+        title = "Repeat the last value" if name == "last value" else \
+            f"Repeat last season ({scores['period']} steps ago)" if name in scores else "Repeat last season"
+        if name not in scores:
+            col.metric(title, "—", help=f"Not judged: {scores.get('no season', 'no clear season')}.")
+            continue
+        c = compare_errors(scores["model"], scores[name], scale)
+        col.metric(title, error_text(scores[name], scale), delta=c.badge, delta_color=c.colour, delta_arrow="off",
+                   help=helps[name] + f" Against the model: {c.words}.")
+    st.caption(forecast_verdict(scores["model"], baselines, scale))
 
 
 def forecast_ui(data, judged: dict, title: str) -> None:
@@ -43,7 +46,8 @@ def forecast_ui(data, judged: dict, title: str) -> None:
 def rollout_ui(ex, view) -> None:
     """Step-through panel for series: from the cursor's step, the model fed its own predictions vs fed the truth."""
     from .. import charts
-    from ..predict import judge, rollout, seasonal_period
+    from ..conclusions import horizon_words
+    from ..predict import judge, judged_steps, rollout, seasonal_period
     trace, s = view.trace, state()
     step = min(s.cursor.step, trace.n_steps - 2)
     left = trace.n_steps - step
@@ -57,16 +61,17 @@ def rollout_ui(ex, view) -> None:
         ("forced", "teacher-forced (fed the truth)"), ("free", "free-running (fed its own predictions)"))],
         ignore_index=True)
     st.markdown(f"**Forecast from step {step}** (stop the cursor elsewhere to start from another step): "
-                f"after {horizon} steps the free-running forecast is off by {res['free_error'][-1]:.3f} "
-                f"{ex.data.unit}, the one-step forecast by {res['forced_error'][-1]:.3f}.")
+                + horizon_words(res['free_error'], res['forced_error'], ex.data.unit))
     c1, c2 = st.columns(2)
     c1.altair_chart(charts.rollout_chart(frame, "Forecast over the horizon", ex.data.unit), width="stretch")
-    c2.altair_chart(charts.rollout_chart(errors, "Absolute error grows with the horizon", ex.data.unit),
+    c2.altair_chart(charts.rollout_chart(errors, "Absolute error at each step ahead", ex.data.unit),
                     width="stretch")
     p = trace.predictions
     values = np.concatenate([[trace.inputs[0]], p["actual"].to_numpy()])    # the traced points in order
     period = seasonal_period(ex.data.values[: len(ex.data.parts(ex.train_cfg.seq_len)[0])])
-    idx = np.arange(1, len(values))
-    scores = judge(values, idx, p["predicted"].to_numpy(), period if period and period < len(values) else None)
-    st.markdown("**One-step forecasts over the traced range, against naive forecasts:**")
+    idx = judged_steps(len(values), period)
+    scores = judge(values, idx, p["predicted"].to_numpy()[idx - 1], period)
+    st.markdown(f"**One-step forecasts at steps {idx[0]}–{idx[-1]} of this sequence, against naive forecasts** "
+                "(the Train page judges the start of the validation part, so its numbers differ):")
     _scores_ui(scores, ex.data.unit)
+

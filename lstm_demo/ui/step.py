@@ -187,18 +187,20 @@ def proof_line(trace) -> None:
                    f"(every layer and direction).")
 
 
+PANEL_LABELS = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over time", "finder": "Find a unit",
+                "training": "Across training", "whatif": "What if? (interventions)", "forecast": "Forecast from here",
+                "export": "Export this step"}
+
+
 def _panels(ex, view, layer, direction, unit) -> None:
     c = state().cursor
-    labels = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over time", "finder": "Find a unit",
-              "training": "Across training", "whatif": "What if? (interventions)", "forecast": "Forecast from here",
-              "export": "Export this step"}
     trace = view.trace
     needs = {"forecast": ex is not None, "training": ex is not None and len(ex.all_checkpoints()) >= 2}
     options = [p for p in PANELS if p in KINDS[trace.kind].panels and needs.get(p, True)]
     if c.panel not in options:
         c.panel = "heatmaps"
     panel = bound(st.segmented_control, "More views", "panel", c.panel,
-                  lambda v: setattr(c, "panel", v or "heatmaps"), options=options, format_func=labels.get)
+                  lambda v: setattr(c, "panel", v or "heatmaps"), options=options, format_func=PANEL_LABELS.get)
     if panel == "units":
         _units_panel(view, layer, direction)
     elif panel == "finder":

@@ -341,8 +341,8 @@ def _around(text: str, m, n: int = 50) -> str:
     return ("…" if start else "") + " ".join(text[start : m.end() + n].split()) + ("…" if m.end() + n < len(text) else "")
 
 
-_VERDICT = re.compile(r"The model's one-step error is ([\d.]+)× that of repeating the last value(?: and ([\d.]+)× that "
-                      r"of repeating last season)?: it (beats|does not beat) the best naive forecast")
+_VERDICT = re.compile(r"It (beats|does not beat|is about as good as) the best naive forecast, “([^”]+)”")
+_NAMES = {"repeat the last value": "Repeat the last value", "repeat last season": "Repeat last season"}
 
 FORECAST_METRICS = r"""
 return Array.from(document.querySelectorAll('[data-testid=stMetric]')).filter(visible).map(m => {
@@ -357,38 +357,48 @@ return Array.from(document.querySelectorAll('[data-testid=stMetric]')).filter(vi
 
 
 def forecast_claims(page) -> list[str]:
-    """The forecast panels' words and badges against their own numbers: 'it beats the best naive forecast' must mean
-    the model's error is below every naive forecast's; a 'model × r' badge is green when r < 1 (the model's error is
-    smaller) and red when r > 1, and r is the model's error over the baseline's shown beside it."""
+    """The forecast panels' words and badges against their own numbers: "it beats the best naive forecast, 'X'" must
+    mean X has the smallest error of the naive forecasts shown and the model's is below it; a badge "model N×
+    better" is green and the model's error is N times smaller than the baseline's shown beside it ("worse": red and
+    larger; "baseline exact": red)."""
     out = []
-    for text, at, _ in visible_texts(page):
-        m = _VERDICT.search(text)
-        if not m:
-            continue
-        ratios = [float(r) for r in m.groups()[:2] if r]
-        beats = all(r < 1 for r in ratios)
-        if (m.group(3) == "beats") != beats:
-            out.append(f"the words say the model {m.group(3)} the best naive forecast, but its error is "
-                       f"{' and '.join(f'{r:g}×' for r in ratios)} the naive forecasts' ({at})")
     metrics = _run(page, FORECAST_METRICS)
     model = next((_float(x["value"]) for x in metrics if x["label"].startswith("Model: one-step")), None)
+    shown = {name: _float(x["value"]) for x in metrics for name, label in _NAMES.items()
+             if x["label"].startswith(label) and _float(x["value"]) is not None}
+    for text, at, _ in visible_texts(page):
+        m = _VERDICT.search(text)
+        if not m or model is None or not shown:
+            continue
+        best = min(shown, key=shown.get)
+        if m.group(2) != best:
+            out.append(f"the words name “{m.group(2)}” the best naive forecast, but “{best}” has the smallest error "
+                       f"shown ({at})")
+        ok = {"beats": model < shown[best], "does not beat": model >= shown[best] * 0.95,
+              "is about as good as": abs(model - shown[best]) <= 0.06 * max(model, shown[best])}[m.group(1)]
+        if not ok:
+            out.append(f"the words say the model {m.group(1)} “{best}”, but the errors shown are {model:g} and "
+                       f"{shown[best]:g} ({at})")
     for x in metrics:
-        m = re.search(r"model × ([\d.]+)", x["delta"])
+        m = re.search(r"model (over [\d,]+|[\d.e+-]+)× (better|worse)", x["delta"])
+        if x["delta"] == "baseline exact" and x["colour"] != "red":
+            out.append(f"'{x['label']}': badge 'baseline exact' is {x['colour']}, not red ({x['where']})")
         if not m:
             continue
-        r = float(m.group(1))
-        want = "green" if r < 1 else "red" if r > 1 else None
-        if want and x["colour"] != want:
-            out.append(f"'{x['label']}': badge 'model × {m.group(1)}' is {x['colour']}, but the model's error is "
-                       f"{'below' if r < 1 else 'above'} this baseline's ({x['where']})")
+        want = "green" if m.group(2) == "better" else "red"
+        if x["colour"] != want:
+            out.append(f"'{x['label']}': badge '{x['delta']}' is {x['colour']}, not {want} ({x['where']})")
         base = _float(x["value"])
-        if model is not None and base and abs(model / base - r) > 0.006 + 0.002 * r:
-            out.append(f"'{x['label']}': badge says model × {m.group(1)}, the numbers shown give "
-                       f"{model:.4g} / {base:.4g} = {model / base:.4g} ({x['where']})")
+        if model is not None and base and not m.group(1).startswith("over"):
+            r = model / base if m.group(2) == "worse" else base / model if model else float("inf")
+            if abs(r - float(m.group(1))) > 0.006 * r + 0.01:
+                out.append(f"'{x['label']}': badge '{x['delta']}', the numbers shown give {r:.4g}× ({x['where']})")
     return out
 
 
 def _float(text: str):
+    if isinstance(text, str) and text.startswith("≈ 0"):   # "≈ 0 (exact)"
+        return 0.0
     try:
         return float(text.replace(",", "").replace("−", "-"))
     except (ValueError, AttributeError):

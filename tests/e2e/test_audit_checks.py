@@ -129,20 +129,25 @@ def test_axes_only_chart_and_a_chart_with_bars(blank):
 
 
 def test_forecast_words_and_badges_against_their_numbers(blank):
-    verdict = ("<p>The model's one-step error is 0.01× that of repeating the last value and 6172.00× that of repeating "
-               "last season: it {} the best naive forecast.</p>")
-    assert len(audit.forecast_claims(page_with(blank, verdict.format("beats")))) == 1
-    assert audit.forecast_claims(page_with(blank, verdict.format("does not beat"))) == []
-
-    def metrics(colour):
+    def panel(words, colour="rgb(9, 171, 59)", badge="model 31.1× better", season="1.245e-28"):
         return ('<div data-testid="stMetric"><div data-testid="stMetricLabel">Model: one-step MSE</div>'
                 '<div data-testid="stMetricValue">0.0002586</div></div>'
                 '<div data-testid="stMetric"><div data-testid="stMetricLabel">Repeat the last value</div>'
                 '<div data-testid="stMetricValue">0.008032</div>'
-                f'<div data-testid="stMetricDelta" style="color:{colour}">model × 0.03</div></div>')
-    found = audit.forecast_claims(page_with(blank, metrics("rgb(255, 43, 43)")))
+                f'<div data-testid="stMetricDelta" style="color:{colour}">{badge}</div></div>'
+                '<div data-testid="stMetric"><div data-testid="stMetricLabel">Repeat last season (50 steps ago)</div>'
+                f'<div data-testid="stMetricValue">{season}</div>'
+                '<div data-testid="stMetricDelta" style="color:rgb(255, 43, 43)">baseline exact</div></div>'
+                f'<p>{words}</p>')
+    wrong = "It beats the best naive forecast, “repeat the last value”: the model's error is 31.1× smaller."
+    right = "It does not beat the best naive forecast, “repeat last season”: this baseline is exact here."
+    assert len(audit.forecast_claims(page_with(blank, panel(wrong)))) == 2  # not the best one, and not beaten
+    assert audit.forecast_claims(page_with(blank, panel(right))) == []
+    found = audit.forecast_claims(page_with(blank, panel(right, colour="rgb(255, 43, 43)")))
     assert len(found) == 1 and "is red" in found[0]
-    assert audit.forecast_claims(page_with(blank, metrics("rgb(9, 171, 59)"))) == []
+    found = audit.forecast_claims(page_with(blank, panel(right, badge="model 3× better")))
+    assert len(found) == 1 and "31.06" in found[0]
+    assert audit.forecast_claims(page_with(blank, panel(right, season="≈ 0 (exact)"))) == []
 
 
 def test_presenter_fit(blank):

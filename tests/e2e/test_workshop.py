@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from lstm_demo.scenes import SCENES
 from conftest import (assert_no_exception, bus_step, charts_drawn, count_script_runs, drawn_with, equations_at,
                       script_runs, settle, slider_step)
 
@@ -36,7 +37,7 @@ def test_home_shows_trained_gates_without_a_click(app_url, page):
 
 def test_shared_link_reopens_scene_step_and_unit_on_a_fresh_server(fresh_app_url, page):
     page.goto(fresh_app_url + "/?scene=2&step=30&unit=5")  # the first request this server ever gets
-    page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=60_000)
+    page.get_by_text(f"2 · {SCENES[1].title}").wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value("u5")
     equations_at(page, 30)
@@ -81,7 +82,7 @@ def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
     expect(page.get_by_role("button", name=re.compile("Next scene"))).to_be_hidden()  # controls hidden …
     expect(page.get_by_label("Time step", exact=True)).to_be_hidden()
     page.locator("body").press("PageDown")  # … but the clicker's keys work
-    page.get_by_text("2 · The subject's number rides the cell state").wait_for(timeout=30_000)
+    page.get_by_text(f"2 · {SCENES[1].title}").wait_for(timeout=30_000)
     settle(page)
     step = bus_step(page)
     equations_at(page, step)

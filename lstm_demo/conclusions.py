@@ -1,0 +1,171 @@
+"""Every sentence or badge that compares or concludes, computed from the numbers shown beside it — in one place,
+pure functions, tested on their edge cases (tests/test_conclusions.py: errors of 0 or 1e-28, ties, NaN, negative
+correlations, curves that dip and recover). A view only prints what these return.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+EXACT = 1e-12        # an error this small, relative to the values' own mean square, is an exact forecast
+SAME = 1.05          # errors within 5 % of each other are "about the same"
+BIG = 1000.0         # factors beyond this are said as "over 1,000×" (the digits would be noise)
+
+
+def number(x: float, digits: int = 3) -> str:
+    """A number for words: no "−0.00", no 24-digit mantissas, "not a number" for NaN."""
+    if x is None or math.isnan(x):
+        return "not a number"
+    if math.isinf(x):
+        return "infinite" if x > 0 else "minus infinite"
+    text = f"{x:.{digits}g}"
+    return "0" if float(text) == 0 else text
+
+
+def error_text(x: float, scale: float = 1.0) -> str:
+    """A mean squared error for a badge: "≈ 0 (exact)" when it is exact as compare_errors measures it (a 1e-30
+    printed in full would be rounding noise shown as a result)."""
+    if math.isfinite(x) and 0 <= x <= _exact(scale):
+        return "≈ 0 (exact)"
+    return number(x, 4)
+
+
+def _exact(scale: float) -> float:
+    return EXACT * max(scale, 1e-300) if math.isfinite(scale) and scale > 0 else EXACT
+
+
+def factor(x: float) -> str:
+    return f"over {BIG:,.0f}×" if x > BIG else f"{number(x)}×"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How the model's error compares with one baseline's."""
+    outcome: str          # "better", "worse", "same", "unknown"
+    words: str            # e.g. "the model's error is 4.2× smaller"
+    badge: str            # a short text for a metric's delta, e.g. "model 4.2× better"
+    colour: str           # "green" (better), "red" (worse), "gray" (same or unknown)
+
+
+def compare_errors(model: float, baseline: float, scale: float = 1.0) -> Comparison:
+    """The model's mean squared error against a baseline's; scale: the values' mean square (what "exact" is
+    measured against)."""
+    if not (math.isfinite(model) and math.isfinite(baseline)) or model < 0 or baseline < 0:
+        return Comparison("unknown", "the errors cannot be compared (one is not a number)", "cannot compare", "gray")
+    exact = _exact(scale)
+    if baseline <= exact and model <= exact:
+        return Comparison("same", "both are exact here (errors ≈ 0)", "both exact", "gray")
+    if baseline <= exact:
+        return Comparison("worse", "this baseline is exact here (error ≈ 0) and the model is not", "baseline exact",
+                          "red")
+    if model <= exact:
+        return Comparison("better", "the model is exact here (error ≈ 0) and this baseline is not", "model exact",
+                          "green")
+    r = model / baseline
+    if 1 / SAME < r < SAME:
+        return Comparison("same", "the model's error is about the same", "about the same", "gray")
+    if r < 1:
+        return Comparison("better", f"the model's error is {factor(1 / r)} smaller", f"model {factor(1 / r)} better",
+                          "green")
+    return Comparison("worse", f"the model's error is {factor(r)} larger", f"model {factor(r)} worse", "red")
+
+
+def forecast_verdict(model: float, baselines: dict, scale: float = 1.0) -> str:
+    """One sentence on the model against its best naive forecast (the baseline with the smallest error)."""
+    known = {name: err for name, err in baselines.items() if err is not None and math.isfinite(err)}
+    if not math.isfinite(model) or not known:
+        return "The forecasts cannot be judged: an error is not a number."
+    best = min(known, key=known.get)
+    c = compare_errors(model, known[best], scale)
+    if c.outcome == "better":
+        others = [n for n in known if n != best and compare_errors(model, known[n], scale).outcome != "better"]
+        tail = "" if not others else f" (but not {', '.join(others)})"
+        return f"It beats the best naive forecast, “{best}”: {c.words}{tail}."
+    if c.outcome == "same":
+        return f"It is about as good as the best naive forecast, “{best}”: {c.words}."
+    if c.outcome == "worse":
+        return f"It does not beat the best naive forecast, “{best}”: {c.words}."
+    return f"The forecasts cannot be judged against “{best}”: {c.words}."
+
+
+def horizon_words(free, forced, unit: str = "") -> str:
+    """What the two forecasts' errors are over the horizon (free: the free-running one's absolute errors at
+    1…k steps ahead, forced: the one-step one's), from the numbers the error chart draws."""
+    u = f" {unit}" if unit else ""
+    k = len(free)
+    if k == 1:
+        return f"one step ahead the forecast is off by {number(free[0])}{u}."
+    a, b = number(free[0]), number(free[-1])
+    trend = "about the same as" if a == b else "larger than" if free[-1] > free[0] else "smaller than"
+    return (f"one step ahead the free-running forecast is off by {a}{u}, after {k} steps by {b}{u} ({trend} at "
+            f"the first step); the one-step forecast is off by {number(forced[-1])}{u} at the last step.")
+
+
+def follows(r: float, hypothesis: str) -> str:
+    """How strongly a unit follows a hypothesis, from the Pearson correlation r, with its sign said."""
+    if r is None or not math.isfinite(r):
+        return f"cannot be said to follow “{hypothesis}”"
+    a = abs(r)
+    word = "strongly follows" if a > 0.7 else "clearly follows" if a > 0.4 else \
+        "only weakly follows" if a > 0.1 else "does not follow"
+    said = f"{word} “{hypothesis}”"
+    return said + (", with the opposite sign (high when it is false)" if r < 0 and a > 0.1 else "")
+
+
+def best_match(unit: int, r: float, hypothesis: str, where: str) -> tuple[str, bool]:
+    """The finder's sentence on its top-ranked unit, and whether it is a match worth the name (|r| > 0.4): a unit at
+    r = 0.05 is the "best" of a bad lot, and is said so."""
+    words = follows(r, hypothesis)
+    good = math.isfinite(r) and abs(r) > 0.4
+    head = f"Best match {where}" if good else f"No unit clearly matches {where}; the closest is"
+    sentence = f"{head}: unit u{unit}, correlation {number(r, 2) if not math.isfinite(r) else f'{r:+.2f}'}"
+    return sentence + f" — it {words}.", good
+
+
+def reach(distances, means, bar: float):
+    """The longest distance D such that the model is at or above `bar` at every tested distance up to D (None if not
+    even at the shortest): a curve that dips and recovers reaches only to before the dip."""
+    d, m = np.asarray(distances), np.asarray(means, dtype=float)
+    order = np.argsort(d)
+    d, m = d[order], m[order]
+    ok = np.isfinite(m) & (m >= bar)
+    if not len(ok) or not ok[0]:
+        return None
+    bad = np.flatnonzero(~ok)
+    return int(d[bad[0] - 1]) if len(bad) else int(d[-1])
+
+
+def tally(better: np.ndarray) -> str:
+    """How often one curve beats another over groups: better (+1), worse (-1), equal (0) per group."""
+    b = np.asarray(better)
+    n, up, down = len(b), int((b > 0).sum()), int((b < 0).sum())
+    same = n - up - down
+    parts = [f"better in {up}"] + ([f"worse in {down}"] if down else []) + ([f"equal in {same}"] if same else [])
+    return ", ".join(parts) + f" of {n} length groups"
+
+
+# --- what a scene's words claim about its picture --------------------------------------------------------------------
+
+def changes_most_at(values, span: tuple, margin: float = 1.5) -> bool:
+    """"Took note at X": the largest step-to-step change of the values happens inside span = (first, end) (the
+    steps where X is read), clearly (`margin` times) larger than any change elsewhere — a ramp took note nowhere."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2 or not np.isfinite(v).all():
+        return False
+    jumps = np.abs(np.diff(v))                     # jumps[k]: the change made at step k + 1
+    inside = np.zeros(len(jumps), dtype=bool)
+    inside[max(span[0] - 1, 0) : max(span[1] - 1, 0)] = True
+    if not inside.any() or jumps[inside].max() == 0:
+        return False
+    return bool(not (~inside).any() or jumps[inside].max() >= margin * jumps[~inside].max())
+
+
+def carried(values, span: tuple, scale_max: float, share: float = 0.5) -> bool:
+    """"Carried along the belt": over span, every value keeps the same sign and at least `share` of the colour scale's
+    reach (scale_max: the largest |value| the view's colour scale shows at full strength) — a visible colour."""
+    v = np.asarray(values, dtype=float)[span[0] : span[1]]
+    if not len(v) or not scale_max > 0:
+        return False
+    return bool((np.abs(v) >= share * scale_max).all() and (np.sign(v) == np.sign(v[0])).all())
