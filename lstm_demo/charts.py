@@ -27,7 +27,10 @@ def configure(chart):
     """Fonts, titles and sizing every chart shares. A single view's height is its plot's: Streamlit's theme sizes
     a chart to fit both ways (autosize "fit"), so a legend, a title or long axis labels took their room from the
     plot (a 220 px bar chart was left a 3 px plot); fit-x keeps the width to the column and leaves the height be."""
-    if isinstance(chart, (alt.Chart, alt.LayerChart)):
+    enc = getattr(chart, "encoding", alt.Undefined)
+    faceted = enc is not alt.Undefined and any(getattr(enc, k, alt.Undefined) is not alt.Undefined
+                                               for k in ("row", "column", "facet"))
+    if isinstance(chart, (alt.Chart, alt.LayerChart)) and not faceted:
         chart = chart.properties(autosize=alt.AutoSizeParams(**FIT_X))
     chart = chart.properties(padding=PADDING)
     title = getattr(chart, "title", alt.Undefined)
@@ -41,12 +44,31 @@ def configure(chart):
 def fit_width(spec: dict) -> dict:
     """A spec dict sized as configure() sizes a chart (fit-x for a single or layered view), with a text
     alternative for screen readers (the title as its description) where it has none."""
-    if not any(k in spec for k in COMPOSED) and "autosize" not in spec:
+    if not any(k in spec for k in COMPOSED) and not _faceted(spec) and "autosize" not in spec:
         spec["autosize"] = dict(FIT_X)
     spec.setdefault("padding", dict(PADDING))  # Streamlit sets none (0 px): an axis title at the edge was cut
+    if any(k in spec for k in COMPOSED) and _container_wide(spec):
+        # a sub-view as wide as the column already fills it: padding at the sides would push it past the column
+        spec["padding"] = {**spec["padding"], "left": 0, "right": 0}
     if "description" not in spec:
         spec["description"] = describe(spec)
     return spec
+
+
+def _container_wide(node) -> bool:
+    """Some view of the spec takes the width of its container."""
+    if isinstance(node, dict):
+        return node.get("width") == "container" or any(_container_wide(v) for k, v in node.items()
+                                                        if k not in ("datasets", "data", "config"))
+    if isinstance(node, list):
+        return any(_container_wide(v) for v in node)
+    return False
+
+
+def _faceted(spec: dict) -> bool:
+    """A unit spec split into panels by a row/column/facet channel: Vega-Lite cannot fit it to a width (fit-x drew
+    it 0 px wide), so it keeps its panels' own sizes."""
+    return any(k in spec.get("encoding", {}) for k in ("row", "column", "facet"))
 
 
 def describe(spec: dict) -> str:

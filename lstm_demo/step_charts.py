@@ -29,7 +29,8 @@ STEP_EVENT = "lstm-step"       # the event the cursor fires on it when the step 
 STEP = "(isValid(toNumber(step)) ? toNumber(step) : 0)"  # the step as a number (a bound element's value is text)
 AT_STEP = f"datum.step == {STEP}"
 SVG = {"embedOptions": {"renderer": "svg"}}  # SVG updates only the marks that change; its text can be read back
-TEXT_COLUMNS = 40              # characters per row of the text strip (fits a 1280 px laptop page)
+TEXT_COLUMNS = 24              # characters per row of the text strip: 480 px, beside the cell diagram in half a
+                               # 1440 px page with the sidebar open (ui/common.CSS scales it a little at 1280)
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 CHAR_EM = 0.56      # a proportional font's average character width in ems, on the wide side (Source Sans 3 ≈ 0.5)
 MONO_EM = 0.61      # a monospace character in ems (DejaVu Sans Mono 0.602)
@@ -484,17 +485,24 @@ def topk_heads(trace, no_guess=None) -> pd.DataFrame:
     return pd.DataFrame({"step": np.arange(trace.n_steps), "text": heads, "ink": inks})
 
 
-def topk_spec(what: str, head_lines: int = 1, chars: int = TITLE_CHARS) -> dict:
+def top_ranks(frame: pd.DataFrame) -> int:
+    """How many guesses a step shows (topk_frame's largest rank; 1 for a trace without guesses)."""
+    return int(frame["rank"].max()) if len(frame) else 1
+
+
+def topk_spec(what: str, head_lines: int = 1, chars: int = TITLE_CHARS, ranks: int = 5) -> dict:
     """The model's top guesses at the cursor as bars with their probability written at the end (no axes: a step
     without guesses shows only its sentence, never empty axes); the true one in green, and the sentence above says
-    the truth's probability or why there is none. Datasets "topk" (topk_frame), "topk_head" (topk_heads)."""
+    the truth's probability or why there is none. A row per rank 1…ranks, so the chart keeps its height at every
+    step (a height taken from the rows at the cursor was 0 at an encoder step, and stayed so when the cursor moved
+    on). Datasets "topk" (topk_frame), "topk_head" (topk_heads)."""
     head = alt.Chart(alt.NamedData("topk_head")).transform_filter(AT_STEP).mark_text(
         align="left", baseline="top", fontSize=15, fontWeight="bold", lineBreak="\n", lineHeight=19).encode(
         x=alt.value(0), y=alt.value(0), text="text:N", color=alt.Color("ink:N", scale=None, legend=None)).properties(
         height=head_lines * 19, width="container")
     base = alt.Chart(alt.NamedData("topk")).transform_filter(AT_STEP)
     x = alt.X("prob:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.16], nice=False, zero=False))
-    y = alt.Y("shown:N", sort=alt.EncodingSortField("rank"), axis=None)
+    y = alt.Y("rank:O", axis=None, scale=alt.Scale(domain=list(range(1, ranks + 1))))
     bars = base.transform_calculate(zero="0").mark_bar().encode(
         x=alt.X("zero:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.16], nice=False, zero=False)), x2="prob:Q", y=y,
         color=alt.Color("is_actual:N", legend=None, scale=alt.Scale(domain=[True, False],
@@ -722,8 +730,9 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
                                                   chars=equation_chars(trace.cell, terms)), terms=terms)
     if guesses:
         heads = topk_heads(trace, no_guess)
-        spec = topk_spec(guesses, int(heads["text"].str.count("\n").max()) + 1)
-        views["topk"] = with_data(scaled(spec, PRESENTER["fonts"]) if presenter else spec, topk=topk_frame(trace),
+        frame = topk_frame(trace)
+        spec = topk_spec(guesses, int(heads["text"].str.count("\n").max()) + 1, ranks=top_ranks(frame))
+        views["topk"] = with_data(scaled(spec, PRESENTER["fonts"]) if presenter else spec, topk=frame,
                                   topk_head=heads)
     return views
 

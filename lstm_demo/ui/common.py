@@ -32,10 +32,20 @@ CSS = """<style>
   .st-key-view_diagram [data-testid=stVegaLiteChart], .st-key-view_equations [data-testid=stVegaLiteChart],
   .st-key-view_diagram .vega-embed, .st-key-view_equations .vega-embed {max-width: 100%}
   .st-key-view_diagram svg.marks, .st-key-view_equations svg.marks {max-width: 100%; height: auto}
-  /* the coloured text keeps its letters' size and scrolls inside its own box on a narrow screen */
+  /* the coloured text: in a column a little narrower than it (a 1280 px laptop with the sidebar open) it is scaled
+     down whole rather than running under the diagram beside it; on a phone it keeps its letters' size and scrolls
+     inside its own box */
+  @media (min-width: 641px) {
+    .st-key-view_strip [data-testid=stVegaLiteChart], .st-key-view_strip .vega-embed {max-width: 100%}
+    .st-key-view_strip svg.marks {max-width: 100%; height: auto}
+  }
   @media (max-width: 640px) {
     .st-key-view_strip [data-testid=stVegaLiteChart] {max-width: 100%; overflow-x: auto; overflow-y: hidden}
   }
+  /* a disabled widget's label (e.g. "Hide" before the fill-in task is chosen) stays readable (WCAG AA, 6:1); the
+     greyed control says it is off */
+  .stElementContainer:has(input:disabled, button:disabled, [aria-disabled=true]) [data-testid=stWidgetLabel] {
+    color: #5f6168 !important}
 </style>"""
 
 

@@ -226,6 +226,14 @@ for (const c of charts()) {
     else if (/…$/.test(text) && /title|axis-title|legend-title|axis-label|legend-label/.test(role))
       out.push(`${name}: ${role} truncated by the chart: '${short(text)}'`);
   }
+  // a chart wider than its column runs under the column beside it (no box clips it, so the checks above miss it)
+  const col = c.closest('[data-testid=stColumn]');
+  if (col) { let scrolled = false;
+    for (let e = svg.parentElement; e && e !== col; e = e.parentElement) if (scrolls(getComputedStyle(e).overflowX)) scrolled = true;
+    const rc = col.getBoundingClientRect(), rs = svg.getBoundingClientRect();
+    if (!scrolled && (rs.right > rc.right + 2 || rs.left < rc.left - 2))
+      out.push(`${name} runs past its column by ${Math.round(Math.max(rs.right - rc.right, rc.left - rs.left))} px `
+               + `(into the next column or off the page)`); }
 }
 return out;
 """

@@ -81,6 +81,16 @@ def test_chart_text_past_the_svg_edge_and_a_truncated_title(blank):
     assert "truncated" in audit.clipped_text(page_with(blank, short))[0]
 
 
+def test_chart_wider_than_its_column(blank):
+    def columns(w):
+        return ('<div style="display:flex;gap:16px"><div data-testid="stColumn" style="width:300px">' + chart(
+            '<g class="mark-text role-mark"><text x="5" y="20" font-size="16">a b c</text></g>', w=w)
+            + '</div><div data-testid="stColumn" style="width:300px">next</div></div>')
+    found = audit.clipped_text(page_with(blank, columns(420)))
+    assert len(found) == 1 and "runs past its column by 120 px" in found[0]
+    assert audit.clipped_text(page_with(blank, columns(290))) == []
+
+
 def test_html_text_cut_by_a_box_that_hides_overflow(blank):
     cut = '<div style="width:80px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis">Repeat last season</div>'
     assert len(audit.clipped_text(page_with(blank, cut))) == 1

@@ -18,10 +18,10 @@ N_SCENES = 12
 # "More views" on Step through: the option's words, and words that say its content has arrived
 PANELS = {"heatmaps": ("Every unit (heatmaps)", r"Every unit at every step"),
           "units": ("Selected units over time", r"Units to follow"),
-          "finder": ("Find a unit", r"Best match in this sequence"),
+          "finder": ("Find a unit", r"Best match |No unit clearly matches "),
           "training": ("Across training", r"how it learned"),
           "whatif": ("What if? (interventions)", r"Largest change of u"),
-          "forecast": ("Forecast from here", r"One-step forecasts over the traced range"),
+          "forecast": ("Forecast from here", r"One-step forecasts at steps "),
           "export": ("Export this step", r"Trace as CSV")}
 ONE_NETWORK = ("heatmaps", "units", "finder", "training", "whatif", "export")
 STEP_MODELS = {  # bundle key -> (what it is, its panels)
