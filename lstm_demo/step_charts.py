@@ -109,7 +109,10 @@ def heading(text: str, subtitle: str | None = None, chars: int = TITLE_CHARS) ->
 
 
 def text_rule() -> alt.Chart:
-    """A one-row dataset that carries the current step: rules and labels position on it."""
+    """A one-row dataset that carries the current step: rules and labels position on it. A cursor rule is clipped
+    to its plot: a chart embedded while the page still holds another sequence's step (the scene before) draws it
+    off the plot for a moment, and Vega, fitting the chart to its column, kept the height of that layout (the x
+    axis's title was cut)."""
     return alt.Chart(alt.Data(values=[{"one": 1}])).transform_calculate(step=STEP)
 
 
@@ -189,29 +192,39 @@ def series_points_frame(trace) -> pd.DataFrame:
                      ignore_index=True)
 
 
-def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float, height: int = 240, presenter: bool = False) -> dict:
-    """The series and the one-step predictions with the point at the cursor. Datasets "points", "captions".
-    Fixed domains (see _steps_x): steps 0…n_steps-1, values lo…hi."""
+SERIES_CAPTION_CHARS = {False: 52, True: 90}  # characters per line of the series' sentence (normal, presenter)
+
+
+def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float, height: int = 240, presenter: bool = False,
+                      caption_lines: int = 2) -> dict:
+    """The series and the one-step predictions with the point at the cursor, and above the plot the step's
+    sentence in up to caption_lines lines (caption_frame(…, SERIES_CAPTION_CHARS[presenter])). Datasets "points",
+    "captions". Fixed domains (see _steps_x): steps 0…n_steps-1, values lo…hi."""
     x = _steps_x(n_steps, None if presenter else "time step")
     y = alt.Y("value:Q", title=unit or "value", scale=alt.Scale(domain=[lo, hi] if hi > lo else [lo - 1, hi + 1],
                                                                 zero=False, nice=True))
     lines = alt.Chart(alt.NamedData("points")).mark_line().encode(
         x=x, y=y,
         color=alt.Color("what:N", title=None, scale=alt.Scale(domain=["actual next value", "predicted next value"],
-                                                              range=["#4e79a7", "#f28e2b"])),
+                                                              range=["#4e79a7", "#f28e2b"]),
+                        legend=alt.Legend(orient="bottom", direction="horizontal", labelLimit=0)),
         tooltip=["step:Q", "what:N", alt.Tooltip("value:Q", format=".3f")])
-    now = alt.Chart(alt.NamedData("points")).transform_filter(AT_STEP).mark_point(size=180, filled=True).encode(
+    now = alt.Chart(alt.NamedData("points")).transform_filter(AT_STEP).mark_point(size=180, filled=True, clip=True).encode(
         x=x, y=y, color=alt.Color("what:N"))
-    rule = text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
+    rule = text_rule().mark_rule(color="black", strokeWidth=2, clip=True).encode(x=x)
     # One layered view, not a caption chart above it: only a single view fits the page's width with its axis and
-    # legend inside (a concatenation spilled over the right edge and hid the legend). The caption sits above the
-    # plot, cut at the legend's right edge, so that its length never resizes the view at a step.
+    # legend inside (a concatenation spilled over the right edge). The sentence sits above the plot, in the room the
+    # title leaves it (its offset), so that its length never resizes the view at a step; the legend sits below, so
+    # the plot and the sentence have the column's width.
+    font, line = 16, 20
     caption = alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).mark_text(
-        align="left", baseline="bottom", fontSize=16, fontWeight="bold", color="#222", dy=-8,
-        limit=alt.ExprRef("width + 120")).encode(x=alt.value(0), y=alt.value(0), text="text:N")
-    chart = (lines + rule + now + caption).properties(
-        height=height, width="container",
-        title=heading("Series: the model's prediction for the next point vs what came", chars=95 if presenter else 60))
+        align="left", baseline="bottom", fontSize=font, fontWeight="bold", color="#222", dy=-8, lineBreak="\n",
+        lineHeight=line).encode(x=alt.value(0), y=alt.value(0), text="text:N")
+    chart = (lines + rule + now + caption).properties(height=height, width="container")
+    if not presenter:  # (on a projector the scene's words and the legend say what it is: its room goes to the plot)
+        title = heading("Series: the model's prediction for the next point vs what came", chars=60)
+        title.offset = 12 + line * caption_lines
+        chart = chart.properties(title=title)
     spec = finish(chart)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return spec
@@ -539,7 +552,7 @@ def heatmap_spec(quantity: str, layer: int, values: np.ndarray, n_layers: int = 
     corners = pd.DataFrame({"x": [-0.5, T - 0.5], "y": [-0.5, H - 0.5], "value": list(scale.domain)})
     legend = alt.Chart(corners).mark_point(opacity=0).encode(
         x=x, y=y, color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
-    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3, clip=True).encode(x=alt.X("step:Q", scale=domain_x))
     name, _, what = LABELS[quantity].partition(" — ")
     chart = alt.layer(legend, image, cursor).properties(title=heading(name + layer_note, what or None), height=height,
                                                         width="container")
@@ -564,7 +577,7 @@ def across_training_spec(values: np.ndarray, steps: list, quantity: str, unit: i
     legend = alt.Chart(corners).mark_point(opacity=0).encode(
         x=alt.X("x:Q", title="time step →", scale=domain_x, axis=STEP_AXIS), y=y,
         color=alt.Color("value:Q", title=SHORT[quantity], scale=scale))
-    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=domain_x))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3, clip=True).encode(x=alt.X("step:Q", scale=domain_x))
     layers = [legend, image, cursor]
     if shown is not None:
         layers.append(alt.Chart(pd.DataFrame({"y": [shown], "x": [-0.5]})).mark_point(
@@ -601,7 +614,7 @@ def unit_lines_spec(n_steps: int) -> dict:
         strokeDash=alt.StrokeDash("state:N", title="state", scale=alt.Scale(
             domain=["c (cell state)", "h (hidden state)"], range=[[1, 0], [5, 3]])),
         tooltip=["step:Q", "input:N", "unit:N", "state:N", alt.Tooltip("value:Q", format=".3f")])
-    cursor = text_rule().mark_rule(color="black", strokeWidth=2).encode(x=x)
+    cursor = text_rule().mark_rule(color="black", strokeWidth=2, clip=True).encode(x=x)
     chart = (lines + cursor).properties(height=240, width="container", title=heading(
         "Cell state c (solid) and hidden state h (dashed) of the selected units over time", chars=70))
     return finish(chart)
@@ -645,7 +658,7 @@ def compare_spec(frame: pd.DataFrame, title: str, y_title: str, start: int) -> d
         strokeDash=alt.StrokeDash("run:N", legend=legend, scale=alt.Scale(domain=runs, range=[[1, 0], [6, 3]])),
         tooltip=["step:Q", "run:N", alt.Tooltip("value:Q", format="+.3f")])
     start_rule = alt.Chart(pd.DataFrame({"step": [start]})).mark_rule(color="black", strokeDash=[3, 3]).encode(x=x)
-    cursor = text_rule().mark_rule(color="#f28e2b", strokeWidth=2).encode(x=x)
+    cursor = text_rule().mark_rule(color="#f28e2b", strokeWidth=2, clip=True).encode(x=x)
     return finish((lines + start_rule + cursor).properties(height=220, width="container", title=heading(title)))
 
 
@@ -715,10 +728,12 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
     else:
         points = series_points_frame(trace)
         lo, hi = float(points["value"].min()), float(points["value"].max())
+        said = caption_frame(captions, SERIES_CAPTION_CHARS[presenter])
         chart = series_strip_spec(unit_of.strip(), trace.n_steps, lo, hi,
-                                  PRESENTER["series_height"] if presenter else 240, presenter)
+                                  PRESENTER["series_height"] if presenter else 240, presenter,
+                                  int(said["text"].str.count("\n").max()) + 1)
         views["strip"] = with_data(scaled(chart, PRESENTER["fonts"]) if presenter else chart, points=points,
-                                   captions=caption_frame(captions))
+                                   captions=said)
     title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
     edges, _ = diagram_tables(trace.cell, direction)
     diagram = diagram_spec(trace.cell, title, words=False, direction=direction, **PRESENTER["diagram"]) \

@@ -75,12 +75,22 @@ def convlstm_frames(trace) -> dict:
         rows += [{"step": t, "panel": "1 input frame t", "url": grey_url(ex["frames"][t])},
                  {"step": t, "panel": "2 predicted frame t+1", "url": grey_url(ex["predicted"][t])},
                  {"step": t, "panel": "3 true frame t+1", "url": grey_url(ex["truth"][t])}]
+    from ..step_charts import lines
     p = trace.predictions
     text = [(f"Step {t}: squared error of the prediction {m:.4f} — “copy frame t” would make {c:.4f}"
              + (f" ({c / m:.1f}× worse)" if m > 0 and c >= m else ""))
             if np.isfinite(m) else f"Step {t}: the last frame — there is no true next frame to compare with"
             for t, m, c in zip(p["step"], p["mse"], p["copy_mse"])]
-    return {"frames": pd.DataFrame(rows), "scores": p.assign(text=text)}
+    chars = int(frames_width() / (FRAME_WORDS_FONT * 0.56))  # lines as wide as the three frames
+    return {"frames": pd.DataFrame(rows), "scores": p.assign(text=["\n".join(lines(x, chars)) for x in text])}
+
+
+FRAME_SIZE = 150        # px: each of the three frames
+FRAME_WORDS_FONT = 15   # px: the sentence under them
+
+
+def frames_width(size: int = FRAME_SIZE) -> int:
+    return 3 * size + 32
 
 
 def _framed(data: str, where: str, size: int, title: str) -> alt.LayerChart:
@@ -93,14 +103,16 @@ def _framed(data: str, where: str, size: int, title: str) -> alt.LayerChart:
     return alt.layer(image, border).properties(width=size, height=size, title=alt.TitleParams(title, fontSize=15))
 
 
-def convlstm_frames_spec(size: int = 150) -> dict:
+def convlstm_frames_spec(size: int = FRAME_SIZE, word_lines: int = 2) -> dict:
+    """The input frame, the predicted and the true next frame at the cursor, and a sentence of word_lines lines
+    under them (convlstm_frames breaks it to the frames' width). Datasets "frames", "scores"."""
     panels = (("1 input frame t", "input: frame t"), ("2 predicted frame t+1", "predicted: frame t+1"),
               ("3 true frame t+1", "truth: frame t+1"))
     grid = alt.hconcat(*[_framed("frames", f"datum.panel == '{p}'", size, title) for p, title in panels],
                        spacing=16)
     words = alt.Chart(alt.NamedData("scores")).transform_filter(AT_STEP).mark_text(
-        align="left", baseline="top", fontSize=15, color="#333").encode(
-        x=alt.value(0), y=alt.value(0), text="text:N").properties(height=22, width=3 * size + 32)
+        align="left", baseline="top", fontSize=FRAME_WORDS_FONT, color="#333", lineBreak="\n", lineHeight=19).encode(
+        x=alt.value(0), y=alt.value(0), text="text:N").properties(height=19 * word_lines + 3, width=frames_width(size))
     return finish(alt.vconcat(grid, words, spacing=8).properties(
         title="What the ConvLSTM sees and predicts at the cursor"))
 
@@ -177,7 +189,7 @@ def pixel_gates_spec(label: str, n_steps: int) -> dict:
         color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="gate value",
                         legend=alt.Legend(orient="top", gradientLength=160)),
         tooltip=["step:Q", "term:N", alt.Tooltip("value:Q", format=".3f")])
-    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3, clip=True).encode(x=alt.X("step:Q", scale=steps))
     return finish(alt.layer(heat, cursor).properties(
         height=110, width="container", title=heading(f"{label}: its gates at every step (black line: the cursor)",
                                                      chars=80)))
@@ -196,7 +208,7 @@ def pixel_states_spec(label: str, n_steps: int) -> dict:
         color=alt.Color("term:N", scale=alt.Scale(domain=list(line_colors), range=list(line_colors.values())),
                         legend=alt.Legend(orient="top", title=None, labelExpr=" || ".join(
                             f"(datum.label == '{k}' && '{v}')" for k, v in names.items()))))
-    cursor = text_rule().mark_rule(color="black", strokeWidth=3).encode(x=alt.X("step:Q", scale=steps))
+    cursor = text_rule().mark_rule(color="black", strokeWidth=3, clip=True).encode(x=alt.X("step:Q", scale=steps))
     return finish(alt.layer(lines, cursor).properties(
         height=150, width="container", title=heading(f"{label}: its candidate, cell state and hidden state",
                                                      chars=80)))

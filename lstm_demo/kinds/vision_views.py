@@ -41,7 +41,9 @@ def frame_views(trace) -> dict:
     from . import vision_charts as vc
     C = trace.unit_shape[0]
     maps = vc.convlstm_maps(trace, MAX_CHANNELS_SHOWN)
-    return {"frames": with_data(vc.convlstm_frames_spec(), **vc.convlstm_frames(trace)),
+    frames = vc.convlstm_frames(trace)
+    word_lines = int(frames["scores"]["text"].str.count("\n").max()) + 1
+    return {"frames": with_data(vc.convlstm_frames_spec(word_lines=word_lines), **frames),
             "maps": with_data(vc.convlstm_maps_spec(min(C, MAX_CHANNELS_SHOWN)), maps=maps),
             "maps_compact": with_data(vc.convlstm_maps_spec(min(C, MAX_CHANNELS_SHOWN), compact=True), maps=maps)}
 

@@ -25,7 +25,9 @@ def family_ui() -> None:
             with c1:
                 st.header(member["name"])  # h2 under the page's h1 (no skipped heading level)
                 st.markdown(member["what"])
-                st.caption("Data: " + member["data"] + f" · Trained model: {BUNDLES[key].label}.")
+                label = BUNDLES[key].label
+                st.caption("Data: " + member["data"] + f" · Trained model: {label}"
+                           + ("" if label.endswith(("?", "!", ".")) else "."))
                 if st.button(f"Open the trained {member['name']}", key=f"open_{key}", icon=":material/search:"):
                     open_bundled(key)
                     st.switch_page("pages/2_Step_through.py")

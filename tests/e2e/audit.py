@@ -317,11 +317,11 @@ def _absurd(token: str) -> str | None:
     return None
 
 
-def bad_numbers(page) -> list[str]:
+def bad_numbers(page, texts: list | None = None) -> list[str]:
     """nan / inf / undefined in the visible words and charts, negative zeros ('−0.00'), and absurd numbers (|x| ≥ 1e6
     in e-notation, more than 12 digits, or non-zero noise below 1e-15; axis ticks are exempt from the size rules)."""
     found = {}
-    for text, at, role in visible_texts(page):
+    for text, at, role in visible_texts(page) if texts is None else texts:
         for m in _NAN.finditer(text):
             found.setdefault(f"'{m.group(0)}' in '{_around(text, m)}' ({at})", None)
         for m in _NEG_ZERO.finditer(text):
@@ -335,10 +335,10 @@ def bad_numbers(page) -> list[str]:
     return list(found)
 
 
-def placeholders(page) -> list[str]:
+def placeholders(page, texts: list | None = None) -> list[str]:
     """Words with a hole in them: empty quotes ('' as a value), None, null, or '?' where a character should be."""
     found = {}
-    for text, at, _ in visible_texts(page):
+    for text, at, _ in visible_texts(page) if texts is None else texts:
         for m in _PLACEHOLDER.finditer(text):
             found.setdefault(f"placeholder {m.group(0).strip()!r} in '{_around(text, m)}' ({at})", None)
     return list(found)
@@ -364,7 +364,7 @@ return Array.from(document.querySelectorAll('[data-testid=stMetric]')).filter(vi
 """
 
 
-def forecast_claims(page) -> list[str]:
+def forecast_claims(page, texts: list | None = None) -> list[str]:
     """The forecast panels' words and badges against their own numbers: "it beats the best naive forecast, 'X'" must
     mean X has the smallest error of the naive forecasts shown and the model's is below it; a badge "model N×
     better" is green and the model's error is N times smaller than the baseline's shown beside it ("worse": red and
@@ -374,7 +374,7 @@ def forecast_claims(page) -> list[str]:
     model = next((_float(x["value"]) for x in metrics if x["label"].startswith("Model: one-step")), None)
     shown = {name: _float(x["value"]) for x in metrics for name, label in _NAMES.items()
              if x["label"].startswith(label) and _float(x["value"]) is not None}
-    for text, at, _ in visible_texts(page):
+    for text, at, _ in visible_texts(page) if texts is None else texts:
         m = _VERDICT.search(text)
         if not m or model is None or not shown:
             continue
@@ -683,6 +683,9 @@ def check_view(page, presenter_scene: int | None = None, n_scenes: int = 12, vie
     checks that failed."""
     width, height = viewport or (page.viewport_size["width"], page.viewport_size["height"])
     checks = dict(GENERAL)
+    texts = visible_texts(page)  # read once for the checks of words
+    for name in ("numbers", "placeholders", "forecast claims"):
+        checks[name] = lambda p, check=checks[name]: check(p, texts)
     if presenter_scene is not None:
         checks["presenter fit"] = lambda p: presenter_fit(p, presenter_scene, width, height)
         checks["presenter counter"] = lambda p: scene_counter(p, presenter_scene, n_scenes, height)

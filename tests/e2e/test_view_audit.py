@@ -2,17 +2,18 @@
 exception; every chart has data marks; no clipped heading, text or chart title; no sideways scrolling; no nan, inf
 or absurd number in the words; letters on coloured tiles at 4.5:1 or more; the cell diagram's labels apart; in the
 presenter view at 1280×720 the title, words, first view, diagram and equations on one screen, a scene counter and
-chart letters of 16 px or more. Then axe-core (vendored) on Home, Train, Step through, Long memory, Family and the
-presenter view: no serious or critical violation.
+chart letters of 16 px or more. On Home, Train, Step through, Long memory, Family and the presenter view, in the same
+page load, axe-core (vendored): no serious or critical violation.
 
-One server and one browser page per window size serve the whole walk: another "More views" panel of the page on
-screen is one click away (view_matrix.same_page). A failing view keeps its screenshot (printed with the failure);
-bench/gallery.py photographs every view.
+One server and one browser page per window size serve the whole walk, in the matrix's order: the next scene is a
+PageDown away (as a clicker moves through a talk), another "More views" panel or another kind of data on the Train
+page a click away (view_matrix.reach); each wait is for a signal (a script run finished, words or marks drawn). A
+failing view keeps its screenshot (printed with the failure); bench/gallery.py photographs every view.
 """
 import pytest
 
 from audit import axe_violations, check_view
-from view_matrix import N_SCENES, VIEWS, open_view
+from view_matrix import N_SCENES, VIEWS, open_view, prepare
 
 
 class Walk:
@@ -25,6 +26,7 @@ class Walk:
         page, before = self.pages.get(view.viewport, (None, None))
         if page is None:
             page = self.browser.new_page(viewport={"width": view.viewport[0], "height": view.viewport[1]})
+            prepare(page)
         self.pages[view.viewport] = (page, None)  # unknown state until the view has opened
         open_view(page, self.url, view, before)
         self.pages[view.viewport] = (page, view)
@@ -61,16 +63,7 @@ def shots(tmp_path_factory):
 def test_view(walk, shots, view):
     page = walk.show(view)
     failures = check_view(page, presenter_scene=view.scene, n_scenes=N_SCENES, first_screen=view.first_screen or None)
+    if view.axe and (serious := axe_violations(page)):
+        failures["axe serious/critical"] = serious
     if failures:
         pytest.fail(_report(page, view, failures, shots), pytrace=False)
-
-
-AXE_VIEWS = [v for v in VIEWS if v.axe]
-
-
-@pytest.mark.parametrize("view", AXE_VIEWS, ids=lambda v: v.name)
-def test_axe_finds_no_serious_violation(walk, shots, view):
-    page = walk.show(view)
-    found = axe_violations(page)
-    if found:
-        pytest.fail(_report(page, view, {"axe serious/critical": found}, shots), pytrace=False)

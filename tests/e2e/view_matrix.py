@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import settle
 
 DESKTOP, PROJECTOR, PHONE = (1440, 900), (1280, 720), (390, 844)
 N_SCENES = 12
@@ -59,6 +58,9 @@ class View:
 
 
 def matrix() -> list[View]:
+    """The views in the order a walk on one page per window size opens them most cheaply: the scenes one after the
+    other (the next is a key press away), a model's "More views" panels together (a click each), the Train page's
+    kinds together (a click each)."""
     views = []
     for n in range(1, N_SCENES + 1):
         views.append(View(f"scene{n:02d}", f"Home, scene {n} at 1440×900", f"/?scene={n}",
@@ -74,8 +76,9 @@ def matrix() -> list[View]:
         for panel in panels:
             views.append(View(f"step-{key}-{panel}", f"Step through: {what} — More views: {PANELS[panel][0]}", base,
                               panel=panel, axe=key == "agreement" and panel == "heatmaps"))
-    views.append(View("step-first_digit-heatmaps", "Step through: CNN-LSTM — its heatmaps expander opened",
-                      "/Step_through?model=first_digit", expand="Every LSTM unit at every step (heatmaps)"))
+        if key == "first_digit":
+            views.append(View("step-first_digit-heatmaps", "Step through: CNN-LSTM — its heatmaps expander opened",
+                              base, expand="Every LSTM unit at every step (heatmaps)"))
     views.append(View("step-numbers-decoder", "Step through: encoder–decoder at its first decoder step (the hand-over)",
                       "/Step_through?model=numbers&step=27"))
     views.append(View("step-numbers-typed", "Step through: encoder–decoder, a typed source ('twelve': no truth), "
@@ -104,6 +107,38 @@ CHARTS_COMPLETE = """() => { const cs = Array.from(document.querySelectorAll('[d
     if (!svg.querySelector('g.mark-group')) return false;
     return !svg.querySelector('g.role-axis') || svg.querySelector('g.role-mark:not(.mark-text):not(.mark-rule) > *'); }); }"""
 
+# Script runs, counted in the page from its first moment (an init script, so every document of the page has it): an
+# action that reruns the script is done when a run has started since and the app is idle again — a signal, not a
+# pause long enough for the run to have begun.
+RUN_COUNTER = """(() => { window.__runs = 0;
+  new MutationObserver(ms => { for (const m of ms) if (m.target.dataset.testScriptState === 'running'
+      && m.oldValue !== 'running') window.__runs++; })
+    .observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                        attributeFilter: ['data-test-script-state']}); })()"""
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+
+def prepare(page) -> None:
+    """Once per page, before its first view: count its script runs."""
+    page.add_init_script(RUN_COUNTER)
+
+
+def idle(page, timeout: int = 60_000) -> None:
+    """The app has finished its script run (after a page load: its first; the state reads 'initial' before it)."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def rerun(page, action, timeout: int = 60_000) -> None:
+    """Do action (a click, a key) and wait until the script run it starts has finished."""
+    idle(page, timeout)  # (during a run a rerun may never show as a new 'running' state: wait for the end first)
+    before = page.evaluate("() => window.__runs ?? -1")
+    if before < 0:  # a page prepared without the counter (bench/gallery.py's own pages)
+        page.evaluate(RUN_COUNTER)
+        before = 0
+    action()
+    page.wait_for_function("""(n) => window.__runs > n && document.querySelector('[data-testid=stApp]')
+        .dataset.testScriptState === 'notRunning'""", arg=before, timeout=timeout)
+
 
 def wait_drawn(page, timeout: int = CHARTS_SETTLE) -> bool:
     """Every chart on the page drawn with its data (False: some never got any within timeout)."""
@@ -123,58 +158,119 @@ def scroll_through(page) -> None:
         m.scrollTo(0, 0); await frame(); }""")
 
 
+def scene_of(view: View) -> int | None:
+    """The home page's scene a view shows (in either mode), or None."""
+    m = re.match(r"/\?scene=(\d+)", view.path)
+    return int(m.group(1)) if m else None
+
+
+def reach(before: View | None, view: View) -> str | None:
+    """How to get from the view a page shows now to `view` without loading a page: "panel" (another "More views"
+    panel of the same Step through: a click), "expand" (an expander of the same page), "next scene" (the scene after
+    it, in the same mode: PageDown, as a clicker does), "train kind" (another kind of data on the Train page: a
+    click) — or None: load the view's address."""
+    if before is None or before.viewport != view.viewport:
+        return None
+    plain = before.panel is None and before.expand is None and before.train_kind is None
+    if view.panel is not None and before.path == view.path and before.train_kind is None and before.expand is None:
+        return "panel"
+    if view.expand is not None and before.path == view.path and plain:
+        return "expand"
+    a, b = scene_of(before), scene_of(view)
+    if a is not None and b == a + 1 and ("present=1" in before.path) == ("present=1" in view.path):
+        return "next scene"
+    if view.train_kind is not None and before.train_kind is not None:
+        return "train kind"
+    return None
+
+
 def same_page(before: View | None, view: View) -> bool:
-    """view is another "More views" panel of the page before shows: a click away, no new page load."""
-    return (before is not None and view.panel is not None and before.path == view.path
-            and before.viewport == view.viewport and before.train_kind is None and before.expand is None)
+    """view is a click or a key press away from the view before (see reach)."""
+    return reach(before, view) is not None
 
 
 def open_view(page, base: str, view: View, before: View | None = None, timeout: int = 60_000) -> None:
     """Open the view in page (its viewport already set) and wait until it is drawn. before: the view the page shows
-    now, if any — another panel of the same page is then one click away."""
-    if same_page(before, view):
+    now, if any — the next scene, another panel or expander of the same page, another kind of data on the Train page
+    is then a key press or a click away (reach)."""
+    how = reach(before, view)
+    if how is not None:
         try:
-            _panel(page, view.panel, timeout)
+            _move(page, view, how, timeout)
             _drawn(page, timeout)
             return
         except PlaywrightError:
             pass  # the page was not in the state expected: open the view afresh
     page.goto(base + view.path)
-    settle(page, timeout)
+    idle(page, timeout)
     if view.wait_for:
         page.get_by_text(re.compile(view.wait_for)).first.wait_for(timeout=timeout)
     if view.path.startswith("/Step_through"):
         _wait_words(page, r"^Equations for |^Step \d|^Encoder step|Click a pixel", timeout)
     if view.train_kind:
-        words, task = TRAIN_KINDS[view.train_kind]
-        page.get_by_text(words, exact=True).click()
-        settle(page, timeout)
-        if task:
-            page.get_by_role("combobox", name="Image sequences").click()
-            page.get_by_role("option", name=task).click()
-            settle(page, timeout)
-        page.get_by_text(re.compile(r"^Before you press Start:")).first.wait_for(timeout=timeout)
+        _train_kind(page, view, timeout)
     if view.panel:
         _panel(page, view.panel, timeout)
     if view.expand:
-        page.get_by_text(view.expand, exact=True).click()
-        settle(page, timeout)
+        _expand(page, view.expand, timeout)
     _drawn(page, timeout)
+
+
+def _move(page, view: View, how: str, timeout: int) -> None:
+    if how == "panel":
+        _panel(page, view.panel, timeout)
+    elif how == "expand":
+        _expand(page, view.expand, timeout)
+    elif how == "next scene":
+        rerun(page, lambda: page.keyboard.press("PageDown"), timeout)
+        page.get_by_role("heading", name=re.compile("^" + view.wait_for)).first.wait_for(timeout=timeout)
+    elif how == "train kind":
+        _train_kind(page, view, timeout)
+
+
+def _train_kind(page, view: View, timeout: int) -> None:
+    words, task = TRAIN_KINDS[view.train_kind]
+    radio = page.get_by_role("radio", name=words, exact=True)
+    if not radio.is_checked():
+        rerun(page, lambda: page.get_by_text(words, exact=True).click(), timeout)
+    if task:
+        chosen = page.locator("[data-testid=stSelectbox]").filter(has_text="Image sequences").first.inner_text()
+        if task not in chosen:  # (a closed selectbox shows its label and its choice)
+            page.get_by_role("combobox", name="Image sequences").click()
+            rerun(page, lambda: page.get_by_role("option", name=task).click(), timeout)
+    page.get_by_text(re.compile(r"^Before you press Start:")).first.wait_for(timeout=timeout)
 
 
 def _panel(page, panel: str, timeout: int) -> None:
     label, arrived = PANELS[panel]
-    if not page.locator("[data-testid=stBaseButton-segmented_controlActive]", has_text=label).count():
-        page.get_by_text(label, exact=True).click()  # (a click on the chosen option would unchoose it)
-        settle(page, timeout)
+    if not page.locator("[data-testid=stButtonGroup] button[aria-checked=true]", has_text=label).count():
+        # (a click on the chosen option would unchoose it)
+        rerun(page, lambda: page.get_by_text(label, exact=True).click(), timeout)
     _arrived(page, arrived, timeout)
+
+
+def _expand(page, words: str, timeout: int) -> None:
+    """Open an expander (its content is drawn by the browser: no script run)."""
+    page.get_by_text(words, exact=True).click()
+    page.locator("details[open]", has_text=words).first.wait_for(timeout=timeout)
+
+
+# Resolves once every chart's drawing keeps its size and place over two animation frames (a chart given new data
+# may lay itself out again a frame later); gives up after `arg` frames.
+STILL = """async (frames) => { const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const shape = () => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks')).map(s => {
+      const r = s.getBoundingClientRect(); return [r.left, r.top, r.width, r.height].map(Math.round).join(','); }).join(';');
+  let last = shape();
+  for (let k = 0; k < frames; k++) { await frame(); const now = shape(); if (now === last) return true; last = now; }
+  return false; }"""
 
 
 def _drawn(page, timeout: int) -> None:
     complete = wait_drawn(page)
     scroll_through(page)
     wait_drawn(page, CHARTS_SETTLE if complete else 1_000)  # a chart that stayed empty once is not waited for twice
-    settle(page, timeout)
+    idle(page, timeout)
+    page.evaluate(STILL, 60)
 
 
 def _wait_words(page, pattern: str, timeout: int) -> None:

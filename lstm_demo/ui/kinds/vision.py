@@ -233,7 +233,7 @@ def _maps(view, trace, c, query, compact) -> None:
     fixed = memo(view, FRAMES_KEY, lambda: frame_views(trace))
     label = KINDS[trace.kind].unit_label(trace, c.unit)
     if compact:  # the presenter view: the maps (the lesson) beside the cell and its equations, on one screen
-        left, right = st.columns([0.36, 0.64])
+        left, right = st.columns([0.39, 0.61])
         with left, st.container(key="view_maps"):
             show_chart(fixed["maps_compact"], key="maps", width="content")
         with right:
