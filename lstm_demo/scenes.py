@@ -312,9 +312,10 @@ def _bundle_sha(key: str) -> str:
     return hashlib.sha256((BUNDLE_DIR / f"{key}.safetensors").read_bytes()).hexdigest()
 
 
-VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "kinds/vision_charts.py",
+VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "colours.py", "kinds/vision_charts.py",
                 "kinds/vision_views.py")
-VIEW_METHODS = ("captions", "guesses", "step_views", "scene_views", "views", "unit_label")  # a kind's view code
+VIEW_METHODS = ("captions", "guesses", "no_guess", "step_views", "scene_views", "views", "unit_label")  # a kind's
+# view code
 
 
 @functools.lru_cache(maxsize=1)

@@ -49,18 +49,27 @@ def with_data(spec: dict, **frames) -> dict:
 
 
 def dump_views(views: dict) -> bytes:
-    """{name: spec with Arrow datasets} -> zip bytes."""
+    """{name: spec with Arrow datasets} -> zip bytes. A dataset two views share (the ConvLSTM's maps, drawn large
+    and, for the presenter, small) is stored once."""
+    import hashlib
     buf = io.BytesIO()
     entry = lambda name: zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # no clock: a rebuild of the same
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:                   # views is the same file
+    stored = {}                                                                  # views is the same file
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for i, (name, spec) in enumerate(views.items()):
-            datasets = spec.get("datasets", {})
+            files = []
+            for j, data in enumerate(spec.get("datasets", {}).values()):
+                raw = arrow(data)
+                digest = hashlib.sha1(raw).hexdigest()
+                if digest not in stored:
+                    stored[digest] = f"{i}/{j}.arrow"
+                    z.writestr(entry(stored[digest]), raw, zipfile.ZIP_DEFLATED)
+                files.append(stored[digest])
             z.writestr(entry(f"{i}/spec.json"), json.dumps({"name": name, "spec": {k: v for k, v in spec.items()
                                                                                        if k != "datasets"},
-                                                            "datasets": list(datasets)}, ensure_ascii=False),
+                                                            "datasets": list(spec.get("datasets", {})),
+                                                            "files": files}, ensure_ascii=False),
                        zipfile.ZIP_DEFLATED)
-            for j, data in enumerate(datasets.values()):
-                z.writestr(entry(f"{i}/{j}.arrow"), arrow(data), zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
@@ -71,7 +80,8 @@ def load_views(raw: bytes) -> dict:
         n = len([f for f in z.namelist() if f.endswith("/spec.json")])
         for i in range(n):
             entry = json.loads(z.read(f"{i}/spec.json"))
-            datasets = {name: z.read(f"{i}/{j}.arrow") for j, name in enumerate(entry["datasets"])}
+            files = entry.get("files") or [f"{i}/{j}.arrow" for j in range(len(entry["datasets"]))]
+            datasets = {name: z.read(file) for name, file in zip(entry["datasets"], files)}
             views[_key(entry["name"])] = {**entry["spec"], "datasets": datasets}
     return views
 

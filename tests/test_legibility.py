@@ -149,3 +149,18 @@ def test_a_sample_is_cut_after_a_whole_word():
 def test_presenter_scene_keys_stop_at_the_ends():
     from lstm_demo.ui.workshop import next_scene
     assert next_scene(1, -1, 12) == 1 and next_scene(12, 1, 12) == 12 and next_scene(4, 1, 12) == 5
+
+
+def test_stored_views_keep_a_shared_dataset_once_and_read_back_whole():
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from lstm_demo.view_store import arrow, dump_views, load_views
+    maps = pd.DataFrame({"step": range(500), "url": ["data:image/png;base64," + "A" * 200] * 500})
+    views = {("maps",): {"mark": "image", "datasets": {"maps": arrow(maps)}},
+             ("maps", "compact"): {"mark": "image", "datasets": {"maps": arrow(maps), "other": arrow(maps.head(3))}}}
+    raw = dump_views(views)
+    assert len([n for n in zipfile.ZipFile(io.BytesIO(raw)).namelist() if n.endswith(".arrow")]) == 2
+    assert load_views(raw) == views
