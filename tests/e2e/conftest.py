@@ -128,6 +128,11 @@ def settle(page, timeout=60_000):
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
+def sidebar_link(page, label: str):
+    """The sidebar's link to a page (ui/common.nav draws the list, "Home" first)."""
+    return page.locator(".st-key-nav").get_by_text(label, exact=True)
+
+
 def assert_no_exception(page):
     assert page.get_by_test_id("stException").count() == 0
 

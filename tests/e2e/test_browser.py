@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from conftest import (assert_no_exception, bus_step, chart_drawings, count_script_runs, equations_at, script_runs,
-                      settle, slider_step, two_frames, charts_drawn, drawn_with)
+                      settle, sidebar_link, slider_step, two_frames, charts_drawn, drawn_with)
 
 
 # One → press, observed in the text strip's SVG: how many of its text elements were rewritten or replaced, of how
@@ -50,7 +50,7 @@ def train(page, steps=40):
 
 
 def go_to_step_through(page):
-    page.get_by_test_id("stSidebarNav").get_by_text("Step through").click()
+    sidebar_link(page, "Step through").click()
     page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
     equations_at(page, slider_step(page), timeout=30_000)  # the views are drawn at the cursor
@@ -59,7 +59,7 @@ def go_to_step_through(page):
 
 def download_model(page, path) -> None:
     """Train page → "Save or open": this session's model downloaded to path."""
-    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+    sidebar_link(page, "Train").click()
     settle(page)
     page.get_by_text("Save or open a model file (.safetensors)").click()
     settle(page)

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
-from conftest import _free_port, _healthy, assert_no_exception, equations_at, settle, slider_step, start_server
+from conftest import (_free_port, _healthy, assert_no_exception, equations_at, settle, sidebar_link, slider_step,
+                      start_server)
 from test_browser import go_to_step_through, set_steps
 
 OFFER = "This browser kept a copy of the model you trained last"
@@ -57,7 +58,7 @@ def test_a_trained_model_survives_a_server_restart_in_this_browser_only(browser,
         # runs on a new session there (the frontend reruns nothing by itself after reconnecting)
         lost = page.get_by_text("Your session on the server ended while this page was open")
         for _ in range(6):
-            page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+            sidebar_link(page, "Train").click()
             try:
                 lost.wait_for(timeout=10_000)
                 break
@@ -82,7 +83,7 @@ def test_a_trained_model_survives_a_server_restart_in_this_browser_only(browser,
         equations_at(page, before + 1)
 
         # train it on, then clear the copy: a new session is offered nothing
-        page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+        sidebar_link(page, "Train").click()
         settle(page)
         run(page, r"Continue \(\+20 steps\)", 20)
         page.get_by_role("button", name="Clear it from this browser").click()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import (assert_no_exception, charts_drawn, count_script_runs, equations_at, script_runs, settle,
-                      slider_step)
+                      sidebar_link, slider_step)
 from test_browser import download_model, go_to_step_through, open_model_file, train
 
 
@@ -149,7 +149,7 @@ def test_train_a_translation_model_step_through_both_halves_save_and_reopen(app_
     expect(page.get_by_text(re.compile("characters outside the vocabulary.*Showing the last source that worked"))) \
         .to_be_visible()
     # the bottleneck, measured live (the quick setting): both variants' accuracy by length, and the words
-    page.get_by_test_id("stSidebarNav").get_by_text("Train").click()
+    sidebar_link(page, "Train").click()
     settle(page)
     slider = page.locator("input[type=range][aria-label='Training steps per model']")
     slider.focus()
