@@ -495,6 +495,12 @@ def _saved(kind: str) -> tuple:
         data = FramesData("first_digit", steps=3, frame=12)
         cfg = CNNLSTMConfig(frame=12, conv_channels=6, embed_size=24, hidden_size=20)
         tc = TrainConfig(batch_size=8, lr=1e-3, steps=30, seed=1)
+    elif kind == "melody":
+        from lstm_demo.kinds.music import MelodyData
+        data = MelodyData("ryans", transpose=True, seed=4)
+        cfg = ModelConfig("melody", vocab_size=len(data.vocab), embed_size=20, hidden_size=100, num_layers=3,
+                          cell="gru")
+        tc = TrainConfig(seq_len=100, batch_size=8, lr=2e-3, steps=60, seed=6, grad_clip=0.0)
     else:
         data = TranslationData("copy", 5)
         cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=12, hidden_size=100, num_layers=2,
@@ -503,7 +509,7 @@ def _saved(kind: str) -> tuple:
     return save_bytes(build_model(cfg, seed=9), data, tc, 7), cfg, tc
 
 
-@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation"])
+@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation", "melody"])
 def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
     """Open -> the widgets show the file's config (also sizes the presets do not offer) -> Start trains exactly that
     config and the opened weights: nothing is reset."""
