@@ -534,3 +534,27 @@ def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
     ex.job.join(60)
     ex.finish_job()
     assert ex.trained_steps >= 7  # continued from the opened weights, not from new random ones
+
+
+def test_a_melody_of_ones_own_seeds_the_model_and_a_bad_one_is_refused_keeping_it():
+    """Train page, melodies, before Start (the bundled model's preview): a typed melody becomes the seed phrase and
+    what was changed to fit the model's tokens is said; a bad one is refused in words and the first one stays."""
+    at = new("pages/1_Train.py").run()
+    at.radio(key="kind").set_value("melody").run()
+    at.radio(key="melody_seed_source").set_value("yours").run()
+    assert not at.exception, at.exception
+    submit = lambda: next(b for b in at.get("button") if "Use this melody" in str(b.proto.label))  # noqa: E731
+    at.text_area(key="melody_text").input("M:3/4 K:G  D4 q | G4 q. A4 e B4 q | D5 h B4 q | G4 h. | A4 e3 B4 e3 C5 e3 "
+                                          "D5 h")
+    submit().click().run()
+    assert not at.exception, at.exception
+    words = [m.value for m in at.markdown]
+    assert any("after your melody “typed melody” as the seed phrase" in w for w in words), words
+    assert any(i.value.startswith("To fit this model's tokens:") for i in at.info)  # the triplets are split
+    assert lab(at).kept["melody_upload"][0] == "typed melody"
+    at.text_area(key="melody_text").input("M:3/4 H9 q")
+    submit().click().run()
+    assert not at.exception, at.exception
+    assert any("not a note name" in e.value and "Still using your melody “typed melody”" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert any("after your melody “typed melody”" in m.value for m in at.markdown)
