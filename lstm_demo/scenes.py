@@ -40,7 +40,8 @@ class Scene:
     compare: str | None = None  # a second bundle read on the same text: its numbers go into the words and a chart
     compare_label: str = ""     # what to call each model in that chart: "this model|the other one"
     gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
-    frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end)
+    frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end);
+                                # melody models: the held-out tune (the step: `offset` from its start)
     answer: str | None = None   # translation models: the true answer to `text` (the step: the hand-over)
     until: str = ""             # with gap: what the words call the scene's step ("the verb") in computed phrases
 
@@ -118,6 +119,13 @@ SCENES = [
                  "must already say the first digit: it writes “{answer_out}” (the truth: {answer}). Unit u{unit} "
                  "holds the largest cell state at the hand-over (c = {c_now:+.2f}): step back through the encoder to "
                  "see when it was written."),
+    Scene("bar_counter", "A unit that counts through the bar", "folk", None, frames=0, offset=23,
+          unit_rule="finder:bar_position", colour="cell_state",
+          notice="Nobody told the model where a bar begins: it reads one token at a time — a note with its length, "
+                 "a bar line, a beat. Yet unit u{unit}'s cell state keeps count: {c_bar_low:+.2f} to "
+                 "{c_bar_high:+.2f} at each of this tune's {bars} bar lines, {c_first:+.2f} on a bar's first note "
+                 "and {c_last:+.2f} on its last (on average). Over all {tunes} held-out tunes the unit finder ranks "
+                 "it first for “position in the bar” (correlation {r_all:+.2f}; this tune: {r:+.2f})."),
 ]
 
 
@@ -313,7 +321,7 @@ def _bundle_sha(key: str) -> str:
 
 
 VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "kinds/vision_charts.py",
-                "kinds/vision_views.py")
+                "kinds/vision_views.py", "kinds/melody_views.py")
 VIEW_METHODS = ("captions", "guesses", "step_views", "scene_views", "views", "unit_label")  # a kind's view code
 
 

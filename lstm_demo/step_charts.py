@@ -287,7 +287,7 @@ def topk_spec(what: str) -> dict:
         align="left", baseline="top", fontSize=15, color="#3b7d34", fontWeight="bold").encode(
         x=alt.value(0), y=alt.value(0), text="truth:N").properties(height=20, width="container")
     bars = base.mark_bar().encode(
-        y=alt.Y("shown:N", sort="-x", title=None, axis=alt.Axis(labelFont=MONO, labelFontSize=17)),
+        y=alt.Y("shown:N", sort="-x", title=None, axis=alt.Axis(labelFont=MONO, labelFontSize=17, labelLimit=240)),
         x=alt.X("prob:Q", title="probability (green: the truth)", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("is_actual:N", legend=None, scale=alt.Scale(domain=[True, False],
                                                                     range=["#59a14f", "#bab0ac"])),
@@ -457,7 +457,7 @@ def scaled(spec, factor: float):
 def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip: str, captions: list,
                guesses: str | None, unit_of: str = "", presenter: bool = False) -> dict:
     """The views above "More views", with their data: "strip" (strip="text": the characters coloured by the unit;
-    "series": the series), "diagram", "equations" and, when guesses names what they are guesses of, "topk".
+    "series": the series; any other: none here, the kind draws its own), "diagram", "equations" and, when guesses names what they are guesses of, "topk".
     captions: a sentence per step. unit_of: the series' unit, e.g. " °C". presenter: larger type, fewer characters
     per row and a shorter diagram, so a scene's key views fit one 1280 x 720 projector screen."""
     terms = step_terms(trace, layer, direction, unit)
@@ -474,7 +474,7 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
                                                                  "height": {"step": 38}}]}
         views["strip"] = with_data(chart, chars=text_colour_frame(trace, values, columns),
                                    captions=caption_frame(captions))
-    else:
+    elif strip == "series":
         points = series_points_frame(trace)
         lo, hi = float(points["value"].min()), float(points["value"].max())
         views["strip"] = with_data(series_strip_spec(unit_of.strip(), trace.n_steps, lo, hi), points=points,

@@ -496,6 +496,12 @@ def _saved(kind: str) -> tuple:
         data = FramesData("first_digit", steps=3, frame=12)
         cfg = CNNLSTMConfig(frame=12, conv_channels=6, embed_size=24, hidden_size=20)
         tc = TrainConfig(batch_size=8, lr=1e-3, steps=30, seed=1)
+    elif kind == "melody":
+        from lstm_demo.kinds.music import MelodyData
+        data = MelodyData("ryans", transpose=True, seed=4)
+        cfg = ModelConfig("melody", vocab_size=len(data.vocab), embed_size=20, hidden_size=100, num_layers=3,
+                          cell="gru")
+        tc = TrainConfig(seq_len=100, batch_size=8, lr=2e-3, steps=60, seed=6, grad_clip=0.0)
     else:
         data = TranslationData("copy", 5)
         cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=12, hidden_size=100, num_layers=2,
@@ -504,7 +510,7 @@ def _saved(kind: str) -> tuple:
     return save_bytes(build_model(cfg, seed=9), data, tc, 7), cfg, tc
 
 
-@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation"])
+@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation", "melody"])
 def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
     """Open -> the widgets show the file's config (also sizes the presets do not offer) -> Start trains exactly that
     config and the opened weights: nothing is reset."""
@@ -548,3 +554,27 @@ def test_every_more_views_panel_of_a_bundled_model_draws_without_an_error(model)
         assert not at.exception, (panel, at.exception)
         assert not at.error, (panel, [e.value for e in at.error])
         assert lab(at).cursor.panel == panel
+
+
+def test_a_melody_of_ones_own_seeds_the_model_and_a_bad_one_is_refused_keeping_it():
+    """Train page, melodies, before Start (the bundled model's preview): a typed melody becomes the seed phrase and
+    what was changed to fit the model's tokens is said; a bad one is refused in words and the first one stays."""
+    at = new("pages/1_Train.py").run()
+    at.radio(key="kind").set_value("melody").run()
+    at.radio(key="melody_seed_source").set_value("yours").run()
+    assert not at.exception, at.exception
+    submit = lambda: next(b for b in at.get("button") if "Use this melody" in str(b.proto.label))  # noqa: E731
+    at.text_area(key="melody_text").input("M:3/4 K:G  D4 q | G4 q. A4 e B4 q | D5 h B4 q | G4 h. | A4 e3 B4 e3 C5 e3 "
+                                          "D5 h")
+    submit().click().run()
+    assert not at.exception, at.exception
+    words = [m.value for m in at.markdown]
+    assert any("after your melody “typed melody” as the seed phrase" in w for w in words), words
+    assert any(i.value.startswith("To fit this model's tokens:") for i in at.info)  # the triplets are split
+    assert lab(at).kept["melody_upload"][0] == "typed melody"
+    at.text_area(key="melody_text").input("M:3/4 H9 q")
+    submit().click().run()
+    assert not at.exception, at.exception
+    assert any("not a note name" in e.value and "Still using your melody “typed melody”" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert any("after your melody “typed melody”" in m.value for m in at.markdown)

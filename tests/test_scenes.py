@@ -65,6 +65,8 @@ def family_scene_facts(scene, facts, step):
             _, (_, c) = model.encoder(model.embed(torch.tensor(data.encode(scene.text)))[None])
             assert step == len(scene.text) and facts["c_now"] == pytest.approx(float(c[-1, 0, facts["unit"]]),
                                                                                 abs=1e-4)
+        elif data.kind == "melody":
+            return melody_scene_facts(scene, facts, step, model, data)
         elif data.kind == "frames":  # ConvLSTM: the next-frame error against copying, from the forward pass
             frames, _ = data.sequence(scene.frames)
             x = torch.from_numpy(frames)
@@ -197,3 +199,52 @@ def test_held_and_belt_words_are_true_in_each_case():
     assert "full strength" not in belt_words(np.r_[0.1, 0.5, np.linspace(1, 20, 10)], 0.4, (0, 2))  # h is not ±1
     assert belt_words(np.r_[0.1, 0.5, -0.2, 2.0], 1.0, (0, 2)) == ""        # changes sign: no claim
     assert "ends at c = +0.5" in belt_words(np.r_[0.1, 1.0, 0.8, 0.5], 0.4, (0, 2))
+
+
+def _cell_states(model, ids) -> np.ndarray:
+    """c of the first layer after every token, from nn.LSTM itself fed one token at a time: (T, H)."""
+    emb, state, out = model.encoder(torch.as_tensor(ids)), None, []
+    for t in range(len(ids)):
+        _, state = model.rnn(emb[t : t + 1][None], state)
+        out.append(state[1][0, 0].numpy())
+    return np.array(out)
+
+
+def _bar_positions(data, ids) -> np.ndarray:
+    """Each token's place in its bar (0 … 1) from the tune's own notes (music.Note.bar_pos), 0 for other tokens."""
+    from lstm_demo.kinds import music
+    tokens = data.tokens_of(ids)
+    metre, notes = music.tokens_to_notes(tokens)
+    places, k = np.zeros(len(ids)), 0
+    for t, token in enumerate(tokens):
+        if token[0] == "note":
+            places[t] = notes[k].bar_pos / metre.bar_ticks
+            k += 1
+    return places
+
+
+def melody_scene_facts(scene, facts, step, model, data):
+    """The melody scene: the unit, its correlations and its cell state at the bar lines, from nn.LSTM's own cell
+    states and bar positions read from the tunes' notes (neither the trace nor the finder's code)."""
+    tunes = [ids[:257] for ids in data.val_sequences()]
+    states = [_cell_states(model, ids[:-1]) for ids in tunes]
+    signal = np.concatenate([_bar_positions(data, ids[:-1]) for ids in tunes])
+    values = np.concatenate(states)
+    r_all = np.array([np.corrcoef(values[:, u], signal)[0, 1] for u in range(values.shape[1])])
+    unit = facts["unit"]
+    assert unit == int(np.argmax(np.abs(r_all))) and facts["r_all"] == pytest.approx(r_all[unit], abs=1e-4)
+    assert facts["tunes"] == len(tunes)
+    ids = tunes[scene.frames][:129]
+    c = _cell_states(model, ids[:-1])[:, unit]
+    assert facts["r"] == pytest.approx(np.corrcoef(c, _bar_positions(data, ids[:-1]))[0, 1], abs=1e-4)
+    names = data.decode(ids[:-1])
+    bars = [t for t, n in enumerate(names) if n == "bar |"]
+    pitched = lambda t: 0 <= t < len(names) and names[t][0] in "ABCDEFG"  # noqa: E731
+    assert facts["bars"] == len(bars)
+    assert facts["c_bar_low"] == pytest.approx(c[bars].min(), abs=1e-4)
+    assert facts["c_bar_high"] == pytest.approx(c[bars].max(), abs=1e-4)
+    assert facts["c_first"] == pytest.approx(c[[t + 1 for t in bars if pitched(t + 1)]].mean(), abs=1e-4)
+    assert facts["c_last"] == pytest.approx(c[[t - 1 for t in bars if pitched(t - 1)]].mean(), abs=1e-4)
+    assert facts["c_now"] == pytest.approx(c[step], abs=1e-4)
+    # the lesson the words draw: the count resets at each bar line and rises through the bar
+    assert facts["c_bar_high"] < facts["c_first"] < facts["c_last"] and facts["r"] > 0.5 and facts["r_all"] > 0.5

@@ -55,11 +55,17 @@ class Kind:
     items = "items/s"         # what the training throughput counts
     accuracy_label = "validation accuracy"  # what accuracy() measures
     preview_words = "predictions"          # what the Train page's preview of it shows
-    strip = "text"            # the first row of Step through: "text" (coloured characters) or "series"
+    strip = "text"            # the first row of Step through: "text" (coloured characters), "series", or the kind's
+                              # own (its step_views draws it)
     panels = ("heatmaps", "units", "finder", "training", "whatif", "export")  # the "More views" it offers
     hypotheses: dict = {}     # the unit finder's hypotheses: key -> (label, signal(inputs) -> (T,) array)
     bundles: tuple = ()       # the models of this kind that ship with the app (Bundle)
     family_entries: tuple = ()  # the Family page's entries: dicts of name, what, data, bundle
+
+    @property
+    def colour_label(self) -> str | None:
+        """The words of Step through's choice of what colours the strip, or None: the strip has no colours."""
+        return "Colour the text by" if self.strip == "text" else None
 
     def guesses(self, trace) -> str | None:
         """What the top guesses at a step are guesses of ("the next character"), or None: no such chart."""

@@ -49,8 +49,8 @@ def selectors_ui(trace, compact: bool = False):
           help="Starts on the unit whose state varies most; “Find a unit” below can choose one.")
     if c.colour not in trace.names:
         c.colour = state_of(trace)
-    if KINDS[trace.kind].strip == "text":
-        bound(cols[3].selectbox, "Colour the text by", "colour", c.colour, lambda v: setattr(c, "colour", v),
+    if (colour_label := KINDS[trace.kind].colour_label) is not None:
+        bound(cols[3].selectbox, colour_label, "colour", c.colour, lambda v: setattr(c, "colour", v),
               options=list(trace.names), format_func=_label)
     return c.layer, c.direction, c.unit, c.colour
 
@@ -101,8 +101,9 @@ def finder_ui(ex, view, layer: int, direction: int) -> None:
     where = "in this sequence" if over == "sequence" else "over the validation windows"
     sentence, good = best_match(best, r, found[hyp][0], where)
     (st.success if good else st.info)(sentence)
-    st.button(f"Colour the text by u{best}", key="finder_pick", icon=":material/palette:",
-              on_click=_focus, args=(best, quantity if KINDS[trace.kind].strip == "text" else state_of(trace)))
+    colour_label = KINDS[trace.kind].colour_label
+    st.button(f"{colour_label or 'Explain'} u{best}", key="finder_pick", icon=":material/palette:",
+              on_click=_focus, args=(best, quantity if colour_label else state_of(trace)))
     st.caption("The score is the Pearson correlation between the hypothesis (1 = true, 0 = false; signed ±1 for "
                "plural/singular; the bracket depth counts) and the unit's value over the steps.")
 

@@ -142,6 +142,8 @@ class UIState:
     pixel_click: tuple | None = None  # the ConvLSTM pixel last clicked (a click is applied once)
     bottleneck: object = None        # the bottleneck measurement running for this visitor (kinds/bottleneck.py)
     open_step_through: bool = False  # the long-memory page asked to open Step through on its next run
+    kept: dict = field(default_factory=dict)  # what a kind's pages keep for this visitor across runs (a melody
+                                              # brought as a seed phrase, the melody a model last wrote)
 
     def notice(self, where: str, message: str) -> None:
         self.notices[where] = message

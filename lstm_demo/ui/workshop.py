@@ -107,10 +107,9 @@ def _scene_view(scene) -> TraceView:
 
 def _with_model(scene, view: TraceView):
     """The scene's bundled model and sequence, for the views that run it (loads torch on first use)."""
-    from ..kinds.sequence import scene_mask, scene_sequence
     ex = bundled(scene.bundle)
     if view.model is None:
-        view.model, view.choice = ex.model, (scene_sequence(scene, ex.data), scene_mask(scene))
+        view.model, view.choice = ex.model, ex.spec.scene_choice(scene, ex.data)
     return ex
 
 
