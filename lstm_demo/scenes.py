@@ -42,6 +42,8 @@ class Scene:
     gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
     frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end)
     answer: str | None = None   # translation models: the true answer to `text` (the step: the hand-over)
+    shapes: tuple | None = None  # captioners: the picture, (shape, colour, size, x, y) per shape; the step: where
+                                 # the model first says the word `at`
 
 
 SCENES = [
@@ -126,6 +128,13 @@ SCENES = [
                  "must already say the first digit: it writes “{answer_out}” (the truth: {answer}). Unit u{unit} "
                  "holds the largest cell state at the hand-over (c = {c_now:+.2f}): step back through the encoder to "
                  "see when it was written."),
+    Scene("captions_gaze", "The LSTM looks at the red circle when it says “red”", "shapes_captions", None,
+          shapes=(("circle", "red", "small", 3, 5), ("square", "blue", "big", 17, 13)), at="red",
+          unit_rule="busiest", colour="cell_state",
+          notice="A small CNN turns the picture into a 4 × 4 grid of features; before each word the LSTM's "
+                 "attention chooses where in that grid to look. Saying “{word}” (step {step}), it puts {share:.0%} "
+                 "of its attention on the {shape}'s {cells} grid cells (outlined in orange) and {rest:.0%} on the "
+                 "rest. Its caption: “{said}” — {verdict}."),
 ]
 
 
@@ -192,7 +201,7 @@ def _bundle_sha(key: str) -> str:
 
 
 VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "kinds/vision_charts.py",
-                "kinds/vision_views.py")
+                "kinds/vision_views.py", "kinds/word_views.py", "kinds/caption_views.py")
 VIEW_METHODS = ("captions", "guesses", "step_views", "scene_views", "views", "unit_label")  # a kind's view code
 
 
