@@ -15,6 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..charts import SHORT
 from ..step_charts import AT_STEP, PRESENTER, caption_frame, finish, main_views, scaled, topk_frame, topk_spec
 from ..view_store import with_data
 from .vision_charts import png
@@ -103,7 +104,7 @@ def picture_spec(size: int, attention: bool) -> alt.LayerChart:
                 x=x("x0"), x2="x1:Q", y=y("y0"), y2="y1:Q"),
             cells.transform_filter(AT_STEP).transform_filter("datum.named").mark_rect(
                 fill=None, stroke=NAMED, strokeWidth=3).encode(x=x("x0"), x2="x1:Q", y=y("y0"), y2="y1:Q")]
-    title = "The picture: where it looks (white)" if attention else "The picture"
+    title = "Where it looks (white)" if attention else "The picture"
     return alt.layer(*layers).properties(width=size, height=size, title=title)
 
 
@@ -118,7 +119,7 @@ def grid_spec(size: int) -> alt.LayerChart:
         fontSize=13).encode(x=x("xm"), y=y("ym"), text="label:N", color=alt.Color("ink:N", scale=None))
     named = base.transform_filter("datum.named").mark_rect(fill=None, stroke=NAMED, strokeWidth=3).encode(
         x=x("x0"), x2="x1:Q", y=y("y0"), y2="y1:Q")
-    return alt.layer(tiles, labels, named).properties(width=size, height=size, title="Attention at this word")
+    return alt.layer(tiles, labels, named).properties(width=size, height=size, title="Attention here")
 
 
 def said_colours(trace) -> list[str]:
@@ -141,17 +142,18 @@ def step_views(trace, layer: int, direction: int, unit: int, colour: str, captio
     "equations" (step_charts.main_views) and "topk" (the next word's top guesses)."""
     views = main_views(trace, layer, direction, unit, colour, "text", captions, None, "", presenter)
     factor = PRESENTER["fonts"] if presenter else 1.0
-    size = round(PICTURE_PX * (0.85 if presenter else 1))  # the presenter's screen is shorter
+    size = round(PICTURE_PX * (0.9 if presenter else 1))  # the presenter's screen is shorter
     values = trace.get(colour, layer, direction)[:, unit]
-    width = round(STRIP_PX * (1.25 if presenter else 1))
+    width = round(STRIP_PX * (1.2 if presenter else 1))    # as many words per row in larger type
     frame, scale = word_frame(list(trace.inputs), values, colour, width, under=list(trace.extras["emitted"]),
                               under_colours=said_colours(trace), char_px=9.2 * factor, tile_h=round(30 * factor))
-    title = f"Words read, coloured by u{unit}'s {colour.replace('_', ' ')}; under each: the word said"
+    title = f"Words read, coloured by u{unit}'s {SHORT[colour]}; below: words said"
     attention = "attention" in trace.extras
     panels = [picture_spec(size, attention)] + ([grid_spec(size)] if attention else []) + \
         [word_strip_spec(frame, scale, colour, title, width, under=True)]
-    chart = alt.vconcat(caption_lines(captions, 3 * size + width, lines=2), alt.hconcat(*panels, spacing=18),
-                        spacing=6)
+    spacing = 18
+    chart = alt.vconcat(caption_lines(captions, (len(panels) - 1) * (size + spacing) + width, lines=2),
+                        alt.hconcat(*panels, spacing=spacing), spacing=6)
     strip = with_data(finish(chart), picture=pd.DataFrame({"url": [picture_url(trace.extras["image"])]}),
                       attention=attention_frame(trace, size), words=frame, captions=caption_frame(captions))
     topk = with_data(topk_spec(guesses), topk=topk_with_truth(trace))
