@@ -58,6 +58,15 @@ def cases():
     out.append(("seq2seq h256 l2 att copy40 B128", copy, replace(m, hidden_size=256, num_layers=2, attention=True),
                 replace(t, batch_size=128)))
     out.append(("seq2seq h128 copy40 B64", copy, m, t))
+    from lstm_demo.kinds.captions_data import CaptionData
+    pictures = CaptionData()
+    m, t = KINDS["captions"].defaults(pictures)
+    out.append(("captions preset", pictures, m, t))
+    for conv, hidden, embed, batch, att in ((32, 256, 64, 128, True), (32, 256, 64, 64, True), (32, 128, 64, 128, True),
+                                            (4, 16, 8, 128, False), (32, 256, 64, 16, True)):
+        out.append((f"captioner c{conv} h{hidden} e{embed} B{batch}{' att' if att else ''}", pictures,
+                    replace(m, conv_channels=conv, hidden_size=hidden, embed_size=embed, attention=att),
+                    replace(t, batch_size=batch)))
     return out
 
 

@@ -44,6 +44,8 @@ class Scene:
                                 # melody models: the held-out tune (the step: `offset` from its start)
     answer: str | None = None   # translation models: the true answer to `text` (the step: the hand-over)
     until: str = ""             # with gap: what the words call the scene's step ("the verb") in computed phrases
+    shapes: tuple | None = None  # captioners: the picture, (shape, colour, size, x, y) per shape; the step: where
+                                 # the model first says the word `at`
 
 
 SCENES = [
@@ -119,6 +121,13 @@ SCENES = [
                  "must already say the first digit: it writes “{answer_out}” (the truth: {answer}). Unit u{unit} "
                  "holds the largest cell state at the hand-over (c = {c_now:+.2f}): step back through the encoder to "
                  "see when it was written."),
+    Scene("captions_gaze", "The LSTM looks at the red circle when it says “red”", "shapes_captions", None,
+          shapes=(("circle", "red", "small", 3, 5), ("square", "blue", "big", 17, 13)), at="red",
+          unit_rule="busiest", colour="cell_state",
+          notice="A small CNN turns the picture into a 4 × 4 grid of features; before each word the LSTM's "
+                 "attention chooses where in that grid to look. Saying “{word}” (step {step}), it puts {share:.0%} "
+                 "of its attention on the {shape}'s {cells} grid cells (outlined in orange) and {rest:.0%} on the "
+                 "rest. Its caption: “{said}” — {verdict}."),
     Scene("bar_counter", "A unit that counts through the bar", "folk", None, frames=0, offset=23,
           unit_rule="finder:bar_position", colour="cell_state",
           notice="Nobody told the model where a bar begins: it reads one token at a time — a note with its length, "
@@ -321,7 +330,8 @@ def _bundle_sha(key: str) -> str:
 
 
 VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "kinds/vision_charts.py",
-                "kinds/vision_views.py", "kinds/melody_views.py")
+                "kinds/vision_views.py", "kinds/melody_views.py",
+                "kinds/word_views.py", "kinds/caption_views.py")
 VIEW_METHODS = ("captions", "guesses", "step_views", "scene_views", "views", "unit_label")  # a kind's view code
 
 

@@ -199,6 +199,29 @@ def test_train_opens_on_the_bundled_model_of_the_preset_until_start():
     assert not any(m.value.startswith("**Before you press Start:**") for m in at.info)
 
 
+def test_words_as_tokens_open_on_the_bundled_word_level_model_and_step_through_words():
+    """Tokens: words — the data reads a word at a time, the reference is the bundled word-level model (its text in
+    words), the fill-in offers no "hide" choice, and Step through reads the visitor's own sentence word by word."""
+    at = new("pages/1_Train.py").run()
+    at.radio(key="text_tokens").set_value("words").run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    assert s.data.tokens == "words" and s.data_id == ("text", "agreement:words")
+    ref = [m.value for m in at.info if m.value.startswith("**Before you press Start:**")]
+    assert ref and "exactly these settings" in ref[0] and "word-level LSTM" in ref[0]
+    written = at.code[-1].value  # the text the bundled model writes, as words with a space between
+    from lstm_demo.kinds.text_data import split_words
+    assert len(split_words(written)) == 300 and "  " not in written and set(split_words(written)) <= set(s.data.vocab)
+    at.radio(key="text_task").set_value("masked").run()
+    assert not [r for r in at.radio if r.key == "text_hide"]
+    step = at.switch_page("pages/2_Step_through.py").run()
+    step.radio(key="seq_source").set_value("own").run()
+    step.text_input(key="seq_text").input("the dogs , that ate the fish , were full .").run()
+    assert not step.exception, step.exception
+    trace = lab(step).view.trace
+    assert trace.inputs[:3] == ["the", "dogs", ","] and str(trace.extras["tokens"]) == "words"
+
+
 def test_short_series_data_gets_a_sequence_length_it_can_fill():
     at = new("pages/1_Train.py").run()
     at.radio(key="kind").set_value("series").run()
@@ -502,6 +525,13 @@ def _saved(kind: str) -> tuple:
         cfg = ModelConfig("melody", vocab_size=len(data.vocab), embed_size=20, hidden_size=100, num_layers=3,
                           cell="gru")
         tc = TrainConfig(seq_len=100, batch_size=8, lr=2e-3, steps=60, seed=6, grad_clip=0.0)
+    elif kind == "captions":
+        from lstm_demo.kinds.captioner import CaptionerConfig
+        from lstm_demo.kinds.captions_data import CaptionData
+        data = CaptionData(max_shapes=2, seed=7)
+        cfg = CaptionerConfig(vocab_size=len(data.vocab), conv_channels=6, embed_size=12, hidden_size=40,
+                              attention_size=20, attention=False, max_words=data.max_words + 3)
+        tc = TrainConfig(batch_size=24, lr=2e-3, steps=30, seed=6, grad_clip=0.0)
     else:
         data = TranslationData("copy", 5)
         cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=12, hidden_size=100, num_layers=2,
@@ -510,7 +540,7 @@ def _saved(kind: str) -> tuple:
     return save_bytes(build_model(cfg, seed=9), data, tc, 7), cfg, tc
 
 
-@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation", "melody"])
+@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation", "melody", "captions"])
 def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
     """Open -> the widgets show the file's config (also sizes the presets do not offer) -> Start trains exactly that
     config and the opened weights: nothing is reset."""

@@ -39,6 +39,8 @@ def test_each_scene_is_precomputed_for_its_shipped_model_and_quotes_the_models_n
     assert "{" not in words
     if scene.answer is not None or scene.frames is not None:
         return family_scene_facts(scene, facts, step)
+    if scene.shapes is not None:
+        return caption_scene_facts(scene, facts, step, words)
     if scene.text is not None:
         p, truth, _ = forward_prob(scene.bundle, scene, step)
         assert facts["answer"] == truth and facts["p_right"] == pytest.approx(p, abs=1e-3)
@@ -86,6 +88,27 @@ def family_scene_facts(scene, facts, step):
             said = f"After the first frame it answers {int(first.argmax())} ({float(first.max()):.0%})"
             assert facts["remembers"].startswith(said)
             assert ("rode the cell state" in facts["remembers"]) == (int(first.argmax()) == int(p.argmax()) == label)
+
+
+def caption_scene_facts(scene, facts, step, words):
+    """The captioner's scene: from the model's own greedy decoding of the picture (its batch sampler, not the trace
+    code) — the word said at the step, the share of that word's attention on the named shape's pixels' grid cells,
+    and the caption said against the picture's own (the grammar of captions_data, independent of the model)."""
+    from lstm_demo.kinds.captions_data import END, caption, covered_cells, render
+    loaded = load_bundle(scene.bundle)
+    model, data = loaded.model, loaded.data
+    with torch.no_grad():
+        ids, attention = model.sample(torch.from_numpy(render(scene.shapes))[None])
+    said = [data.vocab[i] for i in ids[0].tolist()]
+    said = said[: said.index(END)] if END in said else said
+    assert step == said.index(scene.at) and facts["word"] == scene.at            # it opens where it says the word
+    named = [i for i, s in enumerate(scene.shapes) if scene.at in s[:3]]          # the shape the word names
+    assert len(named) == 1 and facts["named"] == named[0]
+    share = float(attention[0, step][torch.from_numpy(covered_cells(scene.shapes)[named[0]])].sum())
+    assert facts["share"] == pytest.approx(share, abs=1e-4) and f"{share:.0%}" in words
+    assert share >= 0.5, "the title says it looks at the shape its word names"
+    assert facts["said"] == " ".join(said) == caption(scene.shapes) == facts["truth"]  # verified against the picture
+    assert f"“{caption(scene.shapes)}” — word for word the picture's caption" in words
 
 
 def test_the_scenes_tell_the_tutorials_lessons():

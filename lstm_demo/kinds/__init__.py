@@ -40,6 +40,7 @@ _MODULES = {  # kind name -> module in this package (imported on first use: the 
     "frames": "frames",
     "digits": "digits",
     "translation": "translation",
+    "captions": "captions",
     "melody": "melody",
 }
 

@@ -361,8 +361,10 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     trace.lstm_cell. The decoder reads <start> and then the true caption (teacher=True) or its own greedy words.
     Quantities (1, 1, T, H); inputs: the words read; targets: the truth's words and <end> ("" past its end or with no
     truth); extras: image (3, P, P), attention (T, cells), emitted (T,) words, grid (cells per side), maps (the first
-    convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), and for a layout its shapes
-    (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names (-1: none)."""
+    convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), initial_hidden_state and
+    initial_cell_state (1, 1, H): the state the picture starts the decoder in, caption (the truth, "" if none), and
+    for a layout its shapes (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names
+    (-1: none)."""
     from ..trace_data import Trace
     model.eval()
     check_fits(model.cfg, data)
@@ -378,12 +380,13 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     else:
         emitted = model.sample(pic[None], start=start, end=end)[0][0].tolist()
         read = [start] + (emitted[: emitted.index(end)] if end in emitted else emitted[:-1])
-    quantities, pre, probs, attention, maps = _replay_decoder(model, pic, read)
+    quantities, pre, probs, attention, maps, start_state = _replay_decoder(model, pic, read)
     trace = _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace)
     trace.extras.update(replay_check=_replay_check(model, pic, read, quantities, probs, attention),
                         image=pic.numpy(), emitted=np.array([data.vocab[int(i)] for i in probs.argmax(-1)]),
-                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher), caption=caption,
-                        maps=maps)  # arrays, so Trace.to_npz keeps them
+                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher),
+                        caption=np.asarray(caption if caption is not None else ""), maps=maps,
+                        **start_state)  # arrays, so Trace.to_npz keeps them
     if attention is not None:
         trace.extras["attention"] = attention
     if layout is not None:
@@ -396,12 +399,15 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
 def _replay_decoder(model: Captioner, pic: torch.Tensor, read: list):
     """The decoder replayed word by word with the one LSTM cell, fed the LSTMCell's own weights and x = [embed(word);
     context]. -> (quantities {name: (1, 1, T, H)}, pre-activations (1, 1, T, 4H), probabilities (T, V), attention
-    (T, cells) or None, the first convolution's maps (C, P, P))."""
+    (T, cells) or None, the first convolution's maps (C, P, P), the start state {initial_hidden_state,
+    initial_cell_state: (1, 1, H)})."""
     from ..trace import lstm_cell
     from ..trace_data import CELL_QUANTITIES
     grid, maps = model.encode(pic[None])
     keys = model.att_grid(grid) if model.cfg.attention else None
     h, c = model.start_state(grid)
+    # the state before the first word (from the picture, not zeros): the equations of step 0 read it
+    start_state = {"initial_hidden_state": h[None].numpy(), "initial_cell_state": c[None].numpy()}  # (1, 1, H)
     cell = model.decoder
     steps, atts, inputs = [], [], []
     for word in read:
@@ -417,7 +423,7 @@ def _replay_decoder(model: Captioner, pic: torch.Tensor, read: list):
     hidden = torch.from_numpy(quantities["hidden_state"][0, 0])                 # (T, H)
     probs = torch.softmax(model.head(model.readout(hidden, torch.stack(inputs))), -1)  # (T, V)
     attention = torch.cat(atts).numpy() if model.cfg.attention else None        # (T, cells)
-    return quantities, pre, probs, attention, maps[0].numpy()
+    return quantities, pre, probs, attention, maps[0].numpy(), start_state
 
 
 def _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace):

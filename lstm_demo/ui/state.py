@@ -86,6 +86,8 @@ class SequenceChoice:
     hide: str = "were"           # fill-in task: the part of the own text to hide
     frames_index: int = 0        # image sequences: which validation sequence
     last_good: str | None = None  # translation: the last source that could be traced
+    layout: tuple | None = None   # captions: the visitor's scene, as it was last drawn (a refused edit keeps it)
+    draft: list | None = None     # captions: the scene in the editor's widgets (may be refused)
 
 
 @dataclass

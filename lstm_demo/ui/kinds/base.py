@@ -93,7 +93,7 @@ class UIKind:
         worth it)."""
 
     def picture(self, data):
-        """What the data looks like on the Family page: ("text", str) or ("image", array)."""
+        """What the data looks like on the Family page: ("text", str) or ("image", array[, what it shows])."""
         return "text", getattr(data, "name", "")
 
     def kept_note(self) -> str:
