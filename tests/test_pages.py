@@ -214,7 +214,11 @@ def test_words_as_tokens_open_on_the_bundled_word_level_model_and_step_through_w
     assert len(split_words(written)) == 300 and "  " not in written and set(split_words(written)) <= set(s.data.vocab)
     at.radio(key="text_task").set_value("masked").run()
     assert not [r for r in at.radio if r.key == "text_hide"]
-    step = at.switch_page("pages/2_Step_through.py").run()
+    step = new()  # the bundled word-level model by link (before training, Step through shows the default bundle)
+    step.query_params["model"] = "agreement_words"
+    step.switch_page("pages/2_Step_through.py").run()
+    assert not step.exception, step.exception
+    assert lab(step).experiment.origin == "bundled:agreement_words"
     step.radio(key="seq_source").set_value("own").run()
     step.text_input(key="seq_text").input("the dogs , that ate the fish , were full .").run()
     assert not step.exception, step.exception
