@@ -169,3 +169,23 @@ def carried(values, span: tuple, scale_max: float, share: float = 0.5) -> bool:
     if not len(v) or not scale_max > 0:
         return False
     return bool((np.abs(v) >= share * scale_max).all() and (np.sign(v) == np.sign(v[0])).all())
+
+
+def loss_progress(val_history, step: int) -> str:
+    """How the validation loss has moved up to `step`, from the (step, loss) pairs recorded so far: words only for
+    what the numbers show ("validation loss 3.21 at step 0 → 1.45 at step 300"), nothing when there is no pair yet."""
+    seen = [(s, v) for s, v in val_history if s <= step and math.isfinite(v)]
+    if not seen:
+        return ""
+    (s0, v0), (s1, v1) = seen[0], seen[-1]
+    if s1 == s0:
+        return f"validation loss {v1:.2f} at step {s1:,}"
+    trend = "down" if v1 < v0 else "up" if v1 > v0 else "unchanged"
+    return f"validation loss {v0:.2f} at step {s0:,} → {v1:.2f} at step {s1:,} ({trend})"
+
+
+def remembering_heading(r: float) -> str:
+    """The heading over the race's best unit: a unit that separates the two cases (|r| > 0.4, as the finder says) is
+    one that remembers; below that it is only the closest."""
+    return "The unit that remembers" if math.isfinite(r) and abs(r) > 0.4 else \
+        "No unit clearly remembers; the closest"

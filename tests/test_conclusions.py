@@ -168,3 +168,21 @@ def test_the_finder_calls_a_unit_a_match_only_when_it_follows_clearly(r, good):
     assert ("opposite sign" in sentence) == (r < -0.1)
     if math.isfinite(r):
         assert f"{r:+.2f}" in sentence
+
+
+def test_loss_progress_says_only_what_the_recorded_losses_show():
+    from lstm_demo.conclusions import loss_progress
+    assert loss_progress([], 10) == ""
+    assert loss_progress([(0, float("nan"))], 10) == ""
+    assert loss_progress([(0, 3.2)], 10) == "validation loss 3.20 at step 0"
+    assert loss_progress([(0, 3.2), (300, 1.45)], 300).endswith("→ 1.45 at step 300 (down)")
+    assert loss_progress([(0, 1.0), (300, 1.6)], 300).endswith("(up)")       # it can get worse: it says so
+    assert loss_progress([(0, 3.2), (300, 1.45)], 100) == "validation loss 3.20 at step 0"  # not past the weights
+    assert "1,200" in loss_progress([(0, 3.0), (1200, 2.0)], 1200)
+
+
+def test_the_remembering_heading_follows_the_correlation():
+    from lstm_demo.conclusions import remembering_heading
+    assert remembering_heading(0.97) == remembering_heading(-0.6) == "The unit that remembers"
+    assert remembering_heading(0.4).startswith("No unit clearly remembers")
+    assert remembering_heading(float("nan")).startswith("No unit clearly remembers")

@@ -220,8 +220,9 @@ def _open_bundled_unit() -> None:
 
 
 def _unit_ui(record: RaceRecord, found: dict, open_unit) -> None:
-    st.subheader("The unit that remembers")
+    from ..conclusions import remembering_heading
     unit, r = found["unit"], found["correlation"]
+    st.subheader(remembering_heading(r))
     yes, no, who = FACTS[record.cfg.task]
     st.markdown(f"In the LSTM, unit **u{unit}**'s cell state just before the answer separates {yes} from {no} "
                 f"{who} with correlation **{r:+.2f}** over 128 sentences with {record.cfg.max_distance} filler "

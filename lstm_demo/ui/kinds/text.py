@@ -140,8 +140,11 @@ class TextUI(SequenceUI):
             length = PREVIEW["length"] if not ex.training else 160
             s.preview = timed(key, sampled_text(ex.origin, ex.current_weights_model(), ex.data, ex.shared,
                                                  ex.weights_step, prompt, length, temperature))
-        st.markdown(f"**Text the model writes** with the weights of step {s.preview.key[2]:,} (it improves as "
-                    f"training goes; refreshed every few seconds):")
+        from ...conclusions import loss_progress
+        progress = loss_progress(ex.history()[1], s.preview.key[2])
+        st.markdown(f"**Text the model writes** with the weights of step {s.preview.key[2]:,}"
+                    + (f" ({progress})" if progress else "")
+                    + (" — refreshed every few seconds while it trains:" if ex.training else ":"))
         st.code(s.preview.value, language=None)
 
     def _fill_in(self, ex, due) -> None:
