@@ -144,9 +144,10 @@ class Kind:
         """How many targets a batch scores (a chunk's weight in a mean over chunks): by default its items."""
         return rows(x)
 
-    def val_loss(self, model, val_x, val_y, chunk: int | None = None) -> float:
+    def val_loss(self, model, val_x, val_y, chunk: int | None = None, stop=None) -> float | None:
         """The loss over a validation batch without gradients, read `chunk` items at a time (all at once when they
-        fit), each chunk weighted by the targets it scores: the same mean, within the memory budget."""
+        fit), each chunk weighted by the targets it scores: the same mean, within the budget. None when stop()
+        is true between chunks."""
         import torch
         with torch.no_grad():
             model.eval()
@@ -155,6 +156,8 @@ class Kind:
                 return self.loss(model, val_x, val_y).item()
             total = weight = 0.0
             for start in range(0, n, chunk):
+                if stop is not None and stop():
+                    return None
                 x, y = take(val_x, start, chunk), take(val_y, start, chunk)
                 w = float(self.scored(x, y))
                 if w:
