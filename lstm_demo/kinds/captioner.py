@@ -246,9 +246,9 @@ def caption_loss(model: Captioner, batch) -> torch.Tensor:
 
 def caption_defaults(data: CaptionData):
     """(model config, train config) of the preset. bench/bench_captions.py, one torch thread, seeds 0-2, 3 shapes at
-    most: after 60 s of training (1,150-1,235 steps here) held-out word accuracy 96.4-97.3 %, exact match 88.7-91.0 %
-    (baselines: 21-35 % and <= 1.6 %), median attention share on the named shape 0.71-0.82; without attention
-    71.5-77.5 % and 21-47 %. `steps` is about those 60 s on this machine."""
+    most: after 60 s of training (896-1,235 steps here, over two runs) held-out word accuracy 91.5-97.3 %, exact
+    match 80.9-91.0 % (baselines: 21-35 % and <= 1.6 %), median attention share on the named shape 0.60-0.90;
+    without attention 69.6-77.5 % and 9-47 %. `steps` is about those 60 s on this machine."""
     return (CaptionerConfig(vocab_size=len(data.vocab), conv_channels=16, embed_size=16, hidden_size=64,
                             attention_size=32, attention=True, max_words=data.max_words + 1),
             TrainConfig(batch_size=64, lr=5e-3, steps=1200, seed=0, eval_every=1.0))
