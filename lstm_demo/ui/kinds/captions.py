@@ -228,7 +228,8 @@ def sampling(ex, model, trace) -> None:
     from ...kinds.captions import sample_sentence
     st.markdown("#### Sampling: the model's other captions")
     c1, c2 = st.columns(2)
-    temperature = c1.slider("Temperature (0 = greedy)", 0.0, 3.0, 1.0, step=0.1, key="cap_temperature",
+    temperature = c1.slider("Temperature (0 = greedy)", 0.0, 3.0, 1.0, step=0.1, format="%.1f",
+                            key="cap_temperature",
                             help="Each word is drawn from the model's guesses with their logits divided by the "
                                  "temperature: below 1 the likeliest words win more often, above 1 unlikely ones "
                                  "get their chance; 0 takes the likeliest every time.")
