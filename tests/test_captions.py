@@ -559,3 +559,85 @@ def test_the_budget_refuses_the_largest_settings_in_words_and_the_cli_steps_thro
     for bad in (dict(seq=256), dict(seq=-1), dict(text="a red circle"), dict(start=0)):
         with pytest.raises(ConfigError):
             KIND.cli_choice(loaded, **bad)
+
+
+# --- sampling at a temperature (Step through's "Sampling" caption) ---------------------------------------------------
+
+def _decoded_by_hand(model, data, image, temperature, seed):
+    """The reference: the model's teacher-forced forward pass over the words so far, the next word its argmax
+    (temperature 0) or one draw of torch.multinomial from softmax(logits / temperature) with a generator seeded
+    like the app's — word by word until the end mark or max_words."""
+    gen = torch.Generator().manual_seed(seed)
+    read, words = [data.stoi[START]], []
+    with torch.no_grad():
+        for _ in range(model.cfg.max_words):
+            logits = model.decode(image[None], torch.tensor([read]))["logits"][0, -1]
+            if temperature == 0:
+                word = int(logits.argmax())
+            else:
+                word = int(torch.multinomial(torch.softmax(logits / temperature, -1)[None], 1, generator=gen)[0, 0])
+            words.append(data.vocab[word])
+            read.append(word)
+            if words[-1] == END:
+                break
+    return words
+
+
+@settings(max_examples=12, deadline=None)
+@given(temperature=st.sampled_from([0, 0.01, 0.5, 1.0, 2.5, 10.0]), seed=st.integers(0, 2**31 - 1),
+       layout=st.sampled_from(range(8)))
+def test_a_sampled_caption_is_drawn_as_the_model_says_and_seeded(data, temperature, seed, layout):
+    from lstm_demo.kinds.captioner import sampled_caption
+    model = _model(data)
+    image = torch.from_numpy(render(data.val_layouts[layout]))
+    said = sampled_caption(model, data, image.numpy(), temperature, seed)
+    assert said == _decoded_by_hand(model, data, image, temperature, seed)
+    assert said == sampled_caption(model, data, data.val_layouts[layout], temperature, seed)  # a rerun, same words
+    if temperature == 0:  # greedy: the seed plays no part, and it is the model's own greedy decoding
+        assert said == sampled_caption(model, data, image.numpy(), 0, seed + 1 if seed < 2**31 - 1 else 0)
+        assert said == greedy_captions(model, data, image[None])[0][0]
+
+
+def test_a_hot_caption_depends_on_its_seed_and_bad_settings_are_refused(data):
+    from lstm_demo.kinds.captioner import sampled_caption
+    model = _model(data)
+    image = render(SCENE)
+    hot = {seed: tuple(sampled_caption(model, data, image, 10.0, seed)) for seed in range(6)}
+    assert all(hot[s] == tuple(sampled_caption(model, data, image, 10.0, s)) for s in hot)
+    assert len(set(hot.values())) > 1  # at 10 the draws are near uniform over 20 words: six seeds do not all agree
+    for bad in (-0.5, 0.005, 11, float("nan"), float("inf"), "warm", True, None):
+        with pytest.raises(ConfigError, match="temperature"):
+            sampled_caption(model, data, image, bad, 0)
+    for bad in (-1, 2**31, 1.5, "0", False):
+        with pytest.raises(ConfigError, match="sampling seed"):
+            sampled_caption(model, data, image, 1.0, bad)
+    with pytest.raises(DataError, match="overlaps"):
+        sampled_caption(model, data, [("circle", "red", "small", 2, 4), ("square", "blue", "big", 4, 6)], 1.0, 0)
+
+
+def test_the_sampling_sentence_says_how_the_caption_was_drawn_and_what_it_matches():
+    from lstm_demo.kinds.captions import sample_sentence
+    truth = "a small red circle"
+    right = truth.split() + [END]
+    assert sample_sentence(right, right, truth, 0, 7) == (
+        "At temperature 0 the model says its likeliest word every time (greedy): “a small red circle”. It is the "
+        "picture's true caption.")
+    assert sample_sentence(right, right, truth, 0.5, 3) == (
+        "At temperature 0.5 (seed 3) the model draws each word from its guesses sharpened: “a small red circle”. It "
+        "is word for word its greedy caption. It is the picture's true caption.")
+    wrong = "a big red circle".split() + [END]
+    assert sample_sentence(wrong, right, truth, 1, 0) == (
+        "At temperature 1 (seed 0) the model draws each word from its guesses as they are: “a big red circle”. It "
+        "differs from its greedy caption (“a small red circle”) at 1 of 5 places. The picture's caption is “a small "
+        "red circle”.")
+    # longer than the greedy caption and never ended: every place past the shorter one differs
+    endless = ["a"] * 17
+    said = sample_sentence(endless, right, truth, 2.5, 1)
+    assert "its guesses flattened" in said and "It had not ended after 17 words" in said
+    assert "at 16 of 17 places" in said and "The picture's caption is" in said
+    # an end mark first: nothing said; no truth (a picture without a layout): nothing compared with it
+    nothing = sample_sentence([END], right, "", 3, 2)
+    assert "draws each word from its guesses flattened: nothing (its first word is the end mark)." in nothing
+    assert "at 5 of 5 places" in nothing and "picture's" not in nothing
+    # a caption that is the truth's words and then more is not the truth
+    assert "The picture's caption is" in sample_sentence(truth.split() + ["left", END], right, truth, 1, 0)

@@ -612,3 +612,60 @@ def test_a_melody_of_ones_own_seeds_the_model_and_a_bad_one_is_refused_keeping_i
     assert any("not a note name" in e.value and "Still using your melody “typed melody”" in e.value
                for e in at.error), [e.value for e in at.error]
     assert any("after your melody “typed melody”" in m.value for m in at.markdown)
+
+
+def test_step_through_a_caption_own_scene_impossible_layout_teacher_toggle_and_temperature():
+    """Step through on the bundled captioner: a held-out picture free-running, then teacher-forced (the trace reads
+    the truth); the visitor's own scene (its caption follows an edit); an impossible layout gets a message and the
+    last good scene stays; the sampled caption is the core's, greedy at temperature 0 and the same on a rerun."""
+    from lstm_demo.kinds.captioner import sampled_caption
+    from lstm_demo.kinds.captions import sample_sentence
+    from lstm_demo.kinds.captions_data import START, SHOWCASE, caption
+    at = new()
+    at.query_params["model"] = "shapes_captions"
+    at.switch_page("pages/2_Step_through.py").run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    ex, trace = s.experiment, s.view.trace
+    assert ex.origin == "bundled:shapes_captions" and trace.kind == "captions"
+    assert not trace.extras["teacher"] and trace.extras["attention"].shape == (trace.n_steps, 16)
+
+    def sampling_said():
+        return [m.value for m in at.markdown if m.value.startswith("At temperature ")]
+
+    image, truth = trace.extras["image"], str(trace.extras["caption"])
+    said = sampled_caption(ex.model, ex.data, image, 1.0, 0)
+    greedy = sampled_caption(ex.model, ex.data, image, 0, 0)
+    assert sampling_said() == [sample_sentence(said, greedy, truth, 1.0, 0)]
+    at.slider(key="cap_temperature").set_value(0.0).run()
+    assert sampling_said() == [sample_sentence(greedy, greedy, truth, 0, 0)]
+    assert any(c.value.startswith("✓ The caption shown is the model's greedy output") for c in at.caption)
+    at.slider(key="cap_temperature").set_value(2.5).run()
+    at.number_input(key="cap_sample_seed").set_value(42).run()
+    hot = sampling_said()
+    assert hot == [sample_sentence(sampled_caption(ex.model, ex.data, image, 2.5, 42), greedy, truth, 2.5, 42)]
+    at.run()
+    assert sampling_said() == hot  # a rerun draws the same words
+
+    at.radio(key="cap_mode").set_value("teacher").run()
+    assert not at.exception, at.exception
+    forced = lab(at).view.trace
+    assert forced.extras["teacher"] and not trace.extras["teacher"]
+    assert forced.inputs == [START] + truth.split() and forced.targets[:-1] == truth.split()
+
+    at.radio(key="cap_source").set_value("own").run()
+    assert not at.exception, at.exception
+    assert lab(at).sequence.layout == tuple(SHOWCASE)
+    at.selectbox(key="cap_colour_0").set_value("green").run()
+    at.checkbox(key="cap_on_2").check().run()  # a small green triangle, top right, clear of the others
+    good = lab(at).sequence.layout
+    assert len(good) == 3 and good[0].colour == "green" and not at.error
+    assert str(lab(at).view.trace.extras["caption"]) == caption(good)
+    assert lab(at).view.trace.inputs == [START] + caption(good).split()  # still teacher-forced
+    at.selectbox(key="cap_size_2").set_value("big").run()  # now it reaches into the big blue square
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["The big blue square (shape 2) overlaps the big green triangle (shape 3); "
+                                           "move one of them. Showing the last scene that worked."]
+    assert lab(at).sequence.layout == good and str(lab(at).view.trace.extras["caption"]) == caption(good)
+    at.selectbox(key="cap_size_2").set_value("small").run()
+    assert not at.error and lab(at).sequence.layout == good

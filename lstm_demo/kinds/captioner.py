@@ -280,6 +280,26 @@ def greedy_captions(model: Captioner, data: CaptionData, images, chunk: int = 25
     return words, (atts or None)
 
 
+MAX_SEED = 2**31 - 1  # sampling seeds a visitor may pick (torch.Generator takes any 64-bit number; a page needs fewer)
+
+
+@torch.no_grad()
+def sampled_caption(model: Captioner, data: CaptionData, image, temperature: float, seed: int) -> list[str]:
+    """One caption of a picture (3, P, P), or a layout drawn first, each word drawn from softmax(logits / temperature)
+    by a generator seeded with `seed`: the same picture, temperature and seed give the same words on every rerun.
+    Temperature 0 is greedy (the likeliest word every time; the seed is not used). -> the words up to and including
+    the end mark (no end mark if the caption reached the model's max_words without one)."""
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not math.isfinite(temperature) \
+            or not (temperature == 0 or 0.01 <= temperature <= 10):
+        raise ConfigError(f"temperature must be 0 (greedy) or a number from 0.01 to 10, got {temperature!r}")
+    check_int("sampling seed", seed, 0, MAX_SEED)
+    pic, _ = _picture(image, data)
+    model.eval()
+    ids, _ = model.sample(pic[None], temperature=temperature or None, generator=torch.Generator().manual_seed(seed),
+                          start=data.stoi[START], end=data.stoi[END])
+    return _split(ids[0].tolist(), data)
+
+
 def score(emitted: list, truths: list[str]) -> dict:
     """Word accuracy: position by position over each truth's words plus its end mark, the share the emitted caption
     has right (a missing or extra word counts as wrong where it falls); exact match: the share of captions right

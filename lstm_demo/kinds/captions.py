@@ -89,6 +89,41 @@ def greedy_check(model, data, trace) -> str:
     return f"✗ The caption shown (“{shown}”) differs from the model's greedy output (“{greedy}”)."
 
 
+def _spoken(words: list) -> str:
+    """Words up to the end mark as a quoted caption (or "nothing …" when the first word is the end mark)."""
+    from .captions_data import END
+    words = list(words[: words.index(END)]) if END in words else list(words)
+    said = " ".join(map(str, words))
+    return f"“{said}”" if said else "nothing (its first word is the end mark)"
+
+
+def sample_sentence(said: list, greedy: list, truth: str, temperature: float, seed: int) -> str:
+    """What one sampled caption is, in words: how it was drawn (temperature 0: greedy; below 1 the guesses
+    sharpened, above 1 flattened), whether it ended, and against the model's greedy caption (word by word, the end
+    mark included) and the picture's own (truth "" for a picture without one). said and greedy: words as
+    captioner.sampled_caption returns them, up to and including the end mark if there is one."""
+    from itertools import zip_longest
+
+    from .captions_data import END
+    if temperature == 0:
+        text = f"At temperature 0 the model says its likeliest word every time (greedy): {_spoken(said)}."
+    else:
+        how = "its guesses sharpened" if temperature < 1 else "its guesses as they are" if temperature == 1 else \
+            "its guesses flattened"
+        text = f"At temperature {temperature:g} (seed {seed}) the model draws each word from {how}: {_spoken(said)}."
+    if END not in said:
+        text += f" It had not ended after {len(said)} words, the most this model may say."
+    if temperature != 0:
+        places = list(zip_longest(said, greedy))
+        differ = sum(a != b for a, b in places)
+        text += " It is word for word its greedy caption." if not differ else \
+            f" It differs from its greedy caption ({_spoken(greedy)}) at {differ} of {len(places)} places."
+    if truth:
+        right = list(said) == truth.split() + [END]
+        text += " It is the picture's true caption." if right else f" The picture's caption is “{truth}”."
+    return text
+
+
 class CaptionsKind(Kind):
     name = "captions"
     family = "captioner"

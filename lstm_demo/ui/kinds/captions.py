@@ -217,3 +217,26 @@ def after_views(ex, view, layout, teacher: bool) -> None:
     st.caption("Teacher-forced, the decoder reads the true previous word at every step (as in training): one mistake "
                "does not derail the next word. Free-running, it reads what it said: an early mistake is fed back "
                "in. The attention and the gates above are the mode chosen at the top.")
+    sampling(ex, model, trace)
+
+
+@st.fragment
+def sampling(ex, model, trace) -> None:
+    """A caption drawn at a temperature, seeded (a rerun shows the same words); its own fragment, so moving the
+    temperature redraws only this."""
+    from ...kinds.captioner import MAX_SEED, sampled_caption
+    from ...kinds.captions import sample_sentence
+    st.markdown("#### Sampling: the model's other captions")
+    c1, c2 = st.columns(2)
+    temperature = c1.slider("Temperature (0 = greedy)", 0.0, 3.0, 1.0, step=0.1, format="%.1f",
+                            key="cap_temperature",
+                            help="Each word is drawn from the model's guesses with their logits divided by the "
+                                 "temperature: below 1 the likeliest words win more often, above 1 unlikely ones "
+                                 "get their chance; 0 takes the likeliest every time.")
+    seed = c2.number_input("Sampling seed", 0, MAX_SEED, 0, step=1, key="cap_sample_seed",
+                           help="The same picture, temperature and seed draw the same words.")
+    temperature = round(float(temperature), 2)  # a slider's 0.1 steps arrive as 0.30000000000000004
+    image = trace.extras["image"]
+    said = sampled_caption(model, ex.data, image, temperature, int(seed))
+    greedy = sampled_caption(model, ex.data, image, 0, 0)
+    st.markdown(sample_sentence(said, greedy, str(trace.extras["caption"]), temperature, int(seed)))
