@@ -44,6 +44,17 @@ class Bundle:
         return self.kind == "race"
 
 
+def held_out_choice(text, start, length, seq, n: int, what: str, items: str) -> int:
+    """What `python -m lstm_demo.cli trace` steps through for a kind whose choice is one of its n held-out items
+    (--seq, default 0): text, start and length belong to sequence kinds and are refused."""
+    if text is not None or start is not None or length is not None:
+        raise ConfigError(f"{what} steps through one of its {items}: use --seq N")
+    seq = 0 if seq is None else seq
+    if not 0 <= seq < n:
+        raise ConfigError(f"--seq must be between 0 and {n - 1} (the {items})")
+    return seq
+
+
 class Kind:
     """One kind of model and data. Subclasses set the facts and implement the methods; each kind module exports one
     instance as KIND."""

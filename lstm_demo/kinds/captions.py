@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..config import ConfigError, DataError, ModelFileError
-from .base import IGNORE, Bundle, Kind
+from .base import IGNORE, Bundle, Kind, held_out_choice
 
 PRESET = "captions"   # the one data preset: up to three shapes, seed 0
 
@@ -258,12 +258,8 @@ class CaptionsKind(Kind):
 
     def cli_choice(self, loaded, text=None, start=None, length=None, seq=None):
         """What `python -m lstm_demo.cli trace` steps through: a held-out picture (--seq, default 0), free-running."""
-        if text is not None or start is not None or length is not None:
-            raise ConfigError("a captioner steps through one of its held-out pictures: use --seq N")
-        n = len(loaded.data.val_layouts)
-        seq = 0 if seq is None else seq
-        if not 0 <= seq < n:
-            raise ConfigError(f"--seq must be between 0 and {n - 1} (the held-out pictures)")
+        seq = held_out_choice(text, start, length, seq, len(loaded.data.val_layouts), "a captioner",
+                              "held-out pictures")
         return loaded.data.val_layouts[seq], None, False
 
     # --- data in a model file ---------------------------------------------------------------------------------
