@@ -9,6 +9,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from ...conclusions import replay_verdict
 from ...kinds import KINDS
 from ...kinds.vision_views import (CNN_KEY, FRAMES_KEY, cell_key, cell_views, cnn_views, frame_views, pick_key,
                                    pick_views, pix_key, pix_views, split_unit)
@@ -213,8 +214,7 @@ def _diagram_and_equations(view, trace, unit: int, label: str, compact: bool) ->
         show_chart(views["equations"], key="equations")
         check = trace.extras.get("replay_check")
         if check and not compact:
-            st.caption(f"✓ These are the model's own numbers: the step-by-step replay reproduces "
-                       f"`{check['module']}` on this sequence to max |Δ| = {check['max_abs_h']:.1e}.")
+            st.caption(replay_verdict(check))
 
 
 # --- ConvLSTM ----------------------------------------------------------------------------------------------------
