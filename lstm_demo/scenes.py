@@ -362,7 +362,22 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
         if scene.compare:
             facts = compare_facts(scene, facts, trace, step)
         facts.update(phrases(scene, trace, step, facts))
+    from .bundle import provenance
+    facts["provenance"] = provenance(scene.bundle)
+    if scene.compare:
+        facts["compare_provenance"] = provenance(scene.compare)
     return trace, facts, step
+
+
+def model_line(scene: Scene, facts: dict) -> str:
+    """The line under a scene: its model (and the one it is compared with) and how each was trained, as
+    bundle.provenance read it from the model's file when the scene was computed."""
+    from .bundle import BUNDLES
+
+    def said(key: str, how: str | None) -> str:
+        return f"{BUNDLES[key].label} (bundled, {how})" if how else f"{BUNDLES[key].label} (bundled)"
+    return f"Model: {said(scene.bundle, facts.get('provenance'))}." + (
+        f" Compared with: {said(scene.compare, facts.get('compare_provenance'))}." if scene.compare else "")
 
 
 def scene_colour(scene: Scene, trace) -> str:

@@ -316,7 +316,7 @@ def live_panel(ex: Experiment, train_cfg=None) -> None:
 
 def _reference(ex: Experiment, train_cfg) -> bool:
     """Draw the reference panel; False if this data has no bundled model."""
-    from ..bundle import BUNDLES, reference_bundle
+    from ..bundle import BUNDLES, reference_bundle, reference_words
     from .bundles import bundled
     kind, ident = state().data_id or (None, None)
     found = reference_bundle(ident, ex.data, ex.model_cfg, train_cfg) if kind == ex.kind else None
@@ -324,8 +324,7 @@ def _reference(ex: Experiment, train_cfg) -> bool:
         return False
     key, diffs = found
     ref = bundled(key)
-    same = ("exactly these settings" if not diffs else
-            "the default settings — yours differ: " + ", ".join(diffs))
+    same = reference_words(key, diffs)
     st.info(f"**Before you press Start:** the loss curve and {ex.spec.preview_words} of the bundled model trained on "
             f"this data with {same} ({BUNDLES[key].label}, {ref.trained_steps:,} steps). Your untrained model has "
             f"{_n_params(ex.model):,} parameters; press Start to train it.", icon=":material/history:")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..bundle import BUNDLES, DEFAULT_BUNDLE
-from ..scenes import SCENES, compare_view, load_scene, scene_colour
+from ..bundle import DEFAULT_BUNDLE
+from ..scenes import SCENES, compare_view, load_scene, model_line, scene_colour
 from .bundles import bundled, shared_bundle
 from .common import state
 from .kinds import UI_KINDS
@@ -139,8 +139,7 @@ def scene_view() -> None:
     else:
         st.subheader(f"{s.scene} · {scene.title}")
     st.markdown(scene.notice.format(**facts))
-    st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
-               + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
+    st.caption(model_line(scene, facts))
     if compare is not None and not s.present:
         st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
     ui = UI_KINDS[trace.kind]
