@@ -19,4 +19,4 @@ if s.open_step_through:
 if race is not None:
     memory_lab.race_panel(race)
 else:
-    memory_lab.precomputed_ui()
+    memory_lab.precomputed_ui(cfg)
