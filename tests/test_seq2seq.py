@@ -214,3 +214,15 @@ def test_the_bottleneck_chart_title_says_what_the_plain_curve_shows(plain):
     assert ("longer sources do better" in title) == (drop < -0.05) == ("longer sources do better" in words)
     assert ("little difference" in title) == (abs(drop) <= 0.05) == ("little difference" in words)
     assert charts.bottleneck_chart(frame).to_dict()["title"] == title
+
+
+@pytest.mark.parametrize("hidden,attention", [(8, False), (16, True), (128, False), (128, True)])
+def test_the_handover_heading_and_caption_fit_the_model(hidden, attention):
+    """"Everything the decoder knows" only without attention; the caption counts the units the chart draws."""
+    from lstm_demo.kinds.translation import handover_words
+    shown = min(24, hidden)
+    heading, caption = handover_words(hidden, shown, attention)
+    assert ("everything the decoder knows" in heading) == (not attention)
+    assert ("with attention" in heading) == attention
+    assert caption.startswith(f"The {shown} units" if shown < hidden else f"All {hidden} units")
+    assert "24" not in caption or shown == 24
