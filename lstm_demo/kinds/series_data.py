@@ -226,6 +226,16 @@ class SeriesData:
         cut = split_point(len(self.values), seq_len)
         return self.normed[:cut], self.normed[cut:]
 
+    def validation_start(self, seq_len: int) -> int:
+        """The first point of the validation part at this window length (where parts() cuts)."""
+        return split_point(len(self.values), seq_len)
+
+    def validation_words(self, seq_len: int) -> str:
+        """Where validation starts, and its share, as parts() cuts at this window length (both parts keep a whole
+        window, so a short series holds out more than the usual tenth)."""
+        n, cut = len(self.values), self.validation_start(seq_len)
+        return f"validation starts at point {cut:,} (the last {(n - cut) / n:.0%} at sequence length {seq_len})"
+
     def summary(self) -> dict:
         return {"points": len(self.values), "min": float(self.values.min()), "max": float(self.values.max()),
                 "mean": self.mean, "std": self.std}
