@@ -116,6 +116,9 @@ def test_train_then_step_through(kind):
     ex = lab(at).experiment
     assert ex.trained_steps == 30 and (ex.job is None or ex.job.view().status == "done")
     assert any("Finished 30 steps" in s.value for s in at.success)
+    assert not any("nan" in m.value for m in at.metric)  # a loss not measured says so (conclusions.loss_text)
+    row = lab(at).scoreboard[-1]
+    assert all(row[k] is None or np.isfinite(row[k]) for k in ("validation loss", "validation accuracy"))
     if kind == "series":  # the forecast is judged against naive ones
         assert {"Model: one-step MSE", "Repeat the last value"} <= {m.label for m in at.metric}
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import charts
+from ..conclusions import loss_text
 from ..config import ConfigError, DataError
 from ..jobs import Experiment
 from ..kinds import KINDS
@@ -349,8 +350,8 @@ def _progress(ex: Experiment, view) -> None:
     val = view.val_history[-1][1] if view.val_history else float("nan")
     cols = st.columns(6)
     cols[0].metric("Step", f"{view.step:,}")
-    cols[1].metric("Train loss", f"{train:.4f}")
-    cols[2].metric("Validation loss", f"{val:.4f}")
+    cols[1].metric("Train loss", loss_text(train))  # "not measured yet" before the first value, never "nan"
+    cols[2].metric("Validation loss", loss_text(val))
     cols[3].metric("ms / step", f"{view.ms_per_step:.1f}")
     cols[4].metric(ex.spec.items, f"{view.items_per_second:,.0f}")
     cols[5].metric("Parameters", f"{_n_params(ex.model):,}")
