@@ -270,3 +270,10 @@ def measured(x) -> float | None:
 def loss_text(x) -> str:
     """A loss for a metric: "not measured yet" before the first value (never "nan")."""
     return f"{x:.4f}" if x is not None and math.isfinite(x) else "not measured yet"
+
+
+def naive_words(step: str) -> str:
+    """The last-value baseline in words for a series whose steps are `step`s (SeriesData.step_name)."""
+    if step == "day":
+        return "The naive forecast: tomorrow is like today."
+    return f"The naive forecast: the next {step} is like this one."

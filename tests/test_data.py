@@ -142,3 +142,22 @@ def test_the_aapl_series_holds_out_more_than_a_tenth():
     aapl = load_series_preset("stock_aapl")
     assert len(aapl.values) == 123 and aapl.validation_start(32) == 90
     assert "the last 27%" in aapl.validation_words(32)
+
+
+@pytest.mark.parametrize("preset,step", [("seattle_daily", "day"), ("seattle_hourly", "hour"),
+                                         ("stock_aapl", "month"), ("sine", "point")])
+def test_a_series_step_is_named_from_its_dates(preset, step):
+    """"Tomorrow is like today" only for daily data: the naive forecast's words take the step from the dates."""
+    from lstm_demo.conclusions import naive_words
+    data = load_series_preset(preset)
+    assert data.step_name() == step
+    assert ("tomorrow" in naive_words(step)) == (step == "day")
+    if data.dates is not None:  # the spacing, measured here in whole days or hours
+        gap = np.median(np.diff(data.dates)) / np.timedelta64(1, "h")
+        assert {"day": 24, "hour": 1}.get(step, gap) == gap or (step == "month" and 28 * 24 <= gap <= 31 * 24)
+
+
+def test_irregular_dates_are_points():
+    dates = np.array(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-15", "2020-03-05"], dtype="datetime64[D]")
+    data = SeriesData(np.arange(5.0) ** 2, dates=dates)
+    assert data.step_name() == "point"
