@@ -158,6 +158,6 @@ def test_a_series_step_is_named_from_its_dates(preset, step):
 
 
 def test_irregular_dates_are_points():
-    dates = np.array(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-15", "2020-03-05"], dtype="datetime64[D]")
+    dates = np.array(["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-24", "2020-03-14"], dtype="datetime64[D]")
     data = SeriesData(np.arange(5.0) ** 2, dates=dates)
     assert data.step_name() == "point"
