@@ -60,8 +60,7 @@ def settings_ui(locked: bool) -> RaceConfig | None:
         return None
     runs = cfg.seeds * (len(cfg.distances()) if cfg.sweep else 1)
     if runs > 1:
-        c2.caption(f"{runs} runs of {cfg.steps:,} steps each. The default race takes about 10 s per run on one "
-                   "core; the progress bar shows the time left as it goes.")
+        c2.caption(f"{runs} runs of {cfg.steps:,} steps each; the progress bar shows the time left as it goes.")
     return cfg
 
 

@@ -131,7 +131,7 @@ def bottleneck_ui() -> None:
     from ...kinds.bottleneck import BOTTLENECK_DEFAULT
     st.subheader("The bottleneck, measured")
     steps = st.select_slider("Training steps per model", [100, 200, 400, 800], BOTTLENECK_DEFAULT.steps,
-                             key="bottleneck_steps", help="800: the clear curves (about a minute on one core); "
+                             key="bottleneck_steps", help="800: the clearest curves and the longest wait; "
                                                           "fewer: quicker and rougher.")
     cfg = replace(BOTTLENECK_DEFAULT, steps=steps)
     st.caption(f"Trains three encoder–decoders live, one after the other, on the {cfg.task} task (up to {cfg.length} "
