@@ -213,7 +213,15 @@ def test_the_bottleneck_chart_title_says_what_the_plain_curve_shows(plain):
     assert ("fewer right answers" in title) == (drop > 0.05) == ("squeeze" in words)
     assert ("longer sources do better" in title) == (drop < -0.05) == ("longer sources do better" in words)
     assert ("little difference" in title) == (abs(drop) <= 0.05) == ("little difference" in words)
-    assert charts.bottleneck_chart(frame).to_dict()["title"] == title
+    assert charts.bottleneck_chart(frame, title).to_dict()["title"] == title
+
+
+def test_the_bottleneck_runs_view_carries_the_computed_title():
+    from lstm_demo.kinds.bottleneck import BottleneckRun, chart_title
+    run = BottleneckRun()
+    assert run.view()["title"] is None
+    run.result = _bottleneck_frame([0.5, 0.6, 0.7, 0.8], [0.5] * 4, [0.5] * 4)
+    assert run.view()["title"] == chart_title(run.result) and "do better" in run.view()["title"]
 
 
 @pytest.mark.parametrize("hidden,attention", [(8, False), (16, True), (128, False), (128, True)])

@@ -146,7 +146,8 @@ class BottleneckRun(BackgroundRun):
     def view(self) -> dict:
         with self.lock:
             return {"status": self.status, "message": self.message, "progress": self.progress,
-                    "result": self.result, "summary": self.text}
+                    "result": self.result, "summary": self.text,
+                    "title": chart_title(self.result) if self.result is not None else None}
 
     def _log(self, fraction, message):
         with self.lock:

@@ -164,7 +164,7 @@ def bottleneck_ui() -> None:
             st.error(view["message"])
         if view["result"] is not None:
             from ... import charts
-            st.altair_chart(charts.bottleneck_chart(view["result"]), width="stretch")
+            st.altair_chart(charts.bottleneck_chart(view["result"], view["title"]), width="stretch")
             st.markdown(view["summary"])
 
     panel()
