@@ -26,7 +26,7 @@ train your own.
     )
     c1, c2, c3 = st.columns(3)
     with c1:
-        st.page_link("pages/1_Train.py", label="Train your own model (about 30 s)", icon="🏋️")
+        st.page_link("pages/1_Train.py", label="Train your own model", icon="🏋️")
     with c2:
         st.page_link("pages/2_Step_through.py", label="Step through any sequence", icon="🔍")
     with c3:

@@ -123,6 +123,11 @@ _RNN_NODES = [("h(t−1) {h_prev:+.2f}", 2, 58, "left"), ("tanh\nh {h:+.2f}", 50
 DIAGRAMS = {"lstm": (_LSTM_EDGES, _LSTM_NODES), "gru": (_GRU_EDGES, _GRU_NODES), "rnn": (_RNN_EDGES, _RNN_NODES)}
 
 MAX_WIDTH = 1.5   # a path's width is |value| clipped here, so a closing forget gate visibly thins the belt
+
+
+def width_words() -> str:
+    """How to read the diagram's path widths (a cell state of 20 is drawn as wide as one of 1.5: said so)."""
+    return f"path width = |value| flowing now, capped at {MAX_WIDTH:g}"
 _TEMPLATE = re.compile(r"^(.*)\{(\w+):([^}]*)\}(.*)$", re.S)
 
 

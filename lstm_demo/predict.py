@@ -53,6 +53,28 @@ def fill_in(model, data, ids: torch.Tensor, mask) -> tuple[str, str, float]:
     return hidden, filled, acc
 
 
+def blanks_heading(data, ids, mask, hide: str, acc: float) -> str:
+    """The fill-in preview's heading, counted from the mask it shows (masking is random per item, so the shown text
+    has about, not exactly, 15 % hidden): "23 of its 160 characters hidden (▮, in 5 words)"."""
+    m = np.asarray(mask, dtype=bool)
+    k, n, unit = int(m.sum()), len(m), data.unit
+    what = f"{k} of its {n} {unit}s hidden (▮"
+    if hide == "words" and data.tokens == "chars":  # whole words: count the hidden runs that hold a letter
+        letters = np.array([str(data.vocab[int(i)]).isalpha() for i in ids])
+        runs = np.flatnonzero(m & ~np.r_[False, m[:-1]])                        # where each hidden run starts
+        ends = np.flatnonzero(m & ~np.r_[m[1:], False]) + 1
+        words = sum(bool(letters[a:b].any()) for a, b in zip(runs, ends))
+        what += f", in {words} word{'s' if words != 1 else ''}"
+    right = f"right on {acc:.0%} of the hidden {unit}s here" if k and np.isfinite(acc) else "nothing hidden to guess"
+    return f"**Fill in the blanks** — validation text with {what}), and the model's guesses ({right}):"
+
+
+def fill_in_preview(model, data, ids, mask, hide: str) -> tuple[str, str, str]:
+    """(hidden text, filled text, heading) of the Train page's fill-in preview."""
+    hidden, filled, acc = fill_in(model, data, ids, mask)
+    return hidden, filled, blanks_heading(data, ids, mask, hide, acc)
+
+
 # --- forecasts judged against naive baselines -----------------------------------------------------------------------
 
 def seasonal_period(values, min_r: float = 0.5, max_lag: int = 1000) -> int | None:

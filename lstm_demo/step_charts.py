@@ -19,7 +19,7 @@ import pandas as pd
 
 from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, color_scale, configure, heatmap_image, spec_of
 from .names import show
-from .explain import diagram_tables, step_terms
+from .explain import diagram_tables, step_terms, width_words
 from .view_store import with_data
 
 STEP_BUS = "body"              # the element every view listens to: always there, never replaced (cursor.js)
@@ -482,7 +482,7 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
     title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
     edges, nodes = diagram_tables(trace.cell)
     diagram = diagram_spec(trace.cell, title, PRESENTER["diagram_height"], words=False) if presenter else \
-        diagram_spec(trace.cell, title, how="each path is as wide as what flows along it now")
+        diagram_spec(trace.cell, title, how=width_words())
     views["diagram"] = with_data(diagram, dg_edges=edges, dg_nodes=nodes, dg_terms=terms_long(terms), terms=terms)
     views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}"), terms=terms)
     if guesses:

@@ -477,6 +477,21 @@ def test_the_comparison_sentence_says_ahead_level_or_behind_on_the_numbers_it_sh
         "There are no held-out pictures to score the model on."
 
 
+def test_each_badge_is_measured_against_the_baseline_best_at_its_metric():
+    """Word accuracy against the best baseline at words; exact match against the best at exact match (not the
+    word-accuracy one), in the whole points the sentence shows."""
+    from lstm_demo.kinds.captions import comparison_badges
+    base = {"most common caption": {"word_accuracy": 0.2, "exact_match": 0.12},
+            "most frequent word per position": {"word_accuracy": 0.334, "exact_match": 0.0}}
+    badges = comparison_badges({"word_accuracy": 0.5, "exact_match": 0.1}, base)
+    (words, w_name), (exact, e_name) = badges["word_accuracy"], badges["exact_match"]
+    assert w_name == "most frequent word per position" and e_name == "most common caption"
+    assert words.text == "+17 points vs the best baseline" and words.colour == "green"
+    assert exact.text == "-2 points vs the best baseline" and exact.colour == "red"  # not +10 vs the 0 % one
+    level = comparison_badges({"word_accuracy": 0.3345, "exact_match": 0.1201}, base)
+    assert level["word_accuracy"][0].colour == level["exact_match"][0].colour == "gray"
+
+
 # --- model files ---------------------------------------------------------------------------------------------------
 
 def _file(data, cfg=None, train=None, recipe=None, model_cfg_json=None):

@@ -10,6 +10,8 @@ import mido
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstm_demo.config import ConfigError, TrainConfig
 from lstm_demo.kinds import KINDS, music
@@ -183,6 +185,20 @@ def test_the_held_out_sentence_is_computed_from_the_numbers_it_quotes(model, big
     words = scores_words(Scores(57, *model, *bigram))
     assert phrase in words and words.startswith("On the 57 held-out tunes")
     assert f"{model[1]:.0%} of the time, the bigram's {bigram[1]:.0%}" in words
+
+
+@given(st.floats(0.5, 5), st.floats(0.5, 5), st.floats(0, 1), st.floats(0, 1))
+@settings(max_examples=150, deadline=None)
+def test_the_metric_badges_agree_with_the_held_out_sentence(ce, b_ce, acc, b_acc):
+    """The badges beside the sentence: the same rounding, the same verdict, the colour of the verdict."""
+    s = Scores(57, ce, acc, b_ce, b_acc)
+    words, (ce_badge, acc_badge) = s.words, s.badges
+    assert ("below the bigram baseline's" in words) == (ce_badge.colour == "green") == ("below" in ce_badge.text)
+    assert ("above the bigram baseline's" in words) == (ce_badge.colour == "red") == ("above" in ce_badge.text)
+    assert ("the same as the bigram baseline's" in words) == (ce_badge.colour == "gray")
+    shown, b_shown = f"{acc:.0%}", f"{b_acc:.0%}"
+    assert (acc_badge.colour == "gray") == (shown == b_shown)
+    assert "+0.00" not in ce_badge.text and "-0.00" not in ce_badge.text and "+0 " not in acc_badge.text
 
 
 def test_the_held_out_scores_use_the_same_targets_as_the_bigram():

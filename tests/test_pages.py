@@ -116,6 +116,9 @@ def test_train_then_step_through(kind):
     ex = lab(at).experiment
     assert ex.trained_steps == 30 and (ex.job is None or ex.job.view().status == "done")
     assert any("Finished 30 steps" in s.value for s in at.success)
+    assert not any("nan" in m.value for m in at.metric)  # a loss not measured says so (conclusions.loss_text)
+    row = lab(at).scoreboard[-1]
+    assert all(row[k] is None or np.isfinite(row[k]) for k in ("validation loss", "validation accuracy"))
     if kind == "series":  # the forecast is judged against naive ones
         assert {"Model: one-step MSE", "Repeat the last value"} <= {m.label for m in at.metric}
 
@@ -305,6 +308,9 @@ def test_gru_bidirectional_rnn_and_stacked_train_and_step(cell, bidirectional, l
     cfg = lab(at).experiment.model_cfg
     assert (cfg.cell, cfg.bidirectional, cfg.task) == (cell, bidirectional, "masked" if bidirectional else "next")
     assert lab(at).scoreboard[-1]["steps"] == 30
+    if bidirectional:  # the fill-in preview counts what its own mask hides (predict.blanks_heading)
+        heading = next(m.value for m in at.markdown if m.value.startswith("**Fill in the blanks**"))
+        assert " characters hidden (▮" in heading and "15 %" not in heading
     if cell == "rnn":  # the Train page's gate-saturation panel says why it has nothing to show
         assert any("no gates" in c.value for c in at.caption)
     step = at.switch_page("pages/2_Step_through.py").run()

@@ -76,6 +76,17 @@ def comparison(scores: dict, base: dict, n: int) -> str:
             f"model is {words} that baseline on words.")
 
 
+def comparison_badges(scores: dict, base: dict) -> dict:
+    """metric -> (badge, baseline name): each metric against the baseline best at that metric (the exact-match badge
+    is not measured against the best baseline by word accuracy), in whole points as the sentence rounds them."""
+    from ..conclusions import points_badge
+    out = {}
+    for metric in ("word_accuracy", "exact_match"):
+        name, best = max(base.items(), key=lambda kv: kv[1][metric])
+        out[metric] = (points_badge(scores[metric], best[metric], "the best baseline"), name)
+    return out
+
+
 def greedy_check(model, data, trace) -> str:
     """The free-running trace's caption against the model's own greedy decoding of the same picture (the batch
     sampler, not the trace's replay), in one sentence."""

@@ -178,5 +178,5 @@ def trace_convlstm(model: ConvLSTM, frames):
                   preds, pre, "lstm", "next")
     trace.extras.update(frames=x[:, 0].numpy(), predicted=predicted[:, 0], truth=truth[:, 0],
                         replay_check={"max_abs_h": float((forward[0] - torch.as_tensor(predicted)).abs().max()),
-                                      "module": "ConvLSTM.forward"})
+                                      "module": "ConvLSTM.forward", "compared": "the predicted frames"})
     return trace

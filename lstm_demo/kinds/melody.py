@@ -60,6 +60,15 @@ class Scores:
     def words(self) -> str:
         return scores_words(self)
 
+    @property
+    def badges(self):
+        """(cross-entropy, accuracy) badges against the bigram's, rounded as the metrics and the words print them
+        (conclusions.Badge: a tie shows as "the same", never "+0.00")."""
+        from ..conclusions import lower_badge, points_badge
+        return (lower_badge(self.cross_entropy, self.bigram_cross_entropy,
+                            f"the bigram's {self.bigram_cross_entropy:.2f}"),
+                points_badge(self.accuracy, self.bigram_accuracy, f"the bigram's {self.bigram_accuracy:.0%}"))
+
 
 def scores_words(s: Scores) -> str:
     """The held-out comparison in one sentence, computed from the numbers it quotes (rounded as it prints them)."""

@@ -59,6 +59,16 @@ class ModelConfig:
         return self
 
 
+def task_words(model_cfg, train_cfg, data) -> str:
+    """The model's task in words, from its settings and data: what a fill-in model hides is a word when it hides
+    whole words or reads words as tokens, else a character; a next-item text model predicts the next character or
+    word."""
+    if model_cfg.task == "masked":
+        words = getattr(train_cfg, "hide", "chars") == "words" or getattr(data, "tokens", "chars") == "words"
+        return f"fill in hidden {'words' if words else 'characters'}"
+    return f"next {data.unit}" if data.kind == "text" else "next item"
+
+
 def fitting_seq_len(n_items: int, preferred: int) -> int:
     """The longest offered sequence length up to `preferred` that a series or text of n_items can train and
     validate on (one window each); the shortest if none fits."""

@@ -10,6 +10,7 @@ import streamlit as st
 from ..explain import compare_runs, hypotheses, hypothesis_signal, rank_units, rank_units_on_windows
 from ..kinds import KINDS
 from ..names import SHORT, show
+from ..scenes import unit_help
 from .common import bound, show_chart, state
 
 DIRECTIONS = ("forward (reads left to right)", "backward (reads right to left)")
@@ -46,7 +47,7 @@ def selectors_ui(trace, compact: bool = False):
         c.unit = busiest_units(trace, c.layer, c.direction)[0]
     bound(cols[2].selectbox, "Unit to explain", "unit", c.unit, lambda v: setattr(c, "unit", v),
           options=list(range(trace.n_units)), format_func=lambda u: f"u{u}",
-          help="Starts on the unit whose state varies most; “Find a unit” below can choose one.")
+          help=unit_help(getattr(state().view, "key", None)))
     if c.colour not in trace.names:
         c.colour = state_of(trace)
     if (colour_label := KINDS[trace.kind].colour_label) is not None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..bundle import BUNDLES, DEFAULT_BUNDLE
-from ..scenes import SCENES, compare_view, load_scene, scene_colour
+from ..bundle import DEFAULT_BUNDLE
+from ..scenes import SCENES, compare_view, load_scene, model_line, scene_colour, scene_title
 from .bundles import bundled, shared_bundle
 from .common import state
 from .kinds import UI_KINDS
@@ -133,14 +133,13 @@ def scene_view() -> None:
         c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
     if s.present:
         c1, c2 = st.columns([6, 1], vertical_alignment="center")
-        c1.subheader(f"{s.scene} · {scene.title}")
+        c1.subheader(f"{s.scene} · {scene_title(scene, facts)}")
         c2.button("Exit", key="present_toggle", on_click=_toggle_present, shortcut="Escape",
                   icon=":material/close_fullscreen:", help="Leave the presenter view (Esc)")
     else:
-        st.subheader(f"{s.scene} · {scene.title}")
+        st.subheader(f"{s.scene} · {scene_title(scene, facts)}")
     st.markdown(scene.notice.format(**facts))
-    st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
-               + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
+    st.caption(model_line(scene, facts))
     if compare is not None and not s.present:
         st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
     ui = UI_KINDS[trace.kind]

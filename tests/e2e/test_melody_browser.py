@@ -11,7 +11,7 @@ from conftest import (assert_no_exception, bus_step, charts_drawn, count_script_
                       settle, slider_step)
 from test_browser import download_model, go_to_step_through, open_model_file, train
 
-from lstm_demo.scenes import SCENES, load_scene
+from lstm_demo.scenes import SCENES, load_scene, scene_title
 
 
 def audio_sources(page) -> list:
@@ -86,7 +86,7 @@ def test_the_melody_scene_and_the_bundled_model_open_by_link(app_url, page):
     number, scene = next((n, s) for n, s in enumerate(SCENES, 1) if s.bundle == "folk")
     _, facts, step, _ = load_scene(scene)
     page.goto(app_url + f"/?scene={number}")
-    page.get_by_text(re.compile(f"^{number} · {scene.title}")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(f"^{number} · {scene_title(scene, load_scene(scene)[1])}")).wait_for(timeout=60_000)
     settle(page)
     equations_at(page, step, timeout=30_000)
     expect(page.get_by_text(re.compile(f"unit u{facts['unit']}'s cell state keeps count"))).to_be_visible()

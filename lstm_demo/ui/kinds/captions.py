@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from ...kinds.captions import comparison_badges
 from .. import step as step_ui
 from ..common import bound, state
 from ..widgets import Setting, batch_setting, lr_setting, pick, seed_setting, steps_setting
@@ -98,13 +99,13 @@ class CaptionsUI(UIKind):
             s.preview = timed(key, ex.spec.held_out(ex.current_weights_model(), ex.data))
         shown_step, found = s.preview.key[2], s.preview.value
         scores, base = found["scores"], found["baselines"]
-        name, best = max(base.items(), key=lambda kv: kv[1]["word_accuracy"])
+        badges = comparison_badges(scores, base)  # each metric against the baseline best at it
         c1, c2, c3 = st.columns(3)
-        c1.metric("Word accuracy (held-out, greedy)", f"{scores['word_accuracy']:.0%}",
-                  f"{100 * (scores['word_accuracy'] - best['word_accuracy']):+.0f} points vs the baseline",
-                  help=f"Baseline: {name}, from the training captions alone.")
-        c2.metric("Exact match (whole captions)", f"{scores['exact_match']:.0%}",
-                  f"{100 * (scores['exact_match'] - best['exact_match']):+.0f} points vs the baseline")
+        (b, name), (e, e_name) = badges["word_accuracy"], badges["exact_match"]
+        c1.metric("Word accuracy (held-out, greedy)", f"{scores['word_accuracy']:.0%}", b.text, delta_color=b.colour,
+                  delta_arrow="off", help=f"Baseline: {name}, from the training captions alone.")
+        c2.metric("Exact match (whole captions)", f"{scores['exact_match']:.0%}", e.text, delta_color=e.colour,
+                  delta_arrow="off", help=f"Baseline: {e_name}, from the training captions alone.")
         if "attention_on_named" in scores and np.isfinite(scores["attention_on_named"]):
             c3.metric("Attention on the named shape (median)", f"{scores['attention_on_named']:.0%}",
                       help="When the model says a shape's colour or shape word right, the share of its attention on "

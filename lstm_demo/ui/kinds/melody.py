@@ -145,12 +145,11 @@ class MelodyUI(SequenceUI):
 
     def _scores_ui(self, scores) -> None:
         c1, c2 = st.columns(2)
-        c1.metric("Held-out cross-entropy (nats per token)", f"{scores.cross_entropy:.2f}",
-                  f"{scores.cross_entropy - scores.bigram_cross_entropy:+.2f} against the bigram's "
-                  f"{scores.bigram_cross_entropy:.2f}", delta_color="inverse")
-        c2.metric("Held-out next-token accuracy", f"{scores.accuracy:.0%}",
-                  f"{100 * (scores.accuracy - scores.bigram_accuracy):+.0f} points against the bigram's "
-                  f"{scores.bigram_accuracy:.0%}")
+        ce, acc = scores.badges  # computed in the core, rounded as the words below round them
+        c1.metric("Held-out cross-entropy (nats per token)", f"{scores.cross_entropy:.2f}", ce.text,
+                  delta_color=ce.colour, delta_arrow="off")
+        c2.metric("Held-out next-token accuracy", f"{scores.accuracy:.0%}", acc.text, delta_color=acc.colour,
+                  delta_arrow="off")
         st.caption(scores.words + " The bigram baseline knows only which token tends to follow the one before.")
 
     def _written_ui(self, ex, written, seed_words: str, step_: int) -> None:

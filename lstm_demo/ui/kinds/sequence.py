@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ...config import LIMITS, DataError
-from ...kinds.sequence import CELL_TYPES, SEQ_LEN_CHOICES
+from ...kinds.sequence import CELL_TYPES, SEQ_LEN_CHOICES, task_words
 from ...names import CELL_NAMES
 from .. import scrub, step
 from ..common import state
@@ -55,7 +55,7 @@ class SequenceUI(UIKind):
 
     def describe(self, ex) -> str:
         cfg = ex.model_cfg
-        task = "fill in hidden characters" if cfg.task == "masked" else "next item"
+        task = task_words(cfg, ex.train_cfg, ex.data)
         return f"Model: {ex.spec.describe(cfg)}, task: {task}, trained {ex.weights_step:,} steps on {ex.data.name}."
 
     def short(self, cfg) -> str:

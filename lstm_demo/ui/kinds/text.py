@@ -150,7 +150,7 @@ class TextUI(SequenceUI):
     def _fill_in(self, ex, due) -> None:
         import torch
 
-        from ...predict import fill_in
+        from ...predict import fill_in_preview
         s = state()
         key = ("fill", id(ex), ex.weights_step)
         if due(key, not ex.training):
@@ -158,12 +158,10 @@ class TextUI(SequenceUI):
             hidden_at = y[0] >= 0                            # the first validation window's own blanks
             ids = torch.where(hidden_at, y[0], x[0])         # its characters restored
             model = ex.current_weights_model()
-            s.preview = timed(key, once(ex.origin, model, ex.shared, ("fill", ex.weights_step), lambda: fill_in(
-                model, ex.data, ids[:160], hidden_at[:160])))
-        hidden, filled, acc = s.preview.value
-        what = "words" if ex.train_cfg.hide == "words" or ex.data.tokens == "words" else "characters"
-        st.markdown(f"**Fill in the blanks** — validation text with 15 % of the {what} hidden (▮), and the model's "
-                    f"guesses (right on {acc:.0%} of the hidden {ex.data.unit}s here):")
+            s.preview = timed(key, once(ex.origin, model, ex.shared, ("fill", ex.weights_step), lambda: fill_in_preview(
+                model, ex.data, ids[:160], hidden_at[:160], ex.train_cfg.hide)))
+        hidden, filled, heading = s.preview.value
+        st.markdown(heading)
         st.code(hidden + "\n" + filled, language=None)
 
     # --- Step through -----------------------------------------------------------------------------------------
