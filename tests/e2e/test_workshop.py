@@ -184,9 +184,9 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
     shots = tmp_path_factory.mktemp("presenter")
     def first_screen(n: int, keys) -> str:
         """Scene n in the presenter view, drawn and photographed; each keyed box whole within 1280x720."""
-        title = f"{n} · {title(SCENES[n - 1])}"
+        heading = f"{n} · {title(SCENES[n - 1])}"
         page.goto(app_url + f"/?scene={n}&present=1")
-        page.get_by_text(title, exact=True).wait_for(timeout=60_000)
+        page.get_by_text(heading, exact=True).wait_for(timeout=60_000)
         settle(page)
         charts_drawn(page)
         page.screenshot(path=str(shots / f"scene{n}_1280x720.png"))
@@ -195,12 +195,12 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
             box = page.locator(f".st-key-{key}").bounding_box()
             assert box is not None and box["height"] > 50, key
             assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (n, key, box)
-        return title
+        return heading
 
     try:
         for n in (2, 8):
-            title = first_screen(n, ("view_strip", "view_diagram", "view_equations"))
-            assert page.get_by_text(title, exact=True).bounding_box()["y"] >= 0
+            heading = first_screen(n, ("view_strip", "view_diagram", "view_equations"))
+            assert page.get_by_text(heading, exact=True).bounding_box()["y"] >= 0
             letters = page.evaluate("""() => Array.from(document.querySelectorAll('.st-key-view_strip svg text'))
                 .map(t => parseFloat(getComputedStyle(t).fontSize))""")
             assert letters and max(letters) >= 18  # the text strip's characters, enlarged with the prose
