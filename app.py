@@ -20,7 +20,7 @@ The scenes use **trained models that ship with the app** to walk through the tut
 own.
 """
     )
-    st.page_link("pages/1_Train.py", label="Train your own model (about 30 s)", icon=":material/model_training:")
+    st.page_link("pages/1_Train.py", label="Train your own model", icon=":material/model_training:")
     st.page_link("pages/2_Step_through.py", label="Step through any sequence", icon=":material/step_into:")
     st.page_link("pages/3_Long_memory.py", label="Race RNN vs GRU vs LSTM", icon=":material/timeline:")
 

@@ -1,6 +1,7 @@
-"""The captioner at the app's preset (lstm_demo.kinds.captioner.caption_defaults), one torch thread, several seeds: held-out
-word accuracy and exact match of greedy captions as training goes, the baselines beside them, the median share of
-attention on the named shape when the model says its colour or shape, and the variant without attention.
+"""The captioner at the app's preset (the captions kind's defaults), trained the app's own way — the kind's batches,
+loss and train.Trainer (one clip, one NaN policy), as a Train-page job runs them — one torch thread, several seeds:
+held-out word accuracy and exact match of greedy captions as training goes, the baselines beside them, the median
+share of attention on the named shape when the model says its colour or shape, and the variant without attention.
 
     flock /tmp/heavy.lock python bench/bench_captions.py [--seconds 60] [--seeds 0 1 2] [--skip-plain]
 
@@ -19,36 +20,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from lstm_demo.kinds.captioner import baselines, build_captioner, caption_defaults, caption_loss, evaluate_captions  # noqa
+from lstm_demo.kinds import KINDS  # noqa: E402
+from lstm_demo.kinds.captioner import baselines, evaluate_captions  # noqa: E402
 from lstm_demo.kinds.captions_data import CaptionData  # noqa: E402
+from lstm_demo.models import build_model  # noqa: E402
+from lstm_demo.train import Trainer, make_optimizer  # noqa: E402
+
+KIND = KINDS["captions"]
 
 
 def train(data, cfg, train_cfg, seed: int, seconds: float, every: float, label: str) -> dict:
     """Train for `seconds` of training time; evaluate every `every` seconds; -> the last evaluation (and when the
     bar was first met)."""
-    model = build_captioner(cfg, seed)
-    opt = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
-    clock, step, checkpoint, result, reached = 0.0, 0, every, {}, None
+    model = build_model(cfg, seed)
+    trainer = Trainer(model, make_optimizer(model, train_cfg.lr), KIND, train_cfg.grad_clip,
+                      KIND.batches(data, cfg, train_cfg, seed))
+    clock, checkpoint, result, reached = 0.0, every, {}, None
     while clock < seconds:
         t = time.perf_counter()
-        model.train()
-        batch = data.train_batch(train_cfg.batch_size, step)
-        opt.zero_grad(set_to_none=True)
-        loss = caption_loss(model, batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
-        opt.step()
-        step += 1
+        loss = trainer.step()
         clock += time.perf_counter() - t
+        step = trainer.steps
         if clock >= checkpoint or clock >= seconds:
             checkpoint += every
             result = evaluate_captions(model, data)
-            result.update(step=step, seconds=clock, loss=loss.item())
+            result.update(step=step, seconds=clock, loss=loss)
             if reached is None and result["word_accuracy"] >= 0.9 and result["exact_match"] >= 0.6:
                 reached = (step, clock)
             share = f", attention on the named shape (median) {result['attention_on_named']:.2f}" \
                 if "attention_on_named" in result else ""
-            print(f"  {label} seed {seed}: {clock:5.1f} s, step {step:5d}, loss {loss.item():.3f}: word accuracy "
+            print(f"  {label} seed {seed}: {clock:5.1f} s, step {step:5d}, loss {loss:.3f}: word accuracy "
                   f"{result['word_accuracy']:.1%}, exact match {result['exact_match']:.1%}{share}", flush=True)
     result["reached"] = reached
     return result
@@ -68,8 +69,8 @@ def main():
     torch.set_num_threads(1)
     runs, plain = [], []
     for seed in a.seeds:
-        data = CaptionData(seed=seed)
-        cfg, train_cfg = caption_defaults(data)
+        data = CaptionData(seed=seed)  # the preset's pictures (up to 3 shapes) with this seed
+        cfg, train_cfg = KIND.defaults(data)
         if seed == a.seeds[0]:
             print(f"preset: {cfg}\n        batch {train_cfg.batch_size}, lr {train_cfg.lr:g}, clip "
                   f"{train_cfg.grad_clip:g}; {data.name}, {len(data.val_layouts)} held-out pictures; one thread")

@@ -63,10 +63,19 @@ def check(cost: Cost, what: str, smaller: str) -> None:
         raise ConfigError(f"{what} would need {' and '.join(problems)}. {smaller}")
 
 
-def chunk_items(cost: Cost, items: int) -> int:
-    """How many validation items an evaluation or a preview reads at once (all of them when they fit)."""
+EVAL_CHUNK_SECONDS = 0.5    # one chunk's estimated time at REFERENCE_FLOPS: a Stop waits for at most one chunk
+
+
+def chunk_items(cost: Cost, items: int, batch: int | None = None) -> int:
+    """How many validation items an evaluation or a preview reads at once (all of them when they fit): within
+    EVAL_BYTES of memory and, given the training batch the cost was estimated for, about EVAL_CHUNK_SECONDS of
+    work (a forward pass is about a third of a training step's operations), so a run can stop between chunks."""
     per_item = max(1, 4 * cost.eval_floats_per_item)
-    return max(1, min(items, EVAL_BYTES // per_item))
+    fit = EVAL_BYTES // per_item
+    if batch:
+        forward_per_item = cost.flops / 3 / batch
+        fit = min(fit, int(EVAL_CHUNK_SECONDS * REFERENCE_FLOPS / max(forward_per_item, 1.0)))
+    return max(1, min(items, fit))
 
 
 def _size(n: float) -> str:

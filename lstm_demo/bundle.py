@@ -56,6 +56,56 @@ def _differences(ref, mine) -> list:
     return out
 
 
+def _changed(default, mine) -> list:
+    """The settings of `mine` that differ from `default`, as "cell rnn", "steps 2,000", "bidirectional"."""
+    out = []
+    for f in fields(default):
+        a, b = getattr(default, f.name), getattr(mine, f.name, None)
+        if f.name in NOT_SETTINGS or a == b:
+            continue
+        label = LABELS.get(f.name, f.name.replace("_", " "))
+        out.append(label if b is True else f"not {label}" if b is False else
+                   f"{label} {b:,}" if isinstance(b, int) else f"{label} {b:g}" if isinstance(b, float) else
+                   f"{label} {b}")
+    return out
+
+
+def provenance(key: str) -> str:
+    """How a bundled model was trained, read from its own file: its settings against the Train page's defaults for
+    its data (kind.defaults, fitted by kind.adapt: what the Train page offers first), or a long-memory race's
+    (memory.RaceConfig) — "trained with the Train page's default settings for its data, except cell rnn". Loads
+    the model (torch): the scenes store it with their facts."""
+    b = BUNDLES[key]
+    loaded = load_bundle(key)
+    model_cfg, train_cfg = loaded.model.cfg, loaded.train_cfg
+    if b.from_race:
+        from .memory import RaceConfig
+        race = RaceConfig(task=b.preset)
+        H = model_cfg.hidden_size
+        size = f"{H} units" if b.cell == "lstm" else \
+            f"{H} units, sized to the {race.lstm_hidden}-unit LSTM's parameter count"
+        default = loaded.steps == race.steps and train_cfg.lr == race.lr and \
+            (b.cell != "lstm" or H == race.lstm_hidden)
+        said = (f"{loaded.steps:,} steps, learning rate {train_cfg.lr:g}, batches of {race.batch_size}, seed "
+                f"{race.seed}; {size}") if default else f"{loaded.steps:,} steps, learning rate {train_cfg.lr:g}; {size}"
+        return f"trained in the long-memory race{' with its default settings' if default else ''} ({said})"
+    kind = KINDS[b.kind]
+    default_model, default_train, _ = kind.adapt(*kind.defaults(loaded.data), loaded.data)
+    changed = _changed(default_model, model_cfg) + _changed(default_train, train_cfg)
+    return "trained with the Train page's default settings for its data" + (
+        f", except {', '.join(changed)}" if changed else "")
+
+
+def reference_words(key: str, differences: list) -> str:
+    """What the Train page's reference panel says of the bundled model it shows (reference_bundle's key and
+    differences): "exactly these settings"; "the default settings" only when the bundle is a default one."""
+    if not differences:
+        return "exactly these settings"
+    b = BUNDLES[key]
+    own = "the default settings" if not (b.model or b.train or b.from_race) else "its own settings"
+    return f"{own} — yours differ: " + ", ".join(differences)
+
+
 def reference_bundle(preset: str, data, model_cfg, train_cfg) -> tuple[str, list] | None:
     """The bundled model trained on this preset's data (the Train page shows its loss curve and preview until the
     visitor trains their own): the one trained with exactly these settings if there is one, else the first for

@@ -354,8 +354,9 @@ def forget_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 
-def bottleneck_chart(result: pd.DataFrame) -> alt.Chart:
-    """Exact match vs source length for the encoder–decoder read as written and read backwards (bottleneck.py)."""
+def bottleneck_chart(result: pd.DataFrame, title: str) -> alt.Chart:
+    """Exact match vs source length for the encoder–decoder read as written and read backwards (bottleneck.py);
+    title: what the curves show (bottleneck.chart_title)."""
     data = result.assign(length=result["bin"].astype(str) + "–" + (result["bin"] + 4).astype(str))
     order = [f"{b}–{b + 4}" for b in sorted(result["bin"].unique())]
     return configure(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=90), strokeWidth=3).encode(
@@ -364,7 +365,7 @@ def bottleneck_chart(result: pd.DataFrame) -> alt.Chart:
                 axis=alt.Axis(format="%")),
         color=alt.Color("variant:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=["variant:N", "length:O", alt.Tooltip("accuracy:Q", format=".0%"), "examples:Q"]).properties(
-        height=300, width="container", title="The bottleneck: longer sources, fewer right answers"))
+        height=300, width="container", title=title))
 
 
 def final_state_chart(frame: pd.DataFrame, order: list) -> alt.Chart:

@@ -103,12 +103,20 @@ def horizon_words(free, forced, unit: str = "") -> str:
             f"the first step); the one-step forecast is off by {number(forced[-1])}{u} at the last step.")
 
 
+CLEAR = 0.4          # |r| above this is a clear relation: "clearly follows", "separates", "remembers", "a match"
+
+
+def clear(r: float) -> bool:
+    """A correlation clear enough to name a unit for it (the finder's, the race's and the scenes' one bar)."""
+    return r is not None and math.isfinite(r) and abs(r) > CLEAR
+
+
 def follows(r: float, hypothesis: str) -> str:
     """How strongly a unit follows a hypothesis, from the Pearson correlation r, with its sign said."""
     if r is None or not math.isfinite(r):
         return f"cannot be said to follow “{hypothesis}”"
     a = abs(r)
-    word = "strongly follows" if a > 0.7 else "clearly follows" if a > 0.4 else \
+    word = "strongly follows" if a > 0.7 else "clearly follows" if a > CLEAR else \
         "only weakly follows" if a > 0.1 else "does not follow"
     said = f"{word} “{hypothesis}”"
     return said + (", with the opposite sign (high when it is false)" if r < 0 and a > 0.1 else "")
@@ -118,7 +126,7 @@ def best_match(unit: int, r: float, hypothesis: str, where: str) -> tuple[str, b
     """The finder's sentence on its top-ranked unit, and whether it is a match worth the name (|r| > 0.4): a unit at
     r = 0.05 is the "best" of a bad lot, and is said so."""
     words = follows(r, hypothesis)
-    good = math.isfinite(r) and abs(r) > 0.4
+    good = clear(r)
     head = f"Best match {where}" if good else f"No unit clearly matches {where}; the closest is"
     sentence = f"{head}: unit u{unit}, correlation {number(r, 2) if not math.isfinite(r) else f'{r:+.2f}'}"
     return sentence + f" — it {words}.", good
@@ -169,3 +177,103 @@ def carried(values, span: tuple, scale_max: float, share: float = 0.5) -> bool:
     if not len(v) or not scale_max > 0:
         return False
     return bool((np.abs(v) >= share * scale_max).all() and (np.sign(v) == np.sign(v[0])).all())
+
+
+def loss_progress(val_history, step: int) -> str:
+    """How the validation loss has moved up to `step`, from the (step, loss) pairs recorded so far: words only for
+    what the numbers show ("validation loss 3.21 at step 0 → 1.45 at step 300"), nothing when there is no pair yet."""
+    seen = [(s, v) for s, v in val_history if s <= step and math.isfinite(v)]
+    if not seen:
+        return ""
+    (s0, v0), (s1, v1) = seen[0], seen[-1]
+    if s1 == s0:
+        return f"validation loss {v1:.2f} at step {s1:,}"
+    trend = "down" if v1 < v0 else "up" if v1 > v0 else "unchanged"
+    return f"validation loss {v0:.2f} at step {s0:,} → {v1:.2f} at step {s1:,} ({trend})"
+
+
+def remembering_heading(r: float) -> str:
+    """The heading over the race's best unit: a unit that separates the two cases (|r| > 0.4, as the finder says) is
+    one that remembers; below that it is only the closest."""
+    return "The unit that remembers" if clear(r) else \
+        "No unit clearly remembers; the closest"
+
+
+def separates(r: float, yes: str, no: str) -> str:
+    """How well a unit's value tells two cases apart, from the correlation r with the case (+1 yes, -1 no): on the
+    same bar as the finder and the race's heading (|r| > 0.4), "separates" only when it clearly does."""
+    if r is None or not math.isfinite(r):
+        return f"cannot be said to separate {yes} from {no} (the correlation is not a number)"
+    a = abs(r)
+    if a > CLEAR:
+        return f"separates {yes} from {no} with correlation {r:+.2f}"
+    if a > 0.1:
+        return f"only weakly separates {yes} from {no} (correlation {r:+.2f})"
+    return f"does not separate {yes} from {no} (correlation {r:+.2f})"
+
+
+REPLAY_TOL = 1e-4    # a replay this close to torch's own forward pass reproduces it (float32 round-off is ~1e-6)
+
+
+def replay_verdict(check: dict, tol: float = REPLAY_TOL) -> str:
+    """The proof line under the equations, from the replay check measured on this very sequence (trace.check_replay
+    and the kinds' own checks: {"max_abs_h": largest difference, "module": what ran the forward pass, optionally
+    "compared": what was compared when it is not h, "by_layer": per layer and direction}): ✓ and "reproduces" only
+    when the largest difference is within tol."""
+    err, module = check.get("max_abs_h", float("nan")), check.get("module", "the model")
+    what = check.get("compared")
+    if err is None or not math.isfinite(err):
+        return (f"✗ The replay could not be checked against `{module}` on this sequence (its difference is not a "
+                "number): these views may not show the model's own numbers.")
+    size = f"max |Δ| = {err:.1e} in {what}" if what else f"max |Δh| = {err:.1e}"
+    if err <= tol:
+        return (f"✓ These are the model's own numbers: replaying its weights step by step reproduces `{module}`'s "
+                f"forward pass on this sequence to {size}"
+                + (" (every layer and direction)." if "by_layer" in check else "."))
+    return (f"✗ The step-by-step replay differs from `{module}`'s forward pass on this sequence: {size}, more "
+            f"than the {tol:.0e} that float round-off explains. These views do not reproduce the model's numbers.")
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A metric's delta: its text and colour, judged on the numbers as the sentence beside it prints them."""
+    text: str
+    colour: str           # "green" (better), "red" (worse), "gray" (the same, or unknown)
+
+
+def points_badge(model: float, baseline: float, against: str) -> Badge:
+    """A share (higher is better) against a baseline's, in whole percentage points as they are printed (0.504 and
+    0.496 both show as 50 %: the same)."""
+    if not (math.isfinite(model) and math.isfinite(baseline)):
+        return Badge("cannot compare", "gray")
+    d = round(100 * model) - round(100 * baseline)
+    if d == 0:
+        return Badge(f"the same as {against}", "gray")
+    return Badge(f"{d:+d} points vs {against}", "green" if d > 0 else "red")
+
+
+def lower_badge(model: float, baseline: float, against: str, digits: int = 2) -> Badge:
+    """A loss (lower is better) against a baseline's, compared as both are printed (to `digits` decimals)."""
+    if not (math.isfinite(model) and math.isfinite(baseline)):
+        return Badge("cannot compare", "gray")
+    d = round(model, digits) - round(baseline, digits)
+    if round(d, digits) == 0:
+        return Badge(f"the same as {against}", "gray")
+    return Badge(f"{abs(d):.{digits}f} {'below' if d < 0 else 'above'} {against}", "green" if d < 0 else "red")
+
+
+def measured(x) -> float | None:
+    """A measurement for a table: None (an empty cell) when there is none yet, never NaN."""
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def loss_text(x) -> str:
+    """A loss for a metric: "not measured yet" before the first value (never "nan")."""
+    return f"{x:.4f}" if x is not None and math.isfinite(x) else "not measured yet"
+
+
+def naive_words(step: str) -> str:
+    """The last-value baseline in words for a series whose steps are `step`s (SeriesData.step_name)."""
+    if step == "day":
+        return "The naive forecast: tomorrow is like today."
+    return f"The naive forecast: the next {step} is like this one."

@@ -22,15 +22,25 @@ from .trace_data import GATES
 
 # --- one unit, every step ------------------------------------------------------------------------------------
 
-def _previous(values: np.ndarray, direction: int) -> np.ndarray:
-    """Each step's state before it in the direction's reading order (0 before the first: traces start from zeros).
-    A decoder that starts from the encoder's state reads that state here: it is the step before in the trace."""
+def _previous(values: np.ndarray, direction: int, initial=None) -> np.ndarray:
+    """Each step's state before it in the direction's reading order (before the first: `initial`, or 0 — traces start
+    from zeros unless they say otherwise). A decoder that starts from the encoder's state reads that state here: it
+    is the step before in the trace; a captioner's decoder starts from the picture (its trace's initial state)."""
     out = np.zeros_like(values)
     if direction == 0:
         out[1:] = values[:-1]
+        out[0] = 0 if initial is None else initial
     else:
         out[:-1] = values[1:]
+        out[-1] = 0 if initial is None else initial
     return out
+
+
+def _initial(trace, quantity: str, layer: int, direction: int, unit: int):
+    """A unit's state before a trace's first step, if the trace carries one (extras "initial_<quantity>":
+    (layers, directions, units)), else None (zeros)."""
+    start = trace.extras.get(f"initial_{quantity}")
+    return None if start is None else float(np.asarray(start)[layer, direction, unit])
 
 
 def step_terms(trace, layer: int, direction: int, unit: int) -> pd.DataFrame:
@@ -44,16 +54,16 @@ def step_terms(trace, layer: int, direction: int, unit: int) -> pd.DataFrame:
         t = {"pre_i": pre[:, unit], "pre_f": pre[:, H + unit], "pre_g": pre[:, 2 * H + unit],
              "pre_o": pre[:, 3 * H + unit], "i": v("input_gate"), "f": v("forget_gate"), "g": v("candidate"),
              "o": v("output_gate"), "c": v("cell_state"), "h": v("hidden_state")}
-        t["c_prev"] = _previous(t["c"], direction)
+        t["c_prev"] = _previous(t["c"], direction, _initial(trace, "cell_state", layer, direction, unit))
         t.update(kept=t["f"] * t["c_prev"], written=t["i"] * t["g"], tanh_c=np.tanh(t["c"]))
     elif trace.cell == "gru":
         t = {"pre_r": pre[:, unit], "pre_z": pre[:, H + unit], "pre_n": pre[:, 2 * H + unit],
              "r": v("reset_gate"), "z": v("update_gate"), "n": v("new_gate"), "h": v("hidden_state")}
-        t["h_prev"] = _previous(t["h"], direction)
+        t["h_prev"] = _previous(t["h"], direction, _initial(trace, "hidden_state", layer, direction, unit))
         t.update(kept=t["z"] * t["h_prev"], written=(1 - t["z"]) * t["n"], one_minus_z=1 - t["z"])
     else:
         t = {"pre": pre[:, unit], "h": v("hidden_state")}
-        t["h_prev"] = _previous(t["h"], direction)
+        t["h_prev"] = _previous(t["h"], direction, _initial(trace, "hidden_state", layer, direction, unit))
     frame = pd.DataFrame({k: np.asarray(x, dtype=np.float64) for k, x in t.items()})
     frame.insert(0, "step", np.arange(trace.n_steps))
     return frame
@@ -113,6 +123,11 @@ _RNN_NODES = [("h(t−1) {h_prev:+.2f}", 2, 58, "left"), ("tanh\nh {h:+.2f}", 50
 DIAGRAMS = {"lstm": (_LSTM_EDGES, _LSTM_NODES), "gru": (_GRU_EDGES, _GRU_NODES), "rnn": (_RNN_EDGES, _RNN_NODES)}
 
 MAX_WIDTH = 1.5   # a path's width is |value| clipped here, so a closing forget gate visibly thins the belt
+
+
+def width_words() -> str:
+    """How to read the diagram's path widths (a cell state of 20 is drawn as wide as one of 1.5: said so)."""
+    return f"path width = |value| flowing now, capped at {MAX_WIDTH:g}"
 _TEMPLATE = re.compile(r"^(.*)\{(\w+):([^}]*)\}(.*)$", re.S)
 
 

@@ -28,7 +28,7 @@ def pytorch_snippet(model_cfg, train_cfg, data_description: str) -> str:
     """A self-contained script with the exact settings, using only torch (no code from this app)."""
     m, t = describe(model_cfg), describe(train_cfg)
     rnn = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.RNN"}[m["cell"]]
-    if m["kind"] == "text":
+    if m["vocab_size"]:  # tokens (characters, notes) go in through an embedding
         enc = f"nn.Embedding({m['vocab_size'] + (m['task'] == 'masked')}, {m['embed_size']})"
         out = m["vocab_size"]
         loss = "F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), ignore_index=-100)"

@@ -331,6 +331,10 @@ class BackgroundRun:
         return {"stop": f"Stopped at {where}." if where else "Stopped.", "left": "Stopped: the visitor left.",
                 "time": f"Stopped at the time limit of {LIMITS.max_wall_seconds:.0f} s."}[why]
 
+    def _interrupted(self) -> bool:
+        """Asked to stop, or the visitor is gone: what a long evaluation checks between its chunks."""
+        return self._stop.is_set() or self._abandoned()
+
     def _abandoned(self) -> bool:
         return visitor_gone(self) or time.monotonic() - self.heartbeat > LIMITS.heartbeat_timeout
 
@@ -470,15 +474,19 @@ class TrainingJob(BackgroundRun):
             if self.step in self.checkpoint_at:
                 self._checkpoint()
             if now - last_eval >= self.cfg.eval_every:
-                val = self.trainer.evaluate()
-                with self.lock:
-                    self.val_history.append((self.step, val))
+                val = self.trainer.evaluate(stop=self._interrupted)
+                if val is not None:  # None: stopped or left mid-evaluation; between_steps says which
+                    with self.lock:
+                        self.val_history.append((self.step, val))
                 last_eval = now
             if now - last_snap >= SNAPSHOT_EVERY:
                 self._keep_good()
                 last_snap = time.perf_counter()
         self._keep_good()
-        val = self.trainer.evaluate()
+        val = self.trainer.evaluate(stop=self._interrupted)
+        if val is None:
+            why = "stop" if self._stop.is_set() else "left"
+            return self.finish("stopped", self.stop_message(why, f"step {self.step}"))
         with self.lock:
             if not self.val_history or self.val_history[-1][0] != self.step:
                 self.val_history.append((self.step, val))

@@ -595,19 +595,35 @@ def hidden_grad_norms(model, x, y) -> np.ndarray:
 
 
 @torch.no_grad()
-def forget_products(model, x, y) -> pd.DataFrame:
-    """LSTM only: how much of the cell state survives k steps before the scored step, ∏ f over those steps.
-
-    Returns k, mean over units, max over units (each averaged over the batch)."""
+def _survival(model, x, y) -> torch.Tensor:
+    """∏ f over the k steps before the scored step, per k and unit, averaged over the batch: (s+1, H)."""
     scored = scored_steps(y).any(0).nonzero().flatten()
     s = int(scored[0])
     f = replay(model.rnn, model.encoder(x).transpose(0, 1))["forget_gate"][0, 0, : s + 1]  # (s+1, B, H)
     # survival from step t to s: product of f over t+1 … s (k = s - t factors)
     rev = torch.flip(f[1:], dims=[0])                        # f_s, f_{s-1}, …
     prods = torch.cat([torch.ones(1, *f.shape[1:]), torch.cumprod(rev, dim=0)])  # (s+1, B, H)
-    per_unit = prods.mean(1)                                 # (s+1, H)
-    return pd.DataFrame({"k": np.arange(s + 1), "mean over units": per_unit.mean(1).numpy(),
+    return prods.mean(1)                                     # (s+1, H)
+
+
+def forget_products(model, x, y) -> pd.DataFrame:
+    """LSTM only: how much of the cell state survives k steps before the scored step, ∏ f over those steps.
+
+    Returns k, mean over units, max over units (each averaged over the batch)."""
+    per_unit = _survival(model, x, y)
+    return pd.DataFrame({"k": np.arange(len(per_unit)), "mean over units": per_unit.mean(1).numpy(),
                          "best unit": per_unit.max(1).values.numpy()})
+
+
+KEEPS = 0.9   # a unit "keeps" its cell state over k steps when ∏ f over them is at least this
+
+
+def units_keeping(model, x, y) -> pd.DataFrame:
+    """LSTM only: per k, how many units keep at least KEEPS of their cell state over the k steps before the scored
+    step (k, keeping, units) — what "a few units are the memory" is checked against."""
+    per_unit = _survival(model, x, y)
+    return pd.DataFrame({"k": np.arange(len(per_unit)), "keeping": (per_unit >= KEEPS).sum(1).numpy(),
+                         "units": per_unit.shape[1]})
 
 
 @torch.no_grad()
@@ -623,10 +639,12 @@ def remembering_unit(model, task: Task, data, examples: list, quantity: str = "c
     unit, r = int(ranked["unit"].iloc[0]), float(ranked["correlation"].iloc[0])
     # the longest example with the subject the unit is most sure about
     pick = max(examples, key=lambda e: (e.distance, (1 if e.key else -1) * r > 0))
-    return {"unit": unit, "correlation": r, "sentence": pick.text, "scored": pick.scored, "ranked": ranked}
+    return {"unit": unit, "correlation": r, "sentence": pick.text, "scored": pick.scored, "ranked": ranked,
+            "examples": len(examples)}
 
 
 FACTS = {"agreement": ("plural", "singular", "subjects"), "allergy": ("allergic", "not allergic", "people")}
+UNIT_EXAMPLES = 128   # sentences the remembering unit is found on (the race's and the scenes')
 
 
 def evaluate_race(race: Race, acc: pd.DataFrame) -> dict:
@@ -647,9 +665,10 @@ def evaluate_race(race: Race, acc: pd.DataFrame) -> dict:
     out = {"accuracy": acc, "gradients": pd.DataFrame(grads, columns=["cell", "when", "k", "norm"])}
     lstm = race.racers["lstm"].model
     out["forget"] = forget_products(lstm, *_same_scored_step(task, gx, gy))
+    out["keeping"] = units_keeping(lstm, *_same_scored_step(task, gx, gy))
     if task.key in FACTS:
         rng = random.Random(777)
-        examples = [task.make(cfg.max_distance, rng) for _ in range(128)]
+        examples = [task.make(cfg.max_distance, rng) for _ in range(UNIT_EXAMPLES)]
         out["unit"] = remembering_unit(lstm, task, race.data, examples)
     return out
 
@@ -687,3 +706,96 @@ def summary(acc: pd.DataFrame, task: Task) -> str:
         lines.append(f"{CELL_NAMES[cell]}: " + said
                      + f"; {at} at {d} (chance {chance:.0%}).")
     return " ".join(lines)
+
+
+# --- the results' words, from the numbers the page draws -------------------------------------------------------------
+
+def unit_words(found: dict, cfg: RaceConfig) -> str:
+    """The sentence under the remembering unit's heading (conclusions.remembering_heading): "separates" on the same
+    bar as the heading, the number of sentences as measured (said only when the record has it)."""
+    from .conclusions import separates
+    yes, no, who = FACTS[cfg.task]
+    n = found.get("examples")
+    over = f" over {n:,} sentences" if n else " over its test sentences"
+    return (f"In the LSTM, unit **u{found['unit']}**'s cell state just before the answer "
+            f"{separates(found['correlation'], yes, f'{no} {who}')}{over} with {cfg.max_distance} filler words.")
+
+
+def _initial_gradients(g: pd.DataFrame, far: int = 10) -> list:
+    """(cell, k, ratio): how much of the gradient at the scored step reaches k = min(far, longest) steps back, for
+    each cell at initialisation."""
+    out = []
+    for cell in ("rnn", "gru", "lstm"):
+        init = g[(g.cell == cell) & (g.when == "at initialisation")].sort_values("k")
+        if len(init) < 2 or not init["norm"].iloc[0] > 0:
+            continue
+        k = int(min(far, init["k"].iloc[-1]))
+        ratio = float(init.loc[init["k"] == k, "norm"].iloc[0] / init["norm"].iloc[0])
+        if math.isfinite(ratio):
+            out.append((cell, k, ratio))
+    return out
+
+
+def gradient_words(res: dict) -> str:
+    """The words under the gradient and forget-gate charts, each part computed from the numbers they draw: "shrinks"
+    only for a cell whose gradient does, "a few units are the memory" only when few units keep their cell state
+    (KEEPS) and the best keeps far more than the average."""
+    ratios = _initial_gradients(res["gradients"])
+    left = "Left: how strongly the loss at the scored step still depends on the hidden state k steps earlier."
+    if ratios:
+        said = "; ".join(f"{CELL_NAMES[c]} keeps {r:.1e} of it after {k} steps" if r < 1 else
+                         f"{CELL_NAMES[c]} has {r:.1e} times as much after {k} steps" for c, k, r in ratios)
+        trend = "shrinks" if all(r < 1 for *_, r in ratios) else "grows" if all(r > 1 for *_, r in ratios) else \
+            "shrinks for some cells and grows for others"
+        left += f" At initialisation (dashed) the signal {trend} as it goes back — {said}."
+        if any(r < 1 for *_, r in ratios):
+            left += " A model cannot learn to use what its gradient does not reach."
+    f = res["forget"]
+    k = min(len(f) - 1, 20)
+    if k < 1:
+        return left + " Right: the gap is too short to measure what the forget gates keep."
+    best, mean = float(f["best unit"].iloc[k]), float(f["mean over units"].iloc[k])
+    right = (f" Right: for the LSTM, the product of forget gates over the gap — after training, the best unit keeps "
+             f"{best:.0%} of its cell state over {k} steps, the average unit {mean:.0%}")
+    keeping = res.get("keeping")
+    if keeping is not None and k < len(keeping):
+        n, units = int(keeping["keeping"].iloc[k]), int(keeping["units"].iloc[k])
+        right += f"; {n} of {units} units keep at least {KEEPS:.0%}"
+        if n <= units / 4 and best - mean >= 0.3 and n > 0:
+            right += ": a few units become the long-term memory, the conveyor belt"
+        elif n >= units / 2:
+            right += ": most units keep their cell state over this gap"
+    elif best - mean >= 0.3:
+        right += ": the best unit keeps far more than the average one"
+    return left + right + "."
+
+
+SETTING_LABELS = {"task": "task", "min_distance": "shortest distance", "max_distance": "longest distance",
+                  "lstm_hidden": "LSTM hidden units", "steps": "steps per model", "lr": "learning rate",
+                  "seed": "seed", "seeds": "runs", "sweep": "per-distance sweep"}
+
+
+def settings_differ(record: RaceConfig, mine: RaceConfig | None) -> str:
+    """How a precomputed race's settings stand to the ones on screen: "" when they are the same, else the
+    differences ("LSTM hidden units 32 (yours: 64)")."""
+    if mine is None:
+        return ""
+    out = []
+    for name, label in SETTING_LABELS.items():
+        a, b = getattr(record, name), getattr(mine, name)
+        if a != b:
+            out.append(f"{label} {a:g} (yours: {b:g})" if isinstance(a, (int, float)) and not isinstance(a, bool)
+                       else f"{label} {a} (yours: {b})")
+    if not out and record != mine:
+        out.append("settings not on this page")
+    return ", ".join(out)
+
+
+def precomputed_words(record: RaceConfig, mine: RaceConfig | None) -> str:
+    """The line over the precomputed race: it was run with the settings above only when they are its settings."""
+    differ = settings_differ(record, mine)
+    with_ = ("with the settings above" if mine is not None and not differ else
+             "with the default settings" + (f" — yours differ: {differ}" if differ else ""))
+    return (f"**Precomputed:** the default race below (seed {record.seed}) was run when the app's bundled models "
+            f"were built, {with_}. Press **Race** to run " + ("it" if not differ else "yours")
+            + " live on this machine" + (", or change the settings first." if not differ else "."))

@@ -7,10 +7,11 @@ import torch
 
 @torch.no_grad()
 def generate_text(model, data, prompt: str = "", length: int = 200, temperature: float = 0.8, seed: int = 0) -> str:
-    """Sample `length` characters after `prompt` (characters not in the vocabulary are dropped)."""
+    """Sample `length` characters (or words) after `prompt` (characters not in the vocabulary are dropped; unknown
+    words read as the unknown-word token)."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    ids = [data.stoi[ch] for ch in prompt if ch in data.stoi] or [int(data.ids[0])]
+    ids = data.prompt_ids(prompt) or [int(data.ids[0])]
     out, state = model(torch.tensor([ids]))              # warm up on the prompt: (1, P, V)
     logits, chars = out[0, -1], []
     for _ in range(length):
@@ -19,7 +20,7 @@ def generate_text(model, data, prompt: str = "", length: int = 200, temperature:
         chars.append(data.vocab[nxt])
         out, state = model(torch.tensor([[nxt]]), state)
         logits = out[0, -1]
-    return "".join(chars)
+    return data.join(chars)
 
 
 @torch.no_grad()
@@ -39,16 +40,39 @@ def forecast_validation(model, data, seq_len: int, max_points: int = 400):
 @torch.no_grad()
 def fill_in(model, data, ids: torch.Tensor, mask) -> tuple[str, str, float]:
     """Fill-in-the-blank models: hide `mask` (T,) bool positions of ids (T,) and let the model guess them.
-    Returns (text with the hidden characters shown as ▮, text with the model's guesses there, accuracy)."""
+    Returns (text with the hidden characters (or words) shown as ▮, text with the model's guesses there,
+    accuracy)."""
     from .trace import MASK
     model.eval()
     mask = torch.as_tensor(mask, dtype=torch.bool)
     out, _ = model(torch.where(mask, model.mask_id, ids)[None])
     guess = out[0, :, : len(data.vocab)].argmax(-1)
-    hidden = "".join(MASK if m else data.vocab[int(i)] for i, m in zip(ids, mask))
-    filled = "".join(data.vocab[int(g)] if m else data.vocab[int(i)] for i, g, m in zip(ids, guess, mask))
+    hidden = data.join([MASK if m else data.vocab[int(i)] for i, m in zip(ids, mask)])
+    filled = data.join([data.vocab[int(g)] if m else data.vocab[int(i)] for i, g, m in zip(ids, guess, mask)])
     acc = (guess[mask] == ids[mask]).float().mean().item()
     return hidden, filled, acc
+
+
+def blanks_heading(data, ids, mask, hide: str, acc: float) -> str:
+    """The fill-in preview's heading, counted from the mask it shows (masking is random per item, so the shown text
+    has about, not exactly, 15 % hidden): "23 of its 160 characters hidden (▮, in 5 words)"."""
+    m = np.asarray(mask, dtype=bool)
+    k, n, unit = int(m.sum()), len(m), data.unit
+    what = f"{k} of its {n} {unit}s hidden (▮"
+    if hide == "words" and data.tokens == "chars":  # whole words: count the hidden runs that hold a letter
+        letters = np.array([str(data.vocab[int(i)]).isalpha() for i in ids])
+        runs = np.flatnonzero(m & ~np.r_[False, m[:-1]])                        # where each hidden run starts
+        ends = np.flatnonzero(m & ~np.r_[m[1:], False]) + 1
+        words = sum(bool(letters[a:b].any()) for a, b in zip(runs, ends))
+        what += f", in {words} word{'s' if words != 1 else ''}"
+    right = f"right on {acc:.0%} of the hidden {unit}s here" if k and np.isfinite(acc) else "nothing hidden to guess"
+    return f"**Fill in the blanks** — validation text with {what}), and the model's guesses ({right}):"
+
+
+def fill_in_preview(model, data, ids, mask, hide: str) -> tuple[str, str, str]:
+    """(hidden text, filled text, heading) of the Train page's fill-in preview."""
+    hidden, filled, acc = fill_in(model, data, ids, mask)
+    return hidden, filled, blanks_heading(data, ids, mask, hide, acc)
 
 
 # --- forecasts judged against naive baselines -----------------------------------------------------------------------

@@ -40,9 +40,15 @@ class Scene:
     compare: str | None = None  # a second bundle read on the same text: its numbers go into the words and a chart
     compare_label: str = ""     # what to call each model in that chart: "this model|the other one"
     gap: tuple | None = None    # (first word, later word): {gap} in the words is the number of words between them
-    frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end)
+    frames: int | None = None   # image-sequence models: the validation sequence (the step: `offset` from the end);
+                                # melody models: the held-out tune (the step: `offset` from its start)
     answer: str | None = None   # translation models: the true answer to `text` (the step: the hand-over)
     until: str = ""             # with gap: what the words call the scene's step ("the verb") in computed phrases
+    shapes: tuple | None = None  # captioners: the picture, (shape, colour, size, x, y) per shape; the step: where
+                                 # the model first says the word `at`
+    clue: str | None = None     # next-character scenes: {clue_chars} in the words is the number of characters
+                                # between this word (its last occurrence before the step) and the blank
+    unit_why: str = ""          # where the kind chooses the unit (Kind.scene_facts): why this unit, in words
 
 
 SCENES = [
@@ -55,8 +61,8 @@ SCENES = [
           "the cats and then near the old barn by a red tree after lunch with joy were.", at="were", offset=0,
           unit_rule="memory:agreement", colour="hidden_state", gap=("cats", "were"), until="the verb",
           notice="“cats” is plural, and {gap} words stand between it and its verb. Unit u{unit}'s hidden state "
-                 "{held} (h = {h_now:+.2f} at the verb).{belt} Across 128 test sentences it separates plural from "
-                 "singular with correlation {r:+.2f}. The model puts {p_right:.0%} on the right letter, “{answer}”."),
+                 "{held} (h = {h_now:+.2f} at the verb).{belt} Across {n_examples} test sentences it {separates}. The "
+                 "model puts {p_right:.0%} on the right letter, “{answer}”."),
     Scene("quotes", "A unit that knows it is inside quotes", "brackets",
           'go "up sun" a (we "it be") {hat "no so"} key "red [map up]" do\n', unit_rule="finder:quotes",
           colour="cell_state", at='"', offset=1,
@@ -77,19 +83,18 @@ SCENES = [
           notice="The same RNN, with {gap} words between subject and verb: {p_right:.0%} on “{answer}” (a coin "
                  "toss would give 50 %). {washed} (compare the LSTM in scene 2, same size and training). The "
                  "Long-memory page measures why."),
-    Scene("sky", "“The colour of the sky is ___”: any RNN can do this", "colours_rnn",
+    Scene("sky", "“The colour of the sky is ___”: even a plain RNN can do this", "colours_rnn",
           "the colour of snow is white.\nthe colour of the sky is blue.\n", at=" blue", unit_rule="busiest",
-          colour="hidden_state",
-          notice="The clue, “sky”, sits four characters before the blank. Even a plain RNN — no gates, no conveyor "
-                 "belt, its whole state squashed through one tanh at every step — {copes} at that distance: it puts "
-                 "{p_right:.0%} on “{answer}”. Short dependencies are not what LSTMs are for."),
+          colour="hidden_state", clue="sky",
+          notice="Only {clue_chars} characters stand between the clue, “sky”, and the blank. Even a plain RNN — no "
+                 "gates, no conveyor belt, its whole state squashed through one tanh at every step — {copes} at that "
+                 "distance: it puts {p_right:.0%} on “{answer}”. Short dependencies are not what LSTMs are for."),
     Scene("allergy", "“Mary is allergic to nuts. … She can't eat peanut cake.”", "allergy_lstm",
           "mary is allergic to nuts. then near the old barn by a red tree after lunch she can't eat peanut cake.",
           at=" she can", offset=7, unit_rule="memory:allergy", colour="hidden_state", compare="allergy_rnn",
           compare_label="LSTM|plain RNN", gap=("allergic", "can't"), until="“can”",
           notice="Whether she can eat the cake was said {gap} words earlier. Unit u{unit}'s hidden state {held} "
-                 "(h = {h_now:+.2f} at “can”).{belt} Over 128 test stories it separates the allergic from the others "
-                 "with correlation {r:+.2f}. The LSTM puts {p_right:.0%} on the apostrophe of “can't”. The plain RNN "
+                 "(h = {h_now:+.2f} at “can”).{belt} Over {n_examples} test stories it {separates}. The LSTM puts {p_right:.0%} on the apostrophe of “can't”. The plain RNN "
                  "of the same race, same size and training, reading the same text: {p_other:.0%}."),
     Scene("fill_in", "“The students go to ___”: reading from both sides", "places_bi",
           "the students go to school in the morning; the students come out of school at noon.", hide="school",
@@ -102,6 +107,8 @@ SCENES = [
                  "Below: the backward half, unit u{unit}."),
     Scene("conv_maps", "ConvLSTM: the forget gate as a map", "shapes", None, frames=1, offset=6,
           unit_rule="busiest", colour="forget_gate",
+          unit_why="the channel whose forget gate tells the shape from the background most clearly at this step, at "
+                   "the pixel on the shape where it forgets most",
           notice="Each gate of a ConvLSTM is a convolution, so it is a map: one valve per channel and pixel. At step "
                  "{step}, channel {channel}'s forget gate is {f_on:.2f} on average where the shape is and {f_off:.2f} "
                  "elsewhere{by_pixel}. Over this sequence, against “copy the last frame” as the next frame, "
@@ -113,12 +120,54 @@ SCENES = [
                  "memory, through {distractors} distractors. {remembers}"),
     Scene("handover", "Encoder–decoder: the whole number in one hand-over", "numbers",
           "seven hundred and eighty-three", answer="783", unit_rule="busiest", colour="cell_state",
+          unit_why="the unit with the largest |c| at the hand-over",
           notice="The encoder reads “{source}” one character at a time; then its final (h, c) — {units} numbers — "
                  "is all the decoder gets. At the hand-over (step {step}) the decoder reads only the start mark and "
-                 "must already say the first digit: it writes “{answer_out}” (the truth: {answer}). Unit u{unit} "
+                 "must already say the first digit: it writes “{first_out}” here (its whole answer: “{answer_out}”; "
+                 "the truth: {answer}). Unit u{unit} "
                  "holds the largest cell state at the hand-over (c = {c_now:+.2f}): step back through the encoder to "
                  "see when it was written."),
+    Scene("captions_gaze", "The LSTM looks at the {shape} when it says “{word}”", "shapes_captions", None,
+          shapes=(("circle", "red", "small", 3, 5), ("square", "blue", "big", 17, 13)), at="red",
+          unit_rule="busiest", colour="cell_state",
+          notice="A small CNN turns the picture into a 4 × 4 grid of features; before each word the LSTM's "
+                 "attention chooses where in that grid to look. Saying “{word}” (step {step}), it puts {share:.0%} "
+                 "of its attention on the {shape}'s {cells} grid cells (outlined in orange) and {rest:.0%} on the "
+                 "rest. Its caption: “{said}” — {verdict}."),
+    Scene("bar_counter", "A unit that counts through the bar", "folk", None, frames=0, offset=23,
+          unit_rule="finder:bar_position", colour="cell_state",
+          unit_why="the unit the finder ranks first for “position in the bar” over every held-out tune",
+          notice="Nobody told the model where a bar begins: it reads one token at a time — a note with its length, "
+                 "a bar line, a beat. Yet unit u{unit}'s cell state {counts}: {c_bar_low:+.2f} to "
+                 "{c_bar_high:+.2f} at each of this tune's {bars} bar lines, {c_first:+.2f} on a bar's first note "
+                 "and {c_last:+.2f} on its last (on average). Over all {tunes} held-out tunes the unit finder ranks "
+                 "it first for “position in the bar” (correlation {r_all:+.2f}; this tune: {r:+.2f})."),
 ]
+
+
+def unit_reason(scene: Scene) -> str:
+    """Why the scene opens on its unit, from the rule unit_facts applies (or the kind's own, Scene.unit_why)."""
+    if scene.unit_why:
+        return scene.unit_why
+    rule = scene.unit_rule
+    if rule == "forget_drop":
+        return "the unit whose forget gate is furthest below its own average at the scene's step"
+    if rule.startswith("finder:"):
+        from .bundle import BUNDLES
+        hypothesis = KINDS[BUNDLES[scene.bundle].kind].hypotheses[rule.split(":", 1)[1]][0]
+        return f"the unit whose state follows “{hypothesis}” most closely over this sequence"
+    if rule.startswith("memory:"):
+        return "the unit that best separates the two cases of the long-memory race's task over its test sentences"
+    return "the unit whose state varies most over this sequence"
+
+
+def unit_help(view_key) -> str:
+    """The unit selector's help: why the view opened on its unit (a scene's rule on the home page, the busiest
+    unit elsewhere)."""
+    scene = next((s for s in SCENES if view_key == ("scene", s.key)), None)
+    if scene is None:
+        return "Starts on the unit whose state varies most; “Find a unit” below can choose one."
+    return f"This scene starts on {unit_reason(scene)}; “Find a unit” below can choose another."
 
 
 def unit_facts(scene: Scene, model, data, trace, step: int, unit: int | None = None) -> dict:
@@ -139,11 +188,13 @@ def unit_facts(scene: Scene, model, data, trace, step: int, unit: int | None = N
     elif scene.unit_rule.startswith("memory:"):
         from .memory import TASKS, RaceConfig, remembering_unit  # torch: only when scenes are computed
         task = TASKS[scene.unit_rule.split(":", 1)[1]]
+        from .memory import UNIT_EXAMPLES
         rng = random.Random(777)
         quantity = scene_colour(scene, trace)             # what the scene colours is what its words are about
-        found = remembering_unit(model, task, data, [task.make(RaceConfig().max_distance, rng)
-                                                     for _ in range(128)], quantity)
+        examples = [task.make(RaceConfig().max_distance, rng) for _ in range(UNIT_EXAMPLES)]
+        found = remembering_unit(model, task, data, examples, quantity)
         unit, out["r"] = _clearest(found["ranked"], trace.get(quantity), quantity, scene, step)
+        out["n_examples"] = len(examples)
     else:
         unit = int(np.argmax(trace.get(state, 0, scene.direction).std(0)))
     out["unit"] = unit
@@ -151,9 +202,18 @@ def unit_facts(scene: Scene, model, data, trace, step: int, unit: int | None = N
         words = re.findall(r"[\w']+", scene.text)
         first = words.index(scene.gap[0])
         out["gap"] = words.index(scene.gap[1], first) - first - 1
+    if scene.clue:
+        out["clue_chars"] = clue_distance(scene.text, scene.clue, step)
     out["c_now"] = float(trace.get(state, 0, scene.direction)[step, unit])
     out["h_now"] = float(trace.get("hidden_state", 0, scene.direction)[step, unit])
     return out
+
+
+def clue_distance(text: str, clue: str, step: int) -> int:
+    """Characters between the clue word (its last occurrence before the step) and the blank a next-character
+    model fills at `step` (the character at step + 1)."""
+    end = text.rindex(clue, 0, step + 1) + len(clue)
+    return step + 1 - end
 
 
 def _clearest(ranked, values, quantity: str, scene: Scene, step: int, tie: float = 0.005) -> tuple[int, float]:
@@ -216,7 +276,7 @@ def belt_words(c, h_last: float, span: tuple) -> str:
 def phrases(scene: Scene, trace, step: int, facts: dict) -> dict:
     """The scene's conditional words, each computed from the numbers its picture draws (tests/test_scenes.py checks
     the shipped models give the lesson's strong form, and these functions give a true weaker one otherwise)."""
-    from .conclusions import follows
+    from .conclusions import follows, separates
     out = {}
     unit = facts.get("unit")
     if scene.gap and scene.until:
@@ -232,6 +292,12 @@ def phrases(scene: Scene, trace, step: int, facts: dict) -> dict:
     if scene.unit_rule.startswith("finder:") and "r" in facts:
         name = scene.unit_rule.split(":", 1)[1]
         out["follows"] = follows(facts["r"], KINDS[trace.kind].hypotheses[name][0])
+    if scene.unit_rule.startswith("memory:") and "r" in facts:
+        from .memory import FACTS
+        yes, no, who = FACTS[scene.unit_rule.split(":", 1)[1]]
+        out["separates"] = separates(facts["r"], yes, f"{no} {who}")
+    if "c_bar_high" in facts:
+        out["counts"] = "keeps count" if counts_bar(facts) else "only partly keeps count"
     if scene.unit_rule == "forget_drop":
         out["drop"] = drop_words(trace.get("forget_gate", 0, scene.direction)[:, unit], step)
     if scene.key == "quotes":
@@ -240,14 +306,32 @@ def phrases(scene: Scene, trace, step: int, facts: dict) -> dict:
     if scene.series_points:
         out["points"] = trace.n_steps
     if "p_right" in facts:
-        out["copes"] = "gets it" if facts["p_right"] > 0.5 else "does not get it"
+        out["copes"] = "gets it" if copes(facts["p_right"]) else "does not get it"
         out["washed"] = ("Its state is squashed through tanh at every step and the subject's number has washed out"
-                         if facts["p_right"] < 0.75 else "Here it still carries the subject's number")
+                         if washed_out(facts["p_right"]) else "Here it still carries the subject's number")
     if "p_other" in facts:
         out["both_sides"] = (": reading both ways is what fills it." if facts["p_right"] > facts["p_other"] + 0.25
                              else "." if facts["p_right"] >= facts["p_other"] else
                              ": here the one-way model does as well or better.")
     return out
+
+
+def copes(p_right: float) -> bool:
+    """A model "gets it" when it puts more than half its probability on the right answer."""
+    return p_right > 0.5
+
+
+def washed_out(p_right: float) -> bool:
+    """The subject's number has "washed out" when the model is this unsure of the verb (a coin toss is 0.5)."""
+    return p_right < 0.75
+
+
+SHUT = 0.2   # a forget gate below this "shuts": the diagram's kept path is a fifth of the belt or less
+
+
+def drop_level(now: float, mean: float) -> str:
+    """"shut", "partway" (below the unit's average) or "open": what drop_words and the scene's title say."""
+    return "shut" if now < SHUT else "partway" if now < mean else "open"
 
 
 def drop_words(f, step: int) -> str:
@@ -257,12 +341,57 @@ def drop_words(f, step: int) -> str:
     said = f"is {now:.2f} here (its average over the text is {mean:.2f})"
     if prev is not None and now < prev:
         said = f"drops to {now:.2f} here (from {prev:.2f} a step before; its average over the text is {mean:.2f})"
-    if now < 0.2:
+    level = drop_level(now, mean)
+    if level == "shut":
         return said + (": the valve shuts and the conveyor belt is cleared for the next sentence. Watch the "
                        "diagram's “kept” path thin.")
-    if now < mean:
+    if level == "partway":
         return said + ": the valve closes partway, and less of the belt is kept."
     return said + ": it does not close here."
+
+
+def counts_bar(facts: dict) -> bool:
+    """"Keeps count": the unit follows the position in the bar clearly over every held-out tune, and on this tune
+    its cell state is lowest at the bar lines, higher on a bar's first note and highest on its last."""
+    from .conclusions import clear
+    return clear(facts["r_all"]) and facts["r_all"] > 0 and \
+        facts["c_bar_high"] < facts["c_first"] < facts["c_last"]
+
+
+# --- a scene's title is a claim too: its lesson only when the numbers its words quote support it ------------------
+
+def _title_rules() -> dict:
+    """scene key -> the title from the scene's facts, with the same predicates and thresholds as its words; scenes
+    not listed have a title that names a topic, not a verdict."""
+    from .conclusions import clear
+    forget = {"shut": "The forget gate closes at a sentence end",
+              "partway": "The forget gate closes partway at a sentence end",
+              "open": "The forget gate stays open at this sentence end"}
+    return {
+        "sentence_end": lambda f: forget[drop_level(f["f_now"], f["f_mean"])],
+        "number_rides": lambda f: None if f["took_note"] and f["carried"] else
+        "Does the subject's number ride to its verb?",
+        "quotes": lambda f: None if clear(f["r"]) else "The unit closest to knowing it is inside quotes",
+        "sine": lambda f: None if clear(f["r"]) else "Which way is the wave going? No unit clearly knows",
+        "short_gap": lambda f: None if copes(f["p_right"]) else "A short dependency: the plain RNN misses it",
+        "long_gap": lambda f: None if washed_out(f["p_right"]) else
+        "A long dependency: here the plain RNN still carries it",
+        "sky": lambda f: None if copes(f["p_right"]) else "“The colour of the sky is ___”: this plain RNN misses it",
+        "first_digit": lambda f: None if f["kept"] == "right" else "CNN-LSTM: does it remember what it saw first?",
+        "handover": lambda f: None if f["answer_out"] == f["answer"] else
+        "Encoder–decoder: one hand-over, and the answer it gives",
+        "captions_gaze": lambda f: None if f["named"] >= 0 and f["share"] > 0.5 else
+        "Where the LSTM looks when it says “{word}”",
+        "bar_counter": lambda f: None if counts_bar(f) else "The unit closest to counting through the bar",
+    }
+
+
+def scene_title(scene: Scene, facts: dict) -> str:
+    """The title the scene shows: its lesson (scene.title, filled from the facts) when the facts support it, else
+    the neutral or opposite title its rule gives."""
+    rule = _title_rules().get(scene.key)
+    title = (rule(facts) if rule is not None else None) or scene.title
+    return title.format(**facts)
 
 
 def flip_words(values, quotes: list, r: float, least: float = 0.25) -> str:
@@ -313,7 +442,7 @@ def _bundle_sha(key: str) -> str:
 
 
 VIEW_SOURCES = ("charts.py", "step_charts.py", "explain.py", "view_store.py", "colours.py", "kinds/vision_charts.py",
-                "kinds/vision_views.py")
+                "kinds/vision_views.py", "kinds/melody_views.py", "kinds/word_views.py", "kinds/caption_views.py")
 VIEW_METHODS = ("captions", "guesses", "no_guess", "step_views", "scene_views", "views", "unit_label")  # a kind's
 # view code
 
@@ -345,7 +474,22 @@ def compute_scene(scene: Scene) -> tuple[Trace, dict, int]:
         if scene.compare:
             facts = compare_facts(scene, facts, trace, step)
         facts.update(phrases(scene, trace, step, facts))
+    from .bundle import provenance
+    facts["provenance"] = provenance(scene.bundle)
+    if scene.compare:
+        facts["compare_provenance"] = provenance(scene.compare)
     return trace, facts, step
+
+
+def model_line(scene: Scene, facts: dict) -> str:
+    """The line under a scene: its model (and the one it is compared with) and how each was trained, as
+    bundle.provenance read it from the model's file when the scene was computed."""
+    from .bundle import BUNDLES
+
+    def said(key: str, how: str | None) -> str:
+        return f"{BUNDLES[key].label}, bundled: {how}" if how else f"{BUNDLES[key].label}, bundled"
+    return f"Model: {said(scene.bundle, facts.get('provenance'))}." + (
+        f" Compared with: {said(scene.compare, facts.get('compare_provenance'))}." if scene.compare else "")
 
 
 def scene_colour(scene: Scene, trace) -> str:

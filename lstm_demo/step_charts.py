@@ -21,7 +21,7 @@ from .colours import ink, ramp, scale_of
 from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, color_scale, configure, fit_width, heatmap_image, \
     spec_of
 from .names import show
-from .explain import diagram_tables, step_terms
+from .explain import diagram_tables, step_terms, width_words
 from .view_store import with_data
 
 STEP_BUS = "body"              # the element every view listens to: always there, never replaced (cursor.js)
@@ -706,7 +706,7 @@ def with_presenter_config(spec: dict) -> dict:
 def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip: str, captions: list,
                guesses: str | None, unit_of: str = "", presenter: bool = False, no_guess=None) -> dict:
     """The views above "More views", with their data: "strip" (strip="text": the characters coloured by the unit;
-    "series": the series), "diagram", "equations" and, when guesses names what they are guesses of, "topk".
+    "series": the series; any other: none here, the kind draws its own), "diagram", "equations" and, when guesses names what they are guesses of, "topk".
     captions: a sentence per step. unit_of: the series' unit, e.g. " °C". presenter: larger type, fewer characters
     per row and a shorter diagram and series, so a scene's key views fit one 1280 x 720 projector screen.
     no_guess(step): what the top guesses say at a step where the model gives none (topk_heads)."""
@@ -725,7 +725,7 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
         views["strip"] = with_data(chart, chars=text_colour_frame(trace, values, columns, colour), captions=said)
         if presenter:
             views["strip"] = with_presenter_config(views["strip"])
-    else:
+    elif strip == "series":
         points = series_points_frame(trace)
         lo, hi = float(points["value"].min()), float(points["value"].max())
         said = caption_frame(captions, SERIES_CAPTION_CHARS[presenter])
@@ -737,7 +737,7 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
     title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}" + (f", layer {layer + 1}" if trace.n_layers > 1 else "")
     edges, _ = diagram_tables(trace.cell, direction)
     diagram = diagram_spec(trace.cell, title, words=False, direction=direction, **PRESENTER["diagram"]) \
-        if presenter else diagram_spec(trace.cell, title, how="each path is as wide as what flows along it now",
+        if presenter else diagram_spec(trace.cell, title, how=width_words(),
                                        direction=direction)
     views["diagram"] = with_data(diagram, dg_edges=edges, dg_terms=terms_long(terms), terms=terms)
     font = PRESENTER["equations"] if presenter else 15

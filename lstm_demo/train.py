@@ -99,12 +99,12 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def evaluate(self, val_x=None, val_y=None) -> float:
+    def evaluate(self, val_x=None, val_y=None, stop=None) -> float | None:
         """The loss on the validation batch (the kind's own, or the one given), without training, in chunks that
-        fit the memory budget."""
+        fit the budget; None if stop() became true between chunks (a Stop need not wait for a long evaluation)."""
         if val_x is None:
             val_x, val_y = self.batches.val_x, self.batches.val_y
-        return self.kind.val_loss(self.model, val_x, val_y, self.eval_chunk)
+        return self.kind.val_loss(self.model, val_x, val_y, self.eval_chunk, stop)
 
 
 @dataclass
@@ -120,7 +120,7 @@ def eval_chunk(kind, model_cfg, train_cfg, data, val_x) -> int:
     """Validation items an evaluation reads at once, within the memory budget (budget.chunk_items)."""
     from .budget import chunk_items
     from .kinds.base import rows
-    return chunk_items(kind.cost(model_cfg, train_cfg, data), rows(val_x))
+    return chunk_items(kind.cost(model_cfg, train_cfg, data), rows(val_x), train_cfg.batch_size)
 
 
 def checkpoint_steps(total: int, n: int) -> set:

@@ -5,7 +5,7 @@ from lstm_demo.ui import common, keep, train
 
 s = common.setup("Train")
 st.title("Train an LSTM live")
-st.caption("Pick data, press Start, and watch the loss fall. Training runs in the background: you can keep "
+st.caption("Pick data, press Start, and watch the loss. Training runs in the background: you can keep "
            "using the page, change the learning rate, pause or stop.")
 if st.query_params:
     st.query_params.clear()  # this page has no link of its own (a model you train lives only in your session)

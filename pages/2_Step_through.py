@@ -24,7 +24,7 @@ if s.stash is not None and ex.origin.startswith("bundled"):
               help="The model you trained or opened in this session is kept; this brings it back.")
 if ex.origin.startswith("bundled"):
     st.info(f"You are looking at a model that ships with the app ({ex.data.name.split(' (')[0]}). Train your own "
-            "on the Train page — it takes about 30 seconds — and it will appear here. The address bar always "
+            "on the Train page and it will appear here. The address bar always "
             "holds a link to this view.")
     st.page_link("pages/1_Train.py", label="Train your own", icon=":material/model_training:")
 if ex.training:

@@ -7,7 +7,7 @@ s = common.setup("Long memory")
 st.title("Long-memory lab: RNN vs GRU vs LSTM")
 st.caption("Every tutorial says a plain RNN cannot carry information across a long gap and an LSTM can. Run the "
            "experiment: three models of the same size train on the same data, then we test each at every distance "
-           "and measure how far back the training signal reaches. The default race takes 10–15 seconds on one core.")
+           "and measure how far back the training signal reaches. While it runs, a progress bar shows the time left.")
 
 race = s.race
 locked = race is not None and race.active
@@ -19,4 +19,4 @@ if s.open_step_through:
 if race is not None:
     memory_lab.race_panel(race)
 else:
-    memory_lab.precomputed_ui()
+    memory_lab.precomputed_ui(cfg)

@@ -87,3 +87,41 @@ def test_the_loss_check_would_catch_a_changed_model():
 
 def test_regeneration_is_deterministic_on_this_machine():
     assert train_bundle("stock_aapl", steps=150)[0] == train_bundle("stock_aapl", steps=150)[0]
+
+
+@pytest.mark.parametrize("key", list(BUNDLES))
+def test_the_words_on_how_a_bundle_was_trained_name_exactly_its_changed_settings(key):
+    """bundle.provenance against the bundle's recipe (Bundle.model / Bundle.train, the other source of truth) and
+    the settings its file holds: "the Train page's defaults" only for a bundle trained with them, every changed
+    setting named with the file's value; a race model's numbers are the race's."""
+    from lstm_demo.bundle import LABELS, provenance
+    from lstm_demo.memory import RaceConfig
+    b, loaded = BUNDLES[key], load_bundle(key)
+    words = provenance(key)
+    if b.from_race:
+        race = RaceConfig(task=b.preset)
+        assert loaded.steps == race.steps and loaded.train_cfg.lr == race.lr
+        assert words.startswith("trained in the long-memory race with its default settings")
+        assert f"{race.steps:,} steps" in words and f"learning rate {race.lr:g}" in words
+        assert f"{loaded.model.cfg.hidden_size} units" in words and "Train page" not in words
+        return
+    changed = {**dict(b.model), **dict(b.train)}
+    assert ("except" in words) == bool(changed)
+    assert words.startswith("trained with the Train page's default settings for its data")
+    for name, value in changed.items():
+        label = LABELS.get(name, name.replace("_", " "))
+        said = label if value is True else f"{label} {value:,}" if isinstance(value, int) else f"{label} {value}"
+        assert said in words
+        cfg = loaded.model.cfg if hasattr(loaded.model.cfg, name) and name in dict(b.model) else loaded.train_cfg
+        assert getattr(cfg, name) == value  # the file holds the setting the words name
+    if changed:
+        assert len(words.split(", except ")[1].split(", ")) == len(changed)  # and nothing else
+
+
+def test_the_reference_panel_calls_a_bundle_default_only_when_it_is():
+    from lstm_demo.bundle import reference_words
+    assert reference_words("agreement", []) == "exactly these settings"
+    assert reference_words("agreement", ["hidden units 64 (yours: 32)"]).startswith("the default settings — yours")
+    for key in ("colours_rnn", "places_bi", "memory_lstm"):        # trained with their own settings
+        assert reference_words(key, ["cell rnn (yours: lstm)"]) == "its own settings — yours differ: cell rnn " \
+                                                                    "(yours: lstm)"

@@ -1,6 +1,7 @@
 """The captioner (pictures of shapes -> an LSTM with soft attention describes them): the pictures and their grammar,
 the held-out split, the decoder's trace against the model's own forward pass and an nn.LSTMCell stepped by hand
 (teacher-forced and greedy), the attention, the scores, and bad input."""
+import json
 import math
 
 import numpy as np
@@ -376,3 +377,282 @@ def test_the_gaze_sentence_says_what_the_attention_numbers_say(data):
     assert "no attention" in gaze_sentence(plain, 0)
     picture_only = trace_caption(model, data, render(SHOWCASE))
     assert "row" in gaze_sentence(picture_only, 0) and "cells" not in picture_only.extras
+
+
+# --- the kind: the registry's way in (training, files, the views' words) ---------------------------------------------
+
+from lstm_demo.kinds import KINDS  # noqa: E402
+
+KIND = KINDS["captions"]
+
+
+def _tiny_cfg(data, attention=True):
+    return CaptionerConfig(vocab_size=len(data.vocab), conv_channels=3, embed_size=5, hidden_size=7,
+                           attention_size=6, attention=attention, max_words=data.max_words + 1)
+
+
+def test_the_kind_trains_through_the_trainer_and_scores_whole_batches_as_chunks(data):
+    """train.fit on the kind's batches and loss; the chunked validation loss (the memory budget) is the mean over
+    every scored word, the same as one pass over the whole held-out set."""
+    from lstm_demo.config import TrainConfig
+    from lstm_demo.train import fit
+    result = fit(_tiny_cfg(data), data, TrainConfig(batch_size=8, lr=1e-2, steps=6, seed=0, grad_clip=1.0))
+    batches = KIND.batches(data, result.model.cfg, TrainConfig(batch_size=8), 0)
+    x, y = batches.next()
+    assert x[0].shape[1:] == (3, 32, 32) and x[1].shape == y.shape and batches.items_per_batch == 8
+    whole = KIND.val_loss(result.model, batches.val_x, batches.val_y)
+    assert math.isfinite(result.val_loss) and result.val_loss == pytest.approx(whole, rel=1e-6)
+    assert KIND.val_loss(result.model, batches.val_x, batches.val_y, chunk=37) == pytest.approx(whole, rel=1e-5)
+    assert KIND.scored(batches.val_x, batches.val_y) == sum(len(c.split()) + 1 for c in data.val_captions)
+
+
+def test_the_kinds_accuracy_is_word_accuracy_of_greedy_captions(data):
+    """Against an independent count: the model's own sampler's ids position by position against the held-out
+    targets (end mark included, a missing word wrong)."""
+    model = _model(data)
+    batches = KIND.batches(data, model.cfg, KIND.defaults(data)[1], 0)
+    images, _ = batches.val_x
+    ids, _ = model.sample(images)
+    right = total = 0
+    for row, target in zip(ids.tolist(), batches.val_y.tolist()):
+        want = [t for t in target if t != -100]
+        right += sum(a == b for a, b in zip(row, want))
+        total += len(want)
+    assert KIND.accuracy(model, data, batches.val_x, batches.val_y) == pytest.approx(right / total)
+
+
+@pytest.mark.parametrize("teacher", [True, False])
+def test_the_kinds_trace_follows_the_picture_and_its_first_step_reads_the_pictures_state(data, teacher):
+    """The trace of a choice (layout, None, teacher) is the decoder's; attention is a distribution at every word;
+    the equations of step 0 start from the state the picture gives (h0, c0 from the model's start_state, not 0)."""
+    from lstm_demo.explain import step_terms
+    model = _model(data)
+    trace = KIND.trace(model, data, (SCENE, None, teacher))
+    assert trace.extras["replay_check"]["max_abs_h"] <= 1e-5
+    att = trace.extras["attention"]
+    assert (att >= 0).all() and np.allclose(att.sum(1), 1, atol=1e-6)
+    with torch.no_grad():
+        grid, _ = model.encode(torch.from_numpy(render(SCENE))[None])
+        h0, c0 = model.start_state(grid)
+    for unit in range(7):
+        terms = step_terms(trace, 0, 0, unit)
+        assert terms["c_prev"].iloc[0] == pytest.approx(float(c0[0, unit]), abs=1e-6)
+        assert np.allclose(terms["c"], terms["f"] * terms["c_prev"] + terms["i"] * terms["g"], atol=1e-5)
+    captions = KIND.captions(trace)
+    assert len(captions) == trace.n_steps and all(c.startswith(f"Step {t}: reads “") for t, c in enumerate(captions))
+    if not teacher:
+        from lstm_demo.kinds.captions import greedy_check, said_caption
+        greedy = greedy_captions(model, data, render(SCENE)[None])[0][0]
+        assert said_caption(trace) == " ".join(w for w in greedy if w != END)
+        assert greedy_check(model, data, trace).startswith("✓")
+
+
+def test_the_step_views_draw_the_picture_attention_and_words(data):
+    from lstm_demo.view_store import table
+    model = _model(data)
+    trace = KIND.trace(model, data, (SCENE, None, False))
+    views = KIND.step_views(trace, 0, 0, 2, "forget_gate")
+    assert set(views) == {"strip", "diagram", "equations", "topk"}
+    att = table(views["strip"]["datasets"]["attention"]).to_pandas()
+    assert len(att) == 16 * trace.n_steps
+    assert np.allclose(att.groupby("step")["weight"].sum(), 1, atol=1e-6)
+    words = table(views["strip"]["datasets"]["words"]).to_pandas()
+    assert list(words["word"]) == list(trace.inputs) and list(words["said"]) == list(trace.extras["emitted"])
+    big = KIND.step_views(trace, 0, 0, 2, "forget_gate", presenter=True)
+    assert json.dumps(big["strip"], default=str) != json.dumps(views["strip"], default=str)
+
+
+def test_the_comparison_sentence_says_ahead_level_or_behind_on_the_numbers_it_shows():
+    from lstm_demo.kinds.captions import comparison
+    base = {"most common caption": {"word_accuracy": 0.2, "exact_match": 0.01},
+            "most frequent word per position": {"word_accuracy": 0.334, "exact_match": 0.0}}
+    ahead = comparison({"word_accuracy": 0.94, "exact_match": 0.856}, base, 256)
+    assert ahead == ("On 256 held-out pictures the model's greedy captions get 94 % of the words and 86 % of the "
+                     "captions exactly right; knowing only the training captions (most frequent word per position) "
+                     "gets 33 % and 0 %: the model is ahead of that baseline on words.")
+    # 33.6 % shows as 34 %, 33.4 % as 33 %: the verdict follows what is shown, not the third digit
+    assert "level with" in comparison({"word_accuracy": 0.3345, "exact_match": 0.0}, base, 256)
+    assert "behind" in comparison({"word_accuracy": 0.1, "exact_match": 0.0}, base, 256)
+    assert comparison({"word_accuracy": float("nan"), "exact_match": float("nan")}, base, 0) == \
+        "There are no held-out pictures to score the model on."
+
+
+def test_each_badge_is_measured_against_the_baseline_best_at_its_metric():
+    """Word accuracy against the best baseline at words; exact match against the best at exact match (not the
+    word-accuracy one), in the whole points the sentence shows."""
+    from lstm_demo.kinds.captions import comparison_badges
+    base = {"most common caption": {"word_accuracy": 0.2, "exact_match": 0.12},
+            "most frequent word per position": {"word_accuracy": 0.334, "exact_match": 0.0}}
+    badges = comparison_badges({"word_accuracy": 0.5, "exact_match": 0.1}, base)
+    (words, w_name), (exact, e_name) = badges["word_accuracy"], badges["exact_match"]
+    assert w_name == "most frequent word per position" and e_name == "most common caption"
+    assert words.text == "+17 points vs the best baseline" and words.colour == "green"
+    assert exact.text == "-2 points vs the best baseline" and exact.colour == "red"  # not +10 vs the 0 % one
+    level = comparison_badges({"word_accuracy": 0.3345, "exact_match": 0.1201}, base)
+    assert level["word_accuracy"][0].colour == level["exact_match"][0].colour == "gray"
+
+
+# --- model files ---------------------------------------------------------------------------------------------------
+
+def _file(data, cfg=None, train=None, recipe=None, model_cfg_json=None):
+    from lstm_demo.config import TrainConfig
+    from lstm_demo.models import build_model
+    from lstm_demo.store import save_bytes
+    raw = save_bytes(build_model(cfg or _tiny_cfg(data)), data, train or TrainConfig(batch_size=8, steps=3), 3)
+    return _rewrite(raw, recipe, model_cfg_json)
+
+
+def _rewrite(raw: bytes, recipe=None, model_cfg=None) -> bytes:
+    """The file with its header's recipe or model config replaced (a crafted file)."""
+    import struct
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    meta = header["__metadata__"]
+    if recipe is not None:
+        meta["data"] = json.dumps({"kind": "captions", "recipe": recipe} if not isinstance(recipe, str) else recipe)
+    if model_cfg is not None:
+        meta["model_config"] = json.dumps({**json.loads(meta["model_config"]), **model_cfg})
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + raw[8 + n :]
+
+
+def test_a_captioner_file_round_trips(data):
+    from lstm_demo.store import load_bytes
+    raw = _file(data)
+    loaded = load_bytes(raw)
+    assert loaded.model.cfg == _tiny_cfg(data) and loaded.data.recipe == data.recipe and loaded.steps == 3
+    assert loaded.data.val_captions == data.val_captions
+    again = KIND.trace(loaded.model, loaded.data, (SCENE, None, False))
+    from lstm_demo.models import build_model
+    assert np.array_equal(again.get("cell_state"), KIND.trace(build_model(_tiny_cfg(data)), data,
+                                                               (SCENE, None, False)).get("cell_state"))
+
+
+@pytest.mark.parametrize("recipe, why", [
+    ({"max_shapes": 1000, "seed": 0}, "shapes per picture"),
+    ({"max_shapes": 3, "seed": -1}, "seed"),
+    ({"max_shapes": 3, "seed": 0, "picture": 4096}, "exactly"),
+    ({"max_shapes": "3", "seed": 0}, "shapes per picture"),
+    ({"max_shapes": True, "seed": 0}, "shapes per picture"),
+    ([3, 0], "exactly"),
+    ('{"kind": "captions"}', "malformed"),
+    ('{"kind": "captions", "recipe": {"max_shapes": 3, "seed": 0}, "vocab": ["a"]}', "malformed"),
+])
+def test_a_file_with_a_hostile_recipe_is_refused_before_its_pictures_are_drawn(data, recipe, why):
+    from lstm_demo.config import ModelFileError
+    from lstm_demo.store import load_bytes
+    with pytest.raises(ModelFileError, match=why):
+        load_bytes(_file(data, recipe=recipe))
+
+
+@pytest.mark.parametrize("config, why", [
+    ({"picture": 4096}, "picture size"),            # huge pictures: refused by the config's caps
+    ({"picture": 64}, "wrong type or shape"),       # within the caps: its grid (8 × 8) is not these tensors
+    ({"vocab_size": 10**6}, "vocab size"),          # an absurd vocabulary
+    ({"vocab_size": 200}, "wrong type or shape"),  # the embedding and the head are not these tensors
+    ({"attention": False}, "weights do not fit its model"),   # the flag against the tensors: refused by name
+    ({"attention": "yes"}, "attention"),
+    ({"max_words": 3}, "does not fit its data"),
+])
+def test_a_file_whose_config_does_not_fit_its_tensors_or_pictures_is_refused(data, config, why):
+    from lstm_demo.config import ModelFileError
+    from lstm_demo.store import load_bytes
+    with pytest.raises(ModelFileError, match=why):
+        load_bytes(_file(data, model_cfg_json=config))
+
+
+def test_the_budget_refuses_the_largest_settings_in_words_and_the_cli_steps_through_a_held_out_picture(data):
+    from dataclasses import replace
+    from types import SimpleNamespace
+    m, t = KIND.defaults(data)
+    KIND.checked(m, t, data)  # the preset fits
+    with pytest.raises(ConfigError, match="would need about .* Choose a smaller batch"):
+        KIND.checked(replace(m, conv_channels=32, hidden_size=256, embed_size=64), replace(t, batch_size=128), data)
+    loaded = SimpleNamespace(data=data)
+    assert KIND.cli_choice(loaded, seq=5) == (data.val_layouts[5], None, False)
+    for bad in (dict(seq=256), dict(seq=-1), dict(text="a red circle"), dict(start=0)):
+        with pytest.raises(ConfigError):
+            KIND.cli_choice(loaded, **bad)
+
+
+# --- sampling at a temperature (Step through's "Sampling" caption) ---------------------------------------------------
+
+def _decoded_by_hand(model, data, image, temperature, seed):
+    """The reference: the model's teacher-forced forward pass over the words so far, the next word its argmax
+    (temperature 0) or one draw of torch.multinomial from softmax(logits / temperature) with a generator seeded
+    like the app's — word by word until the end mark or max_words."""
+    gen = torch.Generator().manual_seed(seed)
+    read, words = [data.stoi[START]], []
+    with torch.no_grad():
+        for _ in range(model.cfg.max_words):
+            logits = model.decode(image[None], torch.tensor([read]))["logits"][0, -1]
+            if temperature == 0:
+                word = int(logits.argmax())
+            else:
+                word = int(torch.multinomial(torch.softmax(logits / temperature, -1)[None], 1, generator=gen)[0, 0])
+            words.append(data.vocab[word])
+            read.append(word)
+            if words[-1] == END:
+                break
+    return words
+
+
+@settings(max_examples=12, deadline=None)
+@given(temperature=st.sampled_from([0, 0.01, 0.5, 1.0, 2.5, 10.0]), seed=st.integers(0, 2**31 - 1),
+       layout=st.sampled_from(range(8)))
+def test_a_sampled_caption_is_drawn_as_the_model_says_and_seeded(data, temperature, seed, layout):
+    from lstm_demo.kinds.captioner import sampled_caption
+    model = _model(data)
+    image = torch.from_numpy(render(data.val_layouts[layout]))
+    said = sampled_caption(model, data, image.numpy(), temperature, seed)
+    assert said == _decoded_by_hand(model, data, image, temperature, seed)
+    assert said == sampled_caption(model, data, data.val_layouts[layout], temperature, seed)  # a rerun, same words
+    if temperature == 0:  # greedy: the seed plays no part, and it is the model's own greedy decoding
+        assert said == sampled_caption(model, data, image.numpy(), 0, seed + 1 if seed < 2**31 - 1 else 0)
+        assert said == greedy_captions(model, data, image[None])[0][0]
+
+
+def test_a_hot_caption_depends_on_its_seed_and_bad_settings_are_refused(data):
+    from lstm_demo.kinds.captioner import sampled_caption
+    model = _model(data)
+    image = render(SCENE)
+    hot = {seed: tuple(sampled_caption(model, data, image, 10.0, seed)) for seed in range(6)}
+    assert all(hot[s] == tuple(sampled_caption(model, data, image, 10.0, s)) for s in hot)
+    assert len(set(hot.values())) > 1  # at 10 the draws are near uniform over 20 words: six seeds do not all agree
+    for bad in (-0.5, 0.005, 11, float("nan"), float("inf"), "warm", True, None):
+        with pytest.raises(ConfigError, match="temperature"):
+            sampled_caption(model, data, image, bad, 0)
+    for bad in (-1, 2**31, 1.5, "0", False):
+        with pytest.raises(ConfigError, match="sampling seed"):
+            sampled_caption(model, data, image, 1.0, bad)
+    with pytest.raises(DataError, match="overlaps"):
+        sampled_caption(model, data, [("circle", "red", "small", 2, 4), ("square", "blue", "big", 4, 6)], 1.0, 0)
+
+
+def test_the_sampling_sentence_says_how_the_caption_was_drawn_and_what_it_matches():
+    from lstm_demo.kinds.captions import sample_sentence
+    truth = "a small red circle"
+    right = truth.split() + [END]
+    assert sample_sentence(right, right, truth, 0, 7) == (
+        "At temperature 0 the model says its likeliest word every time (greedy): “a small red circle”. It is the "
+        "picture's true caption.")
+    assert sample_sentence(right, right, truth, 0.5, 3) == (
+        "At temperature 0.5 (seed 3) the model draws each word from its guesses sharpened: “a small red circle”. It "
+        "is word for word its greedy caption. It is the picture's true caption.")
+    wrong = "a big red circle".split() + [END]
+    assert sample_sentence(wrong, right, truth, 1, 0) == (
+        "At temperature 1 (seed 0) the model draws each word from its guesses as they are: “a big red circle”. It "
+        "differs from its greedy caption (“a small red circle”) at 1 of 5 places. The picture's caption is “a small "
+        "red circle”.")
+    # longer than the greedy caption and never ended: every place past the shorter one differs
+    endless = ["a"] * 17
+    said = sample_sentence(endless, right, truth, 2.5, 1)
+    assert "its guesses flattened" in said and "It had not ended after 17 words" in said
+    assert "at 16 of 17 places" in said and "The picture's caption is" in said
+    # an end mark first: nothing said; no truth (a picture without a layout): nothing compared with it
+    nothing = sample_sentence([END], right, "", 3, 2)
+    assert "draws each word from its guesses flattened: nothing (its first word is the end mark)." in nothing
+    assert "at 5 of 5 places" in nothing and "picture's" not in nothing
+    # a caption that is the truth's words and then more is not the truth
+    assert "The picture's caption is" in sample_sentence(truth.split() + ["left", END], right, truth, 1, 0)

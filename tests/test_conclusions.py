@@ -168,3 +168,86 @@ def test_the_finder_calls_a_unit_a_match_only_when_it_follows_clearly(r, good):
     assert ("opposite sign" in sentence) == (r < -0.1)
     if math.isfinite(r):
         assert f"{r:+.2f}" in sentence
+
+
+def test_loss_progress_says_only_what_the_recorded_losses_show():
+    from lstm_demo.conclusions import loss_progress
+    assert loss_progress([], 10) == ""
+    assert loss_progress([(0, float("nan"))], 10) == ""
+    assert loss_progress([(0, 3.2)], 10) == "validation loss 3.20 at step 0"
+    assert loss_progress([(0, 3.2), (300, 1.45)], 300).endswith("→ 1.45 at step 300 (down)")
+    assert loss_progress([(0, 1.0), (300, 1.6)], 300).endswith("(up)")       # it can get worse: it says so
+    assert loss_progress([(0, 3.2), (300, 1.45)], 100) == "validation loss 3.20 at step 0"  # not past the weights
+    assert "1,200" in loss_progress([(0, 3.0), (1200, 2.0)], 1200)
+
+
+def test_the_remembering_heading_follows_the_correlation():
+    from lstm_demo.conclusions import remembering_heading
+    assert remembering_heading(0.97) == remembering_heading(-0.6) == "The unit that remembers"
+    assert remembering_heading(0.4).startswith("No unit clearly remembers")
+    assert remembering_heading(float("nan")).startswith("No unit clearly remembers")
+
+
+# --- the replay's proof line, separation, badges and measurements (issue #21's claims audit) ----------------------
+
+@pytest.mark.parametrize("err,ok", [(0.0, True), (2.4e-7, True), (1e-4, True), (1e-3, False), (0.3, False),
+                                    (float("nan"), False), (float("inf"), False)])
+def test_the_replay_gets_a_tick_only_when_it_reproduces_torch_within_the_tolerance(err, ok):
+    check = {"max_abs_h": err, "module": "torch.nn.LSTM", "by_layer": [[0, 0, err]]}
+    words = cc.replay_verdict(check)
+    assert words.startswith("✓") == ok and words.startswith("✗") == (not ok)
+    assert ("reproduces" in words) == ok and "nan" not in words and "inf" not in words
+    if math.isfinite(err):
+        assert f"{err:.1e}" in words
+
+
+def test_the_replay_line_says_what_was_compared():
+    assert "|Δh|" in cc.replay_verdict({"max_abs_h": 1e-7, "module": "torch.nn.LSTM"})
+    frames = cc.replay_verdict({"max_abs_h": 0.0, "module": "ConvLSTM.forward", "compared": "the predicted frames"})
+    assert "|Δh|" not in frames and "in the predicted frames" in frames and "every layer" not in frames
+
+
+@given(st.floats(-1, 1) | st.just(float("nan")))
+def test_separates_is_said_only_for_a_clear_correlation(r):
+    words = cc.separates(r, "plural", "singular subjects")
+    clear = math.isfinite(r) and abs(r) > 0.4
+    assert words.startswith("separates") == clear
+    assert (cc.remembering_heading(r) == "The unit that remembers") == clear  # the heading above it agrees
+    assert "nan" not in words
+    if math.isfinite(r):
+        assert f"{r:+.2f}" in words
+
+
+shares = st.floats(0, 1) | st.just(float("nan"))
+
+
+@given(shares, shares)
+def test_a_points_badge_is_green_only_when_the_printed_model_share_is_higher(model, baseline):
+    b = cc.points_badge(model, baseline, "the baseline")
+    if not (math.isfinite(model) and math.isfinite(baseline)):
+        assert b.colour == "gray"
+        return
+    shown_m, shown_b = round(100 * model), round(100 * baseline)  # as f"{x:.0%}" shows them
+    assert f"{model:.0%}" == f"{shown_m}%" and f"{baseline:.0%}" == f"{shown_b}%"
+    assert b.colour == ("green" if shown_m > shown_b else "red" if shown_m < shown_b else "gray")
+    assert ("+0" not in b.text) and ("-0 " not in b.text)
+
+
+losses = st.floats(0, 10) | st.just(float("nan"))
+
+
+@given(losses, losses)
+def test_a_loss_badge_is_green_only_when_the_printed_loss_is_lower(model, baseline):
+    b = cc.lower_badge(model, baseline, "the bigram's")
+    if not (math.isfinite(model) and math.isfinite(baseline)):
+        assert b.colour == "gray"
+        return
+    m, base = float(f"{model:.2f}"), float(f"{baseline:.2f}")  # what the metric and the sentence print
+    assert b.colour == ("green" if m < base else "red" if m > base else "gray")
+    assert "0.00 " not in b.text and "nan" not in b.text
+
+
+def test_a_measurement_that_is_not_there_is_said_so_not_nan():
+    assert cc.loss_text(float("nan")) == cc.loss_text(None) == "not measured yet"
+    assert cc.loss_text(1.23456) == "1.2346"
+    assert cc.measured(float("nan")) is None and cc.measured(None) is None and cc.measured(0.5) == 0.5

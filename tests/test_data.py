@@ -117,3 +117,47 @@ def test_single_column_and_decimal_comma_csvs():
     assert read_csv(b"value\n1\n2\n3\n").columns.tolist() == ["value"]
     frame = read_csv(b"day;temp\n1;1,5\n2;2,5\n")
     assert frame["temp"].tolist() == [1.5, 2.5]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.integers(12, 3000), st.sampled_from([4, 8, 16, 32, 64]))
+@settings(max_examples=80, deadline=None)
+def test_the_validation_line_and_words_are_where_training_stops(n, seq_len):
+    """The gray line and the slider's words: the point where data.parts cuts, and the share it holds out — a short
+    series holds out more than a tenth (AAPL at sequence length 32: from point 90 of 123, 27 %)."""
+    data = SeriesData(np.sin(np.arange(n) / 3.0))
+    if n < 2 * (seq_len + 2):
+        return
+    train, val = data.parts(seq_len)
+    assert data.validation_start(seq_len) == len(train)
+    words = data.validation_words(seq_len)
+    assert f"starts at point {len(train):,}" in words and f"the last {len(val) / n:.0%}" in words
+    assert f"sequence length {seq_len}" in words
+
+
+def test_the_aapl_series_holds_out_more_than_a_tenth():
+    aapl = load_series_preset("stock_aapl")
+    assert len(aapl.values) == 123 and aapl.validation_start(32) == 90
+    assert "the last 27%" in aapl.validation_words(32)
+
+
+@pytest.mark.parametrize("preset,step", [("seattle_daily", "day"), ("seattle_hourly", "hour"),
+                                         ("stock_aapl", "month"), ("sine", "point")])
+def test_a_series_step_is_named_from_its_dates(preset, step):
+    """"Tomorrow is like today" only for daily data: the naive forecast's words take the step from the dates."""
+    from lstm_demo.conclusions import naive_words
+    data = load_series_preset(preset)
+    assert data.step_name() == step
+    assert ("tomorrow" in naive_words(step)) == (step == "day")
+    if data.dates is not None:  # the spacing, measured here in whole days or hours
+        gap = np.median(np.diff(data.dates)) / np.timedelta64(1, "h")
+        assert {"day": 24, "hour": 1}.get(step, gap) == gap or (step == "month" and 28 * 24 <= gap <= 31 * 24)
+
+
+def test_irregular_dates_are_points():
+    dates = np.array(["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-24", "2020-03-14"], dtype="datetime64[D]")
+    data = SeriesData(np.arange(5.0) ** 2, dates=dates)
+    assert data.step_name() == "point"

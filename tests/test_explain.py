@@ -70,6 +70,18 @@ def test_diagram_widths_follow_the_values(text, cell):
         assert forget["value"] == terms["f"]
 
 
+def test_the_diagram_says_its_widths_are_capped_at_the_cap_it_draws(text):
+    """A cell state of 20 is drawn as wide as one of 1.5: the subtitle says so, with the cap the widths use."""
+    from lstm_demo import step_charts
+    trace = traced(text, "lstm")
+    terms = explain.equation_terms(trace, 0, 0, 5, 0)
+    edges, _ = explain.diagram_frames("lstm", {**terms, "c": 20.0, "c_prev": -35.9})
+    cap = float(edges["width"].max())
+    assert cap == explain.MAX_WIDTH and f"capped at {cap:g}" in explain.width_words()
+    views = step_charts.main_views(trace, 0, 0, 0, "cell_state", "text", [""] * trace.n_steps, "")
+    assert explain.width_words() in str(views["diagram"])  # the subtitle the diagram shows
+
+
 def test_closing_the_forget_gate_thins_the_kept_path(text):
     """An intervention f := 0 must show a zero-width 'kept' path on the diagram and change c."""
     model = build_model(ModelConfig("text", vocab_size=len(text.vocab), hidden_size=5), seed=4)

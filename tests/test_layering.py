@@ -91,7 +91,7 @@ def test_no_private_name_is_imported_across_modules():
 
 
 KIND_DIRS = (PKG / "kinds", PKG / "ui" / "kinds")
-KIND_NAMES = ("text", "series", "frames", "digits", "translation")
+KIND_NAMES = ("text", "series", "frames", "digits", "translation", "melody")
 BRANCH = re.compile(r"\bkind\s*(==|!=|in\b|not in\b)|isinstance\([^)]*(Config|Data)\b")
 
 

@@ -277,3 +277,99 @@ def test_a_race_stops_on_request_when_its_visitor_leaves_and_at_the_time_cap():
         race = Race(RaceConfig(**{**SMALL.__dict__, "steps": 5000})).start()
         race.join(60)
     assert race.status == "stopped" and "time limit" in race.message
+
+
+# --- the results' words (issue #21's claims audit): each part computed from the numbers the charts draw ------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from lstm_demo.memory import (KEEPS, gradient_words, precomputed_words, settings_differ, unit_words,  # noqa: E402
+                              units_keeping)
+
+
+def test_units_keeping_counts_the_units_whose_forget_product_stays_high():
+    task = TASKS["first_symbol"]
+    data = task_data(task)
+    model = build_model(model_config(task, data, "lstm", 5))
+    x, y = encode_batch(task, [task.make(8, random.Random(i)) for i in range(4)], data)
+    set_forget_bias(model, 50.0)                                  # f = 1: every unit keeps everything
+    assert (units_keeping(model, x, y)["keeping"] == 5).all()
+    set_forget_bias(model, -50.0)                                 # f = 0: none keeps anything past one step
+    kept = units_keeping(model, x, y)
+    assert kept["keeping"].iloc[0] == 5 and (kept["keeping"].iloc[1:] == 0).all() and (kept["units"] == 5).all()
+
+
+def _results(init_norms: dict, best: float, mean: float, keeping: int | None, units: int = 32, k_max: int = 25):
+    grads = pd.DataFrame([{"cell": c, "when": "at initialisation", "k": k, "norm": n}
+                          for c, norms in init_norms.items() for k, n in enumerate(norms)])
+    k = np.arange(k_max + 1)
+    res = {"gradients": grads, "forget": pd.DataFrame({"k": k, "mean over units": mean, "best unit": best})}
+    if keeping is not None:
+        res["keeping"] = pd.DataFrame({"k": k, "keeping": keeping, "units": units})
+    return res
+
+
+@given(st.floats(0.3, 3.0), st.floats(0.3, 3.0), st.integers(2, 30))
+@settings(max_examples=60, deadline=None)
+def test_the_gradient_words_say_shrinks_only_where_the_gradient_shrinks(rnn_rate, lstm_rate, steps):
+    norms = {"rnn": rnn_rate ** np.arange(steps), "lstm": lstm_rate ** np.arange(steps)}
+    words = gradient_words(_results(norms, 1.0, 0.5, None))
+    k = min(10, steps - 1)
+    for name, rate in (("plain RNN", rnn_rate), ("LSTM", lstm_rate)):
+        ratio = rate ** k                                          # norm[k] / norm[0], computed here
+        assert (f"{name} keeps {ratio:.1e} of it after {k} steps" in words) == (ratio < 1)
+        assert (f"{name} has {ratio:.1e} times as much after {k} steps" in words) == (ratio >= 1)
+    shrinks = [rnn_rate ** k < 1, lstm_rate ** k < 1]
+    assert ("the signal shrinks as it goes back" in words) == all(shrinks)
+    assert ("does not reach" in words) == any(shrinks)
+    assert "— ." not in words and "nan" not in words
+
+
+@given(st.integers(0, 32), st.floats(0, 1), st.floats(0, 1))
+@settings(max_examples=100, deadline=None)
+def test_a_few_units_are_called_the_memory_only_when_few_keep_it_and_the_best_far_more(keeping, best, mean):
+    best, mean = max(best, mean), min(best, mean)
+    words = gradient_words(_results({"lstm": [1.0, 0.5]}, best, mean, keeping))
+    assert f"{keeping} of 32 units keep at least {KEEPS:.0%}" in words
+    assert ("a few units become the long-term memory" in words) == (0 < keeping <= 8 and best - mean >= 0.3)
+    assert ("most units keep their cell state" in words) == (keeping >= 16)
+    assert f"best unit keeps {best:.0%}" in words and f"the average unit {mean:.0%}" in words
+
+
+def test_the_shipped_race_does_not_say_a_few_units_when_most_keep_their_state():
+    from lstm_demo.bundle import BUNDLE_DIR
+    record = RaceRecord.from_json((BUNDLE_DIR / "race_default.json").read_text())
+    words = gradient_words(record.results)
+    n = int(record.results["keeping"]["keeping"].iloc[20])
+    assert f"{n} of 32 units keep at least 90%" in words
+    assert ("a few units" in words) == (n <= 8)
+    assert record.results["unit"]["examples"] == 128 and "over 128 sentences" in unit_words(record.results["unit"],
+                                                                                            record.cfg)
+
+
+def test_a_short_gap_has_no_empty_list_and_no_forget_claim():
+    words = gradient_words(_results({"rnn": [1.0, 0.5, 0.25]}, 1.0, 1.0, None, k_max=0))
+    assert "keeps 2.5e-01 of it after 2 steps" in words and "too short to measure" in words
+
+
+@given(st.floats(-1, 1) | st.just(float("nan")), st.sampled_from([None, 128, 64]))
+def test_the_unit_sentence_says_separates_on_the_headings_bar(r, n):
+    from lstm_demo.conclusions import remembering_heading
+    found = {"unit": 3, "correlation": r, **({"examples": n} if n else {})}
+    words = unit_words(found, RaceConfig())
+    assert ("cell state just before the answer separates plural" in words) == \
+        (remembering_heading(r) == "The unit that remembers")
+    assert (f"over {n} sentences" in words) if n else ("128" not in words)
+    assert "with 20 filler words" in words and "nan" not in words
+
+
+def test_the_precomputed_race_says_the_settings_above_only_when_they_are_its_own():
+    default = RaceConfig()
+    assert "with the settings above" in precomputed_words(default, default)
+    assert settings_differ(default, default) == ""
+    mine = replace(default, lstm_hidden=64, steps=500, sweep=True)
+    words = precomputed_words(default, mine)
+    assert "settings above" not in words and "LSTM hidden units 32 (yours: 64)" in words
+    assert "steps per model 350 (yours: 500)" in words and "per-distance sweep False (yours: True)" in words
+    assert "with the default settings." in precomputed_words(default, None)   # no valid settings on screen

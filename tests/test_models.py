@@ -60,3 +60,25 @@ def test_bidirectional_fills_in_better_than_one_direction_on_the_same_data():
     data = load_text_preset("agreement")
     one, both = _fill_in_accuracy(data, False), _fill_in_accuracy(data, True)
     assert both > one + 0.1, (one, both)
+
+
+@pytest.mark.parametrize("key,task", [("places_bi", "fill in hidden words"), ("places_uni", "fill in hidden words"),
+                                      ("agreement", "next character"), ("agreement_words", "next word"),
+                                      ("sine", "next item")])
+def test_the_task_said_of_a_bundled_model_is_what_it_was_trained_to_do(key, task):
+    """Step through's "task:" from the model's own settings: the places models hide whole words (hide=words)."""
+    from lstm_demo.bundle import load_bundle
+    from lstm_demo.kinds.sequence import task_words
+    loaded = load_bundle(key)
+    assert task_words(loaded.model.cfg, loaded.train_cfg, loaded.data) == task
+    if task.startswith("fill in"):
+        assert loaded.model.cfg.task == "masked" and loaded.train_cfg.hide == "words"
+
+
+def test_a_character_fill_in_model_fills_in_characters():
+    from types import SimpleNamespace as NS
+    from lstm_demo.kinds.sequence import task_words
+    chars = NS(kind="text", tokens="chars", unit="character")
+    assert task_words(NS(task="masked"), NS(hide="chars"), chars) == "fill in hidden characters"
+    assert task_words(NS(task="masked"), NS(hide="chars"), NS(kind="text", tokens="words", unit="word")) == \
+        "fill in hidden words"

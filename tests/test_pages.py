@@ -117,6 +117,9 @@ def test_train_then_step_through(kind):
     ex = lab(at).experiment
     assert ex.trained_steps == 30 and (ex.job is None or ex.job.view().status == "done")
     assert any("Finished 30 steps" in s.value for s in at.success)
+    assert not any("nan" in m.value for m in at.metric)  # a loss not measured says so (conclusions.loss_text)
+    row = lab(at).scoreboard[-1]
+    assert all(row[k] is None or np.isfinite(row[k]) for k in ("validation loss", "validation accuracy"))
     if kind == "series":  # the forecast is judged against naive ones
         assert {"Model: one-step MSE", "Repeat the last value"} <= {m.label for m in at.metric}
 
@@ -200,6 +203,33 @@ def test_train_opens_on_the_bundled_model_of_the_preset_until_start():
     assert not any(m.value.startswith("**Before you press Start:**") for m in at.info)
 
 
+def test_words_as_tokens_open_on_the_bundled_word_level_model_and_step_through_words():
+    """Tokens: words — the data reads a word at a time, the reference is the bundled word-level model (its text in
+    words), the fill-in offers no "hide" choice, and Step through reads the visitor's own sentence word by word."""
+    at = new("pages/1_Train.py").run()
+    at.radio(key="text_tokens").set_value("words").run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    assert s.data.tokens == "words" and s.data_id == ("text", "agreement:words")
+    ref = [m.value for m in at.info if m.value.startswith("**Before you press Start:**")]
+    assert ref and "exactly these settings" in ref[0] and "word-level LSTM" in ref[0]
+    written = at.code[-1].value  # the text the bundled model writes, as words with a space between
+    from lstm_demo.kinds.text_data import split_words
+    assert len(split_words(written)) == 300 and "  " not in written and set(split_words(written)) <= set(s.data.vocab)
+    at.radio(key="text_task").set_value("masked").run()
+    assert not [r for r in at.radio if r.key == "text_hide"]
+    step = new()  # the bundled word-level model by link (before training, Step through shows the default bundle)
+    step.query_params["model"] = "agreement_words"
+    step.switch_page("pages/2_Step_through.py").run()
+    assert not step.exception, step.exception
+    assert lab(step).experiment.origin == "bundled:agreement_words"
+    step.radio(key="seq_source").set_value("own").run()
+    step.text_input(key="seq_text").input("the dogs , that ate the fish , were full .").run()
+    assert not step.exception, step.exception
+    trace = lab(step).view.trace
+    assert trace.inputs[:3] == ["the", "dogs", ","] and str(trace.extras["tokens"]) == "words"
+
+
 def test_short_series_data_gets_a_sequence_length_it_can_fill():
     at = new("pages/1_Train.py").run()
     at.radio(key="kind").set_value("series").run()
@@ -279,6 +309,9 @@ def test_gru_bidirectional_rnn_and_stacked_train_and_step(cell, bidirectional, l
     cfg = lab(at).experiment.model_cfg
     assert (cfg.cell, cfg.bidirectional, cfg.task) == (cell, bidirectional, "masked" if bidirectional else "next")
     assert lab(at).scoreboard[-1]["steps"] == 30
+    if bidirectional:  # the fill-in preview counts what its own mask hides (predict.blanks_heading)
+        heading = next(m.value for m in at.markdown if m.value.startswith("**Fill in the blanks**"))
+        assert " characters hidden (▮" in heading and "15 %" not in heading
     if cell == "rnn":  # the Train page's gate-saturation panel says why it has nothing to show
         assert any("no gates" in c.value for c in at.caption)
     step = at.switch_page("pages/2_Step_through.py").run()
@@ -497,6 +530,19 @@ def _saved(kind: str) -> tuple:
         data = FramesData("first_digit", steps=3, frame=12)
         cfg = CNNLSTMConfig(frame=12, conv_channels=6, embed_size=24, hidden_size=20)
         tc = TrainConfig(batch_size=8, lr=1e-3, steps=30, seed=1)
+    elif kind == "melody":
+        from lstm_demo.kinds.music import MelodyData
+        data = MelodyData("ryans", transpose=True, seed=4)
+        cfg = ModelConfig("melody", vocab_size=len(data.vocab), embed_size=20, hidden_size=100, num_layers=3,
+                          cell="gru")
+        tc = TrainConfig(seq_len=100, batch_size=8, lr=2e-3, steps=60, seed=6, grad_clip=0.0)
+    elif kind == "captions":
+        from lstm_demo.kinds.captioner import CaptionerConfig
+        from lstm_demo.kinds.captions_data import CaptionData
+        data = CaptionData(max_shapes=2, seed=7)
+        cfg = CaptionerConfig(vocab_size=len(data.vocab), conv_channels=6, embed_size=12, hidden_size=40,
+                              attention_size=20, attention=False, max_words=data.max_words + 3)
+        tc = TrainConfig(batch_size=24, lr=2e-3, steps=30, seed=6, grad_clip=0.0)
     else:
         data = TranslationData("copy", 5)
         cfg = Seq2SeqConfig(vocab_size=len(data.vocab), embed_size=12, hidden_size=100, num_layers=2,
@@ -505,7 +551,7 @@ def _saved(kind: str) -> tuple:
     return save_bytes(build_model(cfg, seed=9), data, tc, 7), cfg, tc
 
 
-@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation"])
+@pytest.mark.parametrize("kind", ["text", "series", "frames", "digits", "translation", "melody", "captions"])
 def test_opening_a_model_file_restores_the_train_pages_settings_exactly(kind):
     """Open -> the widgets show the file's config (also sizes the presets do not offer) -> Start trains exactly that
     config and the opened weights: nothing is reset."""
@@ -549,3 +595,84 @@ def test_every_more_views_panel_of_a_bundled_model_draws_without_an_error(model)
         assert not at.exception, (panel, at.exception)
         assert not at.error, (panel, [e.value for e in at.error])
         assert lab(at).cursor.panel == panel
+
+
+def test_a_melody_of_ones_own_seeds_the_model_and_a_bad_one_is_refused_keeping_it():
+    """Train page, melodies, before Start (the bundled model's preview): a typed melody becomes the seed phrase and
+    what was changed to fit the model's tokens is said; a bad one is refused in words and the first one stays."""
+    at = new("pages/1_Train.py").run()
+    at.radio(key="kind").set_value("melody").run()
+    at.radio(key="melody_seed_source").set_value("yours").run()
+    assert not at.exception, at.exception
+    submit = lambda: next(b for b in at.get("button") if "Use this melody" in str(b.proto.label))  # noqa: E731
+    at.text_area(key="melody_text").input("M:3/4 K:G  D4 q | G4 q. A4 e B4 q | D5 h B4 q | G4 h. | A4 e3 B4 e3 C5 e3 "
+                                          "D5 h")
+    submit().click().run()
+    assert not at.exception, at.exception
+    words = [m.value for m in at.markdown]
+    assert any("after your melody “typed melody” as the seed phrase" in w for w in words), words
+    assert any(i.value.startswith("To fit this model's tokens:") for i in at.info)  # the triplets are split
+    assert lab(at).kept["melody_upload"][0] == "typed melody"
+    at.text_area(key="melody_text").input("M:3/4 H9 q")
+    submit().click().run()
+    assert not at.exception, at.exception
+    assert any("not a note name" in e.value and "Still using your melody “typed melody”" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert any("after your melody “typed melody”" in m.value for m in at.markdown)
+
+
+def test_step_through_a_caption_own_scene_impossible_layout_teacher_toggle_and_temperature():
+    """Step through on the bundled captioner: a held-out picture free-running, then teacher-forced (the trace reads
+    the truth); the visitor's own scene (its caption follows an edit); an impossible layout gets a message and the
+    last good scene stays; the sampled caption is the core's, greedy at temperature 0 and the same on a rerun."""
+    from lstm_demo.kinds.captioner import sampled_caption
+    from lstm_demo.kinds.captions import sample_sentence
+    from lstm_demo.kinds.captions_data import START, SHOWCASE, caption
+    at = new()
+    at.query_params["model"] = "shapes_captions"
+    at.switch_page("pages/2_Step_through.py").run()
+    assert not at.exception, at.exception
+    s = lab(at)
+    ex, trace = s.experiment, s.view.trace
+    assert ex.origin == "bundled:shapes_captions" and trace.kind == "captions"
+    assert not trace.extras["teacher"] and trace.extras["attention"].shape == (trace.n_steps, 16)
+
+    def sampling_said():
+        return [m.value for m in at.markdown if m.value.startswith("At temperature ")]
+
+    image, truth = trace.extras["image"], str(trace.extras["caption"])
+    said = sampled_caption(ex.model, ex.data, image, 1.0, 0)
+    greedy = sampled_caption(ex.model, ex.data, image, 0, 0)
+    assert sampling_said() == [sample_sentence(said, greedy, truth, 1.0, 0)]
+    at.slider(key="cap_temperature").set_value(0.0).run()
+    assert sampling_said() == [sample_sentence(greedy, greedy, truth, 0, 0)]
+    assert any(c.value.startswith("✓ The caption shown is the model's greedy output") for c in at.caption)
+    at.slider(key="cap_temperature").set_value(2.5).run()
+    at.number_input(key="cap_sample_seed").set_value(42).run()
+    hot = sampling_said()
+    assert hot == [sample_sentence(sampled_caption(ex.model, ex.data, image, 2.5, 42), greedy, truth, 2.5, 42)]
+    at.run()
+    assert sampling_said() == hot  # a rerun draws the same words
+
+    at.radio(key="cap_mode").set_value("teacher").run()
+    assert not at.exception, at.exception
+    forced = lab(at).view.trace
+    assert forced.extras["teacher"] and not trace.extras["teacher"]
+    assert forced.inputs == [START] + truth.split() and forced.targets[:-1] == truth.split()
+
+    at.radio(key="cap_source").set_value("own").run()
+    assert not at.exception, at.exception
+    assert lab(at).sequence.layout == tuple(SHOWCASE)
+    at.selectbox(key="cap_colour_0").set_value("green").run()
+    at.checkbox(key="cap_on_2").check().run()  # a small green triangle, top right, clear of the others
+    good = lab(at).sequence.layout
+    assert len(good) == 3 and good[0].colour == "green" and not at.error
+    assert str(lab(at).view.trace.extras["caption"]) == caption(good)
+    assert lab(at).view.trace.inputs == [START] + caption(good).split()  # still teacher-forced
+    at.selectbox(key="cap_size_2").set_value("big").run()  # now it reaches into the big blue square
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["The big blue square (shape 2) overlaps the big green triangle (shape 3); "
+                                           "move one of them. Showing the last scene that worked."]
+    assert lab(at).sequence.layout == good and str(lab(at).view.trace.extras["caption"]) == caption(good)
+    at.selectbox(key="cap_size_2").set_value("small").run()
+    assert not at.error and lab(at).sequence.layout == good

@@ -107,3 +107,26 @@ def test_judged_steps_start_one_season_in_when_the_range_allows():
     assert judged_steps(100, 50)[0] == 50 and judged_steps(100, 50)[-1] == 99
     assert judged_steps(55, 50)[0] == 1          # too few steps after one season: the season is not judged
     assert judged_steps(100, None)[0] == 1
+
+
+def test_the_fill_in_heading_counts_what_its_mask_hides():
+    """Masking is random per character (or word): the heading counts the shown mask instead of saying "15 %"."""
+    from lstm_demo.predict import blanks_heading
+    data = TextData("the cats were here. the dog was there. " * 3)
+    text = "the cats were here."
+    ids = torch.as_tensor(data.encode(text))
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[4:8] = True                      # "cats"
+    mask[14:18] = True                    # "here"
+    words = blanks_heading(data, ids, mask, "words", 0.5)
+    assert "8 of its 19 characters hidden (▮, in 2 words)" in words and "right on 50%" in words
+    chars = blanks_heading(data, ids, mask, "chars", 0.25)
+    assert "8 of its 19 characters hidden (▮)" in chars and "words" not in chars and "15 %" not in chars
+    mask[3] = True                        # a hidden space joins the run but is not a word of its own
+    assert "in 2 words" in blanks_heading(data, ids, mask, "words", 0.5)
+    none = blanks_heading(data, ids, np.zeros(len(ids), dtype=bool), "chars", float("nan"))
+    assert "0 of its 19" in none and "nothing hidden" in none and "nan" not in none
+    tokens = TextData("the cats were here . the dog was there . " * 3, tokens="words")
+    ids = torch.as_tensor(tokens.encode("the cats were here ."))
+    said = blanks_heading(tokens, ids, np.array([False, True, False, True, False]), "words", 1.0)
+    assert "2 of its 5 words hidden (▮)" in said and "right on 100% of the hidden words" in said

@@ -28,7 +28,8 @@ from lstm_demo.models import build_model
 from lstm_demo.store import _canonical, load_bytes, save_bytes
 
 CONFIGS = [ModelConfig("text", vocab_size=10), TrainConfig(), ConvLSTMConfig(), CNNLSTMConfig(),
-           Seq2SeqConfig(vocab_size=40), RaceConfig(), BottleneckConfig()]
+           Seq2SeqConfig(vocab_size=40), RaceConfig(), BottleneckConfig(),
+           __import__("lstm_demo.kinds.captioner", fromlist=["x"]).CaptionerConfig(vocab_size=18)]
 WRONG = {bool: ["false", 0, 1, None, [], "true"],
          int: ["3", 2.5, True, None, [], {}, float("nan"), float("inf"), 10**30, -10**30],
          float: ["0.1", None, True, [], float("nan"), float("inf"), -float("inf")],
@@ -75,7 +76,8 @@ BIG_DATA = {"text": lambda: TextData("the cats were full. the dog was happy.\n" 
             "series": lambda: __import__("lstm_demo.kinds.series_data", fromlist=["x"]).load_series_preset("sine"),
             "frames": lambda: FramesData("shapes", steps=32, frame=32),
             "digits": lambda: FramesData("first_digit", steps=32, frame=32),
-            "translation": lambda: TranslationData("copy", 40)}
+            "translation": lambda: TranslationData("copy", 40),
+            "captions": lambda: __import__("lstm_demo.kinds.captions_data", fromlist=["x"]).CaptionData()}
 
 
 @pytest.mark.parametrize("kind", list(BIG_DATA))

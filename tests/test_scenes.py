@@ -39,6 +39,8 @@ def test_each_scene_is_precomputed_for_its_shipped_model_and_quotes_the_models_n
     assert "{" not in words
     if scene.answer is not None or scene.frames is not None:
         return family_scene_facts(scene, facts, step)
+    if scene.shapes is not None:
+        return caption_scene_facts(scene, facts, step, words)
     if scene.text is not None:
         p, truth, _ = forward_prob(scene.bundle, scene, step)
         assert facts["answer"] == truth and facts["p_right"] == pytest.approx(p, abs=1e-3)
@@ -62,9 +64,12 @@ def family_scene_facts(scene, facts, step):
         if scene.answer is not None:  # encoder–decoder: greedy answer and the encoder's final cell state
             from lstm_demo.kinds.seq2seq import translate
             assert facts["answer_out"] == translate(model, data, [scene.text])[0] == scene.answer
+            assert facts["first_out"] == facts["answer_out"][0]
             _, (_, c) = model.encoder(model.embed(torch.tensor(data.encode(scene.text)))[None])
             assert step == len(scene.text) and facts["c_now"] == pytest.approx(float(c[-1, 0, facts["unit"]]),
                                                                                 abs=1e-4)
+        elif data.kind == "melody":
+            return melody_scene_facts(scene, facts, step, model, data)
         elif data.kind == "frames":  # ConvLSTM: the next-frame error against copying, from the forward pass
             frames, _ = data.sequence(scene.frames)
             x = torch.from_numpy(frames)
@@ -83,7 +88,29 @@ def family_scene_facts(scene, facts, step):
             first = torch.softmax(logits[0, 0], -1)
             said = f"After the first frame it answers {int(first.argmax())} ({float(first.max()):.0%})"
             assert facts["remembers"].startswith(said)
-            assert ("rode the cell state" in facts["remembers"]) == (int(first.argmax()) == int(p.argmax()) == label)
+            kept_right = int(first.argmax()) == int(p.argmax()) == label
+            assert ("what it saw first was kept" in facts["remembers"]) == kept_right == (facts["kept"] == "right")
+
+
+def caption_scene_facts(scene, facts, step, words):
+    """The captioner's scene: from the model's own greedy decoding of the picture (its batch sampler, not the trace
+    code) — the word said at the step, the share of that word's attention on the named shape's pixels' grid cells,
+    and the caption said against the picture's own (the grammar of captions_data, independent of the model)."""
+    from lstm_demo.kinds.captions_data import END, caption, covered_cells, render
+    loaded = load_bundle(scene.bundle)
+    model, data = loaded.model, loaded.data
+    with torch.no_grad():
+        ids, attention = model.sample(torch.from_numpy(render(scene.shapes))[None])
+    said = [data.vocab[i] for i in ids[0].tolist()]
+    said = said[: said.index(END)] if END in said else said
+    assert step == said.index(scene.at) and facts["word"] == scene.at            # it opens where it says the word
+    named = [i for i, s in enumerate(scene.shapes) if scene.at in s[:3]]          # the shape the word names
+    assert len(named) == 1 and facts["named"] == named[0]
+    share = float(attention[0, step][torch.from_numpy(covered_cells(scene.shapes)[named[0]])].sum())
+    assert facts["share"] == pytest.approx(share, abs=1e-4) and f"{share:.0%}" in words
+    assert share >= 0.5, "the title says it looks at the shape its word names"
+    assert facts["said"] == " ".join(said) == caption(scene.shapes) == facts["truth"]  # verified against the picture
+    assert f"“{caption(scene.shapes)}” — word for word the picture's caption" in words
 
 
 def test_the_scenes_tell_the_tutorials_lessons():
@@ -197,3 +224,228 @@ def test_held_and_belt_words_are_true_in_each_case():
     assert "full strength" not in belt_words(np.r_[0.1, 0.5, np.linspace(1, 20, 10)], 0.4, (0, 2))  # h is not ±1
     assert belt_words(np.r_[0.1, 0.5, -0.2, 2.0], 1.0, (0, 2)) == ""        # changes sign: no claim
     assert "ends at c = +0.5" in belt_words(np.r_[0.1, 1.0, 0.8, 0.5], 0.4, (0, 2))
+
+
+def _cell_states(model, ids) -> np.ndarray:
+    """c of the first layer after every token, from nn.LSTM itself fed one token at a time: (T, H)."""
+    emb, state, out = model.encoder(torch.as_tensor(ids)), None, []
+    for t in range(len(ids)):
+        _, state = model.rnn(emb[t : t + 1][None], state)
+        out.append(state[1][0, 0].numpy())
+    return np.array(out)
+
+
+def _bar_positions(data, ids) -> np.ndarray:
+    """Each token's place in its bar (0 … 1) from the tune's own notes (music.Note.bar_pos), 0 for other tokens."""
+    from lstm_demo.kinds import music
+    tokens = data.tokens_of(ids)
+    metre, notes = music.tokens_to_notes(tokens)
+    places, k = np.zeros(len(ids)), 0
+    for t, token in enumerate(tokens):
+        if token[0] == "note":
+            places[t] = notes[k].bar_pos / metre.bar_ticks
+            k += 1
+    return places
+
+
+def melody_scene_facts(scene, facts, step, model, data):
+    """The melody scene: the unit, its correlations and its cell state at the bar lines, from nn.LSTM's own cell
+    states and bar positions read from the tunes' notes (neither the trace nor the finder's code)."""
+    tunes = [ids[:257] for ids in data.val_sequences()]
+    states = [_cell_states(model, ids[:-1]) for ids in tunes]
+    signal = np.concatenate([_bar_positions(data, ids[:-1]) for ids in tunes])
+    values = np.concatenate(states)
+    r_all = np.array([np.corrcoef(values[:, u], signal)[0, 1] for u in range(values.shape[1])])
+    unit = facts["unit"]
+    assert unit == int(np.argmax(np.abs(r_all))) and facts["r_all"] == pytest.approx(r_all[unit], abs=1e-4)
+    assert facts["tunes"] == len(tunes)
+    ids = tunes[scene.frames][:129]
+    c = _cell_states(model, ids[:-1])[:, unit]
+    assert facts["r"] == pytest.approx(np.corrcoef(c, _bar_positions(data, ids[:-1]))[0, 1], abs=1e-4)
+    names = data.decode(ids[:-1])
+    bars = [t for t, n in enumerate(names) if n == "bar |"]
+    pitched = lambda t: 0 <= t < len(names) and names[t][0] in "ABCDEFG"  # noqa: E731
+    assert facts["bars"] == len(bars)
+    assert facts["c_bar_low"] == pytest.approx(c[bars].min(), abs=1e-4)
+    assert facts["c_bar_high"] == pytest.approx(c[bars].max(), abs=1e-4)
+    assert facts["c_first"] == pytest.approx(c[[t + 1 for t in bars if pitched(t + 1)]].mean(), abs=1e-4)
+    assert facts["c_last"] == pytest.approx(c[[t - 1 for t in bars if pitched(t - 1)]].mean(), abs=1e-4)
+    assert facts["c_now"] == pytest.approx(c[step], abs=1e-4)
+    # the lesson the words draw: the count resets at each bar line and rises through the bar
+    assert facts["c_bar_high"] < facts["c_first"] < facts["c_last"] and facts["r"] > 0.5 and facts["r_all"] > 0.5
+
+
+# --- a scene's title, model line, unit and words are claims (issue #21's claims audit) -----------------------------
+
+from lstm_demo.scenes import (clue_distance, copes, counts_bar, drop_level, model_line, scene_title,  # noqa: E402
+                              unit_help, washed_out)
+
+VERDICT_TITLES = {"sentence_end", "number_rides", "quotes", "sine", "short_gap", "long_gap", "sky", "first_digit",
+                  "handover", "captions_gaze", "bar_counter"}  # the others name a topic, not a verdict
+
+
+def _title_holds(key, facts, step, trace) -> bool:
+    """Each verdict title's claim, measured here from the trace and the facts checked above against the models'
+    forward passes (not through the scenes' predicates)."""
+    if key == "sentence_end":
+        return facts["f_now"] < 0.2                                # the gate shuts
+    if key == "number_rides":                                      # took note at "cats" and carried it (h, −1…1)
+        v = trace.get("hidden_state")[: step + 1, facts["unit"]]
+        span = BY_KEY[key].text.index("cats"), BY_KEY[key].text.index("cats") + 4
+        jumps = np.abs(np.diff(v))
+        return span[0] <= int(np.argmax(jumps)) + 1 < span[1] and (np.abs(v[span[1]:]) >= 0.5).all()
+    if key in ("quotes", "sine"):
+        return abs(facts["r"]) > 0.4
+    if key in ("short_gap", "sky"):
+        return facts["p_right"] > 0.5
+    if key == "long_gap":
+        return facts["p_right"] < 0.75
+    if key == "first_digit":
+        return facts["answer"] == facts["truth"] and "stayed the same" in facts["remembers"]
+    if key == "handover":
+        return facts["answer_out"] == scene_answer(key)
+    if key == "captions_gaze":
+        return facts["share"] > 0.5
+    if key == "bar_counter":
+        return facts["r_all"] > 0.4 and facts["c_bar_high"] < facts["c_first"] < facts["c_last"]
+
+
+def scene_answer(key):
+    return BY_KEY[key].answer
+
+
+@pytest.mark.parametrize("key", list(BY_KEY))
+def test_each_scenes_title_is_true_of_its_shipped_model(key):
+    scene = BY_KEY[key]
+    trace, facts, step, _ = load_scene(scene)
+    title = scene_title(scene, facts)
+    assert "{" not in title
+    if key in VERDICT_TITLES:
+        assert _title_holds(key, facts, step, trace), "the shipped model no longer shows the title's lesson"
+        assert title == scene.title.format(**facts)
+    else:
+        assert title == scene.title
+
+
+OPPOSITE = {  # facts that contradict each verdict title, and what its title must then not say
+    "sentence_end": ({"f_now": 0.6, "f_mean": 0.8}, "closes at a"),
+    "number_rides": ({"took_note": True, "carried": False}, "rides"),
+    "quotes": ({"r": 0.3}, "A unit that knows"),
+    "sine": ({"r": -0.2}, "A unit knows"),
+    "short_gap": ({"p_right": 0.3}, "copes"),
+    "long_gap": ({"p_right": 0.9}, "forgets"),
+    "sky": ({"p_right": 0.5}, "can do this"),
+    "first_digit": ({"kept": "misread"}, "remembers"),
+    "handover": ({"answer_out": "78"}, "the whole number"),
+    "captions_gaze": ({"share": 0.3}, "looks at the"),
+    "bar_counter": ({"c_first": 1.5}, "A unit that counts"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(VERDICT_TITLES))
+def test_a_verdict_title_gives_way_when_the_numbers_say_otherwise(key):
+    scene = BY_KEY[key]
+    facts = {**load_scene(scene)[1]}
+    changed, claim = OPPOSITE[key]
+    title = scene_title(scene, {**facts, **changed})
+    assert claim not in title and "{" not in title
+    assert scene_title(scene, facts) != title
+
+
+def test_the_forget_title_has_the_words_three_levels():
+    scene = BY_KEY["sentence_end"]
+    f = np.array([0.9, 0.9, 0.5])
+    for now, level, said in ((0.05, "shut", "closes at"), (0.5, "partway", "closes partway"), (0.95, "open",
+                                                                                                  "stays open")):
+        mean = 0.7
+        assert drop_level(now, mean) == level and said in scene_title(scene, {"f_now": now, "f_mean": mean})
+    from lstm_demo.scenes import drop_words
+    assert "shuts" in drop_words(np.r_[f[:2], 0.05], 2) and "partway" in drop_words(np.r_[f[:2], 0.5], 2)
+    assert copes(0.51) and not copes(0.5) and washed_out(0.74) and not washed_out(0.75)
+    assert not counts_bar({"r_all": 0.9, "c_bar_high": 0.0, "c_first": 0.5, "c_last": 0.4})   # not rising
+
+
+@pytest.mark.parametrize("key", list(BY_KEY))
+def test_each_scene_says_how_its_model_was_trained_from_the_models_file(key):
+    from lstm_demo.bundle import provenance
+    scene = BY_KEY[key]
+    facts = load_scene(scene)[1]
+    assert facts["provenance"] == provenance(scene.bundle)
+    line = model_line(scene, facts)
+    assert provenance(scene.bundle) in line and "app's defaults" not in line
+    if scene.compare:
+        assert facts["compare_provenance"] == provenance(scene.compare) and provenance(scene.compare) in line
+
+
+def test_the_handover_heading_and_words_name_the_same_character():
+    """Scene 12: the step heading (the kind's caption at the scene's step) and the words both name what the decoder
+    writes at the hand-over — its first character, not the whole answer."""
+    from lstm_demo.kinds import KINDS
+    scene = BY_KEY["handover"]
+    trace, facts, step, _ = load_scene(scene)
+    heading = KINDS[trace.kind].captions(trace)[step]
+    words = scene.notice.format(**facts)
+    assert f"emits '{facts['first_out']}'" in heading and f"it writes “{facts['first_out']}” here" in words
+    assert f"its whole answer: “{facts['answer_out']}”" in words and len(facts["first_out"]) == 1
+    past = KINDS[trace.kind].captions(_trace_with(trace, emitted=trace.extras["emitted"][:1]))
+    assert "emits nothing (its answer ended)" in past[-1] and "?" not in past[-1]
+
+
+def _trace_with(trace, **extras):
+    import copy
+    t = copy.copy(trace)
+    t.extras = {**trace.extras, **extras}
+    return t
+
+
+def test_the_sky_scene_counts_the_characters_between_clue_and_blank():
+    scene = BY_KEY["sky"]
+    _, facts, step, _ = load_scene(scene)
+    assert scene.text[step + 1] == "b" and scene.text[step - 6 : step + 1] == "sky is "   # counted by hand: " is "
+    assert facts["clue_chars"] == 4 == clue_distance(scene.text, "sky", step)
+    assert "Only 4 characters stand between the clue, “sky”, and the blank" in scene.notice.format(**facts)
+    assert clue_distance("the sky is blue", "sky", 10) == 4 and clue_distance("sky.blue", "sky", 3) == 1
+
+
+@pytest.mark.parametrize("key", ["number_rides", "allergy"])
+def test_the_memory_scenes_say_separates_on_the_finders_bar_with_the_counted_sentences(key):
+    scene = BY_KEY[key]
+    facts = load_scene(scene)[1]
+    words = scene.notice.format(**facts)
+    assert facts["n_examples"] == 128 and f"Over {128} test" in words.replace("Across", "Over")
+    assert (" it separates " in words) == (abs(facts["r"]) > 0.4)
+    assert f"correlation {facts['r']:+.2f}" in words
+
+
+def test_the_bar_counters_words_say_keeps_count_only_when_the_numbers_count():
+    scene = BY_KEY["bar_counter"]
+    facts = load_scene(scene)[1]
+    assert ("keeps count:" in scene.notice.format(**facts)) == counts_bar(facts)
+
+
+@pytest.mark.parametrize("key", list(BY_KEY))
+def test_the_unit_selectors_help_gives_the_scenes_own_reason_and_it_holds(key):
+    """The help says why the scene opens on its unit; checked here on the trace where the rule is the trace's."""
+    scene = BY_KEY[key]
+    trace, facts, step, _ = load_scene(scene)
+    help_ = unit_help(("scene", key))
+    assert help_.startswith("This scene starts on") and "varies most" not in unit_help(("scene", "quotes"))
+    unit = facts["unit"]
+    if scene.unit_rule == "busiest" and not scene.unit_why and trace.kind in ("text", "digits", "captions"):
+        state = "cell_state" if "cell_state" in trace.names else "hidden_state"
+        assert "varies most" in help_
+        assert unit == int(np.argmax(trace.get(state, 0, scene.direction).std(0)))
+    if scene.unit_rule == "forget_drop":
+        f = trace.get("forget_gate")
+        assert "forget gate" in help_ and unit == int(np.argmin(f[step] - f.mean(0)))
+    if scene.unit_rule.startswith("finder:") and not scene.unit_why:
+        state = "cell_state" if "cell_state" in trace.names else "hidden_state"
+        from lstm_demo.explain import hypothesis_signal
+        signal = hypothesis_signal(scene.unit_rule.split(":", 1)[1], trace)
+        values = trace.get(state)
+        r = [abs(np.corrcoef(values[:, u], signal)[0, 1]) for u in range(values.shape[1])]
+        assert "follows" in help_ and unit == int(np.nanargmax(r))
+    if key == "handover":
+        (_, _, S), _ = trace.segments
+        c = trace.get("cell_state", trace.n_layers - 1)[S - 1]
+        assert "largest |c|" in help_ and unit == int(np.argmax(np.abs(c)))

@@ -6,6 +6,8 @@ import random
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstm_demo.config import DataError, TrainConfig
 from lstm_demo.kinds.translation_data import (BOS, EOS, TranslationData, date_words, holdable, make_pair, number_words)
@@ -195,3 +197,40 @@ def test_the_bottleneck_summary_explains_only_what_its_numbers_show():
     assert "about as many of the longest as without it" in words
     flat = summary(_bottleneck_frame([0.8, 0.8, 0.79, 0.78], [0.8] * 4, [0.7] * 4))
     assert "length makes little difference" in flat and "8 points fewer" in flat
+
+
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=5))
+@settings(max_examples=60, deadline=None)
+def test_the_bottleneck_chart_title_says_what_the_plain_curve_shows(plain):
+    """The title is a verdict like the words under it: "fewer right answers" only when the longest sources get more
+    than 5 points fewer right than the shortest; the opposite and the flat case get their own titles."""
+    from lstm_demo import charts
+    from lstm_demo.kinds.bottleneck import chart_title, summary
+    bins = tuple(5 * (i + 1) for i in range(len(plain)))
+    frame = _bottleneck_frame(plain, plain, plain, bins)
+    title, words = chart_title(frame), summary(frame)
+    drop = plain[0] - plain[-1]
+    assert ("fewer right answers" in title) == (drop > 0.05) == ("squeeze" in words)
+    assert ("longer sources do better" in title) == (drop < -0.05) == ("longer sources do better" in words)
+    assert ("little difference" in title) == (abs(drop) <= 0.05) == ("little difference" in words)
+    assert charts.bottleneck_chart(frame, title).to_dict()["title"] == title
+
+
+def test_the_bottleneck_runs_view_carries_the_computed_title():
+    from lstm_demo.kinds.bottleneck import BottleneckRun, chart_title
+    run = BottleneckRun()
+    assert run.view()["title"] is None
+    run.result = _bottleneck_frame([0.5, 0.6, 0.7, 0.8], [0.5] * 4, [0.5] * 4)
+    assert run.view()["title"] == chart_title(run.result) and "do better" in run.view()["title"]
+
+
+@pytest.mark.parametrize("hidden,attention", [(8, False), (16, True), (128, False), (128, True)])
+def test_the_handover_heading_and_caption_fit_the_model(hidden, attention):
+    """"Everything the decoder knows" only without attention; the caption counts the units the chart draws."""
+    from lstm_demo.kinds.translation import handover_words
+    shown = min(24, hidden)
+    heading, caption = handover_words(hidden, shown, attention)
+    assert ("everything the decoder knows" in heading) == (not attention)
+    assert ("with attention" in heading) == attention
+    assert caption.startswith(f"The {shown} units" if shown < hidden else f"All {hidden} units")
+    assert "24" not in caption or shown == 24

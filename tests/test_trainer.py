@@ -171,3 +171,27 @@ def test_a_job_given_a_new_learning_rate_sets_it_through_the_trainer():
     wait_until(lambda: ex.optimizer.param_groups[0]["lr"] == 1e-4, what="the new learning rate")
     job.stop()
     job.join(30)
+
+
+def test_an_evaluation_stops_between_its_chunks_when_asked():
+    """A long evaluation need not finish before a Stop acts: stop() is asked before every chunk, and the loss is
+    the plain mean when nobody asks (against one pass over the whole validation batch)."""
+    kind = KINDS["text"]
+    model = build_model(MODEL, seed=0)
+    batches = kind.batches(DATA, MODEL, TRAIN, 0)
+    whole = kind.val_loss(model, batches.val_x, batches.val_y)
+    assert kind.val_loss(model, batches.val_x, batches.val_y, chunk=1, stop=lambda: False) == pytest.approx(whole)
+    asked = []
+    stop_on_third = lambda: (asked.append(1), len(asked) >= 3)[1]  # noqa: E731
+    assert kind.val_loss(model, batches.val_x, batches.val_y, chunk=1, stop=stop_on_third) is None
+    assert len(asked) == 3
+
+
+def test_evaluation_chunks_are_bounded_in_time_as_well_as_memory():
+    from lstm_demo.budget import EVAL_CHUNK_SECONDS, REFERENCE_FLOPS, Cost, chunk_items
+    cost = Cost(parameters=10, activations=10, flops=3e10, eval_floats_per_item=1)  # 1e10 forward flops per item
+    assert chunk_items(cost, 1000) == 1000                       # memory alone: all of them fit
+    per_chunk = chunk_items(cost, 1000, batch=1)
+    assert per_chunk == max(1, int(EVAL_CHUNK_SECONDS * REFERENCE_FLOPS / 1e10))
+    cheap = Cost(parameters=10, activations=10, flops=3e3, eval_floats_per_item=1)
+    assert chunk_items(cheap, 1000, batch=1) == 1000

@@ -167,3 +167,19 @@ def test_the_family_page_opens_models_that_are_what_it_says():
     assert type(kinds["ConvLSTM"]).__name__ == "ConvLSTM"
     enc_dec = kinds["Encoder–decoder"]
     assert isinstance(enc_dec.encoder, torch.nn.LSTM) and isinstance(enc_dec.decoder, torch.nn.LSTM)
+
+
+@pytest.mark.parametrize("first,last,label,case", [(7, 7, 7, "right"), (3, 3, 7, "misread"), (3, 7, 7, "recovered"),
+                                                   (7, 3, 7, "lost"), (2, 3, 7, "wrong")])
+def test_the_digit_scene_says_remembered_only_when_its_answers_show_it(first, last, label, case):
+    """Five cases of the answers after the first and the last frame: a held wrong reading was kept (not "did not
+    remember"), and the words name the answers, not the cell state."""
+    from lstm_demo.kinds.digits import kept, remembers
+    probs = np.full((5, 10), 0.01)
+    probs[0, first] = probs[4, last] = 0.9
+    assert kept(probs, label, 4) == case
+    words = remembers(probs, label, 4)
+    assert f"After the first frame it answers {first}" in words and f"after frame 5 it answers {last}" in words
+    assert ("was kept" in words) == (case == "right") and ("held that reading" in words) == (case == "misread")
+    assert ("did not remember" in words) == (case == "lost") and "cell state" not in words
+    assert "4 distractors" in words or case in ("recovered", "wrong")

@@ -2,7 +2,7 @@
 
 A kind answers the small protocol of `kinds.base.Kind`; everything outside this package (and `lstm_demo/ui/kinds/`)
 asks the registry instead of branching on a kind's name. A kind's module may name its own model and data modules
-(e.g. kinds/translation.py uses seq2seq.py and data/translation.py); nothing else names them.
+(e.g. kinds/translation.py uses kinds/seq2seq.py and kinds/translation_data.py); nothing else names them.
 
     name         the kind of data, of the trace and of the registry key      "text", "frames", …
     family       what a model file calls the model family                    "sequence", "convlstm", …
@@ -27,7 +27,7 @@ asks the registry instead of branching on a kind's name. A kind's module may nam
     views(trace, facts) / facts for views     loss_label, items, strip, guesses, panels, hypotheses
 
 Add a kind: write kinds/<name>.py exporting KIND (a Kind subclass instance), its UI in ui/kinds/<name>.py, and one
-line in each registry (`_MODULES` here, `ui.kinds._MODULES`). README "Add a model kind" has the checklist.
+line in each registry (`_MODULES` here, `ui.kinds._MODULES`). CONTRIBUTING.md ("Add a model kind") has the checklist.
 """
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ _MODULES = {  # kind name -> module in this package (imported on first use: the 
     "frames": "frames",
     "digits": "digits",
     "translation": "translation",
+    "captions": "captions",
+    "melody": "melody",
 }
 
 

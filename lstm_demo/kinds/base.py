@@ -44,6 +44,17 @@ class Bundle:
         return self.kind == "race"
 
 
+def held_out_choice(text, start, length, seq, n: int, what: str, items: str) -> int:
+    """What `python -m lstm_demo.cli trace` steps through for a kind whose choice is one of its n held-out items
+    (--seq, default 0): text, start and length belong to sequence kinds and are refused."""
+    if text is not None or start is not None or length is not None:
+        raise ConfigError(f"{what} steps through one of its {items}: use --seq N")
+    seq = 0 if seq is None else seq
+    if not 0 <= seq < n:
+        raise ConfigError(f"--seq must be between 0 and {n - 1} (the {items})")
+    return seq
+
+
 class Kind:
     """One kind of model and data. Subclasses set the facts and implement the methods; each kind module exports one
     instance as KIND."""
@@ -55,11 +66,17 @@ class Kind:
     items = "items/s"         # what the training throughput counts
     accuracy_label = "validation accuracy"  # what accuracy() measures
     preview_words = "predictions"          # what the Train page's preview of it shows
-    strip = "text"            # the first row of Step through: "text" (coloured characters) or "series"
+    strip = "text"            # the first row of Step through: "text" (coloured characters), "series", or the kind's
+                              # own (its step_views draws it)
     panels = ("heatmaps", "units", "finder", "training", "whatif", "export")  # the "More views" it offers
     hypotheses: dict = {}     # the unit finder's hypotheses: key -> (label, signal(inputs) -> (T,) array)
     bundles: tuple = ()       # the models of this kind that ship with the app (Bundle)
     family_entries: tuple = ()  # the Family page's entries: dicts of name, what, data, bundle
+
+    @property
+    def colour_label(self) -> str | None:
+        """The words of Step through's choice of what colours the strip, or None: the strip has no colours."""
+        return "Colour the text by" if self.strip == "text" else None
 
     def guesses(self, trace) -> str | None:
         """What the top guesses at a step are guesses of ("the next character"), or None: no such chart."""
@@ -138,9 +155,10 @@ class Kind:
         """How many targets a batch scores (a chunk's weight in a mean over chunks): by default its items."""
         return rows(x)
 
-    def val_loss(self, model, val_x, val_y, chunk: int | None = None) -> float:
+    def val_loss(self, model, val_x, val_y, chunk: int | None = None, stop=None) -> float | None:
         """The loss over a validation batch without gradients, read `chunk` items at a time (all at once when they
-        fit), each chunk weighted by the targets it scores: the same mean, within the memory budget."""
+        fit), each chunk weighted by the targets it scores: the same mean, within the budget. None when stop()
+        is true between chunks."""
         import torch
         with torch.no_grad():
             model.eval()
@@ -149,6 +167,8 @@ class Kind:
                 return self.loss(model, val_x, val_y).item()
             total = weight = 0.0
             for start in range(0, n, chunk):
+                if stop is not None and stop():
+                    return None
                 x, y = take(val_x, start, chunk), take(val_y, start, chunk)
                 w = float(self.scored(x, y))
                 if w:

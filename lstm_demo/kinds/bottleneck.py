@@ -89,6 +89,21 @@ def measure(cfg: BottleneckConfig, log=None, should_stop=lambda: None):
     return pd.concat(frames, ignore_index=True), models
 
 
+def length_effect(result: pd.DataFrame) -> str:
+    """What source length does to the model read as written: "fewer" (the longest sources get more than
+    SAME_SHARE fewer right than the shortest), "more", or "same"."""
+    plain = result[result.variant == NAME["plain"]].set_index("bin")["accuracy"].sort_index()
+    drop = plain[plain.index.min()] - plain[plain.index.max()]
+    return "fewer" if drop > SAME_SHARE else "more" if drop < -SAME_SHARE else "same"
+
+
+def chart_title(result: pd.DataFrame) -> str:
+    """The chart's title says what its plain line shows (the same verdict as summary's first sentence)."""
+    return {"fewer": "The bottleneck: longer sources, fewer right answers",
+            "more": "Exact match by source length: here the longer sources do better",
+            "same": "Exact match by source length: length makes little difference here"}[length_effect(result)]
+
+
 def summary(result: pd.DataFrame) -> str:
     """What the chart shows, in words, from its numbers: every comparison is computed (conclusions.tally), and an
     explanation is given only when the numbers show what it explains."""
@@ -98,14 +113,10 @@ def summary(result: pd.DataFrame) -> str:
     short, long_ = plain.index.min(), plain.index.max()
     groups = lambda a: f"**{a[short]:.0%}** of the shortest sources ({short}–{short + 4} characters) and " \
                        f"**{a[long_]:.0%}** of the longest ({long_}–{long_ + 4})"
-    drop = plain[short] - plain[long_]
-    words = [f"Read as written, the model gets {groups(plain)} right"]
-    if drop > SAME_SHARE:
-        words.append(": the longer the source, the more must squeeze through the encoder's one final (h, c).")
-    elif drop < -SAME_SHARE:
-        words.append(": here the longer sources do better, so the final (h, c) is not what limits it.")
-    else:
-        words.append(": length makes little difference here.")
+    words = [f"Read as written, the model gets {groups(plain)} right", {
+        "fewer": ": the longer the source, the more must squeeze through the encoder's one final (h, c).",
+        "more": ": here the longer sources do better, so the final (h, c) is not what limits it.",
+        "same": ": length makes little difference here."}[length_effect(result)]]
     vs = np.sign((rev - plain.reindex(rev.index)).round(6).to_numpy())
     words.append(f" Reading the source backwards gives {groups(rev)}; against reading it as written it is "
                  f"{tally(vs)}")
@@ -135,7 +146,8 @@ class BottleneckRun(BackgroundRun):
     def view(self) -> dict:
         with self.lock:
             return {"status": self.status, "message": self.message, "progress": self.progress,
-                    "result": self.result, "summary": self.text}
+                    "result": self.result, "summary": self.text,
+                    "title": chart_title(self.result) if self.result is not None else None}
 
     def _log(self, fraction, message):
         with self.lock:

@@ -246,9 +246,9 @@ def caption_loss(model: Captioner, batch) -> torch.Tensor:
 
 def caption_defaults(data: CaptionData):
     """(model config, train config) of the preset. bench/bench_captions.py, one torch thread, seeds 0-2, 3 shapes at
-    most: after 60 s of training (1,150-1,235 steps here) held-out word accuracy 96.4-97.3 %, exact match 88.7-91.0 %
-    (baselines: 21-35 % and <= 1.6 %), median attention share on the named shape 0.71-0.82; without attention
-    71.5-77.5 % and 21-47 %. `steps` is about those 60 s on this machine."""
+    most: after 60 s of training (896-1,235 steps here, over two runs) held-out word accuracy 91.5-97.3 %, exact
+    match 80.9-91.0 % (baselines: 21-35 % and <= 1.6 %), median attention share on the named shape 0.60-0.90;
+    without attention 69.6-77.5 % and 9-47 %. `steps` is about those 60 s on this machine."""
     return (CaptionerConfig(vocab_size=len(data.vocab), conv_channels=16, embed_size=16, hidden_size=64,
                             attention_size=32, attention=True, max_words=data.max_words + 1),
             TrainConfig(batch_size=64, lr=5e-3, steps=1200, seed=0, eval_every=1.0))
@@ -278,6 +278,26 @@ def greedy_captions(model: Captioner, data: CaptionData, images, chunk: int = 25
         words += [_split(row, data) for row in ids.tolist()]
         atts += list(att.numpy()) if att is not None else []
     return words, (atts or None)
+
+
+MAX_SEED = 2**31 - 1  # sampling seeds a visitor may pick (torch.Generator takes any 64-bit number; a page needs fewer)
+
+
+@torch.no_grad()
+def sampled_caption(model: Captioner, data: CaptionData, image, temperature: float, seed: int) -> list[str]:
+    """One caption of a picture (3, P, P), or a layout drawn first, each word drawn from softmax(logits / temperature)
+    by a generator seeded with `seed`: the same picture, temperature and seed give the same words on every rerun.
+    Temperature 0 is greedy (the likeliest word every time; the seed is not used). -> the words up to and including
+    the end mark (no end mark if the caption reached the model's max_words without one)."""
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not math.isfinite(temperature) \
+            or not (temperature == 0 or 0.01 <= temperature <= 10):
+        raise ConfigError(f"temperature must be 0 (greedy) or a number from 0.01 to 10, got {temperature!r}")
+    check_int("sampling seed", seed, 0, MAX_SEED)
+    pic, _ = _picture(image, data)
+    model.eval()
+    ids, _ = model.sample(pic[None], temperature=temperature or None, generator=torch.Generator().manual_seed(seed),
+                          start=data.stoi[START], end=data.stoi[END])
+    return _split(ids[0].tolist(), data)
 
 
 def score(emitted: list, truths: list[str]) -> dict:
@@ -361,8 +381,10 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     trace.lstm_cell. The decoder reads <start> and then the true caption (teacher=True) or its own greedy words.
     Quantities (1, 1, T, H); inputs: the words read; targets: the truth's words and <end> ("" past its end or with no
     truth); extras: image (3, P, P), attention (T, cells), emitted (T,) words, grid (cells per side), maps (the first
-    convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), and for a layout its shapes
-    (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names (-1: none)."""
+    convolution's), replay_check (vs the model's own forward pass and nn.LSTMCell), initial_hidden_state and
+    initial_cell_state (1, 1, H): the state the picture starts the decoder in, caption (the truth, "" if none), and
+    for a layout its shapes (n, 5) as text, cells (n, cells) covered and named (T,): the shape each truth word names
+    (-1: none)."""
     from ..trace_data import Trace
     model.eval()
     check_fits(model.cfg, data)
@@ -378,12 +400,13 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
     else:
         emitted = model.sample(pic[None], start=start, end=end)[0][0].tolist()
         read = [start] + (emitted[: emitted.index(end)] if end in emitted else emitted[:-1])
-    quantities, pre, probs, attention, maps = _replay_decoder(model, pic, read)
+    quantities, pre, probs, attention, maps, start_state = _replay_decoder(model, pic, read)
     trace = _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace)
     trace.extras.update(replay_check=_replay_check(model, pic, read, quantities, probs, attention),
                         image=pic.numpy(), emitted=np.array([data.vocab[int(i)] for i in probs.argmax(-1)]),
-                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher), caption=caption,
-                        maps=maps)  # arrays, so Trace.to_npz keeps them
+                        grid=np.asarray(model.cfg.grid), teacher=np.asarray(teacher),
+                        caption=np.asarray(caption if caption is not None else ""), maps=maps,
+                        **start_state)  # arrays, so Trace.to_npz keeps them
     if attention is not None:
         trace.extras["attention"] = attention
     if layout is not None:
@@ -396,12 +419,15 @@ def trace_caption(model: Captioner, data: CaptionData, image, caption: str | Non
 def _replay_decoder(model: Captioner, pic: torch.Tensor, read: list):
     """The decoder replayed word by word with the one LSTM cell, fed the LSTMCell's own weights and x = [embed(word);
     context]. -> (quantities {name: (1, 1, T, H)}, pre-activations (1, 1, T, 4H), probabilities (T, V), attention
-    (T, cells) or None, the first convolution's maps (C, P, P))."""
+    (T, cells) or None, the first convolution's maps (C, P, P), the start state {initial_hidden_state,
+    initial_cell_state: (1, 1, H)})."""
     from ..trace import lstm_cell
     from ..trace_data import CELL_QUANTITIES
     grid, maps = model.encode(pic[None])
     keys = model.att_grid(grid) if model.cfg.attention else None
     h, c = model.start_state(grid)
+    # the state before the first word (from the picture, not zeros): the equations of step 0 read it
+    start_state = {"initial_hidden_state": h[None].numpy(), "initial_cell_state": c[None].numpy()}  # (1, 1, H)
     cell = model.decoder
     steps, atts, inputs = [], [], []
     for word in read:
@@ -417,7 +443,7 @@ def _replay_decoder(model: Captioner, pic: torch.Tensor, read: list):
     hidden = torch.from_numpy(quantities["hidden_state"][0, 0])                 # (T, H)
     probs = torch.softmax(model.head(model.readout(hidden, torch.stack(inputs))), -1)  # (T, V)
     attention = torch.cat(atts).numpy() if model.cfg.attention else None        # (T, cells)
-    return quantities, pre, probs, attention, maps[0].numpy()
+    return quantities, pre, probs, attention, maps[0].numpy(), start_state
 
 
 def _as_trace(data, read, truth, probs, quantities, pre, top_k, Trace):
@@ -444,7 +470,8 @@ def _replay_check(model, pic, read, quantities, probs, attention) -> dict:
               (torch.softmax(out["logits"][0], -1) - probs).abs().max()]
     if attention is not None:
         errors.append((out["attention"][0] - torch.from_numpy(attention)).abs().max())
-    return {"max_abs_h": float(max(errors)), "module": "the model's forward pass (torch.nn.LSTMCell)"}
+    return {"max_abs_h": float(max(errors)), "module": "the model's forward pass (torch.nn.LSTMCell)",
+            "compared": "h, c, the word probabilities" + (" and the attention" if attention is not None else "")}
 
 
 # --- where the model looks, in words ----------------------------------------------------------------------------------

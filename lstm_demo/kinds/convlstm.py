@@ -152,28 +152,6 @@ def copy_last_mse(frames: torch.Tensor) -> float:
     return float(F.mse_loss(frames[:, :-1], frames[:, 1:]))
 
 
-def train_next_frame(cfg: ConvLSTMConfig, frames: torch.Tensor, steps: int, batch: int = 16, lr: float = 1e-2,
-                     seed: int = 0, log=None) -> ConvLSTM:
-    """Adam on the next-frame MSE over random batches of the sequences in frames (N, T, C, H, W). log(step, loss,
-    model) is called after every step; a true return value stops the training there."""
-    torch.manual_seed(seed)
-    model = ConvLSTM(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    for step in range(1, steps + 1):
-        idx = torch.randint(len(frames), (min(batch, len(frames)),), generator=gen)
-        x = frames[idx]
-        pred, _ = model(x[:, :-1])
-        loss = F.mse_loss(pred, x[:, 1:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if log is not None and log(step, float(loss.detach()), model):
-            break
-    return model
-
-
 @torch.no_grad()
 def trace_convlstm(model: ConvLSTM, frames):
     """The trace of one sequence (T, Cin, H, W) for the step-through views: quantities (1, 1, T, C, H, W), so a "unit"
@@ -200,5 +178,5 @@ def trace_convlstm(model: ConvLSTM, frames):
                   preds, pre, "lstm", "next")
     trace.extras.update(frames=x[:, 0].numpy(), predicted=predicted[:, 0], truth=truth[:, 0],
                         replay_check={"max_abs_h": float((forward[0] - torch.as_tensor(predicted)).abs().max()),
-                                      "module": "ConvLSTM.forward"})
+                                      "module": "ConvLSTM.forward", "compared": "the predicted frames"})
     return trace

@@ -14,16 +14,32 @@ from .vision import VisionKind
 DIGIT_CLASSES = 10
 
 
+def kept(probs, label: int, step: int) -> str:
+    """What the answers after the first frame and after `step` show (probs: (T, classes)): "right" (it read the
+    first frame right and answered the same to the end), "misread" (it read it wrong and held that), "recovered"
+    (wrong first, right at the end), "lost" (right first, wrong at the end) or "wrong" (wrong, then another wrong)."""
+    first, last = int(np.argmax(probs[0])), int(np.argmax(probs[step]))
+    if first == last:
+        return "right" if last == label else "misread"
+    return "recovered" if last == label else "lost" if first == label else "wrong"
+
+
 def remembers(probs, label: int, step: int) -> str:
-    """What the answers after the first frame and after `step` say about remembering (probs: (T, classes))."""
+    """What the answers after the first frame and after `step` say about remembering, in each case of `kept`; it
+    names what is seen — the answers — not what carried them."""
     first, last = int(np.argmax(probs[0])), int(np.argmax(probs[step]))
     said = (f"After the first frame it answers {first} ({probs[0][first]:.0%}); after frame {step + 1} it answers "
             f"{last} ({probs[step][last]:.0%}); the truth is {label}.")
-    if first == last == label:
-        return said + " What it saw first rode the cell state past every distractor."
-    if last == label:
-        return said + " It got there by the end, not from the first frame alone."
-    return said + " Here it did not remember."
+    between = f"{step} distractor{'s' if step != 1 else ''}"
+    return said + {
+        "right": f" Its answer stayed the same through {between}: what it saw first was kept.",
+        "misread": f" It misread the first frame and held that reading through {between}: it kept what it saw, "
+                   "wrongly.",
+        "recovered": " It got there by the end, not from the first frame alone.",
+        "lost": f" It read the first frame right but changed its answer within {between}: here it did not "
+                "remember.",
+        "wrong": " Its answer changed and ended wrong.",
+    }[kept(probs, label, step)]
 
 
 class DigitsKind(VisionKind):
@@ -111,7 +127,8 @@ class DigitsKind(VisionKind):
         answer, first = int(np.argmax(probs[step])), int(np.argmax(probs[0]))
         return {"step": step, "unit": int(np.argmax(trace.get("cell_state").std(0))),
                 "answer": str(answer), "p_right": float(probs[step][label]), "truth": str(label),
-                "distractors": trace.n_steps - 1, "remembers": remembers(probs, label, step)}
+                "distractors": trace.n_steps - 1, "remembers": remembers(probs, label, step),
+                "kept": kept(probs, label, step)}
 
     def default_unit(self, trace) -> int:
         """The unit whose cell state varies most."""

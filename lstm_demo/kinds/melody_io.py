@@ -30,7 +30,7 @@ import numpy as np
 
 from ..config import LIMITS, DataError
 from .music import (MODES, REST, TICKS_PER_QUARTER, Key, Metre, Note, Tune, bar_positions, check_metre,
-                    estimate_key, parse_pitch)
+                    estimate_key, parse_pitch, parse_token_name)
 
 MAX_NOTES = 2000            # notes in one melody (the longest shipped tune has about 400)
 MAX_QUARTERS = 2000         # its length in quarter notes (over 15 minutes at 120 per minute)
@@ -103,6 +103,22 @@ def synthesize(notes, tempo_bpm: int = DEFAULT_TEMPO, sample_rate: int = 22050, 
         if pitch != REST and b > a:
             out[a:b] = _tone(pitch, b - a, sample_rate, SEED_TIMBRE if i < seed_len else CONTINUATION_TIMBRE)
         clock += ticks
+    return out
+
+
+def step_tones(names, tempo_bpm: int = DEFAULT_TEMPO) -> list[list[float]]:
+    """Token names (a trace's inputs) -> [frequency in Hz, seconds] per token, for the browser to play at the time
+    cursor: a note its pitch and length, a rest silence of its length (frequency 0), a bar, beat, start or end token
+    no time at all."""
+    _check("tempo", tempo_bpm, 20, 400)
+    out = []
+    for name in names:
+        token = parse_token_name(name)
+        if token[0] != "note":
+            out.append([0.0, 0.0])
+            continue
+        seconds = token[2] / TICKS_PER_QUARTER * 60 / tempo_bpm
+        out.append([0.0 if token[1] == REST else round(440.0 * 2 ** ((token[1] - 69) / 12), 3), round(seconds, 4)])
     return out
 
 
@@ -500,5 +516,5 @@ def _ascii_name(pitch: int) -> str:
     return ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"][pitch % 12] + str(pitch // 12 - 1)
 
 
-__all__ = ["Melody", "synthesize", "wav_bytes", "sample_at", "to_midi", "read_midi", "parse_text", "to_text",
+__all__ = ["Melody", "synthesize", "step_tones", "wav_bytes", "sample_at", "to_midi", "read_midi", "parse_text", "to_text",
            "tune_from_events", "tune_from_pieces", "bar_positions", "MAX_NOTES", "MAX_QUARTERS"]

@@ -21,13 +21,15 @@ VAL_WINDOWS = 16  # fixed validation windows: enough for a stable curve, cheap e
 MASK_RATE = 0.15  # fill-in-the-blank task: share of characters hidden in each window (as in BERT)
 SEQ_LEN_CHOICES = (8, 16, 32, 64, 100, 128, 200, 256)  # what the Train page offers
 CELL_TYPES = ("lstm", "gru", "rnn")
-SEQUENCE_KINDS = ("text", "series")  # the kinds whose model is this family's (kinds/text.py, kinds/series.py)
+SEQUENCE_KINDS = ("text", "series", "melody")  # the kinds whose model is this family's (kinds/text.py, series.py, …)
+TOKEN_KINDS = ("text", "melody")  # … of which these read tokens (characters, notes) through an embedding
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    kind: str = "text"       # "text": embedding -> LSTM -> next-character logits; "series": linear -> LSTM -> next value
-    vocab_size: int = 0      # text only: number of distinct characters (input and output size)
+    kind: str = "text"       # "text": embedding -> LSTM -> next-character logits; "series": linear -> LSTM -> next value;
+                             # "melody": embedding -> LSTM -> next-note logits (kinds/melody.py)
+    vocab_size: int = 0      # text and melody: number of distinct tokens (input and output size); a series: 0
     embed_size: int = 32     # width of the embedding (text) or of the linear input projection (series)
     hidden_size: int = 64    # LSTM units per layer
     num_layers: int = 1      # stacked layers
@@ -48,13 +50,23 @@ class ModelConfig:
         check_int("input features", self.input_size, 1, 8)
         check_int("hidden size", self.hidden_size, 1, LIMITS.max_hidden)
         check_int("layers", self.num_layers, 1, LIMITS.max_layers)
-        if self.kind == "text":
+        if self.kind in TOKEN_KINDS:
             check_int("vocab size", self.vocab_size, 2, LIMITS.max_vocab)
         else:
             check_int("vocab size", self.vocab_size, 0, 0)  # a series has no vocabulary
-            if self.task == "masked":
-                raise ConfigError("the fill-in-the-blank task is for text only")
+        if self.task == "masked" and self.kind != "text":
+            raise ConfigError("the fill-in-the-blank task is for text only")
         return self
+
+
+def task_words(model_cfg, train_cfg, data) -> str:
+    """The model's task in words, from its settings and data: what a fill-in model hides is a word when it hides
+    whole words or reads words as tokens, else a character; a next-item text model predicts the next character or
+    word."""
+    if model_cfg.task == "masked":
+        words = getattr(train_cfg, "hide", "chars") == "words" or getattr(data, "tokens", "chars") == "words"
+        return f"fill in hidden {'words' if words else 'characters'}"
+    return f"next {data.unit}" if data.kind == "text" else "next item"
 
 
 def fitting_seq_len(n_items: int, preferred: int) -> int:
@@ -229,6 +241,10 @@ class SequenceKind(Kind):
         """choice: (sequence, hidden positions or None)."""
         seq, mask = choice
         return trace_sequence(model, data, seq, mask=mask, **kwargs)
+
+    def scene_choice(self, scene, data):
+        """What a scene traces, as trace() takes it (the views that run the model again need it)."""
+        return scene_sequence(scene, data), scene_mask(scene)
 
     def scene_trace(self, scene, model, data, check: bool = True):
         """(trace, step) of a scene's sequence; a fill-in scene opens on the first hidden character."""

@@ -1,6 +1,7 @@
 """The sequence family's model (kinds/sequence.py): one recurrent stack between an input and an output layer.
 
     text:   ids (B, T)      -> Embedding -> (B, T, E) -> LSTM/GRU/RNN -> (B, T, D*H) -> Linear -> logits (B, T, V)
+    melody: note ids (B, T) -> the same as text, over note tokens ("A4 ♩", "bar |", …)
     series: values (B, T, 1) -> Linear    -> (B, T, E) -> LSTM/GRU/RNN -> (B, T, D*H) -> Linear -> next value (B, T, 1)
 
 For the fill-in-the-blank task the embedding has one extra row, the mask token (id = vocab_size).
@@ -16,7 +17,7 @@ class SequenceModel(nn.Module):
     def __init__(self, cfg):  # cfg: kinds.sequence.ModelConfig
         super().__init__()
         self.cfg = cfg.validate()
-        if cfg.kind == "text":
+        if cfg.vocab_size:  # tokens (characters, notes): a vector per token; a series (no vocabulary): a projection
             self.encoder = nn.Embedding(cfg.vocab_size + (cfg.task == "masked"), cfg.embed_size)
             out_size = cfg.vocab_size
         else:

@@ -226,6 +226,29 @@ class SeriesData:
         cut = split_point(len(self.values), seq_len)
         return self.normed[:cut], self.normed[cut:]
 
+    def step_name(self) -> str:
+        """What one step of the series is, from its dates' typical spacing ("hour", "day", "month" …); "point"
+        without dates or with an irregular spacing."""
+        if self.dates is None or len(self.dates) < 2:
+            return "point"
+        gap = float(np.median(np.diff(np.asarray(self.dates, dtype="datetime64[s]")).astype(float)))  # seconds
+        day = 86_400.0
+        for name, seconds in (("minute", 60.0), ("hour", 3600.0), ("day", day), ("week", 7 * day),
+                              ("month", 30.44 * day), ("quarter", 91.3 * day), ("year", 365.25 * day)):
+            if abs(gap - seconds) <= 0.1 * seconds:
+                return name
+        return "point"
+
+    def validation_start(self, seq_len: int) -> int:
+        """The first point of the validation part at this window length (where parts() cuts)."""
+        return split_point(len(self.values), seq_len)
+
+    def validation_words(self, seq_len: int) -> str:
+        """Where validation starts, and its share, as parts() cuts at this window length (both parts keep a whole
+        window, so a short series holds out more than the usual tenth)."""
+        n, cut = len(self.values), self.validation_start(seq_len)
+        return f"validation starts at point {cut:,} (the last {(n - cut) / n:.0%} at sequence length {seq_len})"
+
     def summary(self) -> dict:
         return {"points": len(self.values), "min": float(self.values.min()), "max": float(self.values.max()),
                 "mean": self.mean, "std": self.std}

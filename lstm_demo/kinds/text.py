@@ -55,7 +55,10 @@ PLURALS = {plural for _, plural in NOUNS}  # the agreement corpus's own nouns
 
 def plural_subject(chars: list) -> np.ndarray:
     """Agreement corpus: +1 while a plural subject waits for its verb, −1 for a singular one, 0 elsewhere.
-    The span runs from the end of the subject noun to the start of was/were (the gap the model must bridge)."""
+    The span runs from the end of the subject noun to the start of was/were (the gap the model must bridge).
+    Words as tokens: from the step after the noun to the step before the verb."""
+    if is_words(chars):
+        return _plural_subject_words(chars)
     text = "".join(ch if len(ch) == 1 else "?" for ch in chars)
     out = np.zeros(len(text))
     for m in re.finditer(r"(?m)^the (\w+)(.*?)\b(was|were)\b", text):
@@ -64,11 +67,38 @@ def plural_subject(chars: list) -> np.ndarray:
     return out
 
 
+def is_words(tokens: list) -> bool:
+    """Does a sequence read words (some token longer than one character, the mask ▮ aside)?"""
+    from ..trace_data import MASK
+    return any(isinstance(t, str) and len(t) > 1 and t != MASK for t in tokens)
+
+
+def _plural_subject_words(words: list) -> np.ndarray:
+    """plural_subject over words: from the step after a line's subject noun ("the cats") to the step before its
+    verb."""
+    out, sign = np.zeros(len(words)), 0.0
+    for t, w in enumerate(words):
+        if w in ("was", "were"):
+            sign = 0.0
+        out[t] = sign
+        if t >= 1 and words[t - 1] == "the" and (t == 1 or words[t - 2] == "\n"):
+            sign = 1.0 if w in PLURALS else -1.0 if w in SINGULARS else 0.0
+    return out
+
+
+SINGULARS = {singular for singular, _ in NOUNS}
+
+
+def words_trace(trace) -> bool:
+    """Was the trace read in words (TextData tokens "words")?"""
+    return str(trace.extras.get("tokens", "chars")) == "words"
+
+
 class TextKind(SequenceKind):
     name = "text"
     label = "Text"
-    loss_label = "cross-entropy (nats per character)"
-    items = "characters/s"
+    loss_label = "cross-entropy (nats per character, or per word)"
+    items = "characters (or words)/s"
     strip = "text"
     preview_words = "text"
     hypotheses = {
@@ -99,6 +129,9 @@ class TextKind(SequenceKind):
                model=(("task", "masked"),), train=(("hide", "words"), ("steps", 2000))),  # 1000: the bi one unsure
         Bundle("python_stacked", "text", "python", "stacked LSTM (2 layers) on Python source",
                model=(("num_layers", 2),)),
+        # words as tokens: the agreement text read a word at a time ("the cats , which … , were full .")
+        Bundle("agreement_words", "text", "agreement:words", "word-level LSTM on the agreement text (words as "
+                                                            "tokens)"),
     )
     family_entries = (
         {"name": "Vanilla LSTM", "bundle": "agreement",
@@ -117,17 +150,39 @@ class TextKind(SequenceKind):
     default_train = TrainConfig(seq_len=64, batch_size=32, lr=5e-3, steps=1000)
 
     def guesses(self, trace) -> str:
-        return "this hidden character" if trace.task == "masked" else "the next character"
+        unit = "word" if words_trace(trace) else "character"
+        return f"this hidden {unit}" if trace.task == "masked" else f"the next {unit}"
 
     def captions(self, trace, unit_of: str = "") -> list:
         from ..names import show
+        unit = "word" if words_trace(trace) else "character"
 
         def truth(t):
             if trace.task == "masked":
-                return "the hidden character is" if trace.masked[t] else "this character is"
-            return "the true next character is"
+                return f"the hidden {unit} is" if trace.masked[t] else f"this {unit} is"
+            return f"the true next {unit} is"
         return [f"Step {t}: input '{show(trace.inputs[t])}' → {truth(t)} '{show(trace.targets[t])}'"
                 for t in range(trace.n_steps)]
+
+    def step_views(self, trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "",
+                   presenter: bool = False) -> dict:
+        """As every sequence model's (step_charts.main_views); a word-level trace's strip has a tile per word
+        (word_views.text_word_strip), as wide as the word."""
+        views = super().step_views(trace, layer, direction, unit, colour, unit_of, presenter)
+        if not words_trace(trace):
+            return views
+        from ..step_charts import PRESENTER, scaled
+        from .word_views import text_word_strip
+        values = trace.get(colour, layer, direction)[:, unit]
+        p = trace.predictions[trace.predictions["rank"] <= 3]
+        guesses = p.groupby("step").apply(lambda g: "  ".join(f"{c} {q:.0%}" for c, q in zip(g["char"], g["prob"])),
+                                          include_groups=False).reindex(range(trace.n_steps)).fillna("")
+        title = (f"The words coloured by unit u{unit}'s {colour.replace('_', ' ')}"
+                 + ("" if presenter else " — hover a word for the model's top guesses")
+                 + ("; ▮ = hidden" if trace.masked is not None else ""))
+        strip = text_word_strip(trace, values, colour, title, self.captions(trace, unit_of), list(guesses),
+                                presenter=presenter)
+        return {**views, "strip": scaled(strip, PRESENTER["fonts"]) if presenter else strip}
 
     def scene_facts(self, scene, trace, step: int) -> dict:
         """The true next (or hidden) character at the scene's step and the model's probability of it."""
@@ -153,16 +208,24 @@ class TextKind(SequenceKind):
 
     def text_choice(self, data, text: str):
         from ..config import LIMITS
-        if not 2 <= len(text) <= LIMITS.max_seq_len + 1:
-            raise ConfigError(f"--text must have 2 to {LIMITS.max_seq_len + 1} characters (a trace of at most "
+        n = len(data.split(text))
+        if not 2 <= n <= LIMITS.max_seq_len + 1:
+            raise ConfigError(f"--text must have 2 to {LIMITS.max_seq_len + 1} {data.unit}s (a trace of at most "
                               f"{LIMITS.max_seq_len} steps, as on the page)")
         return data.encode(text), None
 
     def check(self, model_cfg, train_cfg, data) -> None:
         if model_cfg.vocab_size != len(data.vocab):
-            raise ConfigError(f"the model reads {model_cfg.vocab_size} distinct characters but the text has "
-                              f"{len(data.vocab)}; a model must know every character of its text")
+            raise ConfigError(f"the model reads {model_cfg.vocab_size} distinct {data.unit}s but the text has "
+                              f"{len(data.vocab)}; a model must know every {data.unit} of its text")
         super().check(model_cfg, train_cfg, data)
+
+    def batches(self, data, model_cfg, train_cfg, seed: int):
+        """Hiding "whole words" groups a word's letters: with words as tokens a hidden step is a whole word."""
+        from .sequence import Batches
+        return Batches(data, train_cfg.seq_len, train_cfg.batch_size, seed,
+                       mask_id=model_cfg.vocab_size if model_cfg.task == "masked" else None,
+                       words=model_cfg.task == "masked" and train_cfg.hide == "words" and data.tokens == "chars")
 
     def scored(self, x, y) -> int:
         return int((y != IGNORE).sum())
@@ -196,7 +259,10 @@ class TextKind(SequenceKind):
                               "prob": top_p.ravel().numpy()})
         preds["actual_prob"] = np.repeat(probs[torch.arange(T), target].numpy(), k)
         shown = [MASK if mask is not None and mask[t] else data.vocab[int(i)] for t, i in enumerate(x_in[:T])]
-        return Trace("text", quantities, shown, [data.vocab[int(i)] for i in target], preds, **common)
+        trace = Trace("text", quantities, shown, [data.vocab[int(i)] for i in target], preds, **common)
+        if data.tokens == "words":
+            trace.extras["tokens"] = np.asarray("words")  # an array: a stored trace keeps it
+        return trace
 
     def window_inputs(self, data, x) -> list:
         """Validation windows (B, T) -> what each step reads, as the trace shows it (the mask as ▮)."""
@@ -210,17 +276,49 @@ class TextKind(SequenceKind):
 
     # --- model files ----------------------------------------------------------------------------------------------
     def file_info(self, data) -> dict:
-        return {"kind": "text", "name": data.name[:NAME_CHARS], "vocab": data.vocab,
+        info = {"kind": "text", "name": data.name[:NAME_CHARS], "vocab": data.vocab,
                 "sample": data.text[-SAMPLE_CHARS:]}
+        if data.tokens == "words":  # (character files stay as they were, without the field)
+            info["tokens"] = "words"
+        return info
 
     def max_info_bytes(self) -> int:
         from ..config import LIMITS
-        return (SAMPLE_CHARS + LIMITS.max_vocab * 4 + NAME_CHARS) * BYTES_PER_CHAR
+        from .text_data import MAX_WORD_CHARS
+        return (SAMPLE_CHARS + LIMITS.max_vocab * (MAX_WORD_CHARS + 3) + NAME_CHARS + 20) * BYTES_PER_CHAR
 
     def open_data(self, info: dict, model_cfg, train_cfg):
+        from ..filecheck import text_field
+        tokens = info.get("tokens", "chars")
+        if tokens == "words":
+            return self._open_words(info, model_cfg, text_field(info, "sample", SAMPLE_CHARS))
+        if tokens != "chars":
+            raise ModelFileError("The file's text says its tokens are neither characters nor words.")
+        return self._open_chars(info, model_cfg, text_field(info, "sample", SAMPLE_CHARS))
+
+    def _open_words(self, info: dict, model_cfg, sample: str):
+        """A word-level file: its own vocabulary (the sample alone would count other words), checked token by
+        token, then the sample read with it."""
+        from ..filecheck import encodable, text_field
+        from .text_data import TextData, check_word_vocabulary
+        vocab = info.get("vocab")
+        try:
+            check_word_vocabulary(vocab)
+        except DataError as e:
+            raise ModelFileError(f"The file's word vocabulary is malformed: {e}") from None
+        if len(vocab) != model_cfg.vocab_size:
+            raise ModelFileError("The file's vocabulary does not match its model (one entry per word).")
+        encodable("".join(vocab), "vocabulary")
+        name = text_field(info, "name", NAME_CHARS, "loaded model")
+        try:
+            return TextData(sample, name=f"{name} (from the model file)", tokens="words", word_vocab=vocab)
+        except DataError as e:
+            raise ModelFileError(f"The file's data is not usable: {e}") from None
+
+    def _open_chars(self, info: dict, model_cfg, sample: str):
         from .text_data import TextData
         from ..filecheck import encodable, text_field
-        vocab, sample = info.get("vocab"), text_field(info, "sample", SAMPLE_CHARS)
+        vocab = info.get("vocab")
         if not (isinstance(vocab, list) and all(isinstance(c, str) and len(c) == 1 for c in vocab)
                 and len(set(vocab)) == len(vocab) == model_cfg.vocab_size and vocab == sorted(vocab)):
             raise ModelFileError("The file's vocabulary does not match its model (one entry per distinct character).")
@@ -237,12 +335,17 @@ class TextKind(SequenceKind):
         return data
 
     def preset_data(self, preset: str):
+        """A preset's text; "<preset>:words" reads it a word at a time."""
         from .text_data import load_text_preset
-        return load_text_preset(preset)
+        key, _, tokens = preset.partition(":")
+        if tokens not in ("", "words"):
+            raise ConfigError(f"Unknown text preset {preset!r}; a preset reads characters, or words with :words.")
+        return load_text_preset(key, tokens=tokens or "chars")
 
     def presets(self) -> dict:
         from .text_data import TEXT_PRESETS
-        return {key: label for key, (label, _) in TEXT_PRESETS.items()}
+        chars = {key: label for key, (label, _) in TEXT_PRESETS.items()}
+        return {**chars, **{f"{key}:words": f"{label} — words as tokens" for key, label in chars.items()}}
 
     def max_config(self):
         from ..config import LIMITS

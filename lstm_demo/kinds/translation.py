@@ -71,10 +71,10 @@ class TranslationKind(Kind):
                 out.append(f"Encoder step {t}: reads '{show(trace.inputs[t])}' (source character {t + 1} of {S})")
                 continue
             k = t - d0
-            said = show(emitted[k]) if k < len(emitted) else "?"
+            said = f"emits '{show(emitted[k])}'" if k < len(emitted) else "emits nothing (its answer ended)"
             truth = f", the truth is '{show(trace.targets[t])}'" if trace.targets[t] else ""
             start = "hand-over — starts from the encoder's final (h, c), " if k == 0 else ""
-            out.append(f"Decoder step {t}: {start}reads '{show(trace.inputs[t])}' → emits '{said}'{truth}")
+            out.append(f"Decoder step {t}: {start}reads '{show(trace.inputs[t])}' → {said}{truth}")
         return out
 
     def defaults(self, data):
@@ -191,12 +191,28 @@ class TranslationKind(Kind):
     def scene_facts(self, scene, trace, step: int) -> dict:
         """The unit with the largest cell state at the hand-over, and what the decoder writes from it."""
         import numpy as np
+
+        from ..names import show
         (_, _, S), _ = trace.segments
         c_final = trace.get("cell_state", trace.n_layers - 1)[S - 1]
         unit = int(np.argmax(np.abs(c_final)))
+        emitted = trace.extras["emitted"]
         return {"unit": unit, "c_now": float(c_final[unit]), "source": scene.text, "answer": scene.answer,
-                "answer_out": "".join(trace.extras["emitted"]).split("$")[0], "step": S,
+                "first_out": show(emitted[0]), "answer_out": "".join(emitted).split("$")[0], "step": S,
                 "units": 2 * trace.unit_shape[0] * trace.n_layers}
+
+
+def handover_words(units: int, shown: int, attention: bool) -> tuple[str, str]:
+    """(heading, caption) of the hand-over chart: the encoder's final state is "everything the decoder knows"
+    only without attention; the caption counts the units the chart shows (shown of units)."""
+    heading = "The hand-over: the encoder's final state — " + (
+        "where the decoder starts; with attention it also reads every encoder step" if attention else
+        "everything the decoder knows about the source")
+    which = f"The {shown} units with the largest |c|" if shown < units else \
+        f"All {units} units, largest |c| first,"
+    return heading, (f"{which} after the last source character (top layer). Step through the encoder with one of "
+                     "them as the unit to explain to see when it was written: a unit that counts characters ramps up "
+                     "steadily; one that holds, say, the hundreds digit is set at that word and then kept.")
 
 
 KIND = TranslationKind()

@@ -2,8 +2,8 @@
 sequences made from a recipe (data/frames.py), batches of fresh sequences, a validation sequence to step through."""
 from __future__ import annotations
 
-from ..config import ConfigError, DataError, ModelFileError
-from .base import Kind
+from ..config import DataError, ModelFileError
+from .base import Kind, held_out_choice
 
 
 class FrameBatches:
@@ -65,13 +65,8 @@ class VisionKind(Kind):
 
     def cli_choice(self, loaded, text=None, start=None, length=None, seq=None):
         """What `python -m lstm_demo.cli trace` steps through: a validation sequence (--seq, default 0)."""
-        if text is not None or start is not None or length is not None:
-            raise ConfigError("an image-sequence model steps through one of its validation sequences: use --seq N")
-        n = len(loaded.data.val_frames)
-        seq = 0 if seq is None else seq
-        if not 0 <= seq < n:
-            raise ConfigError(f"--seq must be between 0 and {n - 1} (the model's validation sequences)")
-        return seq
+        return held_out_choice(text, start, length, seq, len(loaded.data.val_frames), "an image-sequence model",
+                               "validation sequences")
 
     def scene_trace(self, scene, model, data, check: bool = True):
         """A validation sequence, at `offset` steps from its end."""

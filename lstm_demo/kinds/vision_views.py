@@ -24,12 +24,12 @@ pix_key = lambda unit: ("vision_pix", unit)
 def cell_views(trace, unit: int, label: str, compact: bool = False) -> dict:
     """The cell diagram and equations of one unit (compact: the presenter view's large type, no words)."""
     from .. import step_charts
-    from ..explain import diagram_tables, step_terms
+    from ..explain import diagram_tables, step_terms, width_words
     terms = step_terms(trace, 0, 0, unit)
     edges, _ = diagram_tables("lstm")
     title = f"LSTM cell at {label}"
     diagram = step_charts.diagram_spec("lstm", title, words=False, **step_charts.PRESENTER["diagram"]) if compact \
-        else step_charts.diagram_spec("lstm", title, how="path width = what flows now")
+        else step_charts.diagram_spec("lstm", title, how=width_words())
     font = step_charts.PRESENTER["equations"] if compact else 15
     return {"diagram": with_data(diagram, dg_edges=edges, dg_terms=step_charts.terms_long(terms), terms=terms),
             "equations": with_data(step_charts.equations_spec("lstm", 0, label, who=label, font=font,

@@ -10,6 +10,7 @@ import streamlit as st
 from ..explain import compare_runs, hypotheses, hypothesis_signal, rank_units, rank_units_on_windows
 from ..kinds import KINDS
 from ..names import SHORT, show
+from ..scenes import unit_help
 from .common import bound, show_chart, state
 
 DIRECTIONS = ("forward (reads left to right)", "backward (reads right to left)")
@@ -32,7 +33,7 @@ def selectors_ui(trace, compact: bool = False, narrow: bool = False):
     """Layer, direction, the unit to explain and what colours the text -> (layer, direction, unit, quantity).
     narrow: in a narrow column, the selectors shown share it (else each has a quarter of the page, in place)."""
     c = state().cursor
-    wanted = [trace.n_layers > 1, trace.n_directions == 2, True, KINDS[trace.kind].strip == "text"]
+    wanted = [trace.n_layers > 1, trace.n_directions == 2, True, KINDS[trace.kind].colour_label is not None]
     if narrow:
         cols = iter(st.columns(max(sum(wanted), 2)))
     else:
@@ -51,11 +52,11 @@ def selectors_ui(trace, compact: bool = False, narrow: bool = False):
         c.unit = busiest_units(trace, c.layer, c.direction)[0]
     bound(next(cols).selectbox, "Unit to explain", "unit", c.unit, lambda v: setattr(c, "unit", v),
           options=list(range(trace.n_units)), format_func=lambda u: f"u{u}",
-          help="Starts on the unit whose state varies most; “Find a unit” below can choose one.")
+          help=unit_help(getattr(state().view, "key", None)))
     if c.colour not in trace.names:
         c.colour = state_of(trace)
-    if KINDS[trace.kind].strip == "text":
-        bound(next(cols).selectbox, "Colour the text by", "colour", c.colour, lambda v: setattr(c, "colour", v),
+    if (colour_label := KINDS[trace.kind].colour_label) is not None:
+        bound(next(cols).selectbox, colour_label, "colour", c.colour, lambda v: setattr(c, "colour", v),
               options=list(trace.names), format_func=_label)
     return c.layer, c.direction, c.unit, c.colour
 
@@ -106,8 +107,9 @@ def finder_ui(ex, view, layer: int, direction: int) -> None:
     where = "in this sequence" if over == "sequence" else "over the validation windows"
     sentence, good = best_match(best, r, found[hyp][0], where)
     (st.success if good else st.info)(sentence)
-    st.button(f"Colour the text by u{best}", key="finder_pick", icon=":material/palette:",
-              on_click=_focus, args=(best, quantity if KINDS[trace.kind].strip == "text" else state_of(trace)))
+    colour_label = KINDS[trace.kind].colour_label
+    st.button(f"{colour_label or 'Explain'} u{best}", key="finder_pick", icon=":material/palette:",
+              on_click=_focus, args=(best, quantity if colour_label else state_of(trace)))
     st.caption("The score is the Pearson correlation between the hypothesis (1 = true, 0 = false; signed ±1 for "
                "plural/singular; the bracket depth counts) and the unit's value over the steps.")
 

@@ -12,7 +12,7 @@ const REST_MS = 500;
 
 // one cursor per page; module state survives the calls Streamlit makes when the component's data changes
 const ctl = { n: 1, playing: false, raf: 0, last: 0, speed: 8, rest: 0, jump: null, trace: null, reported: null,
-              data: null, root: null, setStateValue: null, onKey: null };
+              data: null, root: null, setStateValue: null, onKey: null, onBus: null };
 
 const bus = () => document.body;
 
@@ -188,6 +188,14 @@ export default function (component) {
     ctl.speed = Number(speed.value);
     if (ctl.setStateValue) ctl.setStateValue("speed", ctl.speed);  // remembered for the next page
   };
+  if (!ctl.onBus) {  // another element may move the step too (a melody's notes playing): the slider follows it
+    ctl.onBus = () => {
+      if (!ctl.root || !ctl.root.isConnected) return;
+      show(current());
+      if (!ctl.playing) settle();
+    };
+    bus().addEventListener(EVENT, ctl.onBus);
+  }
   if (ctl.onKey) document.removeEventListener("keydown", ctl.onKey, true);
   ctl.onKey = onKey;
   document.addEventListener("keydown", onKey, true);

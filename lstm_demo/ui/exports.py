@@ -11,11 +11,11 @@ from .common import state
 def chart_at_step(trace, which: str, layer: int, direction: int, step: int, unit: int) -> dict:
     """A step-following chart of the view on screen with its step fixed, ready for vl-convert."""
     from .. import step_charts
-    from ..explain import diagram_tables, step_terms
+    from ..explain import diagram_tables, step_terms, width_words
     if which in ("diagram", "equations"):
         terms = step_terms(trace, layer, direction, unit)
         if which == "diagram":
-            title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}, step {step}: path width = value flowing"
+            title = f"{CELL_NAMES[trace.cell]} cell, unit u{unit}, step {step}: {width_words()}"
             edges, nodes = diagram_tables(trace.cell)
             spec = step_charts.with_data(step_charts.diagram_spec(trace.cell, title), dg_edges=edges,
                                          dg_nodes=nodes, dg_terms=step_charts.terms_long(terms), terms=terms)

@@ -32,9 +32,9 @@ def family_ui() -> None:
                     open_bundled(key)
                     st.switch_page("pages/2_Step_through.py")
             with c2:
-                kind, value = _picture(key)
+                kind, value, *words = _picture(key)  # a kind may say what its picture shows
                 if kind == "image":
-                    st.image(value, clamp=True, caption="Two validation sequences, time →",
+                    st.image(value, clamp=True, caption=words[0] if words else "Two validation sequences, time →",
                              alt=f"Two validation sequences of the {member['name']}'s data, a row of frames each")
                 else:  # wrapped, not scrolled: every line readable, nothing to focus
                     st.code(value, language=None, wrap_lines=True)

@@ -8,17 +8,17 @@ import streamlit as st
 from .common import state
 
 
-def _scores_ui(scores: dict, unit: str) -> None:
+def _scores_ui(scores: dict, unit: str, step: str = "point") -> None:
     """The model's one-step error next to the naive forecasts', each badge and the verdict from
     conclusions.compare_errors / forecast_verdict (the numbers shown beside them)."""
-    from ..conclusions import compare_errors, error_text, forecast_verdict
+    from ..conclusions import compare_errors, error_text, forecast_verdict, naive_words
     cols = st.columns(3)
     scale = scores.get("scale", 1.0)
     cols[0].metric("Model: one-step MSE", error_text(scores["model"], scale),
                    help=f"mean squared error in {unit or 'units'}²")
     names = {"last value": "repeat the last value", "last season": "repeat last season"}
     baselines = {names[name]: scores[name] for name in names if name in scores}
-    helps = {"last value": "The naive forecast: tomorrow is like today.",
+    helps = {"last value": naive_words(step),
              "last season": "The seasonal naive forecast, with the season found in the training data."}
     for col, name in zip(cols[1:], ("last value", "last season")):
         title = "Repeat the last value" if name == "last value" else \
@@ -40,7 +40,7 @@ def forecast_ui(data, judged: dict, title: str) -> None:
     frame = pd.concat([pd.DataFrame({"t": t, "value": judged["actual"], "what": "actual"}),
                        pd.DataFrame({"t": t, "value": judged["predicted"], "what": "predicted"})], ignore_index=True)
     st.altair_chart(charts.series_chart(frame, data.unit, title), width="stretch")
-    _scores_ui(judged["scores"], data.unit)
+    _scores_ui(judged["scores"], data.unit, data.step_name())
 
 
 def rollout_ui(ex, view) -> None:
@@ -73,5 +73,5 @@ def rollout_ui(ex, view) -> None:
     scores = judge(values, idx, p["predicted"].to_numpy()[idx - 1], period)
     st.markdown(f"**One-step forecasts at steps {idx[0]}–{idx[-1]} of this sequence, against naive forecasts** "
                 "(the Train page judges the start of the validation part, so its numbers differ):")
-    _scores_ui(scores, ex.data.unit)
+    _scores_ui(scores, ex.data.unit, ex.data.step_name())
 

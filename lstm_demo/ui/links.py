@@ -18,10 +18,14 @@ def read_step_link():
     s = state()
     if "step" in s.links_read:
         return None
-    s.links_read.add("step")
     link = Link.parse(st.query_params, models=tuple(BUNDLES))
     notes = list(link.notes)
+    # loading a bundle can take a second: a rerun that interrupts it (the browser's components report on their
+    # first mount) must read the link again, so the link counts as read only once the model is there
     ex = bundled(link.model) if link.model is not None else None
+    # read only now: a run interrupted while the bundle loads (a second or more for a captioner's held-out
+    # pictures; the browser's first component messages rerun the page) reads the link again
+    s.links_read.add("step")
     if ex is not None:
         notes += UI_KINDS[ex.kind].read_link(link, s.sequence)
         s.pending_links["step"] = link

@@ -7,7 +7,7 @@ import streamlit as st
 
 from .. import charts
 from ..config import ConfigError, TrainConfig
-from ..memory import FACTS, TASKS, Race, RaceConfig, RaceRecord, summary
+from ..memory import TASKS, Race, RaceConfig, RaceRecord, gradient_words, precomputed_words, summary, unit_words
 from .common import state, visitor_alive
 from .state import model_key
 
@@ -60,8 +60,7 @@ def settings_ui(locked: bool) -> RaceConfig | None:
         return None
     runs = cfg.seeds * (len(cfg.distances()) if cfg.sweep else 1)
     if runs > 1:
-        c2.caption(f"{runs} runs of {cfg.steps:,} steps each. The default race takes about 10 s per run on one "
-                   "core; the progress bar shows the time left as it goes.")
+        c2.caption(f"{runs} runs of {cfg.steps:,} steps each; the progress bar shows the time left as it goes.")
     return cfg
 
 
@@ -131,15 +130,14 @@ def race_panel(race) -> None:
         results_ui(record, open_unit=lambda: _open_race_unit(race))
 
 
-def precomputed_ui() -> None:
-    """The default race's result before the visitor runs one, labelled as such."""
+def precomputed_ui(cfg: RaceConfig | None = None) -> None:
+    """The default race's result before the visitor runs one, labelled as such (and how the settings on screen,
+    cfg, differ from its own)."""
     record = precomputed()
     if record is None:
         st.info("Press **Race** to train the three models and see where each one stops remembering.")
         return
-    st.info("**Precomputed:** the default race below (seed 0) was run when the app's bundled models were built, "
-            "with the settings above. Press **Race** to run it live on this machine, or change the settings first.",
-            icon=":material/history:")
+    st.info(precomputed_words(record.cfg, cfg), icon=":material/history:")
     with st.expander("Its training loss"):
         _sizes_caption(record.counts, record.cfg)
         _loss_chart(record.history, record.task.loss_label)
@@ -165,27 +163,9 @@ def results_ui(record: RaceRecord, open_unit) -> None:
     which = "" if len(res["accuracy"]) == 3 * len(record.cfg.distances()) else (
         " (measured on the models of the first seed" + (", trained at the longest distance)" if record.cfg.sweep
                                                           else ")"))
-    st.markdown(_gradient_words(res) + which)
+    st.markdown(gradient_words(res) + which)
     if "unit" in res:
         _unit_ui(record, res["unit"], open_unit)
-
-
-def _gradient_words(res) -> str:
-    g = res["gradients"]
-    parts = []
-    for cell in ("rnn", "gru", "lstm"):
-        init = g[(g.cell == cell) & (g.when == "at initialisation")].sort_values("k")
-        if len(init) > 10:
-            ratio = init["norm"].iloc[10] / init["norm"].iloc[0]
-            parts.append(f"{charts.CELL_NAMES[cell]} keeps {ratio:.1e} of it after 10 steps")
-    f = res["forget"]
-    k = min(len(f) - 1, 20)
-    return ("Left: how strongly the loss at the scored step still depends on the hidden state k steps earlier. "
-            "At initialisation (dashed) the signal shrinks by a factor at every step back — " + "; ".join(parts)
-            + ". A model cannot learn to use what its gradient does not reach. Right: for the LSTM, the product of "
-            f"forget gates over the gap — after training, the best unit keeps {f['best unit'].iloc[k]:.0%} of its "
-            f"cell state over {k} steps, while the average unit keeps {f['mean over units'].iloc[k]:.0%}: a few "
-            "units become the long-term memory, the conveyor belt.")
 
 
 def _show_unit(ex, data, unit: int, sentence: str, scored: int) -> None:
@@ -220,12 +200,10 @@ def _open_bundled_unit() -> None:
 
 
 def _unit_ui(record: RaceRecord, found: dict, open_unit) -> None:
-    st.header("The unit that remembers")
+    from ..conclusions import remembering_heading
     unit, r = found["unit"], found["correlation"]
-    yes, no, who = FACTS[record.cfg.task]
-    st.markdown(f"In the LSTM, unit **u{unit}**'s cell state just before the answer separates {yes} from {no} "
-                f"{who} with correlation **{r:+.2f}** over 128 sentences with {record.cfg.max_distance} filler "
-                "words.")
+    st.header(remembering_heading(r))
+    st.markdown(unit_words(found, record.cfg))
     ranked = found["ranked"].head(8).assign(unit=lambda f: "u" + f["unit"].astype(str))
     st.dataframe(pd.DataFrame(ranked[["unit", "correlation"]]), hide_index=True, width=300)
     st.button(f"Open u{unit} in Step through with this sentence", key="lab_open_unit", type="primary",

@@ -86,6 +86,8 @@ class SequenceChoice:
     hide: str = "were"           # fill-in task: the part of the own text to hide
     frames_index: int = 0        # image sequences: which validation sequence
     last_good: str | None = None  # translation: the last source that could be traced
+    layout: tuple | None = None   # captions: the visitor's scene, as it was last drawn (a refused edit keeps it)
+    draft: list | None = None     # captions: the scene in the editor's widgets (may be refused)
 
 
 @dataclass
@@ -144,6 +146,8 @@ class UIState:
     open_step_through: bool = False  # the long-memory page asked to open Step through on its next run
     scene_intro: tuple | None = None  # (view key, draw()): a scene's words, drawn beside that view's controls
     scene_intro_drawn: tuple | None = None  # the view key whose words the step view drew this run
+    kept: dict = field(default_factory=dict)  # what a kind's pages keep for this visitor across runs (a melody
+                                              # brought as a seed phrase, the melody a model last wrote)
 
     def notice(self, where: str, message: str) -> None:
         self.notices[where] = message

@@ -12,6 +12,7 @@ from collections import OrderedDict
 import numpy as np
 import streamlit as st
 
+from ..conclusions import replay_verdict
 from ..kinds import KINDS
 from ..view_store import heat_key, main_key
 from . import cell_views, exports
@@ -182,9 +183,7 @@ def proof_line(trace) -> None:
     """Say, for this very trace, how closely the replayed numbers match torch's own forward pass."""
     check = trace.extras.get("replay_check")
     if check:
-        st.caption(f"✓ These are the model's own numbers: replaying its weights step by step reproduces "
-                   f"`{check['module']}`'s forward pass on this sequence to max |Δh| = {check['max_abs_h']:.1e} "
-                   f"(every layer and direction).")
+        st.caption(replay_verdict(check))
 
 
 PANEL_LABELS = {"heatmaps": "Every unit (heatmaps)", "units": "Selected units over time", "finder": "Find a unit",

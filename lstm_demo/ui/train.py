@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import charts
+from ..conclusions import loss_text
 from ..config import ConfigError, DataError
 from ..jobs import Experiment
 from ..kinds import KINDS
@@ -316,7 +317,7 @@ def live_panel(ex: Experiment, train_cfg=None) -> None:
 
 def _reference(ex: Experiment, train_cfg) -> bool:
     """Draw the reference panel; False if this data has no bundled model."""
-    from ..bundle import BUNDLES, reference_bundle
+    from ..bundle import BUNDLES, reference_bundle, reference_words
     from .bundles import bundled
     kind, ident = state().data_id or (None, None)
     found = reference_bundle(ident, ex.data, ex.model_cfg, train_cfg) if kind == ex.kind else None
@@ -324,8 +325,7 @@ def _reference(ex: Experiment, train_cfg) -> bool:
         return False
     key, diffs = found
     ref = bundled(key)
-    same = ("exactly these settings" if not diffs else
-            "the default settings — yours differ: " + ", ".join(diffs))
+    same = reference_words(key, diffs)
     st.info(f"**Before you press Start:** the loss curve and {ex.spec.preview_words} of the bundled model trained on "
             f"this data with {same} ({BUNDLES[key].label}, {ref.trained_steps:,} steps). Your untrained model has "
             f"{_n_params(ex.model):,} parameters; press Start to train it.", icon=":material/history:")
@@ -350,8 +350,8 @@ def _progress(ex: Experiment, view) -> None:
     val = view.val_history[-1][1] if view.val_history else float("nan")
     cols = st.columns(6)
     cols[0].metric("Step", f"{view.step:,}")
-    cols[1].metric("Train loss", f"{train:.4f}")
-    cols[2].metric("Validation loss", f"{val:.4f}")
+    cols[1].metric("Train loss", loss_text(train))  # "not measured yet" before the first value, never "nan"
+    cols[2].metric("Validation loss", loss_text(val))
     cols[3].metric("ms / step", f"{view.ms_per_step:.1f}")
     cols[4].metric(ex.spec.items, f"{view.items_per_second:,.0f}")
     cols[5].metric("Parameters", f"{_n_params(ex.model):,}")

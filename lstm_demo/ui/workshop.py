@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..bundle import BUNDLES, DEFAULT_BUNDLE
-from ..scenes import SCENES, compare_view, load_scene, scene_colour
+from ..bundle import DEFAULT_BUNDLE
+from ..scenes import SCENES, compare_view, load_scene, model_line, scene_colour, scene_title
 from .bundles import bundled, shared_bundle
 from .common import state
 from .kinds import UI_KINDS
@@ -119,10 +119,9 @@ def _scene_view(scene) -> TraceView:
 
 def _with_model(scene, view: TraceView):
     """The scene's bundled model and sequence, for the views that run it (loads torch on first use)."""
-    from ..kinds.sequence import scene_mask, scene_sequence
     ex = bundled(scene.bundle)
     if view.model is None:
-        view.model, view.choice = ex.model, (scene_sequence(scene, ex.data), scene_mask(scene))
+        view.model, view.choice = ex.model, ex.spec.scene_choice(scene, ex.data)
     return ex
 
 
@@ -149,7 +148,7 @@ def scene_view(about=None) -> None:
     words = scene.notice.format(**facts)
     if s.present:
         c1, c2, c3 = st.columns([6, 1.3, 1], vertical_alignment="center")
-        c1.header(f"{s.scene} · {scene.title}")
+        c1.header(f"{s.scene} · {scene_title(scene, facts)}")
         c2.markdown(f"Scene {s.scene} of {len(SCENES)}")  # the audience sees where the talk is
         c3.button("Exit", key="present_toggle", on_click=_toggle_present, shortcut="Escape",
                   icon=":material/close_fullscreen:", help="Leave the presenter view (Esc)")
@@ -159,10 +158,9 @@ def scene_view(about=None) -> None:
         slot = st.container()  # the words, unless the step view draws them beside its controls
 
     def intro():
-        st.header(f"{s.scene} · {scene.title}")
+        st.header(f"{s.scene} · {scene_title(scene, facts)}")
         st.markdown(words)
-        st.caption(f"Model: {BUNDLES[scene.bundle].label} (bundled, trained with the app's defaults)."
-                   + (f" Compared with: {BUNDLES[scene.compare].label}." if scene.compare else ""))
+        st.caption(model_line(scene, facts))
         if compare is not None:
             st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
         if about is not None:

@@ -8,9 +8,14 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from lstm_demo.scenes import SCENES
+from lstm_demo.scenes import SCENES, load_scene, scene_title
 from conftest import (assert_no_exception, bus_step, charts_drawn, count_script_runs, drawn_with, equations_at,
                       script_runs, settle, slider_step)
+
+
+def title(scene) -> str:
+    """The title the page shows: computed from the scene's facts (scenes.scene_title)."""
+    return scene_title(scene, load_scene(scene)[1])
 
 
 def url_params(page) -> dict:
@@ -28,7 +33,7 @@ def test_home_shows_trained_gates_without_a_click(app_url, page):
     page.get_by_text(re.compile("The forget gate keeps")).wait_for(timeout=60_000)  # the diagram's words
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     print(f"home page: gates visible {time.monotonic() - t0:.2f} s after the request")
-    expect(page.get_by_text("1 · The forget gate closes at a sentence end")).to_be_visible()
+    expect(page.get_by_text(f"1 · {title(SCENES[0])}")).to_be_visible()
     page.get_by_text(re.compile(r"^Equations for unit u\d+ at step \d+$")).wait_for()
     page.get_by_text(re.compile(r"kept \+ .* written = ")).wait_for()
     settle(page)
@@ -37,7 +42,7 @@ def test_home_shows_trained_gates_without_a_click(app_url, page):
 
 def test_shared_link_reopens_scene_step_and_unit_on_a_fresh_server(fresh_app_url, page):
     page.goto(fresh_app_url + "/?scene=2&step=30&unit=5")  # the first request this server ever gets
-    page.get_by_text(f"2 · {SCENES[1].title}").wait_for(timeout=60_000)
+    page.get_by_text(f"2 · {title(SCENES[1])}").wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value("u5")
     equations_at(page, 30)
@@ -76,13 +81,13 @@ def test_a_link_written_by_the_browser_reopens_the_same_view_in_a_new_session(ap
 
 def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
     page.goto(app_url + "/?present=1")
-    page.get_by_text("1 · The forget gate closes at a sentence end").wait_for(timeout=60_000)
+    page.get_by_text(f"1 · {title(SCENES[0])}").wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.get_by_role("button", name=re.compile("Next scene"))).to_be_hidden()  # controls hidden …
     expect(page.get_by_label("Time step", exact=True)).to_be_hidden()
     page.locator("body").press("PageDown")  # … but the clicker's keys work
-    page.get_by_text(f"2 · {SCENES[1].title}").wait_for(timeout=30_000)
+    page.get_by_text(f"2 · {title(SCENES[1])}").wait_for(timeout=30_000)
     settle(page)
     step = bus_step(page)
     equations_at(page, step)
@@ -94,7 +99,7 @@ def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
                            timeout=15_000)
     page.locator("body").press(" ")  # … and pauses
     page.locator("body").press("PageUp")
-    page.get_by_text("1 · The forget gate closes at a sentence end").wait_for(timeout=30_000)
+    page.get_by_text(f"1 · {title(SCENES[0])}").wait_for(timeout=30_000)
     assert url_params(page)["present"] == "1"
     page.locator("body").press("Escape")
     settle(page)
@@ -148,7 +153,7 @@ def test_the_tutorials_examples_open_by_link_with_the_models_numbers(app_url, pa
         scene = SCENES[n - 1]
         _, facts, _, _ = load_scene(scene)
         page.goto(app_url + f"/?scene={n}")
-        page.get_by_text(f"{n} · {scene.title}", exact=True).wait_for(timeout=60_000)
+        page.get_by_text(f"{n} · {title(scene)}", exact=True).wait_for(timeout=60_000)
         settle(page)
         charts_drawn(page)
         prose = page.get_by_text(re.compile(re.escape(f"{facts['p_right']:.0%}"))).first
@@ -179,9 +184,9 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
     shots = tmp_path_factory.mktemp("presenter")
     def first_screen(n: int, keys) -> str:
         """Scene n in the presenter view, drawn and photographed; each keyed box whole within 1280x720."""
-        title = f"{n} · {SCENES[n - 1].title}"
+        heading = f"{n} · {title(SCENES[n - 1])}"
         page.goto(app_url + f"/?scene={n}&present=1")
-        page.get_by_text(title, exact=True).wait_for(timeout=60_000)
+        page.get_by_text(heading, exact=True).wait_for(timeout=60_000)
         settle(page)
         charts_drawn(page)
         page.screenshot(path=str(shots / f"scene{n}_1280x720.png"))
@@ -190,12 +195,12 @@ def test_presenter_view_fits_a_1280_by_720_projector(app_url, browser, tmp_path_
             box = page.locator(f".st-key-{key}").bounding_box()
             assert box is not None and box["height"] > 50, key
             assert 0 <= box["y"] and box["y"] + box["height"] <= 720, (n, key, box)
-        return title
+        return heading
 
     try:
         for n in (2, 8):
-            title = first_screen(n, ("view_strip", "view_diagram", "view_equations"))
-            assert page.get_by_text(title, exact=True).bounding_box()["y"] >= 0
+            heading = first_screen(n, ("view_strip", "view_diagram", "view_equations"))
+            assert page.get_by_text(heading, exact=True).bounding_box()["y"] >= 0
             letters = page.evaluate("""() => Array.from(document.querySelectorAll('.st-key-view_strip svg text'))
                 .map(t => parseFloat(getComputedStyle(t).fontSize))""")
             assert letters and max(letters) >= 18  # the text strip's characters, enlarged with the prose

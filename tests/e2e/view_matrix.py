@@ -1,5 +1,5 @@
 """Every view of the app a new visitor or an instructor opens, and how to open one in Chromium and wait until it is
-drawn: the twelve scenes at 1440×900 and in the presenter view at 1280×720; Step through of every bundled kind with
+drawn: every scene at 1440×900 and in the presenter view at 1280×720; Step through of every bundled kind with
 each of its "More views" panels; the Train page's preview for each kind of data; Long memory; Family; the home page
 and Step through on a phone (390×844). Shared by tests/e2e/test_view_audit.py and bench/gallery.py.
 """
@@ -12,8 +12,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
+from lstm_demo.scenes import SCENES
+
 DESKTOP, PROJECTOR, PHONE = (1440, 900), (1280, 720), (390, 844)
-N_SCENES = 12
+N_SCENES = len(SCENES)
 # "More views" on Step through: the option's words, and words that say its content has arrived
 PANELS = {"heatmaps": ("Every unit (heatmaps)", r"Every unit at every step"),
           "units": ("Selected units over time", r"Units to follow"),
@@ -31,6 +33,7 @@ STEP_MODELS = {  # bundle key -> (what it is, its panels)
     "shapes": ("ConvLSTM on moving shapes", ()),
     "first_digit": ("CNN-LSTM: which digit came first?", ()),
     "numbers": ("encoder–decoder: numbers in words → digits", ("heatmaps", "units")),
+    "folk": ("melody: next note (LSTM on folk tunes)", ONE_NETWORK),
 }
 TRAIN_KINDS = {  # Train page before Start: the radio's words, and the image task to pick (None: the default)
     "text": ("Text (next character)", None),
@@ -39,6 +42,7 @@ TRAIN_KINDS = {  # Train page before Start: the radio's words, and the image tas
     "digits": ("Image sequences (CNN-LSTM, ConvLSTM)",
                "Which digit came first? — a handwritten digit, then distractors (CNN-LSTM)"),
     "translation": ("Translation (encoder–decoder)", None),
+    "melody": ("Melodies (notes)", None),
 }
 
 

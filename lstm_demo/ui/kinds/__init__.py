@@ -27,6 +27,8 @@ _MODULES = {  # model kind -> module in this package
     "frames": "vision",
     "digits": "vision",
     "translation": "translation",
+    "captions": "captions",
+    "melody": "melody",
 }
 
 

@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+from ...conclusions import measured
 from ..common import state
 from ..widgets import settings_ui
 
@@ -69,8 +70,8 @@ class UIKind:
         acc = ex.validation_accuracy()
         return {"data": ex.data.name, **self.row(ex.model_cfg), "parameters": sum(p.numel() for p in
                                                                                  ex.model.parameters()),
-                "steps": view.step, "validation loss": view.val_history[-1][1] if view.val_history else float("nan"),
-                "validation accuracy": acc if acc is not None else float("nan")}
+                "steps": view.step, "validation loss": measured(view.val_history[-1][1] if view.val_history else None),
+                "validation accuracy": measured(acc)}  # None: an empty cell, not "nan"
 
     def link(self, ex, model: str):
         """The address bar of this kind's Step-through view of a bundled model."""
@@ -93,7 +94,7 @@ class UIKind:
         worth it)."""
 
     def picture(self, data):
-        """What the data looks like on the Family page: ("text", str) or ("image", array)."""
+        """What the data looks like on the Family page: ("text", str) or ("image", array[, what it shows])."""
         return "text", getattr(data, "name", "")
 
     def kept_note(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ...config import LIMITS, DataError
-from ...kinds.sequence import CELL_TYPES, SEQ_LEN_CHOICES
+from ...kinds.sequence import CELL_TYPES, SEQ_LEN_CHOICES, task_words
 from ...names import CELL_NAMES
 from .. import scrub, step
 from ..common import state
@@ -55,7 +55,7 @@ class SequenceUI(UIKind):
 
     def describe(self, ex) -> str:
         cfg = ex.model_cfg
-        task = "fill in hidden characters" if cfg.task == "masked" else "next item"
+        task = task_words(cfg, ex.train_cfg, ex.data)
         return f"Model: {ex.spec.describe(cfg)}, task: {task}, trained {ex.weights_step:,} steps on {ex.data.name}."
 
     def short(self, cfg) -> str:
@@ -116,18 +116,20 @@ def validation_sample(val, length: int, start: int, masked: bool):
 
 
 def own_sequence(data, text: str, hide: str, masked: bool):
-    """The visitor's own text as a sequence (and, for a fill-in model, the part to hide)."""
+    """The visitor's own text as a sequence (and, for a fill-in model, the part to hide), in the data's tokens."""
     import numpy as np
-    if len(text) < 2:
-        raise DataError("Type at least 2 characters.")
-    seq = data.encode(text + text[-1])  # one extra item: the last step's "next" (never shown)
+    import torch
+    ids = data.encode(text)
+    if len(ids) < 2 or len(ids) > LIMITS.max_seq_len:
+        raise DataError(f"Type 2 to {LIMITS.max_seq_len} {data.unit}s.")
+    seq = torch.cat([ids, ids[-1:]])  # one extra item: the last step's "next" (never shown)
     if not masked:
         return seq[:-1], None
-    at = text.find(hide) if hide else -1
-    if at < 0:
+    found = data.span(text, hide) if hide else None
+    if found is None:
         raise DataError(f"“{hide}” is not in your text; type a part of it to hide.")
-    mask = np.zeros(len(text), dtype=bool)
-    mask[at : at + len(hide)] = True
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[found[0] : found[0] + found[1]] = True
     return seq, mask
 
 

@@ -89,9 +89,11 @@ class SeriesUI(SequenceUI):
         c3.metric("Mean ± std", f"{s['mean']:z,.2f} ± {s['std']:z,.2f}")
         t = data.dates if data.dates is not None else np.arange(len(data.values))
         frame = pd.DataFrame({"t": t, "value": data.values, "what": "series"})
-        cut = int(len(data.values) * 0.9)
-        st.altair_chart(charts.series_chart(frame, data.unit, f"{data.name} — gray line: start of validation data",
-                                            split_at=t[cut]), width="stretch")
+        from ...kinds import KINDS
+        seq_len = (state().train.settings.get(data.kind) or KINDS[data.kind].defaults(data))[1].seq_len
+        cut = data.validation_start(seq_len)  # where training stops at these settings (data.parts)
+        st.altair_chart(charts.series_chart(frame, data.unit, f"{data.name} — gray line: "
+                                            f"{data.validation_words(seq_len)}", split_at=t[cut]), width="stretch")
 
     # --- settings and the preview -----------------------------------------------------------------------------
     def settings(self, data) -> list:
@@ -118,7 +120,8 @@ class SeriesUI(SequenceUI):
         c1, c2 = st.columns([1, 3])
         c1.markdown("**Range of the series**")
         n = len(data.values)
-        lo, hi = c2.slider("Points (validation data is the last 10 %)", 0, n - 1, opening_range(n), key="seq_range")
+        lo, hi = c2.slider(f"Points ({data.validation_words(ex.train_cfg.seq_len)})", 0, n - 1, opening_range(n),
+                           key="seq_range")
         if hi - lo < 2:
             st.error("Choose a range of at least 3 points.")
             return None

@@ -30,10 +30,15 @@ def _masked(model_cfg, train_cfg) -> bool:
     return model_cfg.task == "masked"
 
 
-TASK = Setting("task", "Task", "task", widget="radio", options=("next", "masked"),
-               names={"next": "Predict the next character", "masked": "Fill in hidden characters"},
-               help="Fill-in: 15 % of the characters are hidden and the model guesses them from both sides — the "
-                    "task a bidirectional model can do honestly.")
+def task_setting(unit: str) -> Setting:
+    """The task, in the data's unit ("character" or "word")."""
+    return Setting("task", "Task", "task", widget="radio", options=("next", "masked"),
+                   names={"next": f"Predict the next {unit}", "masked": f"Fill in hidden {unit}s"},
+                   help=f"Fill-in: 15 % of the {unit}s are hidden and the model guesses them from both sides — the "
+                        "task a bidirectional model can do honestly.")
+
+
+TOKENS = {"chars": "characters", "words": "words"}
 BIDIRECTIONAL = Setting("bidirectional", "Bidirectional", "bidir", widget="check", when=_masked,
                         help="A second layer reads the text from the end. Only with the fill-in task: for "
                              "next-character prediction it would see the answer.")
@@ -60,19 +65,27 @@ class TextUI(SequenceUI):
     # --- data -------------------------------------------------------------------------------------------------
     def data_ui(self, locked: bool):
         from ...kinds import KINDS
-        presets = KINDS["text"].presets()
+        from ...kinds.text_data import MAX_WORD_VOCAB
+        presets = {k: v for k, v in KINDS["text"].presets().items() if ":" not in k}  # (":words": the Tokens radio)
         options = list(presets) + [OWN] + file_options("text")
         labels = {**presets, OWN: "Your own text (paste or upload)", **{k: file_label() for k in options if k == FILE}}
         names = labels.get  # a plain mapping: the widget may format an option after this run
-        source = pick(st.selectbox, "Text", "text_source", options[0], options=options, format_func=names,
+        c1, c2 = st.columns([3, 1])
+        source = pick(c1.selectbox, "Text", "text_source", options[0], options=options, format_func=names,
                       disabled=locked)
-        if source == OWN:
-            return self._own_text(locked)
         if source == FILE:
             return file_source()
-        return "text", source, lambda: _preset(source)
+        tokens = pick(c2.radio, "Tokens", "text_tokens", "chars", options=list(TOKENS), format_func=TOKENS.get,
+                      horizontal=True, disabled=locked,
+                      help="What one step reads: a character, or a word (and each punctuation mark and line break). "
+                           f"Words: the {MAX_WORD_VOCAB - 1} most frequent become the vocabulary, any other reads "
+                           "as the unknown-word token.")
+        if source == OWN:
+            return self._own_text(locked, tokens)
+        preset = source if tokens == "chars" else f"{source}:words"
+        return "text", preset, lambda: _preset(preset)
 
-    def _own_text(self, locked: bool):
+    def _own_text(self, locked: bool, tokens: str):
         from ...kinds.text_data import TextData, decode_text
         with st.form("own_text"):
             pasted = st.text_area("Paste text", height=150, key="own_text_area",
@@ -85,35 +98,42 @@ class TextUI(SequenceUI):
         try:
             text = decode_text(upload.getvalue()) if upload is not None else pasted
             name = f"your text ({upload.name})" if upload is not None else "your pasted text"
-            data = TextData(text, name=name)
+            data = TextData(text, name=name, tokens=tokens)
         except DataError as e:
             self.error(str(e))
             return None
-        return "text", hashlib.sha1(text.encode()).hexdigest(), lambda: data
+        return "text", hashlib.sha1(text.encode()).hexdigest() + ":" + tokens, lambda: data
 
     def data_summary(self, data) -> None:
         s = data.summary()
         c1, c2, c3 = st.columns(3)
-        c1.metric("Characters", f"{s['characters']:,}")
+        if data.tokens == "words":
+            c1.metric("Words (and marks)", f"{s['words']:,}",
+                      help=f"{s['unknown']:,} of them outside the vocabulary (read as the unknown-word token)")
+        else:
+            c1.metric("Characters", f"{s['characters']:,}")
         c2.metric("Vocabulary", s["vocabulary"])
         c3.metric("Lines", f"{s['lines']:,}")
         with st.expander(f"Preview of {data.name}", expanded=False):
             st.code(data.text[:800], language=None)
-            st.caption("Vocabulary: " + "".join(show(c) for c in data.vocab))
+            st.caption("Vocabulary: " + ("".join(show(c) for c in data.vocab) if data.tokens == "chars" else
+                                         " ".join(show(w) for w in data.vocab)))
 
     def picture(self, data):
         return "text", whole_words(data.text, 300)
 
     # --- settings ---------------------------------------------------------------------------------------------
     def settings(self, data) -> list:
-        return [[CELL, TASK, BIDIRECTIONAL, HIDE]] + size_and_training()
+        # words as tokens: a hidden step is a whole word already, so there is no "hide" choice
+        return [[CELL, task_setting(data.unit), BIDIRECTIONAL] + ([HIDE] if data.tokens == "chars" else [])] + \
+            size_and_training()
 
     def settings_ui(self, data, training: bool):
         from dataclasses import replace
         model_cfg, train_cfg = super().settings_ui(data, training)
         masked = model_cfg.task == "masked"  # a one-directional task reads no future; "hide" is the fill-in's
         return replace(model_cfg, bidirectional=model_cfg.bidirectional and masked), \
-            replace(train_cfg, hide=train_cfg.hide if masked else "chars")
+            replace(train_cfg, hide=train_cfg.hide if masked and data.tokens == "chars" else "chars")
 
     # --- the preview ------------------------------------------------------------------------------------------
     def preview(self, ex, due) -> None:
@@ -129,14 +149,17 @@ class TextUI(SequenceUI):
             length = PREVIEW["length"] if not ex.training else 160
             s.preview = timed(key, sampled_text(ex.origin, ex.current_weights_model(), ex.data, ex.shared,
                                                  ex.weights_step, prompt, length, temperature))
-        st.markdown(f"**Text the model writes** with the weights of step {s.preview.key[2]:,} (it improves as "
-                    f"training goes; refreshed every few seconds):")
+        from ...conclusions import loss_progress
+        progress = loss_progress(ex.history()[1], s.preview.key[2])
+        st.markdown(f"**Text the model writes** with the weights of step {s.preview.key[2]:,}"
+                    + (f" ({progress})" if progress else "")
+                    + (" — refreshed every few seconds while it trains:" if ex.training else ":"))
         st.code(s.preview.value, language=None)
 
     def _fill_in(self, ex, due) -> None:
         import torch
 
-        from ...predict import fill_in
+        from ...predict import fill_in_preview
         s = state()
         key = ("fill", id(ex), ex.weights_step)
         if due(key, not ex.training):
@@ -144,12 +167,10 @@ class TextUI(SequenceUI):
             hidden_at = y[0] >= 0                            # the first validation window's own blanks
             ids = torch.where(hidden_at, y[0], x[0])         # its characters restored
             model = ex.current_weights_model()
-            s.preview = timed(key, once(ex.origin, model, ex.shared, ("fill", ex.weights_step), lambda: fill_in(
-                model, ex.data, ids[:160], hidden_at[:160])))
-        hidden, filled, acc = s.preview.value
-        what = "words" if ex.train_cfg.hide == "words" else "characters"
-        st.markdown(f"**Fill in the blanks** — validation text with 15 % of the {what} hidden (▮), and the model's "
-                    f"guesses (right on {acc:.0%} of the hidden characters here):")
+            s.preview = timed(key, once(ex.origin, model, ex.shared, ("fill", ex.weights_step), lambda: fill_in_preview(
+                model, ex.data, ids[:160], hidden_at[:160], ex.train_cfg.hide)))
+        hidden, filled, heading = s.preview.value
+        st.markdown(heading)
         st.code(hidden + "\n" + filled, language=None)
 
     # --- Step through -----------------------------------------------------------------------------------------
@@ -168,9 +189,11 @@ class TextUI(SequenceUI):
                        format_func={"validation": "A validation sample", "own": "Your own text"}.get)
         if source == "own":
             if seq.text is None:
-                seq.text = DEFAULT_TEXT if set(DEFAULT_TEXT) <= set(data.stoi) else data.text[:40].replace("\n", " ")
-            text = bound(c2.text_input, "Your text (characters the model knows)", "seq_text", seq.text,
-                         lambda v: setattr(seq, "text", v), max_chars=LIMITS.max_seq_len)
+                seq.text = DEFAULT_TEXT if data.known(DEFAULT_TEXT) else data.text[:40].replace("\n", " ")
+            words = data.tokens == "words"
+            text = bound(c2.text_input, "Your text (words the model knows)" if words else
+                         "Your text (characters the model knows)", "seq_text", seq.text,
+                         lambda v: setattr(seq, "text", v), max_chars=LIMITS.max_seq_len * (8 if words else 1))
             hide = bound(c2.text_input, "Hide this part — the model fills it in", "seq_hide", seq.hide,
                          lambda v: setattr(seq, "hide", v), max_chars=40) if masked else ""
             try:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from ...kinds.translation import handover_words
 from .. import step as step_ui
 from ..common import bound, state
 from ..widgets import Setting, batch_setting, lr_setting, pick, seed_setting, steps_setting
@@ -130,7 +131,7 @@ def bottleneck_ui() -> None:
     from ...kinds.bottleneck import BOTTLENECK_DEFAULT
     st.header("The bottleneck, measured")
     steps = st.select_slider("Training steps per model", [100, 200, 400, 800], BOTTLENECK_DEFAULT.steps,
-                             key="bottleneck_steps", help="800: the clear curves (about a minute on one core); "
+                             key="bottleneck_steps", help="800: the clearest curves and the longest wait; "
                                                           "fewer: quicker and rougher.")
     cfg = replace(BOTTLENECK_DEFAULT, steps=steps)
     st.caption(f"Trains three encoder–decoders live, one after the other, on the {cfg.task} task (up to {cfg.length} "
@@ -163,7 +164,7 @@ def bottleneck_ui() -> None:
             st.error(view["message"])
         if view["result"] is not None:
             from ... import charts
-            st.altair_chart(charts.bottleneck_chart(view["result"]), width="stretch")
+            st.altair_chart(charts.bottleneck_chart(view["result"], view["title"]), width="stretch")
             st.markdown(view["summary"])
 
     panel()
@@ -213,17 +214,15 @@ def after_views(ex, view) -> None:
     trace = view.trace
     (_, _, S), _ = trace.segments
     layer = trace.n_layers - 1
-    st.markdown("## The hand-over: the encoder's final state — everything the decoder knows about the source")
     h, c = trace.get("hidden_state", layer)[S - 1], trace.get("cell_state", layer)[S - 1]
     order = np.argsort(-np.abs(c))[:24]
+    heading, caption = handover_words(len(c), len(order), trace.extras.get("alignment") is not None)
+    st.markdown(f"## {heading}")
     frame = pd.DataFrame({"unit": [f"u{u}" for u in order], "c (cell state)": c[order], "h (hidden state)": h[order]})
     long = frame.melt(id_vars="unit", var_name="quantity", value_name="value")
     from ... import charts
     st.altair_chart(charts.final_state_chart(long, [f"u{u}" for u in order]), width="stretch")
-    st.caption("The 24 units with the largest |c| after the last source character (top layer). Step through the "
-               "encoder with one of them as the unit to explain to see when it was written: a unit that counts "
-               "characters ramps up steadily; one that holds, say, the hundreds digit is set at that word and then "
-               "kept.")
+    st.caption(caption)
     align = trace.extras.get("alignment")
     if align is not None:
         from ... import charts

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from ...conclusions import compare_errors, error_text, replay_verdict
 from ...kinds import KINDS
 from ...kinds.vision_views import (CNN_KEY, FRAMES_KEY, cell_key, cell_views, cnn_views, frame_views, pick_key,
                                    pick_views, pix_key, pix_views, split_unit)
@@ -132,7 +133,7 @@ class VisionUI(UIKind):
                 copy = float(torch.mean((x - y) ** 2))
                 shown = np.concatenate([x[:3, :1].numpy(), y[:3].numpy()], 1), np.concatenate(
                     [x[:3, :1].numpy(), out[:3].numpy()], 1)
-                result = ("frames", mse, copy, shown)
+                result = ("frames", mse, copy, shown, float(torch.mean(y ** 2)))  # scale: what "exact" is against
             else:
                 answers = out[:, -1].argmax(-1)
                 acc = float((answers == y).float().mean())
@@ -140,12 +141,12 @@ class VisionUI(UIKind):
             s.preview = timed(key, result)
         shown_step, result = s.preview.key[2], s.preview.value
         if result[0] == "frames":
-            _, mse, copy, (truth, pred) = result
+            _, mse, copy, (truth, pred), scale = result
+            c = compare_errors(mse, copy, scale)  # the badge and its colour, from the two errors shown
             c1, c2 = st.columns(2)
-            c1.metric("Next-frame error (validation MSE)", f"{mse:.4f}")
-            c2.metric("“Copy the last frame” would make", f"{copy:.4f}",
-                      f"the model is {copy / mse:.1f}× better" if mse > 0 else None,
-                      delta_color="normal" if copy >= mse else "inverse")
+            c1.metric("Next-frame error (validation MSE)", error_text(mse, scale))
+            c2.metric("“Copy the last frame” would make", error_text(copy, scale), c.badge, delta_color=c.colour,
+                      delta_arrow="off", help=f"Against the model: {c.words}.")
             st.image([strip_image(truth), strip_image(pred)], clamp=True, width=420,
                      alt=["The true frames of three validation sequences", "The frames the model predicts for them"],
                      caption=["True frames (first frame, then frames 1 …)", f"Predicted by the model (step "
@@ -219,8 +220,7 @@ def _diagram_and_equations(view, trace, unit: int, label: str, compact: bool, st
         show_chart(views["equations"], key="equations", width="content")
         check = trace.extras.get("replay_check")
         if check and not compact:
-            st.caption(f"✓ These are the model's own numbers: the step-by-step replay reproduces "
-                       f"`{check['module']}` on this sequence to max |Δ| = {check['max_abs_h']:.1e}.")
+            st.caption(replay_verdict(check))
 
 
 # --- ConvLSTM ----------------------------------------------------------------------------------------------------
