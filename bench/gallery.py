@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lstm_demo (the matrix reads the scenes)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from audit import axe_results, axe_violations, check_view  # noqa: E402
 from conftest import CHROMIUM, CHROMIUM_ARGS, app_server  # noqa: E402

@@ -192,7 +192,26 @@ def series_points_frame(trace) -> pd.DataFrame:
                      ignore_index=True)
 
 
-SERIES_CAPTION_CHARS = {False: 52, True: 90}  # characters per line of the series' sentence (normal, presenter)
+SERIES_CAPTION_CHARS = {False: 52, True: 90}  # characters per line of a sentence above a plot (normal, presenter)
+SENTENCE = {"font": 16, "line": 20}           # … its letters and line height (px)
+
+
+def sentence_above() -> alt.Chart:
+    """The step's sentence (dataset "captions", lines split by a line break) just above a single view's plot. One
+    layered view, not a caption chart above it: only a single view fits the page's width with its axis and legend
+    inside (a concatenation spilled over the right edge); the sentence sits in the room its title leaves it
+    (title_above), so its length never resizes the view at a step, and it wraps instead of being cut with '…'."""
+    return alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).mark_text(
+        align="left", baseline="bottom", fontSize=SENTENCE["font"], fontWeight="bold", color="#222", dy=-8,
+        lineBreak="\n", lineHeight=SENTENCE["line"]).encode(x=alt.value(0), y=alt.value(0), text="text:N")
+
+
+def title_above(text: str, sentence_lines: int, chars: int = 60, factor: float = 1.0) -> alt.TitleParams:
+    """A view's title in lines of `chars`, lifted above the sentence_above lines under it (factor: the letters'
+    scale, for a spec that scaled() will enlarge — it grows the letters, not this offset)."""
+    title = heading(text, chars=chars)
+    title.offset = round(12 + SENTENCE["line"] * sentence_lines * factor)
+    return title
 
 
 def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float, height: int = 240, presenter: bool = False,
@@ -212,19 +231,11 @@ def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float, height: int
     now = alt.Chart(alt.NamedData("points")).transform_filter(AT_STEP).mark_point(size=180, filled=True, clip=True).encode(
         x=x, y=y, color=alt.Color("what:N"))
     rule = text_rule().mark_rule(color="black", strokeWidth=2, clip=True).encode(x=x)
-    # One layered view, not a caption chart above it: only a single view fits the page's width with its axis and
-    # legend inside (a concatenation spilled over the right edge). The sentence sits above the plot, in the room the
-    # title leaves it (its offset), so that its length never resizes the view at a step; the legend sits below, so
-    # the plot and the sentence have the column's width.
-    font, line = 16, 20
-    caption = alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).mark_text(
-        align="left", baseline="bottom", fontSize=font, fontWeight="bold", color="#222", dy=-8, lineBreak="\n",
-        lineHeight=line).encode(x=alt.value(0), y=alt.value(0), text="text:N")
-    chart = (lines + rule + now + caption).properties(height=height, width="container")
+    # the legend sits below, so the plot and the sentence have the column's width
+    chart = (lines + rule + now + sentence_above()).properties(height=height, width="container")
     if not presenter:  # (on a projector the scene's words and the legend say what it is: its room goes to the plot)
-        title = heading("Series: the model's prediction for the next point vs what came", chars=60)
-        title.offset = 12 + line * caption_lines
-        chart = chart.properties(title=title)
+        chart = chart.properties(title=title_above(
+            "Series: the model's prediction for the next point vs what came", caption_lines))
     spec = finish(chart)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return spec
@@ -477,10 +488,11 @@ NO_TRUTH = "No known answer: a typed source has no truth to compare with"
 HEAD_CHARS = 46   # characters per line of the sentence above the top guesses
 
 
-def topk_heads(trace, no_guess=None) -> pd.DataFrame:
+def topk_heads(trace, no_guess=None, no_truth: str = NO_TRUTH) -> pd.DataFrame:
     """Dataset "topk_head": a sentence per step above the top guesses, in lines of HEAD_CHARS — the truth and its
-    probability; that there is no known truth (a typed source); or, at a step where the model gives no guess (an
-    encoder reading its source), no_guess(step) (default: "No guess at step t")."""
+    probability; no_truth where there is no known truth (a typed source, a caption past its true end); or, at a
+    step where the model gives no guess (an encoder reading its source), no_guess(step) (default: "No guess at
+    step t")."""
     p = trace.predictions
     first = p[p["rank"] == 1].set_index("step")
     heads, inks = [], []
@@ -490,7 +502,7 @@ def topk_heads(trace, no_guess=None) -> pd.DataFrame:
             text, colour = no_guess(t) if no_guess else f"No guess at step {t}", "#333"
         elif truth is None or (isinstance(truth, str) and not truth) or (isinstance(truth, float)
                                                                          and not np.isfinite(truth)):
-            text, colour = NO_TRUTH, "#333"
+            text, colour = no_truth, "#333"
         else:
             text, colour = f"truth '{show(truth)}': {first.loc[t, 'actual_prob']:.0%}", "#2e6b27"
         heads.append("\n".join(lines(text, HEAD_CHARS)))
@@ -503,27 +515,46 @@ def top_ranks(frame: pd.DataFrame) -> int:
     return int(frame["rank"].max()) if len(frame) else 1
 
 
-def topk_spec(what: str, head_lines: int = 1, chars: int = TITLE_CHARS, ranks: int = 5) -> dict:
+GUESS_FONT = 17  # px: the guessed characters or words, monospace
+
+
+def label_width(frame: pd.DataFrame) -> int:
+    """Pixels the widest guessed token needs (a character, or a word of a word-level model)."""
+    longest = int(frame["shown"].str.len().max()) if len(frame) else 1
+    return round(text_px("x" * max(longest, 1), GUESS_FONT, MONO_EM)) + 6
+
+
+def topk_parts(trace, guesses: str, no_guess=None, no_truth: str = NO_TRUTH) -> tuple[dict, dict]:
+    """(spec, datasets) of the top guesses of a trace: topk_spec sized for its sentences, ranks and tokens."""
+    frame, heads = topk_frame(trace), topk_heads(trace, no_guess, no_truth)
+    spec = topk_spec(guesses, int(heads["text"].str.count("\n").max()) + 1, ranks=top_ranks(frame),
+                     label_px=label_width(frame))
+    return spec, {"topk": frame, "topk_head": heads}
+
+
+def topk_spec(what: str, head_lines: int = 1, chars: int = TITLE_CHARS, ranks: int = 5, label_px: int = 18) -> dict:
     """The model's top guesses at the cursor as bars with their probability written at the end (no axes: a step
     without guesses shows only its sentence, never empty axes); the true one in green, and the sentence above says
     the truth's probability or why there is none. A row per rank 1…ranks, so the chart keeps its height at every
     step (a height taken from the rows at the cursor was 0 at an encoder step, and stayed so when the cursor moved
-    on). Datasets "topk" (topk_frame), "topk_head" (topk_heads)."""
+    on); the guessed tokens right-aligned in the first label_px pixels (label_width), the bars after them.
+    Datasets "topk" (topk_frame), "topk_head" (topk_heads)."""
     head = alt.Chart(alt.NamedData("topk_head")).transform_filter(AT_STEP).mark_text(
         align="left", baseline="top", fontSize=15, fontWeight="bold", lineBreak="\n", lineHeight=19).encode(
         x=alt.value(0), y=alt.value(0), text="text:N", color=alt.Color("ink:N", scale=None, legend=None)).properties(
         height=head_lines * 19, width="container")
     base = alt.Chart(alt.NamedData("topk")).transform_filter(AT_STEP)
-    x = alt.X("prob:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.16], nice=False, zero=False))
+    # probability 0…1.16 over the plot after the labels (the share is written past the bar's end)
+    scale = alt.Scale(domain=[0, 1.16], nice=False, zero=False, range=[label_px + 6, alt.ExprRef("width")])
+    x = alt.X("prob:Q", axis=None, scale=scale)
     y = alt.Y("rank:O", axis=None, scale=alt.Scale(domain=list(range(1, ranks + 1))))
     bars = base.transform_calculate(zero="0").mark_bar().encode(
-        x=alt.X("zero:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.16], nice=False, zero=False)), x2="prob:Q", y=y,
+        x=alt.X("zero:Q", axis=None, scale=scale), x2="prob:Q", y=y,
         color=alt.Color("is_actual:N", legend=None, scale=alt.Scale(domain=[True, False],
                                                                     range=["#59a14f", "#bab0ac"])),
         tooltip=["shown:N", alt.Tooltip("prob:Q", format=".3f")])
-    letters = base.transform_calculate(left="-0.05").mark_text(font=MONO, fontSize=17, color="#222").encode(
-        x=alt.X("left:Q", scale=alt.Scale(domain=[-0.1, 1.16], nice=False, zero=False), axis=None), y=y,
-        text="shown:N")
+    letters = base.mark_text(font=MONO, fontSize=GUESS_FONT, color="#222", align="right").encode(
+        x=alt.value(label_px), y=y, text="shown:N")
     share = base.mark_text(align="left", dx=4, fontSize=14, color="#222").encode(x=x, y=y, text="pct:N")
     guesses = alt.layer(bars, letters, share).properties(height=alt.Step(26), width="container")
     title = alt.TitleParams(wrap(f"Top guesses for {what} (green: the truth)", chars), limit=0)
@@ -744,11 +775,8 @@ def main_views(trace, layer: int, direction: int, unit: int, colour: str, strip:
     views["equations"] = with_data(equations_spec(trace.cell, direction, f"u{unit}", font=font,
                                                   chars=equation_chars(trace.cell, terms)), terms=terms)
     if guesses:
-        heads = topk_heads(trace, no_guess)
-        frame = topk_frame(trace)
-        spec = topk_spec(guesses, int(heads["text"].str.count("\n").max()) + 1, ranks=top_ranks(frame))
-        views["topk"] = with_data(scaled(spec, PRESENTER["fonts"]) if presenter else spec, topk=frame,
-                                  topk_head=heads)
+        spec, data = topk_parts(trace, guesses, no_guess)
+        views["topk"] = with_data(scaled(spec, PRESENTER["fonts"]) if presenter else spec, **data)
     return views
 
 

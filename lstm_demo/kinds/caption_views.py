@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..charts import SHORT
-from ..step_charts import AT_STEP, PRESENTER, caption_frame, finish, main_views, scaled, topk_frame, topk_spec
+from ..step_charts import AT_STEP, PRESENTER, caption_frame, finish, main_views, scaled, topk_parts
 from ..view_store import with_data
 from .vision_charts import png
 from .word_views import caption_lines, hex_colours, ink_for, word_frame, word_strip_spec
@@ -128,12 +128,7 @@ def said_colours(trace) -> list[str]:
     return [NO_TRUTH if not truth else RIGHT if word == truth else WRONG for word, truth in zip(said, trace.targets)]
 
 
-def topk_with_truth(trace) -> pd.DataFrame:
-    """step_charts.topk_frame, saying so where there is no truth to compare with (past the true caption's end)."""
-    frame = topk_frame(trace)
-    none = np.asarray(trace.targets, dtype=object)[frame["step"].to_numpy()] == ""
-    frame.loc[none, "truth"] = "no true word here: the true caption has ended"
-    return frame
+NO_TRUE_WORD = "no true word here: the true caption has ended"
 
 
 def step_views(trace, layer: int, direction: int, unit: int, colour: str, captions: list, guesses: str,
@@ -156,7 +151,8 @@ def step_views(trace, layer: int, direction: int, unit: int, colour: str, captio
                         alt.hconcat(*panels, spacing=spacing), spacing=6)
     strip = with_data(finish(chart), picture=pd.DataFrame({"url": [picture_url(trace.extras["image"])]}),
                       attention=attention_frame(trace, size), words=frame, captions=caption_frame(captions))
-    topk = with_data(topk_spec(guesses), topk=topk_with_truth(trace))
+    spec, data = topk_parts(trace, guesses, no_truth=NO_TRUE_WORD)
+    topk = with_data(spec, **data)
     if presenter:
         strip, topk = scaled(strip, factor), scaled(topk, factor)
     return {**views, "strip": strip, "topk": topk}

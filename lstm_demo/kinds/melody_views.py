@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..charts import SHORT, color_scale, configure, spec_of
-from ..step_charts import AT_STEP, caption_frame, finish
+from ..step_charts import AT_STEP, PRESENTER, SERIES_CAPTION_CHARS, caption_frame, finish, sentence_above, title_above
 from ..view_store import with_data
 from .music import BAR, BEAT, REST, TICKS_PER_QUARTER, parse_token_name
 
@@ -72,7 +72,7 @@ def pitch_range(*columns) -> tuple[float, float]:
 
 
 def roll_strip_spec(n_steps: int, total: float, lo: float, hi: float, title: str, scale: alt.Scale,
-                    value_title: str, height: int = 230) -> dict:
+                    value_title: str, height: int = 230, sentence_lines: int = 2, factor: float = 1.0) -> dict:
     """The piano-roll strip at the browser's cursor. Datasets "roll" (roll_steps_frame) and "captions". Every scale
     has a fixed domain (steps … time 0 … total, pitches lo … hi): a layer that moves with the cursor must not feed a
     scale, or every note is re-encoded at every move (see step_charts._steps_x)."""
@@ -103,11 +103,10 @@ def roll_strip_spec(n_steps: int, total: float, lo: float, hi: float, title: str
         fill=None, stroke="#222", strokeWidth=2, strokeDash=[4, 3]).encode(
         x=alt.X("end:Q", scale=alt.Scale(domain=[0, max(total, 1.0)], nice=False)), x2="guess_end:Q",
         y=alt.Y("g_low:Q", scale=alt.Scale(domain=[lo, hi], nice=False, zero=False)), y2="g_high:Q")
-    caption = alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).mark_text(
-        align="left", baseline="bottom", fontSize=16, fontWeight="bold", color="#222", dy=-8,
-        limit=alt.ExprRef("width + 120")).encode(x=alt.value(0), y=alt.value(0), text="text:N")
-    chart = alt.layer(notes, onsets, lines, outlined, marked, guessed, caption).properties(
-        height=height, width="container", title=title)
+    chart = alt.layer(notes, onsets, lines, outlined, marked, guessed, sentence_above()).properties(
+        height=height, width="container")
+    if title:  # (none: the presenter's screen; the scene's words and the legend say what the colour is)
+        chart = chart.properties(title=title_above(title, sentence_lines, factor=factor))
     spec = finish(chart)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}  # the legend inside the page's width
     return spec
@@ -119,12 +118,14 @@ def roll_strip(trace, values: np.ndarray, quantity: str, unit: int, captions: li
     frame = roll_steps_frame(trace, values)
     lo, hi = pitch_range(frame["pitch"], frame["guess_pitch"])
     total = float(max(frame["end"].max(), frame["guess_end"].max())) if len(frame) else 1.0
-    title = (f"Notes coloured by u{unit}'s {SHORT[quantity]}; outlined: the cursor" if presenter else
+    title = ("" if presenter else
              f"The melody as a piano roll, notes coloured by unit u{unit}'s {SHORT[quantity]} "
              f"({quantity.replace('_', ' ')}); outlined: the cursor, dashed: the model's top guess next")
+    said = caption_frame(captions, SERIES_CAPTION_CHARS[presenter])
     spec = roll_strip_spec(trace.n_steps, total, lo, hi, title, color_scale(quantity, values), SHORT[quantity],
-                           height=120 if presenter else 230)
-    return with_data(spec, roll=frame, captions=caption_frame(captions))
+                           height=120 if presenter else 230, factor=PRESENTER["fonts"] if presenter else 1.0,
+                           sentence_lines=int(said["text"].str.count("\n").max()) + 1 if len(said) else 1)
+    return with_data(spec, roll=frame, captions=said)
 
 
 # --- a melody's piano roll (not tied to the cursor) --------------------------------------------------------------

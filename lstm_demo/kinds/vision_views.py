@@ -79,10 +79,9 @@ def cnn_views(trace) -> dict:
     from .. import step_charts
     from . import vision_charts as vc
     data = vc.cnn_frames(trace)
-    topk = step_charts.topk_frame(trace)
+    topk, guesses = step_charts.topk_parts(trace, "the first digit")
     return {"strip": with_data(vc.cnn_strip_spec(trace.n_steps), strip=data["strip"], answer=data["answer"]),
             "strip_compact": with_data(vc.cnn_strip_spec(trace.n_steps, compact=True), strip=data["strip"],
                                        answer=data["answer"]),
             "maps": with_data(vc.cnn_maps_spec(data["fmaps"]["map"].nunique()), fmaps=data["fmaps"]),
-            "topk": with_data(step_charts.topk_spec("the first digit", ranks=step_charts.top_ranks(topk)), topk=topk,
-                              topk_head=step_charts.topk_heads(trace))}
+            "topk": with_data(topk, **guesses)}

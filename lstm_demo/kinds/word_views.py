@@ -17,7 +17,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import SHORT, SIGMOID_GATES, color_scale, ramp
+from ..charts import SHORT, color_scale
+from ..colours import ink, luminance, ramp, scale_of  # noqa: F401  (luminance: re-exported for the tests)
 from ..names import show
 from ..step_charts import AT_STEP, MONO, finish
 
@@ -29,23 +30,15 @@ SAID_H = 22         # the line of words said under the tiles (captioner)
 ROW_GAP = 8
 
 
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """WCAG relative luminance of sRGB colours (..., 3) uint8."""
-    c = rgb.astype(float) / 255
-    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return c @ np.array([0.2126, 0.7152, 0.0722])
-
-
 def contrast(l1, l2):
-    """WCAG contrast ratio of two luminances."""
+    """WCAG contrast ratio of two luminances (colours.luminance)."""
     hi, lo = np.maximum(l1, l2), np.minimum(l1, l2)
     return (hi + 0.05) / (lo + 0.05)
 
 
 def ink_for(rgb: np.ndarray) -> np.ndarray:
-    """Black or white letters, whichever contrasts more with each colour (the worse of the two best is 4.58:1)."""
-    lum = luminance(rgb)
-    return np.where(contrast(lum, 0.0) >= contrast(lum, 1.0), "#000000", "#ffffff")
+    """Black or white letters, whichever contrasts more with each colour (colours.ink: at worst 4.58:1)."""
+    return np.where(ink(rgb) == "black", "#000000", "#ffffff")
 
 
 def hex_colours(rgb: np.ndarray) -> list[str]:
@@ -54,11 +47,11 @@ def hex_colours(rgb: np.ndarray) -> list[str]:
 
 def tile_colours(quantity: str, values: np.ndarray) -> tuple[list[str], list[str], alt.Scale]:
     """(fill per value, ink per value, the Vega scale of the legend) for one quantity's values: gates 0…1 viridis,
-    c symmetric red-blue over its largest |value|, g and h −1…1 red-blue (charts.color_scale)."""
-    scale = color_scale(quantity, values)
-    lo, hi = scale.domain
-    rgb = ramp(np.asarray(values, dtype=float), lo, hi, "viridis" if quantity in SIGMOID_GATES else "redblue")
-    return hex_colours(rgb), list(ink_for(rgb)), scale
+    c symmetric red-blue over its largest |value|, g and h −1…1 red-blue — the colours the legend's scale draws
+    (colours.scale_of; red-blue reversed: blue below 0)."""
+    scheme, lo, hi, reverse = scale_of(quantity, values)
+    rgb = ramp(np.asarray(values, dtype=float), lo, hi, scheme, reverse)
+    return hex_colours(rgb), list(ink_for(rgb)), color_scale(quantity, values)
 
 
 def layout(words: list[str], width: int, under: list[str] | None = None, char_px: float = CHAR_PX,
