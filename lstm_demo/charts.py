@@ -18,7 +18,12 @@ from .names import CELL_NAMES, COLORS, LABELS, SHORT, SIGMOID_GATES, show  # noq
 FONT = {"labelFontSize": 13, "titleFontSize": 14}  # readable on a projector
 
 
-FIT_X = {"type": "fit-x", "contains": "padding"}
+# Vega sizes a view when it is made, and again on an update only with "resize": Streamlit hands a chart its data
+# and width after it is made (and the cursor its step), so without it a chart kept the size of that first layout
+# (seen: after PageDown from scene 4 to 5 the strip, diagram and equations had lost their bottom padding). Measured
+# with bench/bench_browser.py: → to every view redrawn, median 41 ms with it, 44 ms without (noise).
+FIT_X = {"type": "fit-x", "contains": "padding", "resize": True}
+PAD = {"type": "pad", "resize": True}  # a composed or faceted chart: as large as its views
 PADDING = {"left": 5, "right": 5, "top": 5, "bottom": 5}
 COMPOSED = ("vconcat", "hconcat", "concat", "facet", "repeat")
 
@@ -30,8 +35,8 @@ def configure(chart):
     enc = getattr(chart, "encoding", alt.Undefined)
     faceted = enc is not alt.Undefined and any(getattr(enc, k, alt.Undefined) is not alt.Undefined
                                                for k in ("row", "column", "facet"))
-    if isinstance(chart, (alt.Chart, alt.LayerChart)) and not faceted:
-        chart = chart.properties(autosize=alt.AutoSizeParams(**FIT_X))
+    chart = chart.properties(autosize=alt.AutoSizeParams(**(FIT_X if isinstance(chart, (alt.Chart, alt.LayerChart))
+                                                            and not faceted else PAD)))
     chart = chart.properties(padding=PADDING)
     title = getattr(chart, "title", alt.Undefined)
     text = title.text if isinstance(title, alt.TitleParams) else title
@@ -44,8 +49,8 @@ def configure(chart):
 def fit_width(spec: dict) -> dict:
     """A spec dict sized as configure() sizes a chart (fit-x for a single or layered view), with a text
     alternative for screen readers (the title as its description) where it has none."""
-    if not any(k in spec for k in COMPOSED) and not _faceted(spec) and "autosize" not in spec:
-        spec["autosize"] = dict(FIT_X)
+    if "autosize" not in spec:
+        spec["autosize"] = dict(PAD if any(k in spec for k in COMPOSED) or _faceted(spec) else FIT_X)
     spec.setdefault("padding", dict(PADDING))  # Streamlit sets none (0 px): an axis title at the edge was cut
     if any(k in spec for k in COMPOSED) and _container_wide(spec):
         # a sub-view as wide as the column already fills it: padding at the sides would push it past the column
@@ -168,8 +173,8 @@ def loss_spec(what: str, marked: bool = False, height: int = 260, compact: bool 
                        x="step:Q", y=alt.value(0), text="label:N")]
     title = "Loss (log scale)" + ("" if compact else ": lower is better")
     spec = spec_of(configure(alt.layer(*layers).properties(title=title, height=height, width="container")))
-    spec["autosize"] = {"type": "fit-x", "contains": "padding", "resize": True}  # the data is updated in place:
-    return spec                                                                   # lay the axes out again
+    spec["autosize"] = dict(FIT_X)  # (the data is updated in place: the axes are laid out again)
+    return spec
 
 
 def loss_frame(train: list, val: list, max_points: int = 600) -> pd.DataFrame:

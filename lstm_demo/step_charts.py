@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .colours import ink, ramp, scale_of
-from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, color_scale, configure, fit_width, heatmap_image, \
-    spec_of
+from .charts import CELL_NAMES, COLORS, FIT_X, FONT, LABELS, SHORT, color_scale, configure, fit_width, \
+    heatmap_image, spec_of
 from .names import show
 from .explain import diagram_tables, step_terms, width_words
 from .view_store import with_data
@@ -237,7 +237,7 @@ def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float, height: int
         chart = chart.properties(title=title_above(
             "Series: the model's prediction for the next point vs what came", caption_lines))
     spec = finish(chart)
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    spec["autosize"] = dict(FIT_X)
     return spec
 
 

@@ -91,6 +91,13 @@ def show_chart(spec: dict, key: str | None = None, width="stretch", **frames) ->
     st.vega_lite_chart(with_data(spec, **frames) if frames else spec, width=width, key=key)
 
 
+def lazy_expander(label: str, key: str):
+    """A folded expander whose content is computed and sent only once it is opened (opening it reruns the page):
+    six heatmaps, a tune's audio or a loss curve nobody asked for are not drawn into every page. Use:
+    `box = lazy_expander(...)`, then `with box:` and draw `if box.open`."""
+    return st.expander(label, key=key, on_change="rerun")
+
+
 def memo(store: dict, key, build):
     """Compute once per trace: store is the dict kept next to the trace (TraceView.memo)."""
     if key not in store:

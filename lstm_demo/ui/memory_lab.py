@@ -8,7 +8,7 @@ import streamlit as st
 from .. import charts
 from ..config import ConfigError, TrainConfig
 from ..memory import TASKS, Race, RaceConfig, RaceRecord, gradient_words, precomputed_words, summary, unit_words
-from .common import state, visitor_alive
+from .common import lazy_expander, state, visitor_alive
 from .state import model_key
 
 DEFAULT = RaceConfig()
@@ -138,9 +138,11 @@ def precomputed_ui(cfg: RaceConfig | None = None) -> None:
         st.info("Press **Race** to train the three models and see where each one stops remembering.")
         return
     st.info(precomputed_words(record.cfg, cfg), icon=":material/history:")
-    with st.expander("Its training loss"):
-        _sizes_caption(record.counts, record.cfg)
-        _loss_chart(record.history, record.task.loss_label)
+    box = lazy_expander("Its training loss", key="race_loss")
+    with box:
+        if box.open:
+            _sizes_caption(record.counts, record.cfg)
+            _loss_chart(record.history, record.task.loss_label)
     results_ui(record, open_unit=_open_bundled_unit)
 
 

@@ -7,13 +7,15 @@ page load, axe-core (vendored): no serious or critical violation.
 
 One server and one browser page per window size serve the whole walk, in the matrix's order: the next scene is a
 PageDown away (as a clicker moves through a talk), another "More views" panel or another kind of data on the Train
-page a click away (view_matrix.reach); each wait is for a signal (a script run finished, words or marks drawn). A
-failing view keeps its screenshot (printed with the failure); bench/gallery.py photographs every view.
+page a click away (view_matrix.reach); each wait is for a signal (a script run finished, words or marks drawn). The
+"More views" panels that draw with the same code on every kind are opened on the text model and where their content
+depends on the kind (view_matrix.TEST_PANELS); bench/gallery.py walks every panel of every model and photographs
+every view. A failing view keeps its screenshot (printed with the failure).
 """
 import pytest
 
 from audit import axe_violations, check_view
-from view_matrix import N_SCENES, VIEWS, open_view, prepare
+from view_matrix import N_SCENES, TEST_VIEWS, open_view, prepare
 
 
 class Walk:
@@ -59,7 +61,7 @@ def shots(tmp_path_factory):
     return tmp_path_factory.mktemp("view_audit")
 
 
-@pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", TEST_VIEWS, ids=lambda v: v.name)
 def test_view(walk, shots, view):
     page = walk.show(view)
     failures = check_view(page, presenter_scene=view.scene, n_scenes=N_SCENES, first_screen=view.first_screen or None)

@@ -35,6 +35,13 @@ STEP_MODELS = {  # bundle key -> (what it is, its panels)
     "numbers": ("encoder–decoder: numbers in words → digits", ("heatmaps", "units")),
     "folk": ("melody: next note (LSTM on folk tunes)", ONE_NETWORK),
 }
+# The panels the test suite opens (bench/gallery.py opens them all): every panel on the text model, and on the others
+# those whose content depends on the kind (the series' what-if and forecast, the stacked model's layers across
+# training, the bidirectional model's finder and what-if, the melody's units, finder and what-if) — the rest draw
+# with the same code as the text model's.
+TEST_PANELS = {"agreement": ONE_NETWORK, "sine": ("heatmaps", "whatif", "forecast"),
+               "python_stacked": ("heatmaps", "training"), "places_bi": ("heatmaps", "finder", "whatif"),
+               "numbers": ("heatmaps", "units"), "folk": ("heatmaps", "units", "finder", "whatif")}
 TRAIN_KINDS = {  # Train page before Start: the radio's words, and the image task to pick (None: the default)
     "text": ("Text (next character)", None),
     "series": ("Time series (next value)", None),
@@ -59,6 +66,7 @@ class View:
     first_screen: tuple = ()     # keyed views that must show whole on the first screen
     axe: bool = False            # run axe-core on it too
     wait_for: str | None = None  # words (a regex) that say the view's content has arrived
+    in_test: bool = True         # walked by tests/e2e/test_view_audit.py too (False: only by bench/gallery.py)
 
 
 def matrix() -> list[View]:
@@ -79,7 +87,8 @@ def matrix() -> list[View]:
             views.append(View(f"step-{key}", f"Step through: {what}", base, axe=key == "agreement"))
         for panel in panels:
             views.append(View(f"step-{key}-{panel}", f"Step through: {what} — More views: {PANELS[panel][0]}", base,
-                              panel=panel, axe=key == "agreement" and panel == "heatmaps"))
+                              panel=panel, axe=key == "agreement" and panel == "heatmaps",
+                              in_test=panel in TEST_PANELS.get(key, panels)))
         if key == "first_digit":
             views.append(View("step-first_digit-heatmaps", "Step through: CNN-LSTM — its heatmaps expander opened",
                               base, expand="Every LSTM unit at every step (heatmaps)"))
@@ -99,6 +108,7 @@ def matrix() -> list[View]:
 
 
 VIEWS = matrix()
+TEST_VIEWS = [v for v in VIEWS if v.in_test]
 BY_NAME = {v.name: v for v in VIEWS}
 
 # Chromium draws a chart's axes before Streamlit hands it its data: wait until each chart on the page has either a
@@ -254,8 +264,8 @@ def _panel(page, panel: str, timeout: int) -> None:
 
 
 def _expand(page, words: str, timeout: int) -> None:
-    """Open an expander (its content is drawn by the browser: no script run)."""
-    page.get_by_text(words, exact=True).click()
+    """Open a folded expander whose content is drawn once it is opened (ui/common.lazy_expander: a script run)."""
+    rerun(page, lambda: page.get_by_text(words, exact=True).click(), timeout)
     page.locator("details[open]", has_text=words).first.wait_for(timeout=timeout)
 
 
@@ -269,11 +279,17 @@ STILL = """async (frames) => { const frame = () => new Promise(r => requestAnima
   return false; }"""
 
 
+# Resolves when the page's animations (an expander opening) have finished: a box measured mid-animation cuts its
+# content.
+ANIMATIONS = """() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))).then(() => true)"""
+
+
 def _drawn(page, timeout: int) -> None:
     complete = wait_drawn(page)
     scroll_through(page)
     wait_drawn(page, CHARTS_SETTLE if complete else 1_000)  # a chart that stayed empty once is not waited for twice
     idle(page, timeout)
+    page.evaluate(ANIMATIONS)
     page.evaluate(STILL, 60)
 
 

@@ -13,7 +13,7 @@ from ...config import DataError
 from ...kinds import melody_io, music
 from ...kinds.melody import OPEN_LENGTH, PRESETS, SAMPLE_RATE, preset_key
 from .. import links, scrub, step
-from ..common import bound, show_chart, state
+from ..common import bound, lazy_expander, show_chart, state
 from ..widgets import pick
 from .base import FILE, file_label, file_options, file_source, timed
 from .sequence import CELL, SequenceUI, once, size_and_training
@@ -96,7 +96,10 @@ class MelodyUI(SequenceUI):
         c3.metric("Vocabulary", s["vocabulary"], help="Every pitch-and-length pair of the tunes, with the bar, "
                                                       "beat, start and end tokens")
         c4.metric("Metres", len(s["metres"].split(", ")), help=s["metres"])
-        with st.expander(f"Hear and see a tune of {data.name}", expanded=False):
+        box = lazy_expander(f"Hear and see a tune of {data.name}", key="melody_tune")
+        with box:
+            if not box.open:
+                return
             tune = data.train_tunes[0]
             notes = _opening(tune.notes, SUMMARY_BARS)
             st.markdown(f"**{tune.name}** ({tune.key}, {tune.metre}) — {tune.source}; its first {SUMMARY_BARS} "

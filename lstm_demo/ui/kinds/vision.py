@@ -14,7 +14,7 @@ from ...kinds import KINDS
 from ...kinds.vision_views import (CNN_KEY, FRAMES_KEY, cell_key, cell_views, cnn_views, frame_views, pick_key,
                                    pick_views, pix_key, pix_views, split_unit)
 from .. import step as step_ui
-from ..common import bound, show_chart, state
+from ..common import bound, lazy_expander, show_chart, state
 from ..cursor import cursor_ui
 from ..state import TraceView
 from ..step import memo
@@ -319,9 +319,11 @@ def _cnnlstm(view, trace, c, query, compact) -> None:
           help="Starts on the unit whose cell state varies most over this sequence.")
     _diagram_and_equations(view, trace, c.unit, KINDS[trace.kind].unit_label(trace, c.unit), compact)
     if not compact:
-        with st.expander("Every LSTM unit at every step (heatmaps)"):
-            heat = memo(view, ("heat", 0, 0), lambda: step_charts.heatmap_views(trace, 0, 0))
-            cols = st.columns(2)
-            for n, q in enumerate(trace.names):
-                with cols[n % 2]:
-                    show_chart(heat[q], key=f"heat_{q}")
+        box = lazy_expander("Every LSTM unit at every step (heatmaps)", key="cnn_heatmaps")
+        with box:
+            if box.open:
+                heat = memo(view, ("heat", 0, 0), lambda: step_charts.heatmap_views(trace, 0, 0))
+                cols = st.columns(2)
+                for n, q in enumerate(trace.names):
+                    with cols[n % 2]:
+                        show_chart(heat[q], key=f"heat_{q}")
