@@ -213,7 +213,7 @@ def after_views(ex, view, layout, teacher: bool) -> None:
     other = ex.spec.trace(model, ex.data, (layout, None, not teacher))
     pair = {teacher: trace, not teacher: other}
     st.caption(greedy_check(model, ex.data, pair[False]))
-    st.markdown("#### Teacher forcing vs free running, side by side")
+    st.markdown("## Teacher forcing vs free running, side by side")
     st.dataframe(side_by_side(pair[True], pair[False]), hide_index=True, width="stretch")
     st.caption("Teacher-forced, the decoder reads the true previous word at every step (as in training): one mistake "
                "does not derail the next word. Free-running, it reads what it said: an early mistake is fed back "
@@ -227,7 +227,7 @@ def sampling(ex, model, trace) -> None:
     temperature redraws only this."""
     from ...kinds.captioner import MAX_SEED, sampled_caption
     from ...kinds.captions import sample_sentence
-    st.markdown("#### Sampling: the model's other captions")
+    st.markdown("## Sampling: the model's other captions")
     c1, c2 = st.columns(2)
     temperature = c1.slider("Temperature (0 = greedy)", 0.0, 3.0, 1.0, step=0.1, format="%.1f",
                             key="cap_temperature",
