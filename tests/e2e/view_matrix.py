@@ -122,14 +122,27 @@ CHARTS_COMPLETE = """() => { const cs = Array.from(document.querySelectorAll('[d
     return !svg.querySelector('g.role-axis') || svg.querySelector('g.role-mark:not(.mark-text):not(.mark-rule) > *'); }); }"""
 
 # Script runs, counted in the page from its first moment (an init script, so every document of the page has it): an
-# action that reruns the script is done when a run has started since and the app is idle again — a signal, not a
-# pause long enough for the run to have begun.
+# action that reruns the script is done when a run has ended since and the app is idle — a signal, not a pause long
+# enough for the run to have begun. A run is counted when it ends (the state turns 'notRunning' from anything else):
+# React may draw a quick run's 'rerunRequested' and skip its 'running'.
 RUN_COUNTER = """(() => { window.__runs = 0;
-  new MutationObserver(ms => { for (const m of ms) if (m.target.dataset.testScriptState === 'running'
-      && m.oldValue !== 'running') window.__runs++; })
+  new MutationObserver(ms => { for (const m of ms) if (m.target.dataset.testScriptState === 'notRunning'
+      && m.oldValue !== 'notRunning') window.__runs++; })
     .observe(document, {subtree: true, attributes: true, attributeOldValue: true,
                         attributeFilter: ['data-test-script-state']}); })()"""
+RAN = """(n) => window.__runs > n && document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'"""
+NO_RUN_MS = 10_000  # a widget change that has not started a run by then never will (see rerun)
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+
+# Resolves once every chart's drawing keeps its size and place over two animation frames (a chart given new data
+# may lay itself out again a frame later); gives up after `arg` frames.
+STILL = """async (frames) => { const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const shape = () => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks')).map(s => {
+      const r = s.getBoundingClientRect(); return [r.left, r.top, r.width, r.height].map(Math.round).join(','); }).join(';');
+  let last = shape();
+  for (let k = 0; k < frames; k++) { await frame(); const now = shape(); if (now === last) return true; last = now; }
+  return false; }"""
 
 
 def prepare(page) -> None:
@@ -143,15 +156,24 @@ def idle(page, timeout: int = 60_000) -> None:
 
 
 def rerun(page, action, timeout: int = 60_000) -> None:
-    """Do action (a click, a key) and wait until the script run it starts has finished."""
-    idle(page, timeout)  # (during a run a rerun may never show as a new 'running' state: wait for the end first)
+    """Do action (a click, a key) and wait until the script run it starts has finished. Seen about once in ten page
+    loads: a click on a "More views" option soon after the page loaded changed the option on screen but started no
+    run (Streamlit's frontend; not this app's code) — the view would wait for ever. Then the page is rerun with its
+    widgets as they are (Streamlit's R key, as a visitor would), and this is printed."""
+    idle(page, timeout)
+    page.evaluate(STILL, 60)  # and for the charts to stop growing: a click on a control that moves may miss it
     before = page.evaluate("() => window.__runs ?? -1")
     if before < 0:  # a page prepared without the counter (bench/gallery.py's own pages)
         page.evaluate(RUN_COUNTER)
         before = 0
     action()
-    page.wait_for_function("""(n) => window.__runs > n && document.querySelector('[data-testid=stApp]')
-        .dataset.testScriptState === 'notRunning'""", arg=before, timeout=timeout)
+    try:
+        page.wait_for_function(RAN, arg=before, timeout=min(NO_RUN_MS, timeout))
+    except PlaywrightTimeout:
+        print(f"view_matrix.rerun: no script run {NO_RUN_MS} ms after the action on {page.url}: pressing R")
+        before = page.evaluate("() => window.__runs")
+        page.locator("body").press("r")
+        page.wait_for_function(RAN, arg=before, timeout=timeout)
 
 
 def wait_drawn(page, timeout: int = CHARTS_SETTLE) -> bool:
@@ -269,14 +291,7 @@ def _expand(page, words: str, timeout: int) -> None:
     page.locator("details[open]", has_text=words).first.wait_for(timeout=timeout)
 
 
-# Resolves once every chart's drawing keeps its size and place over two animation frames (a chart given new data
-# may lay itself out again a frame later); gives up after `arg` frames.
-STILL = """async (frames) => { const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const shape = () => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks')).map(s => {
-      const r = s.getBoundingClientRect(); return [r.left, r.top, r.width, r.height].map(Math.round).join(','); }).join(';');
-  let last = shape();
-  for (let k = 0; k < frames; k++) { await frame(); const now = shape(); if (now === last) return true; last = now; }
-  return false; }"""
+
 
 
 # Resolves when the page's animations (an expander opening) have finished: a box measured mid-animation cuts its
