@@ -91,11 +91,13 @@ def test_family_opens_the_cnn_lstm_and_links_reopen_the_convlstm_scene_and_view(
     settle(page)
     expect(page.get_by_text(re.compile(r"Model: CNN-LSTM, 16 \+ 32 convolution maps"))).to_be_visible()
     charts_drawn(page)
-    expect(page.get_by_text("The CNN's first feature maps for the frame at the cursor")).to_be_visible()
+    expect(page.get_by_text("The CNN's first feature maps")).to_be_visible()  # (its title is two lines)
     page.locator("body").press("End")
     equations_at(page, 4)
     assert page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart] text'))
-        .some(t => /^Step 4: the model's answer to .* after this frame is \\d/.test(t.textContent))""")
+        .map(t => t.querySelector('tspan') ? Array.from(t.querySelectorAll('tspan'), s => s.textContent).join(' ')
+                                           : t.textContent)   // a sentence broken into lines: its lines, joined
+        .some(s => /^Step 4: the model's answer to .* after this frame is \\d/.test(s))""")
 
     # a home-page link to the ConvLSTM scene at step 3: the gate maps are there, at that step
     page.goto(app_url + "/?scene=10&step=3")
