@@ -44,12 +44,10 @@ def text_px(text: str, size: float, em: float = CHAR_EM) -> float:
 
 def wrap(text: str, chars: int = TITLE_CHARS):
     """Text as lines of at most `chars` characters (a chart title or label given as lines never gets cut by Vega);
-    one line stays a string. Every line but the last keeps the space it was broken at: Vega draws the lines as
-    tspans of one text element, whose words a screen reader (and a search of the page) would otherwise read glued
-    together ("character" + "is" = "characteris")."""
+    one line stays a string."""
     import textwrap
     lines = textwrap.wrap(text, chars, break_on_hyphens=False) or [""]
-    return lines[0] if len(lines) == 1 else [line + " " for line in lines[:-1]] + lines[-1:]
+    return lines[0] if len(lines) == 1 else lines
 
 
 def lines(text: str, chars: int) -> list[str]:
@@ -309,8 +307,8 @@ def diagram_layout(cell: str, direction: int = 0, font: float = 14, end_font: fl
     pixel size the diagram needs — at least width × height, more where the letters need room. Widths are estimates
     from the number of characters (text_px), on the wide side for the fonts a browser may use."""
     _, nodes = diagram_tables(cell, direction)
-    nodes = nodes.assign(prefix=[(_gate_label(p) if s == "gate" else p).replace(" \n", "\n").replace("\n", " \n")
-                                 for p, s in zip(nodes["prefix"], nodes["shape"])])  # (a line keeps its space: wrap)
+    nodes = nodes.assign(prefix=[_gate_label(p) if s == "gate" else p for p, s in zip(nodes["prefix"],
+                                                                                      nodes["shape"])])
     lines = [(r.prefix + widest(r.term) + r.suffix).split("\n") for r in nodes.itertuples()]
     wide = [max(text_px(line, font) for line in ls) for ls in lines]
     line_h = 1.2 * font
