@@ -238,9 +238,8 @@ def test_long_memory_opens_on_the_precomputed_race_then_races_live_and_opens_the
     page.get_by_label("Time step", exact=True).wait_for(timeout=60_000)
     settle(page)
     expect(page.get_by_role("combobox", name="Unit to explain")).to_have_value(unit)
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('.st-key-view_strip svg text'))
-        .map(t => Array.from(t.querySelectorAll('tspan'), s => s.textContent).join(' ') || t.textContent)
-        .some(s => /^Step \\d+: input 'w' → the true next character is '[ae]'/.test(s))""")  # (its lines joined)
+    # the strip's sentence wraps into lines (tspans, no space between them in the text): any space may be a break
+    page.get_by_text(re.compile(r"^Step \d+:\s?input\s?'w'\s?→\s?the\s?true\s?next\s?character\s?is\s?'[ae]'")).wait_for()
     expect(page.get_by_label("Your text (characters the model knows)")).to_have_value(re.compile(r"^the .* (was|were)\.$"))
     assert_no_exception(page)
 
