@@ -43,13 +43,17 @@ NOT_SETTINGS = {"eval_every", "vocab_size", "kind", "input_size", "height", "wid
                 "classes"}  # follow from the data, or are not the visitor's to choose
 
 
-def _differences(ref, mine) -> list:
-    out = []
+def _differing(ref, mine):
+    """(label, ref's value, mine's value) of each visitor's setting that differs between two configs."""
     for f in fields(ref):
         a, b = getattr(ref, f.name), getattr(mine, f.name, None)
-        if f.name in NOT_SETTINGS or a == b:
-            continue
-        label = LABELS.get(f.name, f.name.replace("_", " "))
+        if f.name not in NOT_SETTINGS and a != b:
+            yield LABELS.get(f.name, f.name.replace("_", " ")), a, b
+
+
+def _differences(ref, mine) -> list:
+    out = []
+    for label, a, b in _differing(ref, mine):
         number = isinstance(a, (int, float)) and not isinstance(a, bool)
         out.append(f"{label} {a:g} (yours: {b:g})" if number and isinstance(b, (int, float)) else
                    f"{label} {a} (yours: {b})")
@@ -58,16 +62,9 @@ def _differences(ref, mine) -> list:
 
 def _changed(default, mine) -> list:
     """The settings of `mine` that differ from `default`, as "cell rnn", "steps 2,000", "bidirectional"."""
-    out = []
-    for f in fields(default):
-        a, b = getattr(default, f.name), getattr(mine, f.name, None)
-        if f.name in NOT_SETTINGS or a == b:
-            continue
-        label = LABELS.get(f.name, f.name.replace("_", " "))
-        out.append(label if b is True else f"not {label}" if b is False else
-                   f"{label} {b:,}" if isinstance(b, int) else f"{label} {b:g}" if isinstance(b, float) else
-                   f"{label} {b}")
-    return out
+    return [label if b is True else f"not {label}" if b is False else
+            f"{label} {b:,}" if isinstance(b, int) else f"{label} {b:g}" if isinstance(b, float) else
+            f"{label} {b}" for label, _, b in _differing(default, mine)]
 
 
 def provenance(key: str) -> str:
