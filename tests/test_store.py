@@ -369,3 +369,25 @@ def test_checkpoints_round_trip_and_malformed_lists_are_refused():
     for bad in ([0, 1, 2], ["0", 50], [-1, 50], [0, 10**12]):
         with pytest.raises(ModelFileError):
             load_bytes(_edit_meta(raw, "checkpoints", json.dumps(bad)))
+
+
+@pytest.mark.parametrize("kind", sorted(__import__("lstm_demo.kinds", fromlist=["KINDS"]).KINDS))
+def test_the_size_limit_counts_the_parameters_a_real_model_has(kind):
+    """count_parameters (meta device, initialisers skipped) against the same config built for real on the CPU."""
+    from lstm_demo.kinds import KINDS
+    from lstm_demo.models import count_parameters
+    cfg = KINDS[kind].max_config()
+    real = sum(p.numel() for p in build_model(cfg, seed=0).parameters())
+    assert count_parameters(cfg) == real
+
+
+def test_sizing_the_largest_model_imports_no_compiler():
+    """torch._dynamo costs ~2 s and ~140 MB: a server's first model file or link must not pull it in (a fresh
+    interpreter: the suite itself may have imported it)."""
+    import subprocess
+    import sys
+    code = ("import sys, lstm_demo.store, lstm_demo.models as m; assert m.max_parameters() > 0; "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.strip() == "False", out.stderr
