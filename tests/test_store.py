@@ -381,12 +381,18 @@ def test_the_size_limit_counts_the_parameters_a_real_model_has(kind):
     assert count_parameters(cfg) == real
 
 
-def test_sizing_the_largest_model_imports_no_compiler():
-    """torch._dynamo costs ~2 s and ~140 MB: a server's first model file or link must not pull it in (a fresh
-    interpreter: the suite itself may have imported it)."""
+def test_looking_at_a_bundled_model_imports_no_compiler():
+    """torch._dynamo costs ~2 s and ~140 MB: a server's first model file or link — sizing the largest model, opening
+    a bundled one as a visitor's experiment, tracing it — must not pull it in; training may (a fresh interpreter:
+    the suite itself may have imported it)."""
     import subprocess
     import sys
-    code = ("import sys, lstm_demo.store, lstm_demo.models as m; assert m.max_parameters() > 0; "
+    code = ("import sys\n"
+            "from lstm_demo.bundle import load_bundle\n"
+            "from lstm_demo.jobs import Experiment\n"
+            "loaded = load_bundle('agreement')\n"
+            "ex = Experiment(loaded.data, loaded.model.cfg, loaded.train_cfg, model=loaded.model, shared=True)\n"
+            "ex.spec.trace(ex.model, ex.data, ex.spec.text_choice(ex.data, 'the cats were full.'))\n"
             "print('torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
