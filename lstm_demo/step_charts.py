@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .colours import ink, ramp, scale_of
-from .charts import CELL_NAMES, COLORS, FIT_X, FONT, LABELS, SHORT, color_scale, configure, fit_width, \
-    heatmap_image, spec_of
+from .charts import CELL_NAMES, COLORS, FIT_X, FONT, LABELS, SHORT, color_scale, configured_spec, heatmap_image
 from .names import show
 from .explain import diagram_tables, step_terms, width_words
 from .view_store import with_data
@@ -75,7 +74,7 @@ def step_param(value: int = 0) -> alt.Parameter:
 def finish(chart, data: dict | None = None) -> dict:
     """Spec dict with the step parameter, Arrow datasets (data: named datasets the spec carries itself), the SVG
     renderer and, for a single view, a height that is the plot's (see charts.fit_width)."""
-    spec = fit_width(spec_of(configure(chart.add_params(step_param()))))
+    spec = configured_spec(chart.add_params(step_param()))
     spec["usermeta"] = SVG
     return with_data(spec, **data) if data else spec
 
@@ -703,8 +702,8 @@ def compare_guesses_spec(rows: list, labels: list) -> dict:
         tooltip=["model:N", "guess:N", alt.Tooltip("prob:Q", format=".3f")],
     ).properties(width=260, height=alt.Step(24)).facet(
         column=alt.Column("model:N", title=None, sort=labels, header=alt.Header(labelFontSize=16)))
-    spec = spec_of(configure(chart.resolve_scale(y="independent").properties(
-        title="The same blank, two models: their top guesses (green: the truth)")))
+    spec = configured_spec(chart.resolve_scale(y="independent").properties(
+        title="The same blank, two models: their top guesses (green: the truth)"))
     return spec
 
 

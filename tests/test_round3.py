@@ -123,7 +123,8 @@ def peak_bytes_of_one_step(kind: str) -> int:
     data, model_cfg, train_cfg = _largest_allowed(kind)
     spec = KINDS[kind]
     batches = spec.batches(data, model_cfg, train_cfg, 0)
-    import threading
+    make_optimizer(torch.nn.Linear(1, 1), 1e-3)  # once per process, not per job: torch's optimisers import
+    import threading                               # torch._dynamo (~140 MB) on first use
     rss = lambda: int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     before, peak, done = rss(), [0], threading.Event()
 

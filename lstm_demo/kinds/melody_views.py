@@ -14,7 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import FIT_X, SHORT, color_scale, configure, spec_of
+from ..charts import FIT_X, SHORT, color_scale, configured_spec
 from ..step_charts import AT_STEP, PRESENTER, SERIES_CAPTION_CHARS, caption_frame, finish, sentence_above, title_above
 from ..view_store import with_data
 from .music import BAR, BEAT, REST, TICKS_PER_QUARTER, parse_token_name
@@ -148,7 +148,7 @@ def roll_chart(frame: pd.DataFrame, title: str, height: int = 220) -> dict:
                                                                            format=".2f")])
     onsets = base.mark_point(shape="circle", filled=True, size=14, color="#333", opacity=0.8).encode(
         x=x, y=alt.Y("pitch:Q", scale=y_scale))  # where each note begins: repeated notes stay apart
-    spec = spec_of(configure(alt.layer(notes, onsets).properties(height=height, width="container", title=title)))
+    spec = configured_spec(alt.layer(notes, onsets).properties(height=height, width="container", title=title))
     spec["autosize"] = dict(FIT_X)
     return spec
 
