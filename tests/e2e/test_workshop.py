@@ -86,8 +86,20 @@ def test_presenter_view_drives_scenes_and_time_with_the_keyboard(app_url, page):
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.get_by_role("button", name=re.compile("Next scene"))).to_be_hidden()  # controls hidden …
     expect(page.get_by_label("Time step", exact=True)).to_be_hidden()
-    page.locator("body").press("PageDown")  # … but the clicker's keys work
-    page.get_by_text(f"2 · {title(SCENES[1])}").wait_for(timeout=30_000)
+    # … but the clicker's keys work. Streamlit binds a button's shortcut only while the button is enabled and
+    # re-binds it at each render: a key pressed in the moment of a rerun the page's components ask for as they mount
+    # was once not heard (1 run in ~5). Wait for the binding's condition, and if the scene still did not change (the
+    # first scene still shown: the key was lost, not doubled), press once more.
+    expect(page.get_by_role("button", name=re.compile("Next scene"), include_hidden=True)).to_be_enabled()
+    page.locator("body").press("PageDown")
+    second = page.get_by_text(f"2 · {title(SCENES[1])}")
+    try:
+        second.wait_for(timeout=8_000)
+    except PlaywrightTimeout:
+        expect(page.get_by_text(f"1 · {title(SCENES[0])}")).to_be_visible()
+        settle(page)
+        page.locator("body").press("PageDown")
+        second.wait_for(timeout=30_000)
     settle(page)
     step = bus_step(page)
     equations_at(page, step)
