@@ -290,7 +290,22 @@ class RaceConfig:
 
     def distances(self) -> list[int]:
         """Up to 8 evenly spread distances to evaluate (training draws from the whole range)."""
-        return sorted(set(np.linspace(self.min_distance, self.max_distance, 8).round().astype(int).tolist()))
+        return spread_distances(self.min_distance, self.max_distance)
+
+
+def spread_distances(lo: int, hi: int) -> list[int]:
+    """Up to 8 evenly spread distances from lo to hi (fewer where the range holds fewer)."""
+    return sorted(set(np.linspace(lo, hi, 8).round().astype(int).tolist()))
+
+
+def sweep_help(lo: int, hi: int) -> str:
+    """The sweep checkbox's help for the range lo … hi: as many distances as the sweep will run."""
+    d = spread_distances(lo, hi)
+    which = (f"each of the {len(d)} distances {', '.join(map(str, d))}, each trained on its distance only" if len(d) > 1
+             else f"the one distance {d[0]}, trained on it only")
+    return ("The classic experiment (Hochreiter & Schmidhuber 1997): a fresh set of models for "
+            f"{which}. A cleaner curve — a model never gets to learn the short cases first — at about "
+            f"{f'{len(d)} times ' if len(d) > 1 else ''}the time of one race, more for long distances.")
 
 
 def set_forget_bias(model, value: float) -> None:

@@ -373,3 +373,16 @@ def test_the_precomputed_race_says_the_settings_above_only_when_they_are_its_own
     assert "settings above" not in words and "LSTM hidden units 32 (yours: 64)" in words
     assert "steps per model 350 (yours: 500)" in words and "per-distance sweep False (yours: True)" in words
     assert "with the default settings." in precomputed_words(default, None)   # no valid settings on screen
+
+
+@pytest.mark.parametrize("lo,hi", [(0, 1), (3, 3), (2, 5), (4, 40), (0, 100), (97, 100)])
+def test_the_sweep_help_names_the_distances_the_sweep_runs(lo, hi):
+    """The checkbox's help says how many runs the sweep makes, and which: the same as the sweep it starts."""
+    import re
+    from lstm_demo.memory import sweep_help
+    cfg = RaceConfig(min_distance=lo, max_distance=hi, sweep=True).validate()
+    words = sweep_help(lo, hi)
+    listed = [int(x) for x in re.search(r"distances? ((?:\d+, )*\d+)", words).group(1).split(",")]
+    assert listed == cfg.distances() and listed[0] == lo and listed[-1] == hi
+    assert all(a < b for a, b in zip(listed, listed[1:])) and len(listed) <= 8
+    assert (f"about {len(listed)} times the time" if len(listed) > 1 else "about the time") in words

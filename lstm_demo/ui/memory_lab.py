@@ -7,7 +7,8 @@ import streamlit as st
 
 from .. import charts
 from ..config import ConfigError, TrainConfig
-from ..memory import TASKS, Race, RaceConfig, RaceRecord, gradient_words, precomputed_words, summary, unit_words
+from ..memory import TASKS, Race, RaceConfig, RaceRecord, gradient_words, precomputed_words, summary, sweep_help, \
+    unit_words
 from .common import lazy_expander, state, visitor_alive
 from .state import model_key
 
@@ -48,9 +49,7 @@ def settings_ui(locked: bool) -> RaceConfig | None:
                           "lesson that holds for one seed only is luck.")
     sweep = c2.checkbox("Per-distance sweep: one run per distance, trained on that distance only", key="lab_sweep",
                         disabled=locked,
-                        help="The classic experiment (Hochreiter & Schmidhuber 1997): a fresh set of models for each "
-                             "of the 8 distances. A cleaner curve — a model never gets to learn the short cases "
-                             "first — at about 8 times the time of one race, more for long distances.")
+                        help=sweep_help(int(lo), int(max(hi, 1))))
     try:
         cfg = RaceConfig(task=task, min_distance=int(lo), max_distance=int(max(hi, 1)), lstm_hidden=int(hidden),
                          steps=int(steps), lr=float(lr), seed=int(seed), seeds=int(seeds),
