@@ -26,6 +26,13 @@ ICON = ":material/neurology:"
 CSS = """<style>
   h2 {font-size: 1.55rem !important}  /* sections are h2 under the page's h1 (no skipped level), sized like h3 */
   .block-container {padding-top: 3rem; padding-left: 3rem; padding-right: 3rem}
+  /* the page's title a size smaller than Streamlit's and without its deep padding: at 1280×720 the home page's
+     coloured text and whole cell diagram fit above the fold */
+  h1 {font-size: 2.25rem !important; padding: 0.25rem 0 !important}
+  /* the header's row overlaps the page's top by a few pixels: only its own buttons take clicks there (the
+     scene buttons' upper edge went to the header's toolbar) */
+  header[data-testid=stHeader], header [data-testid=stToolbar] {pointer-events: none}
+  header button, header a, header [role=button] {pointer-events: auto}
   .st-key-compare_guesses {overflow-x: auto}
   /* the cell diagram and the equations are drawn at the size their letters need; a narrower column scales them
      down whole instead of cutting them (a phone, a laptop with the sidebar open) */

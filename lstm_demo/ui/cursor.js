@@ -160,7 +160,7 @@ export default function (component) {
     for (const v of data.speeds) speed.add(new Option(`${v} steps/s`, String(v)));
   }
   speed.value = String(ctl.speed);
-  r.querySelector(".lstm-keys").hidden = !!data.compact;
+  r.querySelector(".lstm-keys").hidden = !!data.compact || data.keys === false;
 
   // the server moves the cursor only when it means to (a scene, a link): a new `jump` value
   if (data.jump !== ctl.jump) {

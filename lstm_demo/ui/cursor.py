@@ -16,6 +16,7 @@ from .common import state
 
 _HERE = Path(__file__).resolve().parent
 SPEEDS = (1, 2, 4, 8, 15, 30)  # steps per second offered by Play
+KEYS_HINT = "Keys anywhere on the page: ← → step · space plays or pauses · Home / End jump to the ends"
 HTML = """
 <div class="lstm-cursor" data-testid="lstm-cursor">
   <button type="button" class="lstm-prev" aria-label="Prev" title="Keyboard: ←">◀ Prev</button>
@@ -28,9 +29,9 @@ HTML = """
            aria-label="Time step">
     <span class="lstm-readout" aria-live="off">0 / 0</span>
   </div>
-  <div class="lstm-keys">Keys anywhere on the page: ← → step · space plays or pauses · Home / End jump to the ends</div>
+  <div class="lstm-keys">{keys}</div>
 </div>
-"""
+""".format(keys=KEYS_HINT)
 _COMPONENT = st.components.v2.component("lstm_cursor", html=HTML, css=(_HERE / "cursor.css").read_text(),
                                         js=(_HERE / "cursor.js").read_text(), isolate_styles=False)
 
@@ -50,17 +51,18 @@ def _on_speed() -> None:
 
 
 def cursor_ui(view_id: str, n_steps: int, query: list | None = None, report: bool = False,
-              compact: bool = False) -> None:
+              compact: bool = False, keys: bool = True) -> None:
     """Mount the cursor for a view of n_steps steps. view_id changes with the sequence or unit on screen.
     query: the address bar's parameters as [key, value] pairs, value None where the step goes (None: leave the
-    address bar alone). report: send the step back at rest (a script run) because the page needs it."""
+    address bar alone). report: send the step back at rest (a script run) because the page needs it. keys: say
+    the keyboard's keys under the slider (False: the page says them elsewhere, KEYS_HINT)."""
     cursor = state().cursor
     cursor.step = min(max(cursor.step, 0), n_steps - 1)
     # JSON as bytes, which Streamlit forwards as they are: for a dict or a string it first checks for data frames,
     # and that check imports pandas (0.45 s of a cold server's first screen, which otherwise needs no pandas)
     data = json.dumps({"n": n_steps, "trace": view_id, "step": cursor.step, "jump": cursor.jump,
                        "speed": cursor.speed, "speeds": list(SPEEDS), "query": query, "report": report,
-                       "compact": compact}).encode("utf-8")
+                       "compact": compact, "keys": keys}).encode("utf-8")
     _COMPONENT(key="cursor", data=data,
                default={"step": cursor.step, "speed": cursor.speed},
                on_step_change=_on_step, on_speed_change=_on_speed)

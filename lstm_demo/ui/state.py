@@ -144,7 +144,8 @@ class UIState:
     pixel_click: tuple | None = None  # the ConvLSTM pixel last clicked (a click is applied once)
     bottleneck: object = None        # the bottleneck measurement running for this visitor (kinds/bottleneck.py)
     open_step_through: bool = False  # the long-memory page asked to open Step through on its next run
-    scene_intro: tuple | None = None  # (view key, draw()): a scene's words, drawn beside that view's controls
+    scene_intro: tuple | None = None  # (view key, words(), aside()): a scene's words, drawn beside that view's
+                                      # controls, and its model line and links, under the coloured text
     scene_intro_drawn: tuple | None = None  # the view key whose words the step view drew this run
     kept: dict = field(default_factory=dict)  # what a kind's pages keep for this visitor across runs (a melody
                                               # brought as a seed phrase, the melody a model last wrote)

@@ -17,7 +17,7 @@ from ..kinds import KINDS
 from ..view_store import heat_key, main_key
 from . import cell_views, exports
 from .common import bound, show_chart, state
-from .cursor import cursor_ui
+from .cursor import KEYS_HINT, cursor_ui
 from .state import PANELS, TraceView
 
 MEMO_ENTRIES = 48   # specs kept per trace (a visitor browsing units evicts the oldest)
@@ -123,7 +123,8 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         s = state()
         trace, c = view.trace, s.cursor
         c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
-        intro = s.scene_intro[1] if s.scene_intro and s.scene_intro[0] == view.key and not compact else None
+        intro, aside = s.scene_intro[1:] if s.scene_intro and s.scene_intro[0] == view.key and not compact \
+            else (None, None)
         if intro is not None:  # a scene's words beside the controls: the coloured text and the cell come sooner
             words, controls = st.columns([1.3, 1])
             with words:
@@ -135,7 +136,7 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
             panel = c.panel if panels else None
             view_id = f"{id(view)}:{layer}:{direction}:{unit}:{colour}"
             cursor_ui(view_id, trace.n_steps, query=query() if callable(query) else query,
-                      report=panel in REPORTING_PANELS, compact=compact)
+                      report=panel in REPORTING_PANELS, compact=compact, keys=aside is None)
         kind = KINDS[trace.kind]
         unit_of = unit_words(ex.data if ex is not None else None)
         views = memo(view, main_key(layer, direction, unit, colour, unit_of, compact), lambda: kind.step_views(
@@ -148,6 +149,10 @@ def step_view(ex, view: TraceView, query=None, panels: bool = True, compact: boo
         with first, st.container(key="view_strip"):
             show_chart(views["strip"], key="text_strip" if text else "series_now", width="content" if text else
                        "stretch")
+        if aside is not None:  # under the coloured text, beside the taller diagram: room the first screen has
+            with first:
+                st.caption(KEYS_HINT)  # (the cursor's own line would make its column, and the row, taller)
+                aside()
         if compact:
             second, third = st.columns([0.95, 1.05])
         else:

@@ -160,15 +160,17 @@ def scene_view(about=None) -> None:
     def intro():
         st.header(f"{s.scene} · {scene_title(scene, facts)}")
         st.markdown(words)
-        st.caption(model_line(scene, facts))
         if compare is not None:
             st.vega_lite_chart(compare["chart"], width="content", key="compare_guesses")
+        s.scene_intro_drawn = view.key
+
+    def aside():  # which model this is, what an LSTM is and the other pages
+        st.caption(model_line(scene, facts))
         if about is not None:
             with st.expander("What an LSTM is, in one paragraph — and the other pages"):
                 about()
-        s.scene_intro_drawn = view.key
 
-    s.scene_intro, s.scene_intro_drawn = (view.key, intro), None
+    s.scene_intro, s.scene_intro_drawn = (view.key, intro, aside), None
     ui = UI_KINDS[trace.kind]
     ex = _with_model(scene, view) if ui.panels_run_model and s.cursor.panel in REPORTING_PANELS and not s.present \
         else None
@@ -176,6 +178,7 @@ def scene_view(about=None) -> None:
     if slot is not None and s.scene_intro_drawn != view.key:  # a view that draws no words beside its controls
         with slot:
             intro()
+            aside()
 
 
 def open_bundled(key: str) -> None:

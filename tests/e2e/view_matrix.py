@@ -78,6 +78,8 @@ def matrix() -> list[View]:
         views.append(View(f"scene{n:02d}", f"Home, scene {n} at 1440×900", f"/?scene={n}",
                           wait_for=re.escape(f"{n} · "), first_screen=("view_strip", "view_diagram") if n == 1 else (),
                           axe=n == 1))
+    views.append(View("home-laptop", "Home, scene 1 at 1280×720 (a laptop; normal view, not the presenter's)",
+                      "/?scene=1", PROJECTOR, wait_for=re.escape("1 · "), first_screen=("view_strip", "view_diagram")))
     for n in range(1, N_SCENES + 1):
         views.append(View(f"scene{n:02d}-present", f"Presenter view, scene {n} at 1280×720",
                           f"/?scene={n}&present=1", PROJECTOR, scene=n, wait_for=re.escape(f"{n} · "), axe=n == 1))
