@@ -710,7 +710,10 @@ def summary(acc: pd.DataFrame, task: Task) -> str:
         d, worst = int(a.index[-1]), a.iloc[-1]
         at = f"{worst['mean']:.0%}" + (f" (seeds: {worst['min']:.0%}–{worst['max']:.0%})" if n > 1 else "")
         avg = " on average" if n > 1 else ""
-        if far is not None:
+        if far is not None and far == int(a.index[0]) and len(a) > 1:  # ("every distance up to" the first: one)
+            said = f"accurate (≥ {bar:.0%}{avg}) at the shortest distance, {far} {task.distance_unit}, " + (
+                "not at the next" if again else "and at no longer one")
+        elif far is not None:
             said = f"accurate (≥ {bar:.0%}{avg}) at every distance up to {far} {task.distance_unit}"
         elif again:
             said = f"not accurate (< {bar:.0%}{avg}) already at the shortest distance, {int(a.index[0])}"

@@ -429,6 +429,9 @@ def test_the_kinds_trace_follows_the_picture_and_its_first_step_reads_the_pictur
     model = _model(data)
     trace = KIND.trace(model, data, (SCENE, None, teacher))
     assert trace.extras["replay_check"]["max_abs_h"] <= 1e-5
+    from lstm_demo.conclusions import replay_verdict
+    said = replay_verdict(trace.extras["replay_check"])  # the line under the equations names what ran, once
+    assert said.startswith("✓") and said.count("forward pass") == 1 and "Captioner.decode" in said
     att = trace.extras["attention"]
     assert (att >= 0).all() and np.allclose(att.sum(1), 1, atol=1e-6)
     with torch.no_grad():

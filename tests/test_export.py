@@ -2,6 +2,7 @@
 import csv
 import io
 
+import pytest
 import torch
 
 import numpy as np
@@ -35,6 +36,40 @@ def test_snippet_builds_the_same_model_and_trains():
     exec(compile(code, "snippet", "exec"), ns)
     assert sum(p.numel() for p in ns["model"].parameters()) == build_model(cfg).n_params()
     ns["train"](torch.randint(0, 11, (200,)))  # three real optimiser steps
+
+
+@pytest.mark.parametrize("hide", ["chars", "words"])
+def test_the_fill_in_snippet_trains_the_fill_in_task(hide):
+    """A fill-in model's script hides items behind the extra id and scores only those (not the next item)."""
+    data = TextData("the cats were full. the cat was full. " * 4)
+    V = len(data.vocab)
+    cfg = ModelConfig("text", vocab_size=V, embed_size=5, hidden_size=7, task="masked", bidirectional=True)
+    code = pytorch_snippet(cfg, TrainConfig(seq_len=16, batch_size=64, steps=3, lr=0.01, hide=hide), "test data",
+                           data.vocab)
+    ns = {}
+    exec(compile(code, "snippet", "exec"), ns)
+    assert sum(p.numel() for p in ns["model"].parameters()) == build_model(cfg).n_params()
+    seq = torch.tensor(data.ids)
+    x, y = ns["batch"](seq)
+    hidden = y != -100
+    assert hidden.any(1).all() and (x[hidden] == V).all() and (x[~hidden] != V).all()
+    assert 0.05 < hidden.float().mean() < 0.4            # about 15 % hidden, not every position
+    letters = torch.tensor([c.isalpha() for c in data.vocab])
+    if hide == "words":  # whole words hidden (besides the one position forced per window)
+        original = torch.where(hidden, y, x)
+        partial = 0
+        for b in range(x.shape[0]):
+            word = []
+            for t in range(x.shape[1] + 1):
+                if t < x.shape[1] and letters[original[b, t]]:
+                    word.append(bool(hidden[b, t]))
+                    continue
+                if word and 0 < sum(word) < len(word):
+                    partial += 1
+                    assert sum(word) == 1  # only the forced single position hides part of a word
+                word = []
+        assert partial <= x.shape[0] and hidden.sum() > x.shape[0]  # most hidden letters came as whole words
+    ns["train"](seq)  # three real optimiser steps
 
 
 def test_charts_render_to_png_and_svg():

@@ -154,9 +154,14 @@ def test_the_summary_of_a_curve_that_dips_and_recovers_reaches_only_to_the_dip()
     for cell, curve in {"rnn": [1.0, bar - 0.2, 1.0, 1.0], "gru": [bar - 0.1] * 4, "lstm": [1.0] * 4}.items():
         rows += [{"seed": 0, "cell": cell, "distance": d, "accuracy": a} for d, a in zip((5, 10, 20, 40), curve)]
     words = summary(pd.DataFrame(rows), task)
-    assert f"plain RNN: accurate (≥ {bar:.0%}) at every distance up to 5 {task.distance_unit} (accurate again at 20, 40)" \
-        in words, words
+    assert f"plain RNN: accurate (≥ {bar:.0%}) at the shortest distance, 5 {task.distance_unit}, not at the next " \
+           "(accurate again at 20, 40)" in words, words
     assert "GRU: never accurate in this range" in words and "up to 40" in words
+    rows = [{"seed": 0, "cell": c, "distance": d, "accuracy": 1.0 if d == 0 or c != "rnn" else 0.3}
+            for c in ("rnn", "gru", "lstm") for d in (0, 5, 10)]  # the precomputed race's plain RNN: only at 0
+    words = summary(pd.DataFrame(rows), task)
+    assert f"plain RNN: accurate (≥ {bar:.0%}) at the shortest distance, 0 {task.distance_unit}, and at no longer " \
+           "one;" in words and "up to 0" not in words, words
 
 
 def test_a_race_record_survives_json_and_draws_the_same_summary(default_races):

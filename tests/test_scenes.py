@@ -86,7 +86,7 @@ def family_scene_facts(scene, facts, step):
             assert facts["answer"] == str(int(p.argmax())) == facts["truth"] == str(label)
             assert facts["p_right"] == pytest.approx(float(p[label]), abs=1e-4)
             first = torch.softmax(logits[0, 0], -1)
-            said = f"After the first frame it answers {int(first.argmax())} ({float(first.max()):.0%})"
+            said = f"After the first frame (frame 0) it answers {int(first.argmax())} ({float(first.max()):.0%})"
             assert facts["remembers"].startswith(said)
             kept_right = int(first.argmax()) == int(p.argmax()) == label
             assert ("what it saw first was kept" in facts["remembers"]) == kept_right == (facts["kept"] == "right")

@@ -179,7 +179,8 @@ def test_the_digit_scene_says_remembered_only_when_its_answers_show_it(first, la
     probs[0, first] = probs[4, last] = 0.9
     assert kept(probs, label, 4) == case
     words = remembers(probs, label, 4)
-    assert f"After the first frame it answers {first}" in words and f"after frame 5 it answers {last}" in words
+    # numbered as the picture labels its frames (vision_charts: "frame 0" … "frame 4", "after frame 4: …")
+    assert f"After the first frame (frame 0) it answers {first}" in words and f"after frame 4 it answers {last}" in words
     assert ("was kept" in words) == (case == "right") and ("held that reading" in words) == (case == "misread")
     assert ("did not remember" in words) == (case == "lost") and "cell state" not in words
     assert "4 distractors" in words or case in ("recovered", "wrong")

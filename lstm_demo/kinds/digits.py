@@ -28,8 +28,8 @@ def remembers(probs, label: int, step: int) -> str:
     """What the answers after the first frame and after `step` say about remembering, in each case of `kept`; it
     names what is seen — the answers — not what carried them."""
     first, last = int(np.argmax(probs[0])), int(np.argmax(probs[step]))
-    said = (f"After the first frame it answers {first} ({probs[0][first]:.0%}); after frame {step + 1} it answers "
-            f"{last} ({probs[step][last]:.0%}); the truth is {label}.")
+    said = (f"After the first frame (frame 0) it answers {first} ({probs[0][first]:.0%}); after frame {step} it "
+            f"answers {last} ({probs[step][last]:.0%}); the truth is {label}.")  # (numbered as the frames' labels)
     between = f"{step} distractor{'s' if step != 1 else ''}"
     return said + {
         "right": f" Its answer stayed the same through {between}: what it saw first was kept.",

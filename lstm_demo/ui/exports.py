@@ -59,4 +59,5 @@ def export_ui(ex, view, layer: int, direction: int, unit: int) -> None:
                        mime="image/png" if fmt == "png" else "image/svg+xml", icon=":material/image:")
     if ex is not None:
         st.markdown("**Reproduce this model's training in plain PyTorch** (exact settings; no code from this app):")
-        st.code(pytorch_snippet(ex.model_cfg, ex.train_cfg, ex.data.name), language="python")
+        st.code(pytorch_snippet(ex.model_cfg, ex.train_cfg, ex.data.name, getattr(ex.data, "vocab", None)),
+                language="python")
