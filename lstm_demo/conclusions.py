@@ -99,11 +99,14 @@ def horizon_words(free, forced, unit: str = "") -> str:
         return f"one step ahead the forecast is off by {number(free[0])}{u}."
     a, b = number(free[0]), number(free[-1])
     trend = "about the same as" if a == b else "larger than" if free[-1] > free[0] else "smaller than"
+    peak = max(range(k), key=lambda j: free[j])
+    between = (f"; in between it is off by up to {number(free[peak])}{u}, {peak + 1} steps ahead"
+               if 0 < peak < k - 1 and number(free[peak]) not in (a, b) else "")  # the chart's hump, said too
     return (f"one step ahead the free-running forecast is off by {a}{u}, after {k} steps by {b}{u} ({trend} at "
-            f"the first step); the one-step forecast is off by {number(forced[-1])}{u} at the last step.")
+            f"the first step){between}; the one-step forecast is off by {number(forced[-1])}{u} at the last step.")
 
 
-CLEAR = 0.4          # |r| above this is a clear relation: "clearly follows", "separates", "remembers", "a match"
+CLEAR = 0.4          # |r| above this is a clear relation: "follows", "separates", "remembers", "a match"
 
 
 def clear(r: float) -> bool:
@@ -116,8 +119,8 @@ def follows(r: float, hypothesis: str) -> str:
     if r is None or not math.isfinite(r):
         return f"cannot be said to follow “{hypothesis}”"
     a = abs(r)
-    word = "strongly follows" if a > 0.7 else "clearly follows" if a > CLEAR else \
-        "only weakly follows" if a > 0.1 else "does not follow"
+    word = "strongly follows" if a > 0.7 else "moderately follows" if a > CLEAR else \
+        "only weakly follows" if a > 0.1 else "does not follow"  # (|r| 0.46 is no "clearly")
     said = f"{word} “{hypothesis}”"
     return said + (", with the opposite sign (high when it is false)" if r < 0 and a > 0.1 else "")
 

@@ -200,9 +200,13 @@ def sentence_above() -> alt.Chart:
     layered view, not a caption chart above it: only a single view fits the page's width with its axis and legend
     inside (a concatenation spilled over the right edge); the sentence sits in the room its title leaves it
     (title_above), so its length never resizes the view at a step, and it wraps instead of being cut with '…'."""
-    return alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).mark_text(
+    # Vega puts a multi-line text's first line at y and the others below it, whatever the baseline: the sentence
+    # is lifted by its extra lines, so that its last line, not its first, ends just above the plot
+    return alt.Chart(alt.NamedData("captions")).transform_filter(AT_STEP).transform_calculate(
+        lift=f"-(length(split(datum.text, '\\n')) - 1) * {SENTENCE['line']}").mark_text(
         align="left", baseline="bottom", fontSize=SENTENCE["font"], fontWeight="bold", color="#222", dy=-8,
-        lineBreak="\n", lineHeight=SENTENCE["line"]).encode(x=alt.value(0), y=alt.value(0), text="text:N")
+        lineBreak="\n", lineHeight=SENTENCE["line"]).encode(x=alt.value(0), y=alt.Y("lift:Q", scale=None),
+                                                             text="text:N")
 
 
 def title_above(text: str, sentence_lines: int, chars: int = 60, factor: float = 1.0) -> alt.TitleParams:

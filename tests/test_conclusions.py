@@ -88,7 +88,7 @@ def test_negative_zero_prints_as_zero():
     assert cc.number(-0.0004, 2) == "-0.0004"  # small but not zero keeps its sign
 
 
-@pytest.mark.parametrize("r,start", [(0.9, "strongly"), (-0.9, "strongly"), (0.5, "clearly"), (0.2, "only weakly"),
+@pytest.mark.parametrize("r,start", [(0.9, "strongly"), (-0.9, "strongly"), (0.5, "moderately"), (0.2, "only weakly"),
                                      (0.05, "does not"), (-0.05, "does not"), (float("nan"), "cannot")])
 def test_follows_reads_the_size_of_r_and_says_a_negative_sign(r, start):
     words = cc.follows(r, "plural subject")
@@ -151,6 +151,9 @@ def test_horizon_words_say_larger_or_smaller_as_the_errors_do():
     assert "(smaller than at the first step)" in cc.horizon_words([0.9, 0.5, 0.2], [0.1, 0.1, 0.2])
     assert "(about the same as at the first step)" in cc.horizon_words([0.5, 0.9, 0.5], [0.1, 0.1, 0.2])
     assert "0.5 °C" in cc.horizon_words([0.5], [0.5], "°C") and "after" not in cc.horizon_words([0.5], [0.5])
+    hump = cc.horizon_words([0.17, 0.9, 1.67, 0.6, 0.026], [0.1] * 5)  # smaller at the end, far larger between
+    assert "(smaller than at the first step)" in hump and "up to 1.67, 3 steps ahead" in hump
+    assert "in between" not in cc.horizon_words([0.1, 0.5, 2.0], [0.1, 0.1, 0.2])  # the largest is the last
 
 
 def test_an_exact_error_is_shown_as_exact_not_as_rounding_noise():

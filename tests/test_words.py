@@ -105,7 +105,7 @@ def test_a_word_level_trace_is_nn_lstm(words, bidirectional):
     assert trace.inputs[0] == "the" and str(trace.extras["tokens"]) == "words"
     assert set(trace.predictions["char"]) <= set(words.vocab)
     kind = KINDS["text"]
-    assert kind.guesses(trace) == ("this hidden word" if bidirectional else "the next word")
+    assert kind.guesses(trace) == ("the word at this position" if bidirectional else "the next word")
     assert "the true next word is" in kind.captions(trace)[0] or "word is" in kind.captions(trace)[0]
 
 

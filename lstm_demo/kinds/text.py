@@ -151,7 +151,8 @@ class TextKind(SequenceKind):
 
     def guesses(self, trace) -> str:
         unit = "word" if words_trace(trace) else "character"
-        return f"this hidden {unit}" if trace.task == "masked" else f"the next {unit}"
+        # (a fill-in model guesses every position, hidden or shown: the title is true at any step of the cursor)
+        return f"the {unit} at this position" if trace.task == "masked" else f"the next {unit}"
 
     def captions(self, trace, unit_of: str = "") -> list:
         from ..names import show

@@ -232,7 +232,8 @@ def cnn_frames(trace, maps_shown: int = 16) -> dict:
              for t in range(maps.shape[0]) for k in range(min(maps_shown, maps.shape[1]))]
     from ..step_charts import lines
     chars = int(strip_width(trace.n_steps) / (19 * 0.56))   # the sentence under the strip, in lines as wide as it
-    truth = lambda t: "no truth is known" if label is None else f"the truth is {label} ({probs[t][label]:.0%})"
+    truth = lambda t: "no truth is known" if label is None else (  # (the percentage is the model's, not the truth's)
+        f"the truth is {label}, to which it gives {probs[t][label]:.0%}")
     words = [{"step": t, "text": "\n".join(lines(f"Step {t}: the model's answer to “which digit came first?” after "
                                                 f"this frame is {int(np.argmax(probs[t]))} ({probs[t].max():.0%}); "
                                                 f"{truth(t)}", chars)),

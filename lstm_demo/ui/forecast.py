@@ -71,7 +71,9 @@ def rollout_ui(ex, view) -> None:
     period = seasonal_period(ex.data.values[: len(ex.data.parts(ex.train_cfg.seq_len)[0])])
     idx = judged_steps(len(values), period)
     scores = judge(values, idx, p["predicted"].to_numpy()[idx - 1], period)
-    st.markdown(f"**One-step forecasts at steps {idx[0]}–{idx[-1]} of this sequence, against naive forecasts** "
+    # values[i] is what step i - 1 forecasts (values[0]: the first input): the steps named as the cursor names them
+    st.markdown(f"**One-step forecasts made at steps {idx[0] - 1}–{idx[-1] - 1} of this sequence, against naive "
+                "forecasts** "
                 "(the Train page judges the start of the validation part, so its numbers differ):")
     _scores_ui(scores, ex.data.unit, ex.data.step_name())
 

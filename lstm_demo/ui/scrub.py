@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from ..kinds import KINDS
 from .common import bound, show_chart, state
 
 
@@ -75,6 +76,7 @@ def across_training_ui(ex, view, layer: int, direction: int, unit: int, colour: 
     steps = [c[0] for c in ckpts]
     shown = steps.index(s.checkpoint) if s.checkpoint in steps else len(steps) - 1
     show_chart(step_charts.across_training_spec(values, steps, quantity, unit, shown), key="across_training")
+    choose = KINDS[view.trace.kind].colour_label  # a page without that control does not send the learner to it
     st.caption(f"Each row is the same sequence replayed with the weights of one training step; colour is u{unit}'s "
-               f"{quantity.replace('_', ' ')} (choose another quantity with “Colour the text by”). Early rows are "
-               "the untrained model; watch a pattern appear as training goes on.")
+               f"{quantity.replace('_', ' ')}" + (f" (choose another quantity with “{choose}”)" if choose else "")
+               + ". Early rows are the untrained model; watch a pattern appear as training goes on.")

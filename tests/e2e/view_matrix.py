@@ -22,7 +22,7 @@ PANELS = {"heatmaps": ("Every unit (heatmaps)", r"Every unit at every step"),
           "finder": ("Find a unit", r"Best match |No unit clearly matches "),
           "training": ("Across training", r"how it learned"),
           "whatif": ("What if? (interventions)", r"Largest change of u"),
-          "forecast": ("Forecast from here", r"One-step forecasts at steps "),
+          "forecast": ("Forecast from here", r"One-step forecasts made at steps "),
           "export": ("Export this step", r"Trace as CSV")}
 ONE_NETWORK = ("heatmaps", "units", "finder", "training", "whatif", "export")
 STEP_MODELS = {  # bundle key -> (what it is, its panels)
