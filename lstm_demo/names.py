@@ -24,6 +24,13 @@ SHORT = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "output_gate":
 CELL_NAMES = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM"}
 
 
+def quote(ch) -> str:
+    """A token in quotes as the views' sentences name it: 'a', '·' — and an apostrophe in double quotes (three
+    single quotes in a row read as noise on screen)."""
+    shown = show(ch)
+    return f"“{shown}”" if "'" in shown else f"'{shown}'"
+
+
 def show(ch) -> str:
     """Make whitespace visible in charts and labels; numbers to three significant digits."""
     if not isinstance(ch, str):

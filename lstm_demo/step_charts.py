@@ -19,7 +19,7 @@ import pandas as pd
 
 from .colours import ink, ramp, scale_of
 from .charts import CELL_NAMES, COLORS, FIT_X, FONT, LABELS, SHORT, color_scale, configured_spec, heatmap_image
-from .names import show
+from .names import quote, show
 from .explain import diagram_tables, step_terms, width_words
 from .view_store import with_data
 
@@ -507,7 +507,7 @@ def topk_heads(trace, no_guess=None, no_truth: str = NO_TRUTH) -> pd.DataFrame:
                                                                          and not np.isfinite(truth)):
             text, colour = no_truth, "#333"
         else:
-            text, colour = f"truth '{show(truth)}': {first.loc[t, 'actual_prob']:.0%}", "#2e6b27"
+            text, colour = f"truth {quote(truth)}: {first.loc[t, 'actual_prob']:.0%}", "#2e6b27"
         heads.append("\n".join(lines(text, HEAD_CHARS)))
         inks.append(colour)
     return pd.DataFrame({"step": np.arange(trace.n_steps), "text": heads, "ink": inks})

@@ -221,3 +221,16 @@ def test_no_scale_of_a_step_view_is_fed_by_the_cursor(trace):
     follows = alt.Chart(alt.NamedData("topk")).transform_filter(step_charts.AT_STEP).mark_bar().encode(
         x="prob:Q", y="shown:N")
     assert scales_fed_by_the_cursor(step_charts.finish(follows))
+
+
+def test_a_step_sentence_quotes_an_apostrophe_so_that_it_reads():
+    """'x' around a token, but an apostrophe in double quotes: ''' read as noise on the projector (scene 8)."""
+    from lstm_demo.kinds.text_data import TextData
+    from lstm_demo.names import quote
+    assert quote("a") == "'a'" and quote(" ") == "'·'" and quote("'") == "“'”"
+    data = TextData("she can't eat it. she can't. " * 4)
+    trace = trace_sequence(build_model(ModelConfig("text", vocab_size=len(data.vocab), hidden_size=4), seed=0), data,
+                           data.ids[:12])
+    said = KINDS["text"].captions(trace)
+    apostrophe = [c for c in said if "“'”" in c]
+    assert apostrophe and not any("'''" in c for c in said)

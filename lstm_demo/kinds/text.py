@@ -155,14 +155,14 @@ class TextKind(SequenceKind):
         return f"the {unit} at this position" if trace.task == "masked" else f"the next {unit}"
 
     def captions(self, trace, unit_of: str = "") -> list:
-        from ..names import show
+        from ..names import quote
         unit = "word" if words_trace(trace) else "character"
 
         def truth(t):
             if trace.task == "masked":
                 return f"the hidden {unit} is" if trace.masked[t] else f"this {unit} is"
             return f"the true next {unit} is"
-        return [f"Step {t}: input '{show(trace.inputs[t])}' → {truth(t)} '{show(trace.targets[t])}'"
+        return [f"Step {t}: input {quote(trace.inputs[t])} → {truth(t)} {quote(trace.targets[t])}"
                 for t in range(trace.n_steps)]
 
     def step_views(self, trace, layer: int, direction: int, unit: int, colour: str, unit_of: str = "",

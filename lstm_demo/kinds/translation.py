@@ -62,19 +62,19 @@ class TranslationKind(Kind):
 
     def captions(self, trace, unit_of: str = "") -> list:
         """The encoder reads; at the hand-over the decoder starts from its final (h, c)."""
-        from ..names import show
+        from ..names import quote
         (_, _, S), (_, d0, _) = trace.segments
         emitted = trace.extras.get("emitted", [])
         out = []
         for t in range(trace.n_steps):
             if t < S:
-                out.append(f"Encoder step {t}: reads '{show(trace.inputs[t])}' (source character {t + 1} of {S})")
+                out.append(f"Encoder step {t}: reads {quote(trace.inputs[t])} (source character {t + 1} of {S})")
                 continue
             k = t - d0
-            said = f"emits '{show(emitted[k])}'" if k < len(emitted) else "emits nothing (its answer ended)"
-            truth = f", the truth is '{show(trace.targets[t])}'" if trace.targets[t] else ""
+            said = f"emits {quote(emitted[k])}" if k < len(emitted) else "emits nothing (its answer ended)"
+            truth = f", the truth is {quote(trace.targets[t])}" if trace.targets[t] else ""
             start = "hand-over — starts from the encoder's final (h, c), " if k == 0 else ""
-            out.append(f"Decoder step {t}: {start}reads '{show(trace.inputs[t])}' → {said}{truth}")
+            out.append(f"Decoder step {t}: {start}reads {quote(trace.inputs[t])} → {said}{truth}")
         return out
 
     def defaults(self, data):
