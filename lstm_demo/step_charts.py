@@ -639,18 +639,23 @@ def unit_lines_frame(trace, layer: int, units: list[int], direction: int = 0) ->
 
 
 def unit_lines_spec(n_steps: int) -> dict:
-    """c and h of the selected units over time, with the cursor. Dataset "lines" (unit_lines_frame)."""
+    """c and h of the selected units over time, with the cursor: c on the left axis, h on its own right axis (−1…1;
+    on c's axis, with c at ±40, the h lines were a flat band at 0). Dataset "lines" (unit_lines_frame)."""
     x = _steps_x(n_steps)
-    lines = alt.Chart(alt.NamedData("lines")).mark_line(strokeWidth=2).encode(
-        x=x,
-        y=alt.Y("value:Q", title="value"),
-        color=alt.Color("unit:N", title="unit"),
-        strokeDash=alt.StrokeDash("state:N", title="state", scale=alt.Scale(
-            domain=["c (cell state)", "h (hidden state)"], range=[[1, 0], [5, 3]])),
+    dash = alt.StrokeDash("state:N", title="state", scale=alt.Scale(domain=["c (cell state)", "h (hidden state)"],
+                                                                    range=[[1, 0], [5, 3]]))
+    base = alt.Chart(alt.NamedData("lines")).mark_line(strokeWidth=2).encode(
+        x=x, color=alt.Color("unit:N", title="unit"), strokeDash=dash,
         tooltip=["step:Q", "input:N", "unit:N", "state:N", alt.Tooltip("value:Q", format=".3f")])
+    c = base.transform_filter("datum.state == 'c (cell state)'").encode(
+        y=alt.Y("value:Q", title="c (solid)", axis=alt.Axis(orient="left")))
+    h = base.transform_filter("datum.state == 'h (hidden state)'").encode(
+        y=alt.Y("value:Q", title="h (dashed)", scale=alt.Scale(domain=[-1, 1]), axis=alt.Axis(orient="right")))
     cursor = text_rule().mark_rule(color="black", strokeWidth=2, clip=True).encode(x=x)
-    chart = (lines + cursor).properties(height=240, width="container", title=heading(
-        "Cell state c (solid) and hidden state h (dashed) of the selected units over time", chars=70))
+    chart = alt.layer(c, h, cursor).resolve_scale(y="independent").properties(
+        height=240, width="container", title=heading(
+            "Cell state c (solid, left axis) and hidden state h (dashed, right axis) of the selected units over time",
+            chars=70))
     return finish(chart)
 
 
@@ -665,15 +670,19 @@ def gates_frame(trace, layer: int, units: list[int], direction: int = 0) -> pd.D
 
 def gates_now_spec(names) -> dict:
     """Bars: each gate's value for the selected units at the cursor. Dataset "gates" (gates_frame)."""
-    chart = alt.Chart(alt.NamedData("gates")).transform_filter(AT_STEP).mark_bar().encode(
+    # (the cell state is not bounded: at ±40 its bars ran off this −1…1 scale; the chart over time draws it)
+    chart = alt.Chart(alt.NamedData("gates")).transform_filter(AT_STEP).transform_filter(
+        "datum.quantity != 'cell_state'").mark_bar().encode(
         x=alt.X("unit:N", title="unit"),
         y=alt.Y("value:Q", title="value at this step", scale=alt.Scale(domain=[-1, 1])),
         color=alt.Color("quantity:N", legend=None, scale=alt.Scale(domain=list(COLORS), range=list(COLORS.values()))),
-        column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in names],
+        column=alt.Column("label:N", title=None, sort=[f"{SHORT[q]}: {q.replace('_', ' ')}" for q in names
+                                                       if q != "cell_state"],
                           header=alt.Header(labelFontSize=FONT["titleFontSize"])),
         tooltip=["unit:N", "label:N", alt.Tooltip("value:Q", format=".3f")])
     return finish(chart.properties(width=110, height=200, title=heading(
-        "Gates and states of the selected units at this step (gates 0…1, g/h −1…1)", chars=70)))
+        "Gates, candidate and hidden state of the selected units at this step (gates 0…1, g and h −1…1)",
+        chars=70)))
 
 
 RUN_LABELS = "datum.label == 'original' ? 'original run' : 'changed run (the intervention)'"
