@@ -46,10 +46,11 @@ CSS = """<style>
     .st-key-view_strip [data-testid=stVegaLiteChart], .st-key-view_strip .vega-embed {max-width: 100%}
     .st-key-view_strip svg.marks {max-width: 100%; height: auto}
   }
-  @media (max-width: 640px) {  /* (the equations too: scaled to a phone's width their letters were 7 px tall) */
-    .st-key-view_strip [data-testid=stVegaLiteChart], .st-key-view_equations [data-testid=stVegaLiteChart] {
-      max-width: 100%; overflow-x: auto; overflow-y: hidden}
-    .st-key-view_equations svg.marks {max-width: none}
+  @media (max-width: 640px) {  /* (the equations and the diagram too: scaled to a phone's width their letters were
+                                  6–7 px tall) */
+    .st-key-view_strip [data-testid=stVegaLiteChart], .st-key-view_equations [data-testid=stVegaLiteChart],
+    .st-key-view_diagram [data-testid=stVegaLiteChart] {max-width: 100%; overflow-x: auto; overflow-y: hidden}
+    .st-key-view_equations svg.marks, .st-key-view_diagram svg.marks {max-width: none}
   }
   /* a disabled widget's label (e.g. "Hide" before the fill-in task is chosen) stays readable (WCAG AA, 6:1); the
      greyed control says it is off */
