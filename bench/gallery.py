@@ -2,8 +2,8 @@
 
     python bench/gallery.py OUT_DIR [--only NAME_REGEX] [--no-axe]
 
-Starts the app like tests/e2e/conftest.py does, opens each view of tests/e2e/view_matrix.py (the twelve scenes at
-1440×900 and in the presenter view at 1280×720, Step through of every bundled kind with each "More views" panel, the
+Starts the app like tests/e2e/conftest.py does, opens each view of tests/e2e/view_matrix.py (the fourteen scenes at
+1440×900 and in the presenter view at 1280×720, home at 1280×720 in the normal view, Step through of every bundled kind with each "More views" panel, the
 Train page's preview of each kind of data, Long memory, Family, home and Step through at 390×844), and writes:
   OUT_DIR/NAME.png          the first screen, as the visitor sees it at that size
   OUT_DIR/NAME-full.png     the whole page (the window made as tall as the page)
