@@ -122,7 +122,8 @@ def follows(r: float, hypothesis: str) -> str:
     word = "strongly follows" if a > 0.7 else "moderately follows" if a > CLEAR else \
         "only weakly follows" if a > 0.1 else "does not follow"  # (|r| 0.46 is no "clearly")
     said = f"{word} “{hypothesis}”"
-    return said + (", with the opposite sign (high when it is false)" if r < 0 and a > 0.1 else "")
+    # (a correlation is relative: "higher when it is false", not "high" — outside the quotes u.. sat near 0)
+    return said + (", with the opposite sign (higher when it is false)" if r < 0 and a > 0.1 else "")
 
 
 def best_match(unit: int, r: float, hypothesis: str, where: str) -> tuple[str, bool]:

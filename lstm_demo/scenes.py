@@ -386,6 +386,21 @@ def _title_rules() -> dict:
     }
 
 
+class _Minus(__import__("string").Formatter):
+    """Numbers with a true minus sign (−0.80), as the charts beside the words print them; a hyphen stays a hyphen
+    in the words themselves."""
+
+    def format_field(self, value, spec):
+        out = super().format_field(value, spec)
+        number = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+        return out.replace("-", "−") if number else out
+
+
+def scene_words(scene: Scene, facts: dict) -> str:
+    """The scene's words with its measured facts filled in."""
+    return _Minus().format(scene.notice, **facts)
+
+
 def scene_title(scene: Scene, facts: dict) -> str:
     """The title the scene shows: its lesson (scene.title, filled from the facts) when the facts support it, else
     the neutral or opposite title its rule gives."""

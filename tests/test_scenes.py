@@ -449,3 +449,15 @@ def test_the_unit_selectors_help_gives_the_scenes_own_reason_and_it_holds(key):
         (_, _, S), _ = trace.segments
         c = trace.get("cell_state", trace.n_layers - 1)[S - 1]
         assert "largest |c|" in help_ and unit == int(np.argmax(np.abs(c)))
+
+
+def test_the_scenes_words_print_numbers_with_a_true_minus_as_the_charts_do():
+    import re
+
+    from lstm_demo.scenes import scene_words
+    scene = next(s for s in SCENES if "{" in s.notice)
+    fields = re.findall(r"\{(\w+)", scene.notice)
+    facts = {f: -0.8 for f in fields}
+    words = scene_words(scene, facts)
+    assert "−0.8" in words and "-0.8" not in words
+    assert scene_words(scene, {f: "x-y" for f in fields}).count("x-y") == len(fields)  # words keep their hyphens

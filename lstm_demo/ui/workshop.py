@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..bundle import DEFAULT_BUNDLE
-from ..scenes import SCENES, compare_view, load_scene, model_line, scene_colour, scene_title
+from ..scenes import SCENES, compare_view, load_scene, model_line, scene_colour, scene_title, scene_words
 from .bundles import bundled, shared_bundle
 from .common import state
 from .kinds import UI_KINDS
@@ -145,7 +145,7 @@ def scene_view(about=None) -> None:
         if link is not None:
             link.apply(c)
         c.fit(trace.n_steps, trace.n_layers, trace.n_directions, trace.n_units)
-    words = scene.notice.format(**facts)
+    words = scene_words(scene, facts)
     if s.present:
         c1, c2, c3 = st.columns([6, 1.3, 1], vertical_alignment="center")
         c1.header(f"{s.scene} · {scene_title(scene, facts)}")
