@@ -229,13 +229,15 @@ def replay_verdict(check: dict, tol: float = REPLAY_TOL) -> str:
     if err is None or not math.isfinite(err):
         return (f"✗ The replay could not be checked against `{module}` on this sequence (its difference is not a "
                 "number): these views may not show the model's own numbers.")
-    size = f"max |Δ| = {err:.1e} in {what}" if what else f"max |Δh| = {err:.1e}"
+    e = f"{err:.1e}".replace("-", "\u2011")  # a non-breaking hyphen: "1.3e-" and "06" were wrapped apart
+    size = f"max |Δ| = {e} in {what}" if what else f"max |Δh| = {e}"
     if err <= tol:
         return (f"✓ These are the model's own numbers: replaying its weights step by step reproduces `{module}`'s "
                 f"forward pass on this sequence to {size}"
                 + (" (every layer and direction)." if "by_layer" in check else "."))
+    t = f"{tol:.0e}".replace("-", "\u2011")
     return (f"✗ The step-by-step replay differs from `{module}`'s forward pass on this sequence: {size}, more "
-            f"than the {tol:.0e} that float round-off explains. These views do not reproduce the model's numbers.")
+            f"than the {t} that float round-off explains. These views do not reproduce the model's numbers.")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def test_the_fill_in_snippet_trains_the_fill_in_task(hide):
     ns = {}
     exec(compile(code, "snippet", "exec"), ns)
     assert sum(p.numel() for p in ns["model"].parameters()) == build_model(cfg).n_params()
-    seq = torch.tensor(data.ids)
+    seq = torch.as_tensor(data.ids)
     x, y = ns["batch"](seq)
     hidden = y != -100
     assert hidden.any(1).all() and (x[hidden] == V).all() and (x[~hidden] != V).all()

@@ -288,7 +288,7 @@ for (const c of charts()) for (const t of c.querySelectorAll('svg text'))
 return out;
 """
 
-_NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+−]?\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+−\u2011]?\d+)?(?![\w])")  # (‑: no-break)
 _NEG_ZERO = re.compile(r"(?<![\w.)\]])[-−]0(?:\.0+)?(?![\d.])")  # "−0.00": a value that rounds to zero, shown negative
 _NAN = re.compile(r"(?<![A-Za-z])(?:nan|NaN|NAN|[-+−]?inf|[-+−]?Inf|[-+−]?Infinity|undefined)(?![A-Za-z])")
 _PLACEHOLDER = re.compile(r"(?<!')(?:''|‘’|“”|\"\")(?!')(?=[\s:,.)]|$)|\bNone\b|\bnull\b|emits '\?'|→ \?(?:\s|$)")
@@ -307,7 +307,7 @@ def _absurd(token: str) -> str | None:
         return f"{len(digits)} digits"
     if "e" in token.lower():
         try:
-            value = abs(float(token.replace(",", "").replace("−", "-")))
+            value = abs(float(token.replace(",", "").replace("−", "-").replace("\u2011", "-")))
         except ValueError:
             return None
         if value >= BIG:

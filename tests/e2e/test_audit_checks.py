@@ -109,6 +109,7 @@ def test_page_overflow_names_the_widest_element(blank):
 @pytest.mark.parametrize("text, bad", [
     ("truth '': nan%", True), ("model × 617206258219057523195904.00", True), ("Repeat last season 1.245e-28", True),
     ("error 3.2e+07", True), ("x = -inf", True), ("max |Δh| = 9.5e-07", False), ("1,797 digits by 43 writers", False),
+    ("max |Δh| = 9.5e\u201107", False), ("x = 1e\u201120", True),  # (a no-break hyphen in the exponent)
     ("step 1,000 of 5,000", False), ("0.0002586", False), ("Infinite patience", False),
     ("kept −0.00", True), ("Mean ± std -0.00 ± 0.71", True), ("c(t−1) −0.01", False), ("h(t−1) +0.00", False),
     ("−0", True), ("from −0.5 to 1", False)])
