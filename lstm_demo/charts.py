@@ -399,14 +399,20 @@ def bottleneck_chart(result: pd.DataFrame, title: str) -> alt.Chart:
 
 
 def final_state_chart(frame: pd.DataFrame, order: list) -> alt.Chart:
-    """The encoder's final c and h per unit (translation: what is handed to the decoder)."""
-    return configure(alt.Chart(frame).mark_bar().encode(
+    """The encoder's final c and h per unit (translation: what is handed to the decoder): c on the left axis, h on
+    its own right axis, −1…1 (on c's axis, with c at ±20, the h bars were too short to see)."""
+    base = alt.Chart(frame).mark_bar().encode(
         x=alt.X("unit:N", sort=order, title="unit (largest |c| first)", axis=alt.Axis(labelAngle=0)),
-        xOffset="quantity:N", y=alt.Y("value:Q", title="value after the last source character"),
-        color=alt.Color("quantity:N", title=None, scale=alt.Scale(range=[COLORS["cell_state"], COLORS["hidden_state"]]),
+        xOffset=alt.XOffset("quantity:N", scale=alt.Scale(domain=["c (cell state)", "h (hidden state)"])),
+        color=alt.Color("quantity:N", title=None, scale=alt.Scale(domain=["c (cell state)", "h (hidden state)"],
+                                                                  range=[COLORS["cell_state"], COLORS["hidden_state"]]),
                         legend=alt.Legend(orient="bottom")),
-        tooltip=["unit:N", "quantity:N", alt.Tooltip("value:Q", format="+.3f")]).properties(
-        height=220, width="container"))
+        tooltip=["unit:N", "quantity:N", alt.Tooltip("value:Q", format="+.3f")])
+    c = base.transform_filter("datum.quantity == 'c (cell state)'").encode(
+        y=alt.Y("value:Q", title="c after the last source character", axis=alt.Axis(orient="left")))
+    h = base.transform_filter("datum.quantity == 'h (hidden state)'").encode(
+        y=alt.Y("value:Q", title="h (−1…1)", scale=alt.Scale(domain=[-1, 1]), axis=alt.Axis(orient="right")))
+    return configure(alt.layer(c, h).resolve_scale(y="independent").properties(height=220, width="container"))
 
 
 def alignment_chart(align: np.ndarray, source: list, reads: list, emits: list) -> alt.Chart:
