@@ -26,6 +26,8 @@ FIT_X = {"type": "fit-x", "contains": "padding", "resize": True}
 PAD = {"type": "pad", "resize": True}  # a composed or faceted chart: as large as its views
 PADDING = {"left": 5, "right": 5, "top": 5, "bottom": 5}
 COMPOSED = ("vconcat", "hconcat", "concat", "facet", "repeat")
+CONFIG = {"axis": FONT, "legend": FONT, "title": {"fontSize": 16, "anchor": "start", "offset": 8},
+          "view": {"stroke": None}}  # what configure() and configured_spec() both give every chart
 
 
 def configure(chart):
@@ -42,18 +44,14 @@ def configure(chart):
     text = title.text if isinstance(title, alt.TitleParams) else title
     if text is not alt.Undefined and getattr(chart, "description", alt.Undefined) is alt.Undefined:
         chart = chart.properties(description=" ".join(text) if isinstance(text, list) else str(text))
-    return (chart.configure_axis(**FONT).configure_legend(**FONT)
-            .configure_title(fontSize=16, anchor="start", offset=8).configure_view(stroke=None))
-
-
-CONFIG = {"axis": FONT, "legend": FONT, "title": {"fontSize": 16, "anchor": "start", "offset": 8},
-          "view": {"stroke": None}}
+    return (chart.configure_axis(**CONFIG["axis"]).configure_legend(**CONFIG["legend"])
+            .configure_title(**CONFIG["title"]).configure_view(**CONFIG["view"]))
 
 
 def configured_spec(chart) -> dict:
-    """spec_of(configure(chart)), with the shared settings put into the spec dict: altair copies the whole chart
-    at each of configure's six calls, a third of a view's build time (measured: the step views of a typed text on
-    a server's first link)."""
+    """configure(chart) as a spec dict (fit_width, inline datasets as Arrow), its settings put into the dict: altair
+    copies the whole chart at each of configure's six calls, a third of a view's build time (measured: the step
+    views of a typed text on a server's first link). tests/test_charts.py holds the two to the same result."""
     spec = chart.to_dict(validate=False)
     composed = any(k in spec for k in COMPOSED) or _faceted(spec)
     spec["autosize"] = dict(PAD if composed else FIT_X)
@@ -127,14 +125,6 @@ def describe(spec: dict) -> str:
 from .view_store import arrow, table  # noqa: E402,F401  (re-exported)
 
 
-def spec_of(chart) -> dict:
-    """A chart as a spec dict whose inline datasets are converted to Arrow once, when the spec is built."""
-    spec = fit_width(chart.to_dict(validate=False))
-    if spec.get("datasets"):
-        spec["datasets"] = {k: arrow(v) for k, v in spec["datasets"].items()}
-    return spec
-
-
 from .view_store import with_data  # noqa: E402,F401  (re-exported)
 
 
@@ -197,9 +187,7 @@ def loss_spec(what: str, marked: bool = False, height: int = 260, compact: bool 
                    mark.mark_text(align="left", dx=4, dy=-6, fontSize=13, baseline="top").encode(
                        x="step:Q", y=alt.value(0), text="label:N")]
     title = "Loss (log scale)" + ("" if compact else ": lower is better")
-    spec = configured_spec(alt.layer(*layers).properties(title=title, height=height, width="container"))
-    spec["autosize"] = dict(FIT_X)  # (the data is updated in place: the axes are laid out again)
-    return spec
+    return configured_spec(alt.layer(*layers).properties(title=title, height=height, width="container"))
 
 
 def loss_frame(train: list, val: list, max_points: int = 600) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def batch(seq):
 def _masked_batch(m: dict, t: dict, rate: float, vocab) -> str:
     words = t.get("hide") == "words" and vocab is not None and all(len(v) == 1 for v in vocab)
     head = (f"# seq: the training part (first 90 %) as ids (N,); windows of SEQ_LEN with {rate:.0%} of the "
-            + ("words" if words else "characters") + " hidden behind MASK_ID (at least one per window);\n"
+            + ("words" if words else "items") + " hidden behind MASK_ID (at least one per window);\n"
             "# the target is the hidden item there and -100 (ignored) elsewhere\n"
             f"MASK_ID, RATE = {m['vocab_size']}, {rate}\n")
     if words:

@@ -10,6 +10,7 @@ import inspect
 import json
 import random
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -386,7 +387,7 @@ def _title_rules() -> dict:
     }
 
 
-class _Minus(__import__("string").Formatter):
+class _Minus(string.Formatter):
     """Numbers with a true minus sign (−0.80), as the charts beside the words print them; a hyphen stays a hyphen
     in the words themselves."""
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .colours import ink, ramp, scale_of
-from .charts import CELL_NAMES, COLORS, FIT_X, FONT, LABELS, SHORT, color_scale, configured_spec, heatmap_image
+from .charts import CELL_NAMES, COLORS, FONT, LABELS, SHORT, color_scale, configured_spec, heatmap_image
 from .names import quote, show
 from .explain import diagram_tables, step_terms, width_words
 from .view_store import with_data
@@ -239,9 +239,7 @@ def series_strip_spec(unit: str, n_steps: int, lo: float, hi: float, height: int
     if not presenter:  # (on a projector the scene's words and the legend say what it is: its room goes to the plot)
         chart = chart.properties(title=title_above(
             "Series: the model's prediction for the next point vs what came", caption_lines))
-    spec = finish(chart)
-    spec["autosize"] = dict(FIT_X)
-    return spec
+    return finish(chart)
 
 
 # --- the cell diagram and the equations -----------------------------------------------------------------------------

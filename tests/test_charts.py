@@ -3,6 +3,7 @@ import base64
 import io
 
 import numpy as np
+import pytest
 import pandas as pd
 from PIL import Image
 
@@ -54,3 +55,27 @@ def test_saturation_chart_facets_one_gate_per_panel():
     assert spec["facet"]["column"]["field"] == "gate_label"
     points = next(l for l in spec["spec"]["layer"] if l["mark"]["type"] == "circle")
     assert "data" not in points  # the points take the facet's data, so each panel shows only its gate
+
+
+@pytest.mark.parametrize("shape", ["single", "layered", "faceted", "stacked", "untitled"])
+def test_configured_spec_gives_what_configure_gives(shape):
+    """The two ways a chart gets the shared settings — on altair's chart (configure, for st.altair_chart) and on the
+    spec dict (configured_spec, the step views) — give the same spec: sizing, padding, description, config."""
+    import altair as alt
+    import pandas as pd
+
+    from lstm_demo.charts import configure, configured_spec, fit_width
+    from lstm_demo.view_store import arrow
+    frame = pd.DataFrame({"x": [0, 1, 2, 3], "y": [0.5, -0.2, 0.1, 0.9], "g": ["a", "a", "b", "b"]})
+    line = alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q")
+    chart = {"single": line.properties(title="One line", width="container"),
+             "layered": alt.layer(line, line.mark_point()).properties(title=["Two", "lines"], width="container"),
+             "faceted": line.encode(column="g:N").properties(title=alt.TitleParams("Panels", subtitle="by g")),
+             "stacked": alt.vconcat(line.properties(width="container"), line.properties(width="container"),
+                                    title="Stacked"),
+             "untitled": line}[shape]
+    old = fit_width(configure(chart).to_dict(validate=False))  # the chart route, then sized as a dict
+    old["datasets"] = {k: arrow(v) for k, v in old.get("datasets", {}).items()}
+    new = configured_spec(chart)
+    assert {k: v for k, v in new.items() if k != "datasets"} == {k: v for k, v in old.items() if k != "datasets"}
+    assert {k: bytes(v) for k, v in new["datasets"].items()} == {k: bytes(v) for k, v in old["datasets"].items()}

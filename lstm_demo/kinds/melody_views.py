@@ -14,7 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import FIT_X, SHORT, color_scale, configured_spec
+from ..charts import SHORT, color_scale, configured_spec
 from ..step_charts import AT_STEP, PRESENTER, SERIES_CAPTION_CHARS, caption_frame, finish, sentence_above, title_above
 from ..view_store import with_data
 from .music import BAR, BEAT, REST, TICKS_PER_QUARTER, parse_token_name
@@ -107,9 +107,7 @@ def roll_strip_spec(n_steps: int, total: float, lo: float, hi: float, title: str
         height=height, width="container")
     if title:  # (none: the presenter's screen; the scene's words and the legend say what the colour is)
         chart = chart.properties(title=title_above(title, sentence_lines, factor=factor))
-    spec = finish(chart)
-    spec["autosize"] = dict(FIT_X)  # the legend inside the page's width
-    return spec
+    return finish(chart)
 
 
 def roll_strip(trace, values: np.ndarray, quantity: str, unit: int, captions: list, presenter: bool = False) -> dict:
@@ -148,7 +146,5 @@ def roll_chart(frame: pd.DataFrame, title: str, height: int = 220) -> dict:
                                                                            format=".2f")])
     onsets = base.mark_point(shape="circle", filled=True, size=14, color="#333", opacity=0.8).encode(
         x=x, y=alt.Y("pitch:Q", scale=y_scale))  # where each note begins: repeated notes stay apart
-    spec = configured_spec(alt.layer(notes, onsets).properties(height=height, width="container", title=title))
-    spec["autosize"] = dict(FIT_X)
-    return spec
+    return configured_spec(alt.layer(notes, onsets).properties(height=height, width="container", title=title))
 
